@@ -1,0 +1,77 @@
+"""The checker: policy files -> a checked `Policy` plus every diagnostic.
+
+Stages: `loader` (files, includes, parsing) -> `resolve` (names, fields, types) -> `analysis`
+(cycles, unreachable conditions, conflicts, unused declarations). A policy is returned only when
+no error was found; warnings and notes never block it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leukorules import model as m
+from leukorules.check.analysis import analyse
+from leukorules.check.loader import Loaded, load
+from leukorules.check.resolve import Resolver, combined_sha256
+from leukorules.diagnostics import Diagnostic, has_errors, sorted_diagnostics
+from leukorules.source import SourceFile
+from leukorules.syntax.parser import parse
+
+
+@dataclass
+class CheckResult:
+    policy: m.Policy | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.policy is not None
+
+
+def check_paths(paths: list[Path]) -> CheckResult:
+    return _check_loaded(load(paths))
+
+
+def check_text(text: str, path: str = "<memory>.rules") -> CheckResult:
+    """Check a single policy held in memory (includes are not followed)."""
+    source = SourceFile.from_text(path, text)
+    module, diagnostics = parse(source)
+    loaded = Loaded(sources={path: source}, diagnostics=list(diagnostics))
+    if module is None:
+        loaded.syntax_ok = False
+    else:
+        loaded.modules.append(module)
+        loaded.items.extend(module.items)
+    return _check_loaded(loaded)
+
+
+def _check_loaded(loaded: Loaded) -> CheckResult:
+    diagnostics = list(loaded.diagnostics)
+    if not loaded.syntax_ok or not loaded.items:
+        return CheckResult(None, sorted_diagnostics(diagnostics), loaded.sources)
+    resolver = Resolver()
+    draft = resolver.resolve(loaded.items)
+    diagnostics.extend(resolver.diagnostics)
+    diagnostics.extend(analyse(draft))
+    diagnostics = sorted_diagnostics(diagnostics)
+    if has_errors(diagnostics):
+        return CheckResult(None, diagnostics, loaded.sources)
+    sources = list(loaded.sources.values())
+    policy = m.Policy(
+        id=draft.policy_id,
+        title=draft.title,
+        version=draft.version,
+        source=draft.source,
+        effective=draft.effective,
+        evidence=dict(draft.evidence),
+        facts=dict(draft.facts),
+        sections=tuple(draft.sections),
+        rules=tuple(draft.rules),
+        gaps=tuple(draft.gaps),
+        sources=tuple(m.SourceInfo(s.path, s.sha256) for s in sources),
+        sha256=combined_sha256(sources),
+        span=draft.header.id.span if draft.header else None,
+    )
+    return CheckResult(policy, diagnostics, loaded.sources)

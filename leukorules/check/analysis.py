@@ -1,0 +1,402 @@
+"""Logic checks on a resolved draft: cycles, conditions that can never hold, conflicting
+derivations, and unused declarations.
+
+Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is decided by a search
+over small representative domains (every value of a bool/enum fact, unknown included; for numbers
+and dates the constants the conditions compare against and the points between them), pruned by
+Kleene monotonicity: once a partial assignment makes a formula false, no completion makes it true.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
+
+import yaml
+
+from leukorules import model as m
+from leukorules.check.resolve import Draft
+from leukorules.diagnostics import Diagnostic, Related
+from leukorules.logic import evaluate
+
+# The search gives up (and says so) past this many candidate assignments for one question.
+SEARCH_BUDGET = 200_000
+
+
+class SearchTooLarge(Exception):
+    pass
+
+
+def _constants(expr: m.Expr, name: str) -> list[object]:
+    found: list[object] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case m.Compare(fact=fact, value=value) if fact == name:
+                found.append(value)
+            case m.Member(fact=fact, values=values) if fact == name:
+                found.extend(values)
+            case m.Contains(fact=fact, value=value) if fact == name:
+                found.append(value)
+            case m.And(items=items) | m.Or(items=items):
+                stack.extend(items)
+            case m.Not(item=item):
+                stack.append(item)
+    return found
+
+
+def _has_fact_comparison(expr: m.Expr) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case m.CompareFacts():
+                return True
+            case m.And(items=items) | m.Or(items=items):
+                stack.extend(items)
+            case m.Not(item=item):
+                stack.append(item)
+    return False
+
+
+def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
+    """Representative values of a fact for deciding `expr`, unknown (None) first."""
+    kind = fact.type.kind
+    if kind == "bool":
+        return [None, True, False]
+    if kind == "enum":
+        return [None, *fact.type.values]
+    if kind == "set":
+        tested = sorted({str(c) for c in _constants(expr, fact.name)})
+        subsets: list[object] = [None]
+        for size in range(len(tested) + 1):
+            subsets.extend(frozenset(c) for c in combinations(tested, size))
+        return subsets
+    constants = _constants(expr, fact.name)
+    if kind == "string":
+        return [None, *dict.fromkeys(str(c) for c in constants), "\x00another value"]
+    if kind == "date":
+        days = sorted({c for c in constants if isinstance(c, datetime.date)})
+        one = datetime.timedelta(days=1)
+        points = {d + delta for d in days for delta in (-one, datetime.timedelta(0), one)}
+        return [None, *sorted(points)] if points else [None, datetime.date(2000, 1, 1)]
+    numbers = sorted({float(c) for c in constants if isinstance(c, int | float)})
+    points_f: set[float] = set()
+    for number in numbers:
+        points_f.update((number - 1, number, number + 1))
+    for low, high in zip(numbers, numbers[1:], strict=False):
+        points_f.add((low + high) / 2)
+    if not points_f:
+        points_f.add(0.0)
+    low_bound, high_bound = fact.type.minimum, fact.type.maximum
+    chosen = sorted(
+        p
+        for p in points_f
+        if (low_bound is None or p >= low_bound) and (high_bound is None or p <= high_bound)
+    )
+    if kind == "integer":
+        chosen = sorted({int(p) for p in chosen if float(p).is_integer()})
+    return [None, *chosen] if chosen else [None]
+
+
+def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str, object] | None:
+    """An assignment (fact -> value, unknown omitted) that makes `expr` true, or None.
+
+    Raises SearchTooLarge when the question cannot be settled within the search budget.
+    """
+    names = list(dict.fromkeys(n for n in m.expr_facts(expr) if n in facts))
+    domains = [_domain(facts[n], expr) for n in names]
+    budget = [SEARCH_BUDGET]
+    assignment: dict[str, object] = {}
+
+    def search(index: int) -> bool:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SearchTooLarge
+        truth = evaluate(expr, assignment)
+        if truth is True:
+            return True
+        if truth is False or index == len(names):
+            return False
+        name = names[index]
+        for value in domains[index]:
+            if value is None:
+                continue  # unknown is what an unassigned fact already is
+            assignment[name] = value
+            if search(index + 1):
+                return True
+            del assignment[name]
+        return search(index + 1)
+
+    return dict(assignment) if search(0) else None
+
+
+def _expr_span(expr: m.Expr, fallback: m.Rule | m.Gap) -> object:
+    return expr.span or fallback.span
+
+
+def analyse(draft: Draft) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    rules = {r.id: r for r in draft.rules}
+    diagnostics.extend(_gap_and_after_targets(draft, rules))
+    cyclic = _cycles(draft, diagnostics)
+    diagnostics.extend(_never_true(draft))
+    if not cyclic:
+        diagnostics.extend(_conflicts(draft, rules))
+    diagnostics.extend(_unused(draft))
+    return diagnostics
+
+
+def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
+    gaps = {g.id for g in draft.gaps}
+    for rule in draft.rules:
+        for target in (*rule.after, *rule.overrides):
+            if target in gaps:
+                yield Diagnostic.make(
+                    "LR410",
+                    f"`{target}` is a gap; `after` and `overrides` name rules",
+                    rule.span,
+                )
+        for target in rule.overrides:
+            other = rules.get(target)
+            if other is not None and rule.id in other.overrides:
+                yield Diagnostic.make(
+                    "LR410",
+                    f"`{rule.id}` and `{target}` override each other",
+                    rule.span,
+                    "precedence goes one way: keep `overrides` on the rule that wins",
+                    [Related(other.span, "the other rule")] if other.span else (),
+                )
+
+
+def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
+    """Rules and derived facts must form a DAG; reports each cycle once."""
+    derivers: dict[str, list[str]] = {}
+    for rule in draft.rules:
+        if isinstance(rule.conclusion, m.Derive):
+            derivers.setdefault(rule.conclusion.fact, []).append(rule.id)
+    overridden_by: dict[str, list[str]] = {}
+    for rule in draft.rules:
+        for target in rule.overrides:
+            overridden_by.setdefault(target, []).append(rule.id)
+    depends: dict[str, list[str]] = {}
+    for rule in draft.rules:
+        edges: list[str] = []
+        for name in dict.fromkeys(m.expr_facts(rule.when)):
+            fact = draft.facts.get(name)
+            if fact is not None and fact.derived:
+                edges.append(f"fact:{name}")
+        edges.extend(f"rule:{r}" for r in rule.after)
+        edges.extend(f"rule:{r}" for r in overridden_by.get(rule.id, ()))
+        depends[f"rule:{rule.id}"] = edges
+    for fact_name, rule_ids in derivers.items():
+        depends[f"fact:{fact_name}"] = [f"rule:{r}" for r in rule_ids]
+
+    spans = {f"rule:{r.id}": r.span for r in draft.rules}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    found = False
+    for start in depends:
+        if state.get(start):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                path.append(node)
+            edges = depends.get(node, [])
+            if index < len(edges):
+                stack.append((node, index + 1))
+                nxt = edges[index]
+                if state.get(nxt) == 1:
+                    cycle = path[path.index(nxt) :] + [nxt]
+                    shown = " -> ".join(c.split(":", 1)[1] for c in cycle)
+                    first_rule = next((c for c in cycle if c.startswith("rule:")), cycle[0])
+                    diagnostics.append(
+                        Diagnostic.make(
+                            "LR403",
+                            f"cycle: {shown}",
+                            spans.get(first_rule),
+                            "a rule cannot depend, through derived facts, `after` or "
+                            "`overrides`, on itself",
+                        )
+                    )
+                    found = True
+                elif not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return found
+
+
+def _never_true(draft: Draft) -> Iterable[Diagnostic]:
+    items: Sequence[m.Rule | m.Gap] = [*draft.rules, *draft.gaps]
+    for item in items:
+        if isinstance(item.when, m.Const) and item.when.value:
+            continue
+        if _has_fact_comparison(item.when):
+            continue  # representative domains are not exact for fact-to-fact comparisons
+        try:
+            found = satisfying_assignment(item.when, draft.facts)
+        except SearchTooLarge:
+            continue
+        if found is None:
+            kind = "gap" if isinstance(item, m.Gap) else "rule"
+            yield Diagnostic.make(
+                "LR404",
+                f"the condition of {kind} `{item.id}` can never be true",
+                item.when.span or item.span,
+                "no combination of fact values satisfies it; look for contradictory tests "
+                "such as `x == a and x == b`",
+            )
+
+
+def _effective_condition(rule: m.Rule, rules: Mapping[str, m.Rule], depth: int = 0) -> m.Expr:
+    """The rule's condition conjoined with those of the rules it comes `after`."""
+    parts: list[m.Expr] = [rule.when]
+    if depth < 16:
+        for previous in rule.after:
+            if previous in rules:
+                parts.append(_effective_condition(rules[previous], rules, depth + 1))
+    return parts[0] if len(parts) == 1 else m.And(tuple(parts))
+
+
+def _precedence(rules: Mapping[str, m.Rule]) -> set[tuple[str, str]]:
+    """(winner, loser) pairs of the transitive `overrides` relation."""
+    direct = {(r.id, t) for r in rules.values() for t in r.overrides}
+    closure = set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for a, b in list(closure):
+            for c, d in direct:
+                if b == c and (a, d) not in closure:
+                    closure.add((a, d))
+                    changed = True
+    return closure
+
+
+def scenario_yaml(name: str, facts: Mapping[str, object], fired: Sequence[str]) -> str:
+    def plain(value: object) -> object:
+        if isinstance(value, frozenset):
+            return sorted(value)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    document = [
+        {
+            "name": name,
+            "facts": {k: plain(v) for k, v in sorted(facts.items())},
+            "expect": {"fired": list(fired)},
+        }
+    ]
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False).rstrip("\n")
+
+
+def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
+    precedence = _precedence(rules)
+    by_fact: dict[str, list[m.Rule]] = {}
+    for rule in draft.rules:
+        if isinstance(rule.conclusion, m.Derive):
+            by_fact.setdefault(rule.conclusion.fact, []).append(rule)
+    for fact_name, derivers in by_fact.items():
+        for first, second in combinations(derivers, 2):
+            assert isinstance(first.conclusion, m.Derive)
+            assert isinstance(second.conclusion, m.Derive)
+            if first.conclusion.value == second.conclusion.value:
+                continue
+            if (first.id, second.id) in precedence or (second.id, first.id) in precedence:
+                continue
+            both = m.And((_effective_condition(first, rules), _effective_condition(second, rules)))
+            try:
+                example = satisfying_assignment(both, draft.facts)
+            except SearchTooLarge:
+                yield Diagnostic.make(
+                    "LR413",
+                    f"could not decide whether `{first.id}` and `{second.id}` can both fire",
+                    second.span,
+                    "the conditions involve too many facts to enumerate; declare the "
+                    "precedence with `overrides` to be safe",
+                )
+                continue
+            if example is None:
+                continue
+            derived_inputs = [n for n in example if draft.facts[n].derived]
+            scenario = scenario_yaml(
+                f"{first.id} and {second.id} both derive {fact_name}", example, [first.id, second.id]
+            )
+            note = ""
+            if derived_inputs:
+                note = (
+                    "\n(the example sets derived facts "
+                    + ", ".join(derived_inputs)
+                    + " directly; reach them through their rules)"
+                )
+            yield Diagnostic.make(
+                "LR405",
+                f"rules `{first.id}` and `{second.id}` can both fire and derive different "
+                f"values for `{fact_name}` ({_show(first.conclusion.value)} vs "
+                f"{_show(second.conclusion.value)}), and neither overrides the other",
+                second.span,
+                "add `overrides "
+                + first.id
+                + "` to one rule (or the reverse), or make the conditions exclusive.\n"
+                "A patient that makes both fire, as a scenario:\n" + scenario + note,
+                [Related(first.span, f"`{first.id}` is declared here")] if first.span else (),
+            )
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _unused(draft: Draft) -> Iterable[Diagnostic]:
+    for fact in draft.facts.values():
+        if fact.name not in draft.fact_uses:
+            if fact.derived:
+                continue
+            yield Diagnostic.make(
+                "LR406",
+                f"fact `{fact.name}` is declared but no condition reads it",
+                fact.span,
+                "remove it, or use it in a rule",
+            )
+    derived_targets = {r.conclusion.fact for r in draft.rules if isinstance(r.conclusion, m.Derive)}
+    for fact in draft.facts.values():
+        if fact.derived and fact.name not in derived_targets:
+            yield Diagnostic.make(
+                "LR411",
+                f"derived fact `{fact.name}` is never derived by any rule",
+                fact.span,
+                f"add a rule with `derive {fact.name} = ...`",
+            )
+    for evidence in draft.evidence.values():
+        if evidence.id not in draft.evidence_uses:
+            yield Diagnostic.make(
+                "LR407",
+                f"evidence `{evidence.id}` is declared but no rule cites it",
+                evidence.span,
+            )
+        if not evidence.citation_declared:
+            yield Diagnostic.make(
+                "LR408",
+                f"evidence `{evidence.id}` has no citation",
+                evidence.span,
+                'add `citation "..."`, or `citation unknown` when the source gives none',
+            )
+    for gap in draft.gaps:
+        heading = gap.section[-1] if gap.section else "(top level)"
+        yield Diagnostic.make(
+            "LR409",
+            f"guideline gap `{gap.id}`: the source makes no statement under {heading!r}",
+            gap.span,
+        )

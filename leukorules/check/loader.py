@@ -1,0 +1,153 @@
+"""Files -> parsed modules, following `include` in source order.
+
+Input: the paths an author named (files or folders). Output: the parsed modules in the order
+their items belong to the policy (an include is expanded where it stands), every source file read,
+and the diagnostics of reading and parsing. A folder means every `*.rules` file in it that no other
+file of the folder includes, in name order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leukorules.diagnostics import Diagnostic
+from leukorules.source import SourceError, SourceFile, Span, read_source
+from leukorules.syntax import ast
+from leukorules.syntax.parser import parse
+
+POLICY_SUFFIX = ".rules"
+
+
+@dataclass
+class Loaded:
+    modules: list[ast.Module] = field(default_factory=list)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # item order across files: (module path, item) with includes expanded in place
+    items: list[ast.Item] = field(default_factory=list)
+    syntax_ok: bool = True
+
+
+def display_path(path: Path) -> str:
+    """Paths in diagnostics are relative to the working directory when that is shorter."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Files and folders -> the root policy files to load."""
+    roots: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file())
+            if not files:
+                problems.append(
+                    Diagnostic.make(
+                        "LR103",
+                        f"folder contains no {POLICY_SUFFIX} files",
+                        Span.point(display_path(path), 1, 1),
+                    )
+                )
+            included = _included_by_any(files)
+            roots.extend(f for f in files if f.resolve() not in included)
+        elif path.exists():
+            roots.append(path)
+        else:
+            problems.append(
+                Diagnostic.make(
+                    "LR103",
+                    "no such file or folder",
+                    Span.point(display_path(path), 1, 1),
+                    f"give a {POLICY_SUFFIX} file or a folder of them",
+                )
+            )
+    return roots, problems
+
+
+def _included_by_any(files: list[Path]) -> set[Path]:
+    """Files of a folder that another file of it includes: they are loaded through that include."""
+    included: set[Path] = set()
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("include ") and '"' in stripped:
+                target = stripped.split('"')[1]
+                included.add((file.parent / target).resolve())
+    return included
+
+
+def load(paths: list[Path]) -> Loaded:
+    loaded = Loaded()
+    roots, problems = expand_paths(paths)
+    loaded.diagnostics.extend(problems)
+    seen: set[Path] = set()
+    for root in roots:
+        _load_file(root, None, loaded, seen, ())
+    return loaded
+
+
+def _load_file(
+    path: Path,
+    included_at: Span | None,
+    loaded: Loaded,
+    seen: set[Path],
+    stack: tuple[Path, ...],
+) -> None:
+    resolved = path.resolve()
+    name = display_path(path)
+    if resolved in stack:
+        cycle = " -> ".join(display_path(p) for p in (*stack, resolved))
+        loaded.diagnostics.append(
+            Diagnostic.make("LR121", f"include cycle: {cycle}", included_at, "remove one include")
+        )
+        return
+    if resolved in seen:
+        return  # a shared module included twice is loaded once
+    seen.add(resolved)
+    try:
+        source = read_source(path, name)
+    except SourceError as error:
+        loaded.diagnostics.append(Diagnostic.make(error.code, error.message, error.span, error.hint))
+        loaded.syntax_ok = False
+        return
+    except OSError as error:
+        where = included_at or Span.point(name, 1, 1)
+        reason = error.strerror or str(error)
+        loaded.diagnostics.append(Diagnostic.make("LR103", f"cannot read {name}: {reason}", where))
+        loaded.syntax_ok = False
+        return
+    loaded.sources[source.path] = source
+    module, diagnostics = parse(source)
+    loaded.diagnostics.extend(diagnostics)
+    if module is None:
+        loaded.syntax_ok = False
+        return
+    loaded.modules.append(module)
+    for item in module.items:
+        if isinstance(item, ast.Include):
+            target = path.parent / item.path.value
+            if not target.is_file():
+                candidates = sorted(p.name for p in path.parent.glob(f"*{POLICY_SUFFIX}"))
+                hint = "paths are relative to the including file"
+                if candidates:
+                    hint += "; files here: " + ", ".join(candidates)
+                loaded.diagnostics.append(
+                    Diagnostic.make(
+                        "LR120",
+                        f"included file `{item.path.value}` does not exist",
+                        item.path.span,
+                        hint,
+                    )
+                )
+                continue
+            _load_file(target, item.path.span, loaded, seen, (*stack, resolved))
+        else:
+            loaded.items.append(item)

@@ -1,0 +1,218 @@
+"""One diagnostic type for every stage, its code registry, and its renderings.
+
+Every problem leukorules reports about a policy or a facts file is a `Diagnostic`: a stable code,
+a severity, a message, a span, an optional hint and optional related spans. Stages collect them
+in lists and return them as data; the CLI decides the exit status from the worst severity.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from leukorules.source import SourceFile, Span
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+# The registry of codes: code -> (default severity, one-line description). Codes never change
+# meaning once released; `leukorules check --explain-codes` prints this table.
+CODES: dict[str, tuple[Severity, str]] = {
+    # LR1xx: reading and parsing
+    "LR101": (Severity.ERROR, "file too large"),
+    "LR102": (Severity.ERROR, "file is not UTF-8 text"),
+    "LR103": (Severity.ERROR, "file cannot be read"),
+    "LR104": (Severity.ERROR, "empty policy"),
+    "LR110": (Severity.ERROR, "syntax error: unexpected token"),
+    "LR111": (Severity.ERROR, "syntax error: unexpected character"),
+    "LR112": (Severity.ERROR, "syntax error: unexpected end of file"),
+    "LR113": (Severity.ERROR, "unterminated string"),
+    "LR114": (Severity.ERROR, "expression nested too deeply"),
+    "LR120": (Severity.ERROR, "include cannot be resolved"),
+    "LR121": (Severity.ERROR, "include cycle"),
+    # LR2xx: names
+    "LR201": (Severity.ERROR, "undeclared fact"),
+    "LR202": (Severity.ERROR, "undeclared evidence reference"),
+    "LR203": (Severity.ERROR, "undeclared rule"),
+    "LR204": (Severity.ERROR, "duplicate declaration"),
+    "LR205": (Severity.ERROR, "unknown field"),
+    "LR206": (Severity.ERROR, "missing required field"),
+    "LR207": (Severity.ERROR, "duplicate field"),
+    "LR208": (Severity.ERROR, "missing or duplicate policy header"),
+    "LR209": (Severity.ERROR, "invalid value for field"),
+    # LR3xx: types
+    "LR301": (Severity.ERROR, "value not in enum"),
+    "LR302": (Severity.ERROR, "type mismatch"),
+    "LR303": (Severity.ERROR, "unit mismatch"),
+    "LR304": (Severity.ERROR, "operator not defined for this type"),
+    "LR305": (Severity.ERROR, "invalid fact type"),
+    "LR306": (Severity.WARNING, "literal outside declared range"),
+    # LR4xx: policy logic
+    "LR401": (Severity.ERROR, "statement without evidence"),
+    "LR402": (Severity.ERROR, "rule without conclusion"),
+    "LR403": (Severity.ERROR, "cycle among rules or derived facts"),
+    "LR404": (Severity.ERROR, "condition can never be true"),
+    "LR405": (Severity.ERROR, "conflicting derivations without precedence"),
+    "LR406": (Severity.WARNING, "unused fact"),
+    "LR407": (Severity.WARNING, "unused evidence"),
+    "LR408": (Severity.WARNING, "evidence without citation"),
+    "LR409": (Severity.INFO, "declared guideline gap"),
+    "LR410": (Severity.ERROR, "invalid precedence or sequencing"),
+    "LR411": (Severity.WARNING, "derived fact never derived"),
+    "LR412": (Severity.ERROR, "unknown strength"),
+    "LR413": (Severity.WARNING, "conflict check not exhaustive"),
+    # LR5xx: facts and runtime
+    "LR501": (Severity.ERROR, "facts file cannot be read"),
+    "LR502": (Severity.ERROR, "unknown fact"),
+    "LR503": (Severity.ERROR, "wrong fact type"),
+    "LR504": (Severity.ERROR, "value not allowed"),
+    "LR505": (Severity.ERROR, "value outside declared range"),
+    "LR506": (Severity.ERROR, "derived fact supplied as input"),
+    "LR507": (Severity.ERROR, "malformed facts document"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+    related: tuple[Related, ...] = field(default=())
+
+    @staticmethod
+    def make(
+        code: str,
+        message: str,
+        span: Span | None,
+        hint: str | None = None,
+        related: Sequence[Related] = (),
+        severity: Severity | None = None,
+    ) -> Diagnostic:
+        default = CODES[code][0]
+        return Diagnostic(code, message, span, severity or default, hint, tuple(related))
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        if self.span is None:
+            return ("", 0, 0, self.code)
+        return (self.span.file, self.span.line, self.span.column, self.code)
+
+    def to_json(self) -> dict[str, object]:
+        def span_json(span: Span | None) -> dict[str, object] | None:
+            if span is None:
+                return None
+            return {
+                "file": span.file,
+                "line": span.line,
+                "column": span.column,
+                "end_line": span.end_line,
+                "end_column": span.end_column,
+            }
+
+        return {
+            "code": self.code,
+            "severity": self.severity.label,
+            "message": self.message,
+            "span": span_json(self.span),
+            "hint": self.hint,
+            "related": [{"message": r.message, "span": span_json(r.span)} for r in self.related],
+        }
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def code_frame(source: SourceFile | None, span: Span, marker: str = "^") -> list[str]:
+    """The source line(s) of a span with a caret line under it, mypy/rustc style."""
+    if source is None or span.line > source.line_count:
+        return []
+    text = source.line_text(span.line).expandtabs(1)
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line:
+        width = max(span.end_column - span.column, 1)
+    else:
+        width = max(len(text) - start, 1)
+    width = min(width, max(len(text) - start, 1))
+    return [f" {pad} |", f" {gutter} | {text}", f" {pad} | {' ' * start}{marker}{'~' * (width - 1)}"]
+
+
+def render_text(
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, SourceFile],
+    color: bool = False,
+) -> str:
+    """Render diagnostics as `file:line:col: severity: message  [code]` plus code frames."""
+    styles = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+    lines: list[str] = []
+    for diagnostic in sorted_diagnostics(diagnostics):
+        label = diagnostic.severity.label
+        if color:
+            label = f"\x1b[1;{styles[diagnostic.severity]}m{label}\x1b[0m"
+        where = f"{diagnostic.span}: " if diagnostic.span else ""
+        lines.append(f"{where}{label}: {diagnostic.message}  [{diagnostic.code}]")
+        if diagnostic.span is not None:
+            lines.extend(code_frame(sources.get(diagnostic.span.file), diagnostic.span))
+        for related in diagnostic.related:
+            lines.append(f"  note: {related.span}: {related.message}")
+            lines.extend(
+                "  " + line for line in code_frame(sources.get(related.span.file), related.span)
+            )
+        if diagnostic.hint:
+            hint_lines = diagnostic.hint.splitlines() or [""]
+            lines.append(f"  hint: {hint_lines[0]}")
+            lines.extend(f"        {line}" if line else "" for line in hint_lines[1:])
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in sorted_diagnostics(diagnostics)], indent=2) + "\n"
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
+    parts = [
+        f"{counts[Severity.ERROR]} error{'s' if counts[Severity.ERROR] != 1 else ''}",
+        f"{counts[Severity.WARNING]} warning{'s' if counts[Severity.WARNING] != 1 else ''}",
+    ]
+    if counts[Severity.INFO]:
+        parts.append(f"{counts[Severity.INFO]} note{'s' if counts[Severity.INFO] != 1 else ''}")
+    return f"checked {files} file{'s' if files != 1 else ''}: " + ", ".join(parts)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint from the closest candidates, or None when nothing is close."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(f"`{m}`" for m in matches) + "?"

@@ -1,0 +1,89 @@
+"""Kleene three-valued logic over model conditions: the semantics, in one small place.
+
+`True`, `False` and `None` (unknown). A comparison that reads an unknown fact is unknown;
+`and` is false if any operand is false, else unknown if any is unknown; `or` dually; `not`
+maps unknown to unknown. The checker uses this directly; the compiled evaluator implements the
+same tables and is tested against it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from leukorules import model as m
+
+Truth = bool | None
+
+COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def kleene_and(values: list[Truth]) -> Truth:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def kleene_or(values: list[Truth]) -> Truth:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def kleene_not(value: Truth) -> Truth:
+    return None if value is None else not value
+
+
+def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
+    """The truth of `expr` where `facts` maps names to values; absent or None is unknown."""
+    match expr:
+        case m.Const(value=value):
+            return value
+        case m.Compare(fact=name, op=op, value=value):
+            actual = facts.get(name)
+            return None if actual is None else COMPARATORS[op](actual, value)
+        case m.CompareFacts(left=left, op=op, right=right):
+            a, b = facts.get(left), facts.get(right)
+            return None if a is None or b is None else COMPARATORS[op](a, b)
+        case m.Member(fact=name, values=values, negated=negated):
+            actual = facts.get(name)
+            if actual is None:
+                return None
+            return (actual in values) != negated
+        case m.Contains(fact=name, value=value):
+            actual = facts.get(name)
+            if actual is None:
+                return None
+            assert isinstance(actual, frozenset | set)
+            return value in actual
+        case m.Known(fact=name, known=known):
+            return (facts.get(name) is not None) == known
+        case m.And(items=items):
+            result: Truth = True
+            for item in items:
+                value = evaluate(item, facts)
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+        case m.Or(items=items):
+            result = False
+            for item in items:
+                value = evaluate(item, facts)
+                if value is True:
+                    return True
+                if value is None:
+                    result = None
+            return result
+        case m.Not(item=item):
+            return kleene_not(evaluate(item, facts))
+    raise TypeError(f"not a condition: {expr!r}")  # pragma: no cover

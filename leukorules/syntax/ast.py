@@ -1,0 +1,265 @@
+"""The syntax tree: what the author wrote, with spans, before any name or type is resolved.
+
+Produced by `leukorules.syntax.parser`; consumed by the checker (which builds the model) and by
+the formatter (which prints it back). Lark's own tree never leaves the syntax package.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from leukorules.source import Span
+
+# --- literals -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameLit:
+    """A bare identifier: an enum value, or a fact on the right-hand side of a comparison."""
+
+    name: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StringLit:
+    value: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberLit:
+    text: str
+    unit: str | None
+    span: Span = field(compare=False)
+
+    @property
+    def value(self) -> int | float:
+        return int(self.text) if self.text.lstrip("-").isdigit() else float(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class DateLit:
+    text: str
+    span: Span = field(compare=False)
+
+    def parse(self) -> datetime.date | None:
+        try:
+            return datetime.date.fromisoformat(self.text)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DottedLit:
+    text: str
+    span: Span = field(compare=False)
+
+
+Literal_: TypeAlias = NameLit | StringLit | NumberLit | DateLit | BoolLit
+FieldValue: TypeAlias = NameLit | StringLit | NumberLit | DateLit | DottedLit
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConstExpr:
+    value: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Truthy:
+    fact: Name
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CompareExpr:
+    fact: Name
+    op: str
+    operand: Literal_
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberExpr:
+    fact: Name
+    values: tuple[Literal_, ...]
+    negated: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainsExpr:
+    fact: Name
+    value: Literal_
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownExpr:
+    fact: Name
+    known: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AndExpr:
+    items: tuple[Expr, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OrExpr:
+    items: tuple[Expr, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NotExpr:
+    item: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ParenExpr:
+    """Parentheses the author wrote; kept so the formatter can keep them."""
+
+    item: Expr
+    span: Span = field(compare=False)
+
+
+Expr: TypeAlias = (
+    ConstExpr
+    | Truthy
+    | CompareExpr
+    | MemberExpr
+    | ContainsExpr
+    | KnownExpr
+    | AndExpr
+    | OrExpr
+    | NotExpr
+    | ParenExpr
+)
+
+# --- declarations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: Name
+    value: FieldValue
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBlock:
+    id: Name
+    fields: tuple[Field, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    path: StringLit
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBlock:
+    id: Name
+    fields: tuple[Field, ...]
+    span: Span = field(compare=False)
+
+
+TypeKind = Literal["bool", "integer", "number", "enum", "set", "string", "date"]
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    kind: TypeKind
+    values: tuple[Name, ...] = ()
+    unit: str | None = None
+    range: tuple[NumberLit, NumberLit] | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FactDecl:
+    name: Name
+    type: TypeSpec
+    description: StringLit | None
+    derived: bool
+    span: Span = field(compare=False)
+
+
+BodyKind = Literal[
+    "statement",
+    "evidence",
+    "when",
+    "recommend",
+    "strength",
+    "alternatives",
+    "note",
+    "caution",
+    "background",
+    "derive",
+    "after",
+    "overrides",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyItem:
+    """One line of a rule or gap body, e.g. `evidence 3, 4` or `when x and y`."""
+
+    kind: BodyKind
+    args: tuple[Name | Literal_ | Expr, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBlock:
+    id: Name
+    items: tuple[BodyItem, ...]
+    is_gap: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionBlock:
+    title: StringLit
+    items: tuple[SectionBlock | RuleBlock, ...]
+    span: Span = field(compare=False)
+
+
+Item: TypeAlias = PolicyBlock | Include | EvidenceBlock | FactDecl | SectionBlock | RuleBlock
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    path: str
+    items: tuple[Item, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False)
