@@ -157,7 +157,11 @@ def code_frame(source: SourceFile | None, span: Span, marker: str = "^") -> list
     else:
         width = max(len(text) - start, 1)
     width = min(width, max(len(text) - start, 1))
-    return [f" {pad} |", f" {gutter} | {text}", f" {pad} | {' ' * start}{marker}{'~' * (width - 1)}"]
+    return [
+        f" {pad} |",
+        f" {gutter} | {text}",
+        f" {pad} | {' ' * start}{marker}{'~' * (width - 1)}",
+    ]
 
 
 def render_text(

@@ -67,23 +67,23 @@ def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
         case m.Known(fact=name, known=known):
             return (facts.get(name) is not None) == known
         case m.And(items=items):
-            result: Truth = True
+            conjunction: Truth = True
             for item in items:
-                value = evaluate(item, facts)
-                if value is False:
+                truth = evaluate(item, facts)
+                if truth is False:
                     return False
-                if value is None:
-                    result = None
-            return result
+                if truth is None:
+                    conjunction = None
+            return conjunction
         case m.Or(items=items):
-            result = False
+            disjunction: Truth = False
             for item in items:
-                value = evaluate(item, facts)
-                if value is True:
+                truth = evaluate(item, facts)
+                if truth is True:
                     return True
-                if value is None:
-                    result = None
-            return result
+                if truth is None:
+                    disjunction = None
+            return disjunction
         case m.Not(item=item):
             return kleene_not(evaluate(item, facts))
     raise TypeError(f"not a condition: {expr!r}")  # pragma: no cover

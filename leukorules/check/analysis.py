@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import yaml
 
@@ -86,7 +86,7 @@ def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
     points_f: set[float] = set()
     for number in numbers:
         points_f.update((number - 1, number, number + 1))
-    for low, high in zip(numbers, numbers[1:], strict=False):
+    for low, high in pairwise(numbers):
         points_f.add((low + high) / 2)
     if not points_f:
         points_f.add(0.0)
@@ -212,7 +212,7 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
                 stack.append((node, index + 1))
                 nxt = edges[index]
                 if state.get(nxt) == 1:
-                    cycle = path[path.index(nxt) :] + [nxt]
+                    cycle = [*path[path.index(nxt) :], nxt]
                     shown = " -> ".join(c.split(":", 1)[1] for c in cycle)
                     first_rule = next((c for c in cycle if c.startswith("rule:")), cycle[0])
                     diagnostics.append(
@@ -330,7 +330,9 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 continue
             derived_inputs = [n for n in example if draft.facts[n].derived]
             scenario = scenario_yaml(
-                f"{first.id} and {second.id} both derive {fact_name}", example, [first.id, second.id]
+                f"{first.id} and {second.id} both derive {fact_name}",
+                example,
+                [first.id, second.id],
             )
             note = ""
             if derived_inputs:

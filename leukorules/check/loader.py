@@ -115,7 +115,9 @@ def _load_file(
     try:
         source = read_source(path, name)
     except SourceError as error:
-        loaded.diagnostics.append(Diagnostic.make(error.code, error.message, error.span, error.hint))
+        loaded.diagnostics.append(
+            Diagnostic.make(error.code, error.message, error.span, error.hint)
+        )
         loaded.syntax_ok = False
         return
     except OSError as error:

@@ -269,9 +269,7 @@ class Resolver:
                 )
                 ok = False
             if spec.kind == "integer" and not (isinstance(low, int) and isinstance(high, int)):
-                self.error(
-                    "LR305", "an integer range needs whole-number bounds", low_lit.span
-                )
+                self.error("LR305", "an integer range needs whole-number bounds", low_lit.span)
                 ok = False
         if not ok:
             return None
@@ -330,9 +328,7 @@ class Resolver:
         for body in block.items:
             if body.kind not in allowed:
                 hint = f"{what} may hold: {', '.join(allowed)}"
-                self.error(
-                    "LR205", f"`{body.kind}` is not allowed in {what}", body.span, hint
-                )
+                self.error("LR205", f"`{body.kind}` is not allowed in {what}", body.span, hint)
             elif body.kind in seen:
                 self.error(
                     "LR207",
@@ -367,7 +363,7 @@ class Resolver:
                 "LR206",
                 f"rule `{rule_id}` has no `statement`",
                 block.id.span,
-                "quote the guideline sentence verbatim: statement \"...\"",
+                'quote the guideline sentence verbatim: statement "..."',
             )
             broken = True
         else:
@@ -466,7 +462,7 @@ class Resolver:
                 "LR402",
                 f"rule `{block.id.name}` has no conclusion",
                 block.id.span,
-                "add one of: recommend \"action\", note, caution, background, derive fact = value",
+                'add one of: recommend "action", note, caution, background, derive fact = value',
             )
             return None
         if len(given) > 1:
@@ -505,11 +501,13 @@ class Resolver:
                         )
                         return None
                     strength = name_arg.name
-                alternatives = tuple(
-                    a.value
-                    for a in body["alternatives"].args
-                    if isinstance(a, ast.StringLit)
-                ) if "alternatives" in body else ()
+                alternatives = (
+                    tuple(
+                        a.value for a in body["alternatives"].args if isinstance(a, ast.StringLit)
+                    )
+                    if "alternatives" in body
+                    else ()
+                )
                 return m.Recommend(action, strength, alternatives)
             case "note" | "caution" | "background":
                 return m.StateNote(conclusion.kind, self._text_arg(conclusion))
@@ -538,7 +536,8 @@ class Resolver:
                     )
                     return None
                 assert not isinstance(literal, ast.Name)
-                value = self._literal_value(fact, literal)
+                assert not isinstance(literal, ast.Name)
+                value = self._literal_value(fact, literal)  # type: ignore[arg-type]
                 if value is None:
                     return None
                 return m.Derive(fact.name, value)
@@ -605,7 +604,9 @@ class Resolver:
                 resolved = [self._literal_value(fact, v) for v in values]
                 if any(r is None for r in resolved):
                     return None
-                return m.Member(fact.name, tuple(r for r in resolved if r is not None), negated, expr.span)
+                return m.Member(
+                    fact.name, tuple(r for r in resolved if r is not None), negated, expr.span
+                )
             case ast.ContainsExpr(fact=name, value=value):
                 fact = self._fact_ref(name)
                 if fact is None:
@@ -633,7 +634,7 @@ class Resolver:
                 f"fact `{name.name}` is not declared",
                 name.span,
                 did_you_mean(name.name, self.draft.facts)
-                or f"declare it: fact {name.name}: bool \"...\"",
+                or f'declare it: fact {name.name}: bool "..."',
             )
         return fact
 
@@ -756,13 +757,14 @@ class Resolver:
             return self._mismatch(fact, literal, "a date (YYYY-MM-DD)")
         return None  # pragma: no cover
 
-    def _mismatch(self, fact: m.Fact, literal: ast.Literal_, expected: str) -> None:
+    def _mismatch(self, fact: m.Fact, literal: ast.Literal_, expected: str) -> m.Value | None:
         self.error(
             "LR302",
             f"`{fact.name}` is {_a(fact.type)}; `{_literal_text(literal)}` is not {expected}",
             literal.span,
             _compare_hint(fact),
         )
+        return None
 
 
 def _a(fact_type: m.FactType) -> str:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.visitors import Transformer_NonRecursive
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from leukorules.diagnostics import Diagnostic, did_you_mean
 from leukorules.source import SourceFile, Span
@@ -82,7 +82,7 @@ def _meta_span(meta: Meta) -> Span:
 
 
 def _unquote(token: Token) -> str:
-    body = token.value[1:-1]
+    body = str(token.value)[1:-1]
     if "\\" not in body:
         return body
     out: list[str] = []
@@ -108,7 +108,7 @@ def _literal(item: Any) -> ast.Literal_:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
+class _ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     """Builds `ast` nodes bottom-up while the LALR parser reduces."""
 
     def start(self, meta: Meta, items: list[Any]) -> tuple[Any, ...]:
@@ -164,7 +164,9 @@ class _ToAst(Transformer_NonRecursive):
         return ast.PolicyBlock(items[0], tuple(items[1:]), _meta_span(meta))
 
     def include(self, meta: Meta, items: list[Token]) -> ast.Include:
-        return ast.Include(ast.StringLit(_unquote(items[0]), _token_span(items[0])), _meta_span(meta))
+        return ast.Include(
+            ast.StringLit(_unquote(items[0]), _token_span(items[0])), _meta_span(meta)
+        )
 
     def evidence(self, meta: Meta, items: list[Any]) -> ast.EvidenceBlock:
         return ast.EvidenceBlock(items[0], tuple(items[1:]), _meta_span(meta))
@@ -363,12 +365,13 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
     path = source.path
     if isinstance(error, UnexpectedCharacters):
         line, column = error.line, error.column
-        char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else ""
+        position = error.pos_in_stream or 0
+        char = source.text[position] if position < len(source.text) else ""
         span = Span.point(path, line, column)
         if char == '"':
             return Diagnostic.make(
                 "LR113",
-                "unterminated string: a string must be closed with `\"` on the same line",
+                'unterminated string: a string must be closed with `"` on the same line',
                 span,
                 'add the closing quote; write \\" for a quote inside a string',
             )

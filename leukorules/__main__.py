@@ -1,0 +1,3 @@
+from leukorules.cli import main
+
+main(prog_name="leukorules")

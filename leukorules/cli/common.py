@@ -1,0 +1,55 @@
+"""What every command shares: policy loading with diagnostics, colour decisions, exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, NoReturn
+
+import click
+
+from leukorules.check import CheckResult, check_paths
+from leukorules.diagnostics import Diagnostic, Severity, render_text
+from leukorules.syntax.grammar import bundled_policy_dir
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+
+def use_color(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def policy_paths(paths: tuple[Path, ...] | list[Path] | None) -> list[Path]:
+    return list(paths) if paths else [bundled_policy_dir()]
+
+
+def print_diagnostics(result: CheckResult, diagnostics: list[Diagnostic] | None = None) -> None:
+    """Diagnostics of a policy to stderr, used by commands whose stdout is something else."""
+    shown = result.diagnostics if diagnostics is None else diagnostics
+    text = render_text(shown, result.sources, color=use_color(sys.stderr))
+    if text:
+        click.echo(text, err=True, nl=False)
+
+
+def load_or_exit(paths: list[Path]) -> CheckResult:
+    """Check a policy for a command that needs one; on errors print them and exit 1."""
+    result = check_paths(paths)
+    if result.policy is None:
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        print_diagnostics(result, errors)
+        names = ", ".join(str(p) for p in paths)
+        fail(f"policy {names} has {len(errors)} error(s); run `leukorules check` on it")
+    return result
+
+
+def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(f"leukorules: error: {message}", err=True)
+    sys.exit(status)
