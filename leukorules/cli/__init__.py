@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "explain": ("leukorules.cli.evaluate", "explain", "Explain one rule's outcome for a patient."),
     "test": ("leukorules.cli.scenarios", "test", "Run scenario files against a policy."),
     "coverage": ("leukorules.cli.scenarios", "coverage", "Guideline coverage of a policy."),
+    "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),
+    "graph": ("leukorules.cli.graph", "graph", "Draw the policy's rule graph."),
 }
 
 
