@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import html
 import re
-import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -289,7 +288,24 @@ class _Box:
 
 
 def _wrap(text: str, width: int = _WRAP, max_lines: int = 4) -> list[str]:
-    lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    """Greedy wrapping that may also break after `.`, `_`, `/` and `-` (rule ids, fact names)."""
+    lines: list[str] = []
+    current = ""
+    for piece in re.findall(r"\s+|[^\s._/-]*[._/-]|[^\s._/-]+", text):
+        if piece.isspace():
+            current += " " if current else ""
+            continue
+        while len(piece) > width:
+            if current.strip():
+                lines.append(current.rstrip())
+            lines.append(piece[:width])
+            piece, current = piece[width:], ""
+        if len(current) + len(piece) > width and current.strip():
+            lines.append(current.rstrip())
+            current = ""
+        current += piece
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: width - 1].rstrip() + "…"
@@ -373,14 +389,11 @@ def _layout(graph: Graph, legend: bool) -> _Layout:
         keys.append(edge.target)
         routes.append(_Route(edge, keys))
     layers = _order_layers(boxes, routes)
+    neighbours = _neighbours(boxes, routes)
     widths = [max((boxes[k].width for k in layer), default=0.0) for layer in layers]
-    heights = [
-        sum(boxes[k].height for k in layer) + _GAP_Y * max(len(layer) - 1, 0) for layer in layers
-    ]
-    body = max(heights, default=0.0)
     x = _MARGIN
     for index, layer in enumerate(layers):
-        y = _MARGIN + _TITLE_H + (body - heights[index]) / 2
+        y = 0.0
         for key in layer:
             box = boxes[key]
             if box.node is None:
@@ -390,9 +403,58 @@ def _layout(graph: Graph, legend: bool) -> _Layout:
             box.y = y
             y += box.height + _GAP_Y
         x += widths[index] + _GAP_X
+    # vertical placement: each node as close as it can get to the mean height of its neighbours
+    # in the layer just placed, keeping the layer's order and gaps (least squares, exactly)
+    for sweep in range(6):
+        forward = sweep % 2 == 0
+        order = range(1, len(layers)) if forward else range(len(layers) - 2, -1, -1)
+        for index in order:
+            reference = set(layers[index - 1 if forward else index + 1])
+            _place(layers[index], boxes, neighbours, reference)
+    top = min((b.y for b in boxes.values()), default=0.0)
+    for box in boxes.values():
+        box.y += _MARGIN + _TITLE_H - top
+    bottom = max((b.y + b.height for b in boxes.values()), default=_MARGIN + _TITLE_H)
     width = max(x - _GAP_X + _MARGIN, _LEGEND_W + 2 * _MARGIN if legend else 200.0)
-    height = _MARGIN + _TITLE_H + body + _MARGIN + (_LEGEND_H if legend else 0.0)
+    height = bottom + _MARGIN + (_LEGEND_H if legend else 0.0)
     return _Layout(boxes, routes, width, height)
+
+
+def _neighbours(boxes: dict[str, _Box], routes: list[_Route]) -> dict[str, list[str]]:
+    neighbours: dict[str, list[str]] = {k: [] for k in boxes}
+    for route in routes:
+        for a, b in zip(route.keys, route.keys[1:], strict=False):
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    return neighbours
+
+
+def _place(
+    layer: list[str],
+    boxes: dict[str, _Box],
+    neighbours: dict[str, list[str]],
+    reference: set[str],
+) -> None:
+    """Isotonic regression: z_i = y_i - offset_i must not decrease; fit z_i to the targets."""
+    offsets, targets = [], []
+    offset = 0.0
+    for key in layer:
+        box = boxes[key]
+        near = [boxes[n].middle for n in neighbours[key] if n in reference]
+        wanted = sum(near) / len(near) - box.height / 2 if near else box.y
+        offsets.append(offset)
+        targets.append(wanted - offset)
+        offset += box.height + _GAP_Y
+    blocks: list[list[float]] = []  # [sum, count] of pooled adjacent targets
+    for target in targets:
+        blocks.append([target, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+    fitted = [total / count for total, count in blocks for _ in range(int(count))]
+    for key, z, off in zip(layer, fitted, offsets, strict=True):
+        boxes[key].y = z + off
 
 
 def _order_layers(boxes: dict[str, _Box], routes: list[_Route]) -> list[list[str]]:
@@ -400,11 +462,7 @@ def _order_layers(boxes: dict[str, _Box], routes: list[_Route]) -> list[list[str
     layers: list[list[str]] = [[] for _ in range(count)]
     for key, box in boxes.items():
         layers[box.rank].append(key)
-    neighbours: dict[str, list[str]] = {k: [] for k in boxes}
-    for route in routes:
-        for a, b in zip(route.keys, route.keys[1:], strict=False):
-            neighbours[a].append(b)
-            neighbours[b].append(a)
+    neighbours = _neighbours(boxes, routes)
     original = {k: i for i, k in enumerate(boxes)}
     for sweep in range(8):
         forward = sweep % 2 == 0
