@@ -1,23 +1,27 @@
 """Text -> syntax tree, with syntax errors as diagnostics in plain words.
 
-Input: a `SourceFile`. Output: `(Module | None, diagnostics)`. The Lark parser (LALR, strict,
-positions propagated) is built once per process and shared; Lark's tree is turned into `ast`
-nodes by a non-recursive transformer, so even absurdly nested input cannot overflow the stack.
+Input: a `SourceFile`. Output: `(Module | None, diagnostics)`. The Lark parser (LALR, contextual
+lexer, positions propagated) is built once per process and shared; Lark's tree is turned into
+`ast` nodes by a non-recursive transformer, so even absurdly nested input cannot overflow the
+stack. A syntax error does not stop the parse: `_Recovery` repairs or skips past it and goes on,
+so one run reports every syntax error of the file (the module is then not returned).
 """
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from lark import Lark, Token, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters
+from lark.parsers.lalr_analysis import Shift
 from lark.tree import Meta
 from lark.visitors import Transformer_NonRecursive
 
-from leukorules.diagnostics import Diagnostic, did_you_mean
+from leukorules.diagnostics import Diagnostic, Related, did_you_mean, sorted_diagnostics
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 from leukorules.syntax.grammar import grammar_text
@@ -25,6 +29,9 @@ from leukorules.syntax.grammar import grammar_text
 # Deeper conditions than this are refused: no guideline needs them, and refusing early keeps
 # every later stage free to recurse over expressions.
 MAX_EXPR_DEPTH = 64
+# A file with more syntax errors than this gets only the first ones: past that point the
+# author is better served by fixing those and running the check again.
+MAX_SYNTAX_ERRORS = 20
 
 BODY_KEYWORDS = (
     "statement",
@@ -47,7 +54,7 @@ _TERMINAL_WORDS = {
     "STRING": 'a quoted string ("...")',
     "SIGNED_NUMBER": "a number",
     "DATE": "a date (YYYY-MM-DD)",
-    "UNIT": "a unit in brackets, e.g. [mg/dL]",
+    "UNIT": "a unit such as [mg/dL]",
     "COMPARATOR": "a comparison (==, !=, <, <=, >, >=)",
     "$END": "the end of the file",
 }
@@ -323,13 +330,18 @@ def _collect_comment(token: Token) -> None:
     _state.comments.append(ast.Comment(token.value, token.line or 1, token.column or 1))
 
 
-@cache
-def _parser() -> Lark:
+def build_parser(strict: bool = False) -> Lark:
+    """A new Lark parser for the policy grammar.
+
+    The shared runtime parser is built with strict=False; the test suite builds it with
+    strict=True (which needs `interegular`) to prove the grammar has no LALR conflicts and no
+    colliding terminals.
+    """
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        strict=True,
+        strict=strict,
         propagate_positions=True,
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _collect_comment},
@@ -337,94 +349,547 @@ def _parser() -> Lark:
 
 
 @cache
-def _terminal_words() -> dict[str, str]:
-    """Plain words for every terminal: keywords and punctuation as written, regexes described."""
-    words = dict(_TERMINAL_WORDS)
-    for terminal in _parser().terminals:
-        if terminal.name not in words and terminal.pattern.type == "str":
-            words[terminal.name] = f"`{terminal.pattern.value}`"
-    return words
+def _parser() -> Lark:
+    return build_parser(strict=False)
 
 
-def _describe_expected(expected: set[str]) -> list[str]:
-    words = _terminal_words()
-    described = {words.get(name, name.lower()) for name in expected}
-    return sorted(described, key=lambda w: (not w.startswith("`"), w))
+# --- describing what the parser expected, in plain words ------------------------------------
+
+_BODY_TYPES = frozenset(k.upper() for k in BODY_KEYWORDS)
+_TOP_TYPES = frozenset(k.upper() for k in TOP_KEYWORDS)
+_DECLARATION_TYPES = _TOP_TYPES - {"EVIDENCE"}
+_SYNC_TYPES = _BODY_TYPES | _TOP_TYPES
+_COMPARISON_TYPES = frozenset({"COMPARATOR", "IN", "NOT", "CONTAINS", "IS"})
+_TYPE_WORDS = ("bool", "integer", "number", "enum", "set", "string", "date")
+# Tokens dropped as strays when the token after them fits (`title: "x"`, `when a > 1 ;`).
+_DELETABLE_TYPES = frozenset(
+    {"COLON", "EQUAL", "COMMA", "DOT", "RPAR", "NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT"}
+)
 
 
-def _expected_text(expected: set[str]) -> str:
-    described = _describe_expected(expected)
-    if len(described) == 1:
-        return described[0]
-    if len(described) <= 8:
-        return "one of " + ", ".join(described)
-    return "one of " + ", ".join(described[:8]) + ", …"
+class _Grammar:
+    """Facts about the compiled grammar that error messages and recovery need."""
+
+    def __init__(self, lark: Lark) -> None:
+        self.words: dict[str, str] = dict(_TERMINAL_WORDS)
+        self.keywords: dict[str, str] = {}  # terminal name -> keyword text, e.g. RULE -> rule
+        for terminal in lark.terminals:
+            pattern = terminal.pattern
+            if pattern.type == "str":
+                text = str(pattern.value)
+                self.words.setdefault(terminal.name, f"`{text}`")
+                if text.isalpha():
+                    self.keywords[terminal.name] = text
+        by_text = {text: name for name, text in self.keywords.items()}
+        self.type_types = frozenset(by_text[w] for w in _TYPE_WORDS if w in by_text)
+        self.by_text = by_text
 
 
-def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic:
-    path = source.path
-    if isinstance(error, UnexpectedCharacters):
-        line, column = error.line, error.column
-        position = error.pos_in_stream or 0
-        char = source.text[position] if position < len(source.text) else ""
-        span = Span.point(path, line, column)
-        if char == '"':
-            return Diagnostic.make(
-                "LR113",
-                'unterminated string: a string must be closed with `"` on the same line',
-                span,
-                'add the closing quote; write \\" for a quote inside a string',
-            )
-        hint = {
-            "&": "use `and` to combine conditions",
-            "|": "use `or` to combine conditions",
-            "!": "use `not` to negate a condition, or `!=` to compare",
-            "'": 'strings use double quotes: "..."',
-            "=": "use `==` to compare a fact with a value",
-        }.get(char)
-        shown = repr(char)[1:-1] if char else "end of input"
-        expected = _expected_text(set(error.allowed or ()))
-        message = f"unexpected character `{shown}`; expected {expected}"
-        return Diagnostic.make("LR111", message, span, hint)
-    if isinstance(error, UnexpectedToken):
-        token = error.token
-        expected_names = set(error.expected)
-        if token.type == "$END":
-            line = source.line_count
-            column = len(source.line_text(line)) + 1
-            span = Span.point(path, line, column)
-            hint = None
-            if "RBRACE" in expected_names:
-                hint = "a `{` block is not closed: add the matching `}`"
-            message = f"unexpected end of file; expected {_expected_text(expected_names)}"
-            return Diagnostic.make("LR112", message, span, hint)
+@cache
+def _grammar() -> _Grammar:
+    return _Grammar(_parser())
+
+
+def _join(parts: Sequence[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _expected_text(expected: set[str] | frozenset[str]) -> str:
+    """`{"COMMA", "RBRACE"}` -> "`,` or `}`"; groups of keywords are named, not listed raw."""
+    grammar = _grammar()
+    rest = set(expected)
+    groups: list[str] = []
+    if rest >= _COMPARISON_TYPES:
+        rest -= _COMPARISON_TYPES
+        groups.append("a comparison (==, !=, <, <=, >, >=, in, not in, contains, is known)")
+    if grammar.type_types and grammar.type_types <= rest:
+        rest -= grammar.type_types
+        groups.append("a type (" + ", ".join(_TYPE_WORDS) + ")")
+    if rest >= _BODY_TYPES:
+        rest -= _BODY_TYPES
+        groups.append("a rule field (" + ", ".join(BODY_KEYWORDS) + ")")
+    if rest >= _DECLARATION_TYPES:
+        rest -= _TOP_TYPES
+        groups.append("a declaration (" + ", ".join(TOP_KEYWORDS) + ")")
+    tail: list[str] = []
+    if "RBRACE" in rest:
+        rest.discard("RBRACE")
+        tail.append("`}`")
+    if "$END" in rest:
+        rest.discard("$END")
+        tail.append("the end of the file")
+    singles = sorted(
+        {grammar.words.get(name, name.lower()) for name in rest},
+        key=lambda word: (not word.startswith("`"), word),
+    )
+    parts = [*singles, *groups, *tail]
+    return _join(parts) if parts else "nothing more"
+
+
+def _describe_token(token: Token) -> str:
+    value = str(token.value)
+    if token.type == "NAME":
+        return f"name `{value}`"
+    if token.type == "STRING":
+        shown = value if len(value) <= 40 else value[:37] + '..."'
+        return f"string {shown}"
+    if token.type == "SIGNED_NUMBER":
+        return f"number `{value}`"
+    if token.type == "DATE":
+        return f"date `{value}`"
+    if token.type == "UNIT":
+        return f"unit `{value}`"
+    return f"`{value}`"
+
+
+def _shown_char(char: str) -> str:
+    if char == "`":
+        return "a backquote (`)"
+    if char.isprintable():
+        return f"`{char}`"
+    return f"U+{ord(char):04X}"
+
+
+# Characters authors type (or paste from word processors) that the language spells differently:
+# char -> (terminal that replaces it, its text, hint).
+_CHAR_FIXES: dict[str, tuple[str, str, str]] = {
+    "&": ("AND", "and", "use `and` to combine conditions"),
+    "|": ("OR", "or", "use `or` to combine conditions"),
+    "!": ("NOT", "not", "use `not` to negate a condition, or `!=` to compare"),
+    "≥": ("COMPARATOR", ">=", "write `>=` for ≥"),
+    "≤": ("COMPARATOR", "<=", "write `<=` for ≤"),
+    "≠": ("COMPARATOR", "!=", "write `!=` for ≠"),
+}
+# Opening quote -> closing quote, for strings written with the wrong quotes.
+_WRONG_QUOTES = {"'": "'", "“": "”", "”": "”", "„": "“", "‘": "’", "’": "’"}
+
+
+class _Recovery:
+    """Drives Lark's LALR parser token by token and recovers from syntax errors.
+
+    Recovery, in order of preference, for an unexpected token:
+      1. substitute a known mistake (`=` for `==`, a misspelt keyword, `&&`, `'...'`);
+      2. insert one missing `,`, `{` or `)` when the token fits after it;
+      3. if the token is a keyword that starts a rule field or a declaration (or a `}`), pop
+         the parser stack to the nearest enclosing construct that accepts it;
+      4. delete a stray token when the next one fits;
+      5. panic: skip tokens (balancing braces) to the next keyword or `}` that an enclosing
+         construct accepts, and resume there.
+    Every check runs on a simulation of the state stack first, so a failed attempt leaves the
+    parser untouched; each error position is reported once, and at most MAX_SYNTAX_ERRORS.
+    """
+
+    def __init__(self, source: SourceFile) -> None:
+        lark = _parser()
+        self.source = source
+        self.text = source.text
+        self.grammar = _grammar()
+        interactive = lark.parse_interactive(source.text)
+        self.pstate: Any = interactive.parser_state
+        thread: Any = interactive.lexer_thread
+        self.lstate: Any = thread.state
+        self.lexers: dict[Any, Any] = thread.lexer.lexers
+        self.root: Any = thread.lexer.root_lexer
+        self.states: dict[Any, dict[str, tuple[Any, Any]]] = self.pstate.parse_conf.states
+        self.end_state: Any = self.pstate.parse_conf.end_state
+        self.diagnostics: list[Diagnostic] = []
+        self.reported: set[tuple[int, int]] = set()
+        # the last two tokens the parser accepted, newest first
+        self.history: tuple[Token, ...] = ()
+
+    # --- the parser stack, simulated --------------------------------------------------------
+
+    def _simulate(self, types: Sequence[str], keep: int | None = None) -> bool:
+        """Would the parser accept these terminals after its stack is cut to `keep` entries?"""
+        stack = self.pstate.state_stack
+        base = len(stack) if keep is None else keep
+        extra: list[Any] = []
+        states = self.states
+        for terminal in types:
+            while True:
+                top = extra[-1] if extra else stack[base - 1]
+                action = states[top].get(terminal)
+                if action is None:
+                    return False
+                kind, arg = action
+                if kind is Shift:
+                    extra.append(arg)
+                    break
+                size = len(arg.expansion)
+                dropped = min(size, len(extra))
+                if dropped:
+                    del extra[-dropped:]
+                base -= size - dropped
+                if base < 1:
+                    return False  # pragma: no cover - a valid table never pops its start
+                top = extra[-1] if extra else stack[base - 1]
+                extra.append(states[top][arg.origin.name][1])
+                if terminal == "$END" and extra[-1] == self.end_state:
+                    return True
+        return True
+
+    def _expected(self) -> set[str]:
+        top = self.pstate.state_stack[-1]
+        return {t for t in self.states[top] if t.isupper() and self._simulate((t,))}
+
+    def _feed(self, token: Token) -> bool:
+        """Feed a token if the parser accepts it; a rejected token changes nothing."""
+        action = self.states[self.pstate.state_stack[-1]].get(token.type)
+        if action is None or (action[0] is not Shift and not self._simulate((token.type,))):
+            return False
+        self.pstate.feed_token(token)
+        self.history = (token, self.history[0]) if self.history else (token,)
+        return True
+
+    def _cut(self, keep: int) -> None:
+        del self.pstate.state_stack[keep:]
+        del self.pstate.value_stack[keep - 1 :]
+
+    def _open(self, kind: str) -> Token | None:
+        """The innermost `{` or `(` the parser is inside of, if any."""
+        for value in reversed(self.pstate.value_stack):
+            if isinstance(value, Token) and value.type == kind:
+                return value
+        return None
+
+    # --- the lexer --------------------------------------------------------------------------
+
+    def _mark(self) -> tuple[int, int, int, int, Any]:
+        counter = self.lstate.line_ctr
+        return (
+            counter.char_pos,
+            counter.line,
+            counter.column,
+            counter.line_start_pos,
+            self.lstate.last_token,
+        )
+
+    def _reset(self, mark: tuple[int, int, int, int, Any]) -> None:
+        counter = self.lstate.line_ctr
+        counter.char_pos, counter.line, counter.column, counter.line_start_pos = mark[:4]
+        self.lstate.last_token = mark[4]
+
+    @property
+    def _pos(self) -> int:
+        return int(self.lstate.line_ctr.char_pos)
+
+    def _advance(self, count: int) -> None:
+        self.lstate.line_ctr.feed(self.text[self._pos : self._pos + count])
+
+    def _next_token(self) -> Token | None:
+        """The next token as the parser's current state reads it; None at the end.
+
+        Raises UnexpectedCharacters when no terminal of the language starts here.
+        """
+        try:
+            token: Token = self.lexers[self.pstate.state_stack[-1]].next_token(self.lstate)
+            return token
+        except EOFError:
+            return None
+        except UnexpectedCharacters as error:
+            try:
+                # A terminal that exists but does not fit here: the parser will reject it.
+                token = self.root.next_token(self.lstate)
+                return token
+            except UnexpectedCharacters:
+                raise error from None
+
+    def _skip_token(self) -> Token | None:
+        """The next token read without context (keywords are keywords); bad text is skipped."""
+        while True:
+            try:
+                token: Token = self.root.next_token(self.lstate)
+                return token
+            except EOFError:
+                return None
+            except UnexpectedCharacters:
+                char = self.text[self._pos]
+                if char == '"' or char in _WRONG_QUOTES:
+                    self._advance(self._quoted_length(_WRONG_QUOTES.get(char, '"')))
+                else:
+                    self._advance(1)
+
+    def _peek_fits(self) -> bool:
+        """Does the next token fit the parser's current state? Consumes nothing."""
+        mark = self._mark()
+        try:
+            token = self._next_token()
+        except UnexpectedCharacters:
+            return False
+        finally:
+            self._reset(mark)
+        if token is None:
+            return self._simulate(("$END",))
+        return self._simulate((token.type,))
+
+    def _quoted_length(self, closing: str) -> int:
+        """Length of a quoted run starting at the cursor: to the closing quote or the line end."""
+        start = self._pos
+        end = self.text.find("\n", start)
+        end = len(self.text) if end < 0 else end
+        close = self.text.find(closing, start + 1, end)
+        if close >= 0:
+            return close + 1 - start
+        return len(self.text[start:end].rstrip("\r")) or 1
+
+    # --- reporting --------------------------------------------------------------------------
+
+    def _report(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        hint: str | None = None,
+        related: Sequence[Related] = (),
+    ) -> None:
+        key = (span.line, span.column)
+        if key in self.reported:
+            return
+        self.reported.add(key)
+        if self.diagnostics and hint is not None:
+            last = self.diagnostics[-1]
+            if last.hint == hint and last.span is not None and last.span.line == span.line:
+                return  # the same slip repeated on one line is reported once
+        self.diagnostics.append(Diagnostic.make(code, message, span, hint, related))
+
+    @property
+    def full(self) -> bool:
+        return len(self.diagnostics) >= MAX_SYNTAX_ERRORS
+
+    def _unclosed(self, expected: set[str]) -> tuple[str | None, list[Related]]:
+        """Hint and note for a block or parenthesis left open, when a closer is expected."""
+        for closer, opener, what in (("RPAR", "LPAR", "("), ("RBRACE", "LBRACE", "{")):
+            if closer not in expected:
+                continue
+            token = self._open(opener)
+            if token is None:
+                continue
+            close = ")" if what == "(" else "}"
+            hint = f"the `{what}` on line {token.line} is not closed: add the matching `{close}`"
+            return hint, [Related(_token_span(token), f"this `{what}` is not closed")]
+        return None, []
+
+    # --- the main loop ----------------------------------------------------------------------
+
+    def run(self) -> Any:
+        """The Lark tree when the file has no syntax error; None otherwise."""
+        while not self.full:
+            try:
+                token = self._next_token()
+            except UnexpectedCharacters:
+                if not self._bad_character():
+                    return None
+                continue
+            if token is None:
+                return self._finish(after_panic=False)
+            if self._feed(token):
+                continue
+            if not self._bad_token(token):
+                return None
+        return None
+
+    def _finish(self, after_panic: bool) -> Any:
+        if self._simulate(("$END",)):
+            if self.diagnostics:
+                return None
+            last = self.history[0] if self.history else None
+            end = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "")
+            return self.pstate.feed_token(end, True)
+        # After skipping to the end, only a block that is still open is worth reporting.
+        if after_panic and self._open("LBRACE") is None:
+            return None
+        expected = self._expected()
+        # Point just past the last character of the file that is not white space.
+        line, column = self.source.position(len(self.text.rstrip()))
+        span = Span.point(self.source.path, line, column)
+        hint, related = self._unclosed(expected)
+        message = f"unexpected end of file; expected {_expected_text(expected)}"
+        self._report("LR112", message, span, hint, related)
+        return None
+
+    def _resume_or_finish(self, resumed: bool) -> bool:
+        """After a panic: True to go on parsing, False when the file ended while skipping."""
+        if not resumed:
+            self._finish(after_panic=True)
+        return resumed
+
+    def _bad_token(self, token: Token) -> bool:
+        expected = self._expected()
         span = _token_span(token)
-        hint = None
-        if token.type == "NAME" and expected_names & {"STATEMENT", "WHEN", "RECOMMEND"}:
-            hint = did_you_mean(token.value, BODY_KEYWORDS)
-            message = (
-                f"unexpected name `{token.value}` in a rule body; expected a rule field "
-                f"({', '.join(BODY_KEYWORDS)}) or `}}`"
+        message = f"unexpected {_describe_token(token)}; expected {_expected_text(expected)}"
+        hint: str | None = None
+        related: list[Related] = []
+        fix: list[Token] | None = None  # a replacement that the parser accepts
+        keyword_choices = {self.grammar.keywords[t] for t in expected if t in self.grammar.keywords}
+
+        if token.type == "EQUAL" and "COMPARATOR" in expected:
+            hint = "use `==` to compare a fact with a value"
+            fix = [Token.new_borrow_pos("COMPARATOR", "==", token)]
+        elif token.type == "COMPARATOR" and token.value == "==" and "EQUAL" in expected:
+            hint = "a derivation assigns with a single `=`: derive fact = value"
+            fix = [Token.new_borrow_pos("EQUAL", "=", token)]
+        elif token.type == "NAME" and keyword_choices:
+            hint = did_you_mean(str(token.value), keyword_choices)
+            close = difflib.get_close_matches(str(token.value), sorted(keyword_choices), 2, 0.6)
+            if len(close) == 1 and close[0] != token.value:
+                kind = self.grammar.by_text[close[0]]
+                fix = [Token.new_borrow_pos(kind, close[0], token)]
+        if hint is None and token.type in ("NAME", "SIGNED_NUMBER") and "STRING" in expected:
+            hint = 'text is written in double quotes: "..."'
+        previous = self.history[0] if self.history else None
+        if (
+            hint is None
+            and token.type == "EQUAL"
+            and previous is not None
+            and previous.type == "EQUAL"
+            and previous.end_pos == token.start_pos
+        ):
+            hint = "a derivation assigns with a single `=`: derive fact = value"
+        if hint is None and token.type == "RPAR" and self._open("LPAR") is None:
+            hint = "this `)` has no matching `(`"
+        if hint is None and token.type == "RBRACE" and self._open("LBRACE") is None:
+            hint = "this `}` has no matching `{`"
+        if hint is None and token.type in ("COLON", "EQUAL"):
+            hint = f"leave out the `{token.value}`: a field is its name followed by its value"
+        if hint is None and len(self.history) == 2:
+            # `evidence 1,` followed by `when ...`: the keyword was read as a list item.
+            item, comma = self.history
+            if item.type == "NAME" and item.value in self.grammar.by_text and comma.type == "COMMA":
+                hint = f"`{item.value}` was read as a list item because of the `,` before it"
+                related = [Related(_token_span(comma), "remove this trailing `,`")]
+
+        if fix is not None and not self._simulate([t.type for t in fix]):
+            fix = None
+        if fix is None:
+            for missing, text, why in (
+                ("COMMA", ",", "separate the items of a list with commas"),
+                ("LBRACE", "{", "a block's fields are written inside `{` and `}`"),
+                ("RPAR", ")", None),
+            ):
+                if missing in expected and self._simulate((missing, token.type)):
+                    fix = [Token.new_borrow_pos(missing, text, token), token]
+                    hint = hint or why
+                    break
+        if hint is None and (token.type in _SYNC_TYPES or token.type == "RBRACE"):
+            # A keyword that starts something new where a closer was due: an unclosed block.
+            hint, related = self._unclosed(expected)
+
+        self._report("LR110", message, span, hint, related)
+        if fix is not None:
+            for item in fix:
+                self._feed(item)
+            return True
+        if token.type in _SYNC_TYPES or token.type == "RBRACE":
+            keep = self._accepting_depth(token.type, {})
+            if keep is not None:
+                self._cut(keep)
+                self._feed(token)
+                return True
+        if token.type in _DELETABLE_TYPES and self._peek_fits():
+            return True  # the stray token is dropped; parsing goes on after it
+        return self._resume_or_finish(self._panic())
+
+    def _bad_character(self) -> bool:
+        position = self._pos
+        char = self.text[position]
+        line, column = self.source.position(position)
+        span = Span.point(self.source.path, line, column)
+        expected = self._expected()
+        if char == '"':
+            length = self._quoted_length('"')
+            end_line, end_column = self.source.position(position + length)
+            self._report(
+                "LR113",
+                'unterminated string: a string must end with `"` on the line where it starts',
+                Span(self.source.path, line, column, end_line, end_column),
+                'add the closing `"`; write \\" for a quote inside a string',
             )
-        elif token.type == "NAME" and expected_names & {"POLICY", "RULE", "SECTION"}:
-            hint = did_you_mean(token.value, TOP_KEYWORDS)
-            message = (
-                f"unexpected name `{token.value}`; expected a declaration "
-                f"({', '.join(TOP_KEYWORDS)})"
+            return self._substitute("STRING", self.text[position : position + length] + '"', length)
+        if char in _WRONG_QUOTES:
+            length = self._quoted_length(_WRONG_QUOTES[char])
+            body = self.text[position + 1 : position + length]
+            if body and body[-1] == _WRONG_QUOTES[char]:
+                body = body[:-1]
+            self._report(
+                "LR111",
+                f"unexpected character {_shown_char(char)}; expected {_expected_text(expected)}",
+                span,
+                'strings are written in straight double quotes: "..."',
             )
-        else:
-            shown = token.value if token.value else token.type
-            message = f"unexpected `{shown}`; expected {_expected_text(expected_names)}"
-            if token.value == "=" and "COMPARATOR" in expected_names:
-                hint = "use `==` to compare a fact with a value"
-            elif token.value in ("&&", "&"):
-                hint = "use `and` to combine conditions"
-        return Diagnostic.make("LR110", message, span, hint)
-    if isinstance(error, UnexpectedEOF):
-        line = source.line_count
-        span = Span.point(path, line, len(source.line_text(line)) + 1)
-        return Diagnostic.make("LR112", "unexpected end of file", span)
-    raise error  # pragma: no cover - lark has no other UnexpectedInput kinds
+            literal = '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return self._substitute("STRING", literal, length)
+        if char in _CHAR_FIXES:
+            kind, text, fix_hint = _CHAR_FIXES[char]
+            length = 2 if self.text[position : position + 2] in ("&&", "||") else 1
+            shown = self.text[position : position + length]
+            self._report(
+                "LR111",
+                f"unexpected `{shown}`; expected {_expected_text(expected)}",
+                span,
+                fix_hint,
+            )
+            return self._substitute(kind, text, length)
+        hint: str | None = None
+        if char == "-" and "DOT" in expected:
+            hint = "names and ids are letters, digits and `_`, joined by dots; `-` is not allowed"
+        self._report(
+            "LR111",
+            f"unexpected character {_shown_char(char)}; expected {_expected_text(expected)}",
+            span,
+            hint,
+        )
+        self._advance(1)
+        if self._peek_fits():
+            return True
+        return self._resume_or_finish(self._panic())
+
+    def _substitute(self, kind: str, text: str, length: int) -> bool:
+        """Replace `length` characters at the cursor by one token; panic if it does not fit."""
+        position = self._pos
+        line, column = self.source.position(position)
+        self._advance(length)
+        end_line, end_column = self.source.position(position + length)
+        token = Token(kind, text, position, line, column, end_line, end_column, position + length)
+        if self._feed(token):
+            return True
+        return self._resume_or_finish(self._panic())
+
+    def _accepting_depth(self, kind: str, cache: dict[str, int | None]) -> int | None:
+        """The longest prefix of the state stack after which `kind` is accepted."""
+        if kind not in cache:
+            found = None
+            for keep in range(len(self.pstate.state_stack), 0, -1):
+                if self._simulate((kind,), keep):
+                    found = keep
+                    break
+            cache[kind] = found
+        return cache[kind]
+
+    def _panic(self) -> bool:
+        """Skip to a keyword or `}` that an enclosing construct accepts and resume there.
+
+        Braces opened in the skipped text are balanced, so a broken block is skipped whole.
+        Returns False when the end of the file comes first.
+        """
+        cache: dict[str, int | None] = {}
+        depth = 0
+        while True:
+            token = self._skip_token()
+            if token is None:
+                return False
+            kind = token.type
+            if kind == "LBRACE":
+                depth += 1
+            elif kind == "RBRACE" and depth > 0:
+                depth -= 1
+            elif depth == 0 and (kind in _SYNC_TYPES or kind == "RBRACE"):
+                keep = self._accepting_depth(kind, cache)
+                if keep is not None:
+                    self._cut(keep)
+                    self._feed(token)
+                    return True
 
 
 def _too_deep(items: Sequence[ast.Item]) -> ast.Expr | None:
@@ -450,7 +915,7 @@ def _too_deep(items: Sequence[ast.Item]) -> ast.Expr | None:
 
 
 def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
-    """Parse one file. Returns the module, or None and the syntax diagnostics."""
+    """Parse one file. Returns the module, or None and every syntax diagnostic of the file."""
     if not source.text.strip():
         span = Span.point(source.path, 1, 1)
         return ast.Module(source.path, ()), [
@@ -465,12 +930,11 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
         _state.path = source.path
         _state.comments = []
         try:
-            items = _ToAst().transform(_parser().parse(source.text))
-        except UnexpectedInput as error:
-            return None, [_syntax_diagnostic(source, error)]
-        except RecursionError:
-            span = Span.point(source.path, 1, 1)
-            return None, [Diagnostic.make("LR114", "expression nested too deeply", span)]
+            recovery = _Recovery(source)
+            tree = recovery.run()
+            if tree is None:
+                return None, sorted_diagnostics(recovery.diagnostics)
+            items = _ToAst().transform(tree)
         finally:
             comments = tuple(_state.comments)
             _state.comments = []
@@ -482,6 +946,15 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                 f"condition nested more than {MAX_EXPR_DEPTH} levels deep",
                 Span.point(deep.span.file, deep.span.line, deep.span.column),
                 "split the condition with derived facts, or remove redundant parentheses",
+            )
+        ]
+    if not items:
+        return ast.Module(source.path, (), comments), [
+            Diagnostic.make(
+                "LR104",
+                "policy file holds only comments",
+                Span.point(source.path, 1, 1),
+                "a policy file holds declarations such as `policy`, `fact`, `section` and `rule`",
             )
         ]
     return ast.Module(source.path, tuple(items), comments), []
