@@ -549,9 +549,16 @@ class _Recovery:
 
     def _open(self, kind: str) -> Token | None:
         """The innermost `{` or `(` the parser is inside of, if any."""
+        closer = "RPAR" if kind == "LPAR" else "RBRACE"
+        closed = 0  # closers already shifted whose construct is not reduced yet
         for value in reversed(self.pstate.value_stack):
-            if isinstance(value, Token) and value.type == kind:
-                return value
+            if isinstance(value, Token):
+                if value.type == closer:
+                    closed += 1
+                elif value.type == kind:
+                    if not closed:
+                        return value
+                    closed -= 1
         return None
 
     # --- the lexer --------------------------------------------------------------------------
@@ -756,9 +763,23 @@ class _Recovery:
         if hint is None and len(self.history) == 2:
             # `evidence 1,` followed by `when ...`: the keyword was read as a list item.
             item, comma = self.history
-            if item.type == "NAME" and item.value in self.grammar.by_text and comma.type == "COMMA":
+            values = self.pstate.value_stack
+            if (
+                item.type == "NAME"
+                and item.value in self.grammar.by_text
+                and comma.type == "COMMA"
+                and len(values) >= 2
+                and values[-1] is item
+                and values[-2] is comma
+            ):
                 hint = f"`{item.value}` was read as a list item because of the `,` before it"
                 related = [Related(_token_span(comma), "remove this trailing `,`")]
+                keyword = self.grammar.by_text[str(item.value)]
+                keep = len(self.pstate.state_stack) - 2
+                if self._simulate((keyword, token.type), keep):
+                    # Take the comma back and read the word as the keyword it is.
+                    self._cut(keep)
+                    fix = [Token.new_borrow_pos(keyword, item.value, item), token]
 
         if fix is not None and not self._simulate([t.type for t in fix]):
             fix = None
@@ -782,9 +803,9 @@ class _Recovery:
                 self._feed(item)
             return True
         if token.type in _SYNC_TYPES or token.type == "RBRACE":
-            keep = self._accepting_depth(token.type, {})
-            if keep is not None:
-                self._cut(keep)
+            depth = self._accepting_depth(token.type, {})
+            if depth is not None:
+                self._cut(depth)
                 self._feed(token)
                 return True
         if token.type in _DELETABLE_TYPES and self._peek_fits():

@@ -1,0 +1,272 @@
+"""The parser: syntax trees for valid text, and every syntax error of a file in plain words.
+
+Recovery is judged by what an author sees: each mistake reported once, at the right place, with
+a message that names what was expected in words (never Lark's terminal names) and a hint for the
+common slips; no follow-on errors caused by the recovery itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from leukorules.diagnostics import Diagnostic
+from leukorules.source import SourceFile
+from leukorules.syntax import ast
+from leukorules.syntax.parser import MAX_EXPR_DEPTH, MAX_SYNTAX_ERRORS, build_parser, parse
+
+HEADER = 'policy demo.policy { title "Demo" version "1.0" }\n'
+
+VALID = (
+    HEADER
+    + """
+evidence 1 { citation "Smith 2020" grade strong certainty moderate }
+fact age: integer in 0..120 "Age in years"
+fact mri: enum { normal, abnormal }
+derived risk: enum { low, high }
+
+section "Diagnosis" {
+  rule dx.one {
+    statement "Do an MRI."
+    evidence 1
+    when age >= 18 and mri == abnormal
+    derive risk = high
+  }
+}
+"""
+)
+
+# Lark's own names for terminals must never reach an author.
+RAW_TERMINAL = re.compile(
+    r"\$END|__ANON|\b(?:RBRACE|LBRACE|RPAR|LPAR|COMMA|COLON|EQUAL|NAME|STRING|SIGNED_NUMBER|"
+    r"COMPARATOR|DATE|UNIT|DOT|WHEN|RULE|RECOMMEND)\b"
+)
+
+
+def run(text: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    return parse(SourceFile.from_text("t.rules", text))
+
+
+def rule_with(*body: str) -> str:
+    """The valid policy with one more rule whose body lines are `body`."""
+    lines = "\n".join(f"    {line}" for line in body)
+    return VALID + f"rule extra {{\n{lines}\n}}\n"
+
+
+def only(text: str) -> Diagnostic:
+    module, diagnostics = run(text)
+    assert module is None
+    assert len(diagnostics) == 1, [d.message for d in diagnostics]
+    return diagnostics[0]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_valid_policy_parses_to_a_module() -> None:
+    module, diagnostics = run(VALID)
+    assert diagnostics == []
+    assert module is not None
+    kinds = [type(item).__name__ for item in module.items]
+    assert kinds == [
+        "PolicyBlock",
+        "EvidenceBlock",
+        "FactDecl",
+        "FactDecl",
+        "FactDecl",
+        "SectionBlock",
+    ]
+    section = module.items[-1]
+    assert isinstance(section, ast.SectionBlock)
+    rule = section.items[0]
+    assert isinstance(rule, ast.RuleBlock)
+    assert [b.kind for b in rule.items] == ["statement", "evidence", "when", "derive"]
+
+
+def test_comments_are_kept_for_the_formatter() -> None:
+    module, _ = run("# leading\n" + VALID + "# trailing\n")
+    assert module is not None
+    assert [c.text for c in module.comments] == ["# leading", "# trailing"]
+
+
+def test_grammar_is_conflict_free_under_strict_lalr() -> None:
+    # strict=True makes Lark raise on any shift/reduce conflict and, with `interegular`
+    # installed, on terminals whose regular expressions collide.
+    parser = build_parser(strict=True)
+    assert parser.parse(VALID) is not None
+
+
+def test_empty_and_comment_only_files_are_reported() -> None:
+    for text in ("", "  \n\t\n", "# only a comment\n# and another\n"):
+        module, diagnostics = run(text)
+        assert [d.code for d in diagnostics] == ["LR104"], text
+        assert module is not None and module.items == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "column_text", "hint_part"),
+    [
+        (["when age = 3", 'note "x"'], "LR110", "=", "use `==`"),
+        (["when age > 3 && mri == normal", 'note "x"'], "LR111", "&&", "use `and`"),
+        (["when age > 3 || mri == normal", 'note "x"'], "LR111", "||", "use `or`"),
+        (["when !(age > 3)", 'note "x"'], "LR111", "!", "use `not`"),
+        (["when age > 3", "recommend 'x'"], "LR111", "'", "double quotes"),
+        (["when age > 3", 'recomend "x"'], "LR110", "recomend", "did you mean `recommend`?"),
+        (["when age > 3", 'recommend "x'], "LR113", '"x', 'add the closing `"`'),
+        (["when age ≥ 3", 'note "x"'], "LR111", "≥", "`>=`"),
+        (["when age > 3", "derive risk == high"], "LR110", "=", "single `=`"),
+        (["when (age > 3 and mri == normal", 'note "x"'], "LR110", 'note "x"', "`(` on line"),
+        (["when mri in { normal abnormal }", 'note "x"'], "LR110", "abnormal", "commas"),
+        (["statement Do an MRI", 'note "x"'], "LR110", "Do", "double quotes"),
+        (["when age > 3", 'note "x"', "strength: recommended"], "LR110", ":", "leave out"),
+    ],
+)
+def test_common_mistakes_get_one_error_with_a_hint(
+    body: list[str], code: str, column_text: str, hint_part: str
+) -> None:
+    text = rule_with('statement "s"', "evidence 1", *body)
+    diagnostic = only(text)
+    assert diagnostic.code == code
+    assert diagnostic.hint is not None and hint_part in diagnostic.hint, diagnostic.hint
+    assert diagnostic.span is not None
+    line = text.splitlines()[diagnostic.span.line - 1]
+    assert line[diagnostic.span.column - 1 :].startswith(column_text), (line, diagnostic.span)
+    assert not RAW_TERMINAL.search(diagnostic.message), diagnostic.message
+
+
+def test_misspelt_top_level_keyword_is_reported_once_and_the_rest_still_checked() -> None:
+    text = VALID + "fakt weight: number [kg]\nfact height: integr\n"
+    module, diagnostics = run(text)
+    assert module is None
+    assert [(d.code, d.span.line if d.span else 0) for d in diagnostics] == [
+        ("LR110", line_of(text, "fakt")),
+        ("LR110", line_of(text, "integr")),
+    ]
+    assert diagnostics[0].hint == "did you mean `fact`?"
+    assert diagnostics[1].hint == "did you mean `integer`?"
+    assert "expected a declaration (policy, include" in diagnostics[0].message
+
+
+def test_unclosed_block_points_at_its_brace() -> None:
+    text = rule_with('statement "s"', "evidence 1", 'note "x"')[:-2] + "\nrule next { }\n"
+    diagnostic = only(text)
+    assert diagnostic.code == "LR110"
+    assert diagnostic.message.startswith("unexpected `rule`; expected a rule field (statement")
+    assert diagnostic.message.endswith("or `}`")
+    assert diagnostic.related and diagnostic.related[0].span.line == line_of(text, "rule extra")
+    assert diagnostic.hint is not None and "is not closed" in diagnostic.hint
+
+
+def test_unclosed_block_at_end_of_file() -> None:
+    text = VALID + 'rule extra {\n  statement "s"\n  evidence 1\n  note "x"\n'
+    diagnostic = only(text)
+    assert diagnostic.code == "LR112"
+    assert diagnostic.message.startswith("unexpected end of file; expected a rule field")
+    assert diagnostic.span is not None
+    # points just past the last character, not at an empty line after it
+    assert (diagnostic.span.line, diagnostic.span.column) == (len(text.splitlines()), 11)
+    assert diagnostic.related[0].span.line == line_of(text, "rule extra")
+
+
+def test_missing_open_brace_is_inserted_and_parsing_goes_on() -> None:
+    text = VALID + 'rule extra\n  statement "s"\n  evidence 1\n  note "x"\n}\n'
+    diagnostic = only(text)
+    assert diagnostic.message == "unexpected `statement`; expected `.` or `{`"
+
+
+def test_stray_closing_brace() -> None:
+    diagnostic = only(VALID + "}\n")
+    assert diagnostic.hint == "this `}` has no matching `{`"
+
+
+def test_trailing_comma_before_a_keyword_is_explained() -> None:
+    text = rule_with('statement "s"', "evidence 1,", "when age > 3", 'note "x"')
+    diagnostic = only(text)
+    assert diagnostic.hint == "`when` was read as a list item because of the `,` before it"
+    assert diagnostic.related[0].message == "remove this trailing `,`"
+
+
+def test_bad_rule_id_skips_the_broken_rule_without_follow_on_errors() -> None:
+    text = rule_with('statement "s"', "evidence 1", 'note "x"').replace("extra", "ex-tra")
+    text += 'rule after.it { statement "t" evidence 1 note }\n'
+    diagnostic = only(text)
+    assert diagnostic.code == "LR111"
+    assert diagnostic.message == "unexpected character `-`; expected `.` or `{`"
+
+
+def test_many_errors_in_one_run_in_source_order() -> None:
+    text = (
+        HEADER
+        + "fakt a: bool\n"
+        + "fact b: enum { x y }\n"
+        + 'rule r1 { statement "s" evidence 1 when a = true note }\n'
+        + "rule r2 { statement 's' evidence 1 note }\n"
+        + 'rule r3 { statement "s" evidence 1 when a && b == x note }\n'
+        + 'rule r4 { statement "s" evidence 1 recomend "x" }\n'
+        + 'rule r5 { statement "s" evidence 1 when (a note }\n'
+        + "rule r6 { statement @ }\n"
+    )
+    module, diagnostics = run(text)
+    assert module is None
+    assert [d.span.line for d in diagnostics if d.span] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert [d.code for d in diagnostics] == [
+        "LR110",
+        "LR110",
+        "LR110",
+        "LR111",
+        "LR111",
+        "LR110",
+        "LR110",
+        "LR111",
+    ]
+    for diagnostic in diagnostics:
+        assert not RAW_TERMINAL.search(diagnostic.message), diagnostic.message
+
+
+def test_syntax_errors_are_capped() -> None:
+    text = HEADER + "".join(
+        f'rule r{i} {{ statement "s" evidence 1 when a @ b note }}\n' for i in range(40)
+    )
+    module, diagnostics = run(text)
+    assert module is None
+    assert len(diagnostics) == MAX_SYNTAX_ERRORS
+
+
+def test_the_same_slip_twice_on_one_line_is_reported_once() -> None:
+    text = rule_with('statement "s"', "evidence 1", "when age = 3 and mri = normal", 'note "x"')
+    assert only(text).hint == "use `==` to compare a fact with a value"
+
+
+def test_unterminated_string_does_not_swallow_the_next_lines() -> None:
+    text = rule_with('statement "s', "evidence 1", "when age > 3", "recommend 'x'")
+    module, diagnostics = run(text)
+    assert module is None
+    assert [d.code for d in diagnostics] == ["LR113", "LR111"]
+
+
+def test_unexpected_character_is_shown_readably() -> None:
+    diagnostic = only(VALID + "\x01\n")
+    assert diagnostic.message.startswith("unexpected character U+0001; expected")
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    deep = "(" * 10_000 + "age > 3" + ")" * 10_000
+    diagnostic = only(rule_with('statement "s"', "evidence 1", f"when {deep}", 'note "x"'))
+    assert diagnostic.code == "LR114"
+    assert f"more than {MAX_EXPR_DEPTH} levels" in diagnostic.message
+
+
+def test_long_flat_conditions_are_fine() -> None:
+    chain = " and ".join(["age > 3"] * 3000)
+    module, diagnostics = run(rule_with('statement "s"', "evidence 1", f"when {chain}", 'note "x"'))
+    assert diagnostics == []
+    assert module is not None
+
+
+def test_unclosed_parentheses_deeply_nested_at_end_of_file() -> None:
+    text = VALID + 'rule extra { statement "s" evidence 1 when ' + "(" * 5000 + "age > 3"
+    module, diagnostics = run(text)
+    assert module is None
+    assert [d.code for d in diagnostics] == ["LR112"]
