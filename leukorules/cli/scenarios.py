@@ -1,0 +1,260 @@
+"""`leukorules test` (scenario files) and `leukorules coverage` (guideline coverage)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from leukorules.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    fail,
+    load_or_exit,
+    policy_paths,
+    print_diagnostics,
+)
+from leukorules.diagnostics import Severity
+
+if TYPE_CHECKING:
+    from leukorules.scenarios import Evaluator
+
+# --- test ---------------------------------------------------------------------------------------
+
+
+def _holds_rules(folder: Path) -> bool:
+    return any(p.is_file() for p in folder.rglob("*.rules"))
+
+
+def _policy_above(start: Path) -> Path | None:
+    """The nearest folder at or above `start` with policy files directly in it."""
+    for folder in (start, *start.resolve().parents):
+        if any(p.is_file() for p in folder.glob("*.rules")):
+            return folder
+    return None
+
+
+def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]]:
+    """Policy -> the scenario files to run against it, in the order the paths were given."""
+    from leukorules.scenarios import SCENARIO_SUFFIXES, scenario_files
+
+    plan: dict[Path, list[Path]] = {}
+
+    def add(policy_path: Path, files: list[Path]) -> None:
+        bucket = plan.setdefault(policy_path, [])
+        bucket.extend(f for f in files if f not in bucket)
+
+    if not paths:
+        target = policy if policy is not None else policy_paths(None)[0]
+        folder = target if target.is_dir() else target.parent
+        add(target, scenario_files(folder))
+        return plan
+    for path in paths:
+        if not path.exists():
+            fail(f"{path}: no such file or folder")
+        if path.is_dir():
+            files = scenario_files(path)
+            if policy is not None:
+                owner: Path | None = policy
+            elif _holds_rules(path):
+                owner = path
+            else:
+                owner = _policy_above(path)
+        elif path.suffix == ".rules":
+            owner = policy if policy is not None else path
+            files = scenario_files(path.parent)
+        elif path.suffix.lower() in SCENARIO_SUFFIXES:
+            files = [path]
+            owner = policy if policy is not None else _policy_above(path.parent)
+        else:
+            fail(f"{path}: not a scenario file (.yaml or .yml), a policy file or a folder")
+        if owner is None:
+            fail(
+                f"{path}: no policy found beside or above it; say which with --policy",
+            )
+        add(owner, files)
+    return plan
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--policy",
+    "policy_option",
+    type=click.Path(path_type=Path, exists=True),
+    help="The policy file or folder to test (default: the nearest one beside or above each "
+    "scenario file; with no PATH, the bundled policy).",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="Exit 1 when the scenarios fire fewer than this percentage of the policy's rules.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List every scenario, passing ones too.")
+def test(
+    paths: tuple[Path, ...], policy_option: Path | None, fail_under: float, verbose: bool
+) -> None:
+    """Run scenario files against a policy and report rule coverage.
+
+    PATH is a scenario file, a folder of them, or a policy folder (its scenario files are the
+    *.yaml files in it). With no PATH: the bundled policy and its scenarios.
+
+    Prints a diff for each failing scenario, then `N passed, M failed`, then the rules that no
+    scenario fired. Exit status: 0 all passed, 1 a failure, a bad scenario file, or rule
+    coverage below --fail-under; 2 usage error.
+    """
+    from leukorules.scenarios import (
+        ScenarioResult,
+        duplicate_names,
+        load_scenario_file,
+        rule_coverage,
+        run_scenario,
+    )
+
+    plan = _plan(paths, policy_option)
+    passed = failed = 0
+    bad_files = False
+    below: list[str] = []
+    coverage_lines: list[str] = []
+    for policy_path, files in plan.items():
+        if not files:
+            click.echo(f"leukorules: error: no scenario files (*.yaml) for {policy_path}", err=True)
+            bad_files = True
+            continue
+        evaluator = _evaluator(policy_path)
+        policy = evaluator.policy
+        scenarios = []
+        for file in files:
+            loaded, problems = load_scenario_file(file, policy)
+            for problem in problems:
+                click.echo(problem.render(), err=True)
+            bad_files = bad_files or bool(problems)
+            scenarios.extend(loaded)
+        for problem in duplicate_names(scenarios):
+            click.echo(problem.render(), err=True)
+            bad_files = True
+        results: list[ScenarioResult] = []
+        for scenario in scenarios:
+            result = run_scenario(evaluator, scenario)
+            results.append(result)
+            if result.passed:
+                passed += 1
+                if verbose:
+                    click.echo(f"PASS {scenario.where}: {scenario.name}")
+            else:
+                failed += 1
+                click.echo(result.report())
+        coverage = rule_coverage(policy, results)
+        coverage_lines.append(coverage.summary(policy.id))
+        if coverage.never_fired:
+            coverage_lines.append("rules never fired: " + ", ".join(coverage.never_fired))
+        if coverage.percent + 1e-9 < fail_under:
+            below.append(f"{policy.id} {coverage.percent:.1f}%")
+    click.echo(f"{passed} passed, {failed} failed")
+    for line in coverage_lines:
+        click.echo(line)
+    if below:
+        click.echo(
+            f"leukorules: error: rule coverage below {fail_under:g}%: " + ", ".join(below),
+            err=True,
+        )
+    if bad_files:
+        click.echo("leukorules: error: some scenario files could not be used (see above)", err=True)
+    sys.exit(EXIT_BAD_INPUT if failed or below or bad_files else EXIT_OK)
+
+
+def _evaluator(policy_path: Path) -> Evaluator:
+    """The checked, compiled policy; on policy errors print them and exit 1."""
+    from leukorules import PolicyError, load_policy
+
+    result = load_or_exit([policy_path])
+    warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
+    if warnings:
+        print_diagnostics(result, warnings)
+    try:
+        return load_policy(policy_path)
+    except PolicyError as error:  # pragma: no cover - load_or_exit already reported errors
+        fail(str(error))
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("policies", metavar="[POLICY]...", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--source",
+    "source_path",
+    type=click.Path(path_type=Path),
+    help="The guideline's text (default: the document the policy's `source` names, looked up "
+    "beside its main file and in a source/ folder there).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=100.0,
+    show_default=True,
+    help="Exit 1 when fewer than this percentage of the source's statements are covered.",
+)
+def coverage(
+    policies: tuple[Path, ...], source_path: Path | None, output_format: str, fail_under: float
+) -> None:
+    """Guideline coverage: is every statement of the source quoted by a rule?
+
+    Splits the source into statements (lines ending in an evidence number; the lines without
+    one are headings and give each statement its section) and matches each to the rules
+    quoting it, whitespace-insensitively. A statement is covered when its rules agree with the
+    source on evidence and section. Also lists rules quoting text the source does not contain,
+    and headings with nothing under them (with the gaps declared for them).
+
+    Exit status: 0 when coverage reaches --fail-under and every rule quotes the source; 1
+    otherwise or on bad input; 2 usage error.
+    """
+    from leukorules.coverage import (
+        compare,
+        default_source,
+        render_json,
+        render_markdown,
+        render_text,
+        split_source,
+    )
+    from leukorules.source import SourceError, decode_source
+
+    result = load_or_exit(policy_paths(policies))
+    policy = result.policy
+    assert policy is not None
+    if source_path is None:
+        source_path = default_source(policy)
+        if source_path is None:
+            named = f"`source {policy.source!r}`" if policy.source else "no `source`"
+            fail(f"policy {policy.id} names {named} and no such file was found; give --source")
+    try:
+        raw = source_path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read the source {source_path}: {error.strerror or error}")
+    try:
+        text = decode_source(str(source_path), raw).text
+    except SourceError as error:
+        fail(f"{error.span}: {error.message}")
+    document = split_source(text, str(source_path))
+    if not document.statements:
+        fail(f"{source_path}: no statements found (no line ends in an evidence number)")
+    report = compare(policy, document)
+    if output_format == "json":
+        click.echo(render_json(report), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(report), nl=False)
+    else:
+        click.echo(render_text(report), nl=False)
+    sys.exit(EXIT_OK if report.passes(fail_under) else EXIT_BAD_INPUT)
