@@ -68,6 +68,21 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return roots, problems
 
 
+def _include_lines(text: str) -> list[tuple[str, int, int]]:
+    """`include "x.rules"` lines found by a plain text scan: (target, line, column of the quote).
+
+    Used where no syntax tree is available: to decide a folder's roots before parsing, and to
+    follow the includes of a file whose syntax errors kept it from parsing.
+    """
+    found: list[tuple[str, int, int]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("include ") and stripped.count('"') >= 2:
+            quote = line.index('"')
+            found.append((line[quote + 1 : line.index('"', quote + 1)], number, quote + 1))
+    return found
+
+
 def _included_by_any(files: list[Path]) -> set[Path]:
     """Files of a folder that another file of it includes: they are loaded through that include."""
     included: set[Path] = set()
@@ -76,11 +91,8 @@ def _included_by_any(files: list[Path]) -> set[Path]:
             text = file.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        for line in text.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("include ") and '"' in stripped:
-                target = stripped.split('"')[1]
-                included.add((file.parent / target).resolve())
+        for target, _, _ in _include_lines(text):
+            included.add((file.parent / target).resolve())
     return included
 
 
@@ -91,6 +103,13 @@ def load(paths: list[Path]) -> Loaded:
     seen: set[Path] = set()
     for root in roots:
         _load_file(root, None, loaded, seen, ())
+    # Files of a folder that only include each other in a cycle have no root; load them too,
+    # so the cycle is reported instead of the files being silently left out.
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file()):
+                if file.resolve() not in seen:
+                    _load_file(file, None, loaded, seen, ())
     return loaded
 
 
@@ -131,6 +150,12 @@ def _load_file(
     loaded.diagnostics.extend(diagnostics)
     if module is None:
         loaded.syntax_ok = False
+        # Still read the files it includes, so their syntax errors come in the same run.
+        for target, line, column in _include_lines(source.text):
+            included_path = path.parent / target
+            if included_path.is_file():
+                span = Span(name, line, column, line, column + len(target) + 2)
+                _load_file(included_path, span, loaded, seen, (*stack, resolved))
         return
     loaded.modules.append(module)
     for item in module.items:

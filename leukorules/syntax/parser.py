@@ -691,11 +691,19 @@ class _Recovery:
                 continue
             if token is None:
                 return self._finish(after_panic=False)
+            if token.type == "NAME" and token.value in TOP_KEYWORDS and self._starts_line(token):
+                # A declaration keyword at the start of a line starts a declaration, even where
+                # a name would fit: after an unclosed `{ title "..."` it is not a field name.
+                token = Token.new_borrow_pos(self.grammar.by_text[token.value], token.value, token)
             if self._feed(token):
                 continue
             if not self._bad_token(token):
                 return None
         return None
+
+    def _starts_line(self, token: Token) -> bool:
+        start = int(token.start_pos or 0)
+        return not self.text[self.text.rfind("\n", 0, start) + 1 : start].strip()
 
     def _finish(self, after_panic: bool) -> Any:
         if self._simulate(("$END",)):
@@ -772,8 +780,12 @@ class _Recovery:
                 and values[-1] is item
                 and values[-2] is comma
             ):
-                hint = f"`{item.value}` was read as a list item because of the `,` before it"
-                related = [Related(_token_span(comma), "remove this trailing `,`")]
+                # Report it where the mistake is: the comma that ends the list.
+                span = _token_span(comma)
+                message = (
+                    f"the list ends with `,`, so the `{item.value}` after it was read as an item"
+                )
+                hint = "remove the trailing `,`"
                 keyword = self.grammar.by_text[str(item.value)]
                 keep = len(self.pstate.state_stack) - 2
                 if self._simulate((keyword, token.type), keep):
@@ -820,6 +832,10 @@ class _Recovery:
         expected = self._expected()
         if char == '"':
             length = self._quoted_length('"')
+            run = self.text[position : position + length].rstrip()
+            if len(run) > 1 and run.endswith("}"):
+                # `{ citation "Smith 2020 }`: the quote is missing before the block's end.
+                length = len(run[:-1].rstrip())
             end_line, end_column = self.source.position(position + length)
             self._report(
                 "LR113",
