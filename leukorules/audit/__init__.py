@@ -1,0 +1,249 @@
+"""The auditor's decision log: tamper-evident, replayable records of every logged evaluation.
+
+Input: an `Evaluation` with the facts and the policy sources that produced it. Output: a row in a
+SQLite decision log (one file, no server) and, later, proof about it: `verify` recomputes the
+hash chain, `replay` re-runs a decision against the exact stored policy text and facts and
+compares the result JSON byte for byte.
+
+What a row holds: time (UTC), optional user and case labels, policy id, version and sha256, the
+policy's source files (stored once each, content-addressed by sha256, with their relative paths),
+the facts' sha256 and the facts themselves (or, redacted, only the hash), the full result JSON,
+the fired rule ids, the engine version, and the sha256 of the previous row and of the row itself.
+
+The public functions of this package are what the CLI (`leukorules audit ...`, `leukorules
+evaluate --log`) calls; everything raises `AuditError` with a message for people, never a
+SQLite exception.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from leukorules.audit import sources as src
+from leukorules.audit import store
+from leukorules.audit.store import AuditError, Row, StoredSource
+
+if TYPE_CHECKING:
+    from leukorules.engine.result import Evaluation
+
+__all__ = ["AuditError", "Row", "StoredSource", "log_decision", "open_log"]
+
+LABEL_MAX = 200
+
+
+class _HasText(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+SourceContent = str | bytes | _HasText
+
+
+def _label(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > LABEL_MAX:
+        raise AuditError(f"the {name} label is longer than {LABEL_MAX} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise AuditError(f"the {name} label contains control characters")
+    return text
+
+
+def _json_ready(value: object) -> object:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise AuditError(f"facts hold a value of type {type(value).__name__} that JSON cannot store")
+
+
+def facts_json(facts: Mapping[str, object]) -> str:
+    """The facts as stored: canonical JSON (sorted keys, ASCII), dates as YYYY-MM-DD."""
+    try:
+        return store.canonical_json(_json_ready(facts)).decode("ascii")
+    except ValueError as error:  # NaN or infinity
+        raise AuditError(f"facts cannot be stored as JSON: {error}") from None
+
+
+def log_decision(
+    db_path: str | Path,
+    evaluation: Evaluation,
+    facts: Mapping[str, object] | None,
+    policy_sources: Mapping[str, SourceContent] | None,
+    user: str | None = None,
+    case: str | None = None,
+    redact: bool = False,
+) -> Row:
+    """Append one decision to the log at `db_path` (created if missing) and return its row.
+
+    `facts` are the facts as given (the raw document or the validated values); with `redact`
+    only their sha256 (the evaluation's `facts_sha256`) is kept. `policy_sources` maps each
+    source path listed in `evaluation.policy.sources` to its content (bytes, text, or an object
+    with `.text` such as a `SourceFile`); None reads the files from disk. Either way every file
+    must still hash to what the evaluation recorded.
+    """
+    path = Path(db_path)
+    if not redact and facts is None:
+        raise AuditError("no facts given to log; pass the facts or log with redact=True")
+    provided: dict[str, str | bytes] | None = None
+    if policy_sources is not None:
+        provided = {
+            name: content if isinstance(content, str | bytes) else content.text
+            for name, content in policy_sources.items()
+        }
+    listed = [(s.path, s.sha256) for s in evaluation.policy.sources]
+    stored, contents = src.collect(listed, provided)
+    decision = store.NewDecision(
+        user=_label("user", user),
+        case=_label("case", case),
+        policy_id=evaluation.policy.id,
+        policy_version=evaluation.policy.version,
+        policy_sha256=evaluation.policy.sha256,
+        sources=stored,
+        source_content=contents,
+        facts_sha256=evaluation.facts_sha256,
+        facts=None if redact or facts is None else facts_json(facts),
+        result=evaluation.model_dump_json(),
+        fired=[rule for rule, outcome in evaluation.outcomes.items() if outcome == "fired"],
+        engine_version=evaluation.engine.version,
+    )
+    connection = store.open_for_append(path)
+    try:
+        return store.append(connection, path, decision)
+    finally:
+        connection.close()
+
+
+def open_log(db_path: str | Path) -> DecisionLog:
+    """Open an existing log for reading (verify, list, show, replay); never creates one."""
+    path = Path(db_path)
+    return DecisionLog(path)
+
+
+class DecisionLog:
+    """A read-only view of a decision log. Use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.connection = store.open_for_reading(path)
+
+    def __enter__(self) -> DecisionLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def row(self, seq: int) -> Row:
+        with store.translated(self.path, "read it"):
+            try:
+                found = store.get_row(self.connection, seq)
+            except store.MalformedRow as error:
+                raise AuditError(
+                    f"decision #{seq} in {self.path} was altered: {error.message}; "
+                    "run `leukorules audit verify`"
+                ) from None
+            if found is None:
+                last = self.connection.execute("SELECT max(seq) FROM decision").fetchone()[0]
+                where = f"it holds decisions #1 to #{last}" if last else "it holds no decisions"
+                raise AuditError(f"decision #{seq} is not in {self.path}; {where}")
+            return found
+
+    def source(self, digest: str) -> bytes | None:
+        with store.translated(self.path, "read it"):
+            return store.source_content(self.connection, digest)
+
+    def rows(self, query: Query | None = None) -> Iterator[Row]:
+        """Matching rows in chain order, read one at a time."""
+        chosen = query or Query()
+        where, params = chosen.sql()
+        with store.translated(self.path, "read it"):
+            try:
+                yield from store.iter_rows(self.connection, where, params, chosen.limit)
+            except store.MalformedRow as error:
+                raise AuditError(
+                    f"decision #{error.seq} in {self.path} was altered: {error.message}; "
+                    "run `leukorules audit verify`"
+                ) from None
+
+
+class Query:
+    """Filters of `audit list`; all optional, combined with AND."""
+
+    def __init__(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        policy_id: str | None = None,
+        policy_version: str | None = None,
+        fired: str | None = None,
+        user: str | None = None,
+        case: str | None = None,
+        limit: int | None = None,
+    ) -> None:
+        self.since = since
+        self.until = until
+        self.policy_id = policy_id
+        self.policy_version = policy_version
+        self.fired = fired
+        self.user = user
+        self.case = case
+        self.limit = limit
+
+    def sql(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.since is not None:
+            clauses.append("logged_at >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("logged_at < ?")
+            params.append(self.until)
+        if self.policy_id is not None:
+            clauses.append("policy_id = ?")
+            params.append(self.policy_id)
+        if self.policy_version is not None:
+            clauses.append("policy_version = ?")
+            params.append(self.policy_version)
+        if self.fired is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(decision.fired) WHERE value = ?)")
+            params.append(self.fired)
+        if self.user is not None:
+            clauses.append("user = ?")
+            params.append(self.user)
+        if self.case is not None:
+            clauses.append('"case" = ?')
+            params.append(self.case)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def result_summary(row: Row) -> dict[str, object]:
+    """Counts and ids from a row's result JSON, without any fact value."""
+    try:
+        result = json.loads(row.result)
+        recommendations = [str(e["rule"]) for e in result.get("recommendations", [])]
+        notes = [str(e["rule"]) for e in result.get("notes", [])]
+        undetermined = [str(e["rule"]) for e in result.get("undetermined", [])]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {"recommendations": [], "notes": [], "undetermined": [], "readable": False}
+    return {
+        "recommendations": recommendations,
+        "notes": notes,
+        "undetermined": undetermined,
+        "readable": True,
+    }
