@@ -151,10 +151,10 @@ def _load_file(
     if module is None:
         loaded.syntax_ok = False
         # Still read the files it includes, so their syntax errors come in the same run.
-        for target, line, column in _include_lines(source.text):
-            included_path = path.parent / target
+        for written, line, column in _include_lines(source.text):
+            included_path = path.parent / written
             if included_path.is_file():
-                span = Span(name, line, column, line, column + len(target) + 2)
+                span = Span(name, line, column, line, column + len(written) + 2)
                 _load_file(included_path, span, loaded, seen, (*stack, resolved))
         return
     loaded.modules.append(module)
