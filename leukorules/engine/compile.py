@@ -1,0 +1,635 @@
+"""Checked policy -> compiled evaluator: `decide` (fast path) and `evaluate` (the full result).
+
+Input: a checked `Policy` (the checker guarantees resolved names, well-typed comparisons and a
+DAG of rules and derived facts). Output: a `CompiledPolicy`, cached in-process per policy sha256.
+
+Semantics (Kleene logic exactly as `leukorules.logic`; True, False, None = unknown):
+- A rule's *base* truth is `when AND (every rule it comes after is fired)`; its *effective* truth
+  is `base AND NOT (some rule overriding it is fired)`. Effective true -> "fired"; effective
+  unknown -> "undetermined"; effective false -> "overridden" when the base is true and an
+  overriding rule fired, otherwise "not_fired". (When the base is unknown and an overriding
+  rule fired, the rule is "not_fired": the label "overridden" claims its own condition held.)
+  Both "not_fired" and "overridden" count as not fired downstream.
+- A derived fact has value v iff some fired rule derives v and every rule deriving another
+  value is effectively false; otherwise it is unknown downstream (an undetermined derivation or
+  an unresolved conflict never yields a value). Derived facts have no default.
+- Rules and derived facts are computed in a topological order over derived-fact reads, `after`
+  and `overrides`.
+- `is known` / `is unknown` are the one non-monotone test: supplying a fact can turn them from
+  true to false. Every other condition only gains information as facts are added.
+
+The compiled form is one generated Python function per purpose, built once per policy: every
+expression becomes straight-line code over local variables (one per fact, rule and derived
+fact) with no interpretation overhead. Generated code never contains user text except as
+`repr()` literals (rule ids, string and enum values); variable names are generated (`f3`, `e7`),
+constants that have no literal form (dates) are bound as default arguments. `decide` returns
+only fired ids and builds no trace objects; `evaluate` reuses the same straight-line core and
+then explains only what it reports (see `leukorules.engine.trace`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leukorules import model as m
+from leukorules.engine import trace as tr
+from leukorules.engine.values import JsonValue, facts_sha256, json_value
+from leukorules.logic import Truth
+from leukorules.source import SourceFile
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from leukorules.diagnostics import Diagnostic
+    from leukorules.engine import result as r
+
+ENGINE_NAME = "leukorules"
+# Past this depth a sub-condition is computed into its own local first, so the generated
+# expressions stay far from CPython's parser nesting limits whatever the policy holds.
+_INLINE_DEPTH = 12
+NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
+
+Core = tuple[tuple[Truth, ...], tuple[Truth, ...], tuple[object, ...], tuple[Truth, ...]]
+
+
+class PolicyCompileError(ValueError):
+    """The model breaks a guarantee of the checker (only possible for hand-built models)."""
+
+
+# --- plan: order and structure ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    rules: tuple[m.Rule, ...]
+    index: Mapping[str, int]
+    order: tuple[tuple[str, int | str], ...]  # ("rule", index) | ("fact", derived name)
+    position: Mapping[str, int]  # rule id -> place in `order` (upstream first)
+    derivers: Mapping[str, tuple[int, ...]]  # derived fact -> its derive rules
+    overridden_by: Mapping[int, tuple[int, ...]]
+    line: tuple[int, ...]  # line of therapy per rule
+    derived_names: tuple[str, ...]
+    input_names: tuple[str, ...]
+    section_index: Mapping[tuple[str, ...], int]
+
+
+def plan_policy(policy: m.Policy) -> Plan:
+    rules = policy.rules
+    index: dict[str, int] = {}
+    for i, rule in enumerate(rules):
+        if rule.id in index:
+            raise PolicyCompileError(f"rule id {rule.id!r} is used twice")
+        index[rule.id] = i
+    derived_names = tuple(f.name for f in policy.facts.values() if f.derived)
+    derived_set = set(derived_names)
+    derivers: dict[str, list[int]] = {name: [] for name in derived_names}
+    overridden_by: dict[int, list[int]] = {}
+    for i, rule in enumerate(rules):
+        if isinstance(rule.conclusion, m.Derive):
+            if rule.conclusion.fact not in derived_set:
+                raise PolicyCompileError(f"rule {rule.id!r} derives an undeclared derived fact")
+            derivers[rule.conclusion.fact].append(i)
+        for target in (*rule.after, *rule.overrides):
+            if target not in index:
+                raise PolicyCompileError(f"rule {rule.id!r} names an unknown rule {target!r}")
+        for target in rule.overrides:
+            overridden_by.setdefault(index[target], []).append(i)
+
+    def deps(node: tuple[str, int | str]) -> list[tuple[str, int | str]]:
+        kind, key = node
+        if kind == "fact":
+            return [("rule", i) for i in derivers[str(key)]]
+        rule = rules[int(key)]
+        found: list[tuple[str, int | str]] = []
+        for name in dict.fromkeys(m.expr_facts(rule.when)):
+            if name in derived_set:
+                found.append(("fact", name))
+        found.extend(("rule", index[p]) for p in rule.after)
+        found.extend(("rule", o) for o in overridden_by.get(int(key), ()))
+        return found
+
+    # Depth-first post-order from the rules in guideline order: deterministic and upstream first.
+    order: list[tuple[str, int | str]] = []
+    state: dict[tuple[str, int | str], int] = {}
+    roots: list[tuple[str, int | str]] = [("rule", i) for i in range(len(rules))]
+    roots.extend(("fact", name) for name in derived_names)
+    for root in roots:
+        if state.get(root):
+            continue
+        stack: list[tuple[tuple[str, int | str], int]] = [(root, 0)]
+        state[root] = 1
+        while stack:
+            node, child = stack.pop()
+            children = deps(node)
+            if child < len(children):
+                stack.append((node, child + 1))
+                nxt = children[child]
+                seen = state.get(nxt, 0)
+                if seen == 1:
+                    raise PolicyCompileError("rules and derived facts form a cycle")
+                if seen == 0:
+                    state[nxt] = 1
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                order.append(node)
+    position = {rules[int(key)].id: p for p, (kind, key) in enumerate(order) if kind == "rule"}
+    line = [1] * len(rules)
+    for kind, key in order:
+        if kind == "rule":
+            rule = rules[int(key)]
+            if rule.after:
+                line[int(key)] = 1 + max(line[index[p]] for p in rule.after)
+    sections = {s.path: i for i, s in enumerate(policy.sections)}
+    return Plan(
+        rules=rules,
+        index=index,
+        order=tuple(order),
+        position=position,
+        derivers={k: tuple(v) for k, v in derivers.items()},
+        overridden_by={k: tuple(v) for k, v in overridden_by.items()},
+        line=tuple(line),
+        derived_names=derived_names,
+        input_names=tuple(f.name for f in policy.facts.values() if not f.derived),
+        section_index=sections,
+    )
+
+
+# --- code generation --------------------------------------------------------------------------
+
+
+class _Codegen:
+    def __init__(self, policy: m.Policy, plan: Plan) -> None:
+        self.policy = policy
+        self.plan = plan
+        self.constants: list[object] = []
+        self.temps = 0
+        self.pre: list[str] = []  # statements computing deep sub-conditions first
+        self.fact_var: dict[str, str] = {}
+        for j, name in enumerate(plan.derived_names):
+            self.fact_var[name] = f"d{j}"
+
+    def var(self, name: str) -> str:
+        found = self.fact_var.get(name)
+        if found is None:
+            found = self.fact_var[name] = f"f{len(self.fact_var)}"
+        return found
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def constant(self, value: object) -> str:
+        self.constants.append(value)
+        return f"_k{len(self.constants) - 1}"
+
+    def literal(self, value: object) -> str:
+        if isinstance(value, bool):
+            return "True" if value else "False"
+        if isinstance(value, int):
+            return f"({value!r})"
+        if isinstance(value, float) and math.isfinite(value):
+            return f"({value!r})"
+        if isinstance(value, str):
+            return repr(value)
+        return self.constant(value)
+
+    def member_set(self, values: Sequence[object]) -> str:
+        plain = all(
+            isinstance(v, bool | int | str) or (isinstance(v, float) and math.isfinite(v))
+            for v in values
+        )
+        if values and plain:
+            # CPython folds `x in {constants}` into a frozenset constant.
+            return "{" + ", ".join(self.literal(v) for v in values) + "}"
+        return self.constant(frozenset(values))
+
+    def expr(self, e: m.Expr, depth: int = 0) -> tuple[str, bool]:
+        """Python code computing `e` (True/False/None) and whether it can be unknown."""
+        if depth > _INLINE_DEPTH and isinstance(e, m.And | m.Or | m.Not):
+            code, unknown = self.expr(e, 0)
+            name = self.temp()
+            self.pre.append(f"{name} = {code}")
+            return name, unknown
+        match e:
+            case m.Const(value=value):
+                return ("True" if value else "False"), False
+            case m.Compare(fact=name, op=op, value=value):
+                v = self.var(name)
+                return f"(None if {v} is None else {v} {op} {self.literal(value)})", True
+            case m.CompareFacts(left=left, op=op, right=right):
+                a, b = self.var(left), self.var(right)
+                return f"(None if {a} is None or {b} is None else {a} {op} {b})", True
+            case m.Member(fact=name, values=values, negated=negated):
+                v = self.var(name)
+                test = "not in" if negated else "in"
+                return f"(None if {v} is None else {v} {test} {self.member_set(values)})", True
+            case m.Contains(fact=name, value=value):
+                v = self.var(name)
+                return f"(None if {v} is None else {self.literal(value)} in {v})", True
+            case m.Known(fact=name, known=known):
+                return f"({self.var(name)} is {'not ' if known else ''}None)", False
+            case m.Not(item=item):
+                return self.not_code(self.expr(item, depth + 1))
+            case m.And(items=items):
+                return self.junction([self.expr(i, depth + 1) for i in items], False)
+            case m.Or(items=items):
+                return self.junction([self.expr(i, depth + 1) for i in items], True)
+        raise PolicyCompileError(f"not a condition: {e!r}")  # pragma: no cover
+
+    def not_code(self, part: tuple[str, bool]) -> tuple[str, bool]:
+        code, unknown = part
+        if not unknown:
+            return f"(not {code})", False
+        t = self.temp()
+        return f"(None if ({t} := {code}) is None else not {t})", True
+
+    def junction(self, parts: list[tuple[str, bool]], is_or: bool) -> tuple[str, bool]:
+        """Kleene `and` (is_or False) or `or` of parts; short-circuits on the deciding value."""
+        if len(parts) == 1:
+            return parts[0]
+        word = "or" if is_or else "and"
+        if not any(unknown for _, unknown in parts):
+            return "(" + f" {word} ".join(code for code, _ in parts) + ")", False
+        decisive = "True" if is_or else "False"
+        pieces: list[str] = []
+        unknown_temps: list[str] = []
+        for code, unknown in parts:
+            if unknown:
+                t = self.temp()
+                unknown_temps.append(t)
+                pieces.append(f"{decisive} if ({t} := {code}) is {decisive} else")
+            else:
+                pieces.append(f"{decisive} if {'' if is_or else 'not '}{code} else")
+        anything_unknown = " or ".join(f"{t} is None" for t in unknown_temps)
+        other = "False" if is_or else "True"
+        return "(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True
+
+    def body(self, with_gaps: bool) -> list[str]:
+        plan = self.plan
+        rules = plan.rules
+        lines: list[str] = []
+        for kind, key in plan.order:
+            if kind == "fact":
+                lines.append(self.derived_code(str(key)))
+                continue
+            i = int(key)
+            rule = rules[i]
+            self.pre = []
+            when = self.expr(rule.when)
+            if rule.after:
+                base = self.junction(
+                    [when, *((f"e{plan.index[p]}", True) for p in rule.after)], False
+                )
+            else:
+                base = when
+            lines.extend(self.pre)
+            lines.append(f"b{i} = {base[0]}")
+            overriders = plan.overridden_by.get(i, ())
+            if overriders:
+                parts = [(f"b{i}", base[1])]
+                parts.extend(self.not_code((f"e{o}", True)) for o in overriders)
+                lines.append(f"e{i} = {self.junction(parts, False)[0]}")
+            else:
+                lines.append(f"e{i} = b{i}")
+        if with_gaps:
+            for k, gap in enumerate(self.policy.gaps):
+                self.pre = []
+                code = self.expr(gap.when)[0]
+                lines.extend(self.pre)
+                lines.append(f"g{k} = {code}")
+        return lines
+
+    def derived_code(self, name: str) -> str:
+        var = self.fact_var[name]
+        rules = self.plan.rules
+        # One group per distinct value (values of one fact share a type, so == is exact).
+        groups: dict[m.Value, list[int]] = {}
+        keys: dict[m.Value, m.Value] = {}
+        for i in self.plan.derivers[name]:
+            conclusion = rules[i].conclusion
+            assert isinstance(conclusion, m.Derive)
+            key = conclusion.value
+            groups.setdefault(key, []).append(i)
+            keys.setdefault(key, conclusion.value)
+        if not groups:
+            return f"{var} = None"
+        branches: list[str] = []
+        for key, members in groups.items():
+            fired = " or ".join(f"e{i} is True" for i in members)
+            others = [i for k, ms in groups.items() if k != key for i in ms]
+            condition = f"({fired})"
+            if others:
+                condition += " and " + " and ".join(f"e{i} is False" for i in others)
+            branches.append(f"{self.literal(keys[key])} if {condition} else")
+        return f"{var} = " + " ".join(branches) + " None"
+
+    def inputs(self) -> list[str]:
+        return [
+            f"{var} = g({name!r})"
+            for name, var in self.fact_var.items()
+            if name not in self.plan.derived_names
+        ]
+
+    def signature(self, name: str) -> str:
+        defaults = "".join(f", _k{n}=_k{n}" for n in range(len(self.constants)))
+        return f"def {name}(facts{defaults}):"
+
+
+def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
+    """Python source of `_decide` and `_core`, and the namespace to execute it in."""
+    rules = plan.rules
+    # `_core`: every rule's effective and base truth, derived values and gap truths.
+    core = _Codegen(policy, plan)
+    core_body = core.body(with_gaps=True)
+    n_rules, n_derived, n_gaps = len(rules), len(plan.derived_names), len(policy.gaps)
+
+    def tup(prefix: str, count: int) -> str:
+        items = [f"{prefix}{i}" for i in range(count)]
+        return "(" + "".join(f"{item}, " for item in items) + ")"
+
+    core_lines = [
+        core.signature("_core"),
+        "    g = facts.get",
+        *(f"    {line}" for line in core.inputs()),
+        *(f"    {line}" for line in core_body),
+        f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, "
+        f"{tup('d', n_derived)}, {tup('g', n_gaps)}",
+    ]
+    # `_decide`: the same straight-line code without gaps, returning the fired ids.
+    fast = _Codegen(policy, plan)
+    fast.constants = core.constants  # share constant numbering: one namespace
+    fast_body = fast.body(with_gaps=False)
+    decide_lines = [
+        fast.signature("_decide"),
+        "    g = facts.get",
+        *(f"    {line}" for line in fast.inputs()),
+        *(f"    {line}" for line in fast_body),
+        "    fired = []",
+        "    add = fired.append",
+    ]
+    for i, rule in enumerate(rules):
+        if rule.kind in NON_DERIVE:
+            decide_lines.append(f"    if e{i} is True: add({rule.id!r})")
+    decide_lines.append("    return frozenset(fired)")
+    namespace: dict[str, object] = {"__builtins__": {"frozenset": frozenset}}
+    for n, value in enumerate(core.constants):
+        namespace[f"_k{n}"] = value
+    source = "\n".join([*core_lines, "", *decide_lines]) + "\n"
+    return source, namespace
+
+
+# --- the compiled policy ----------------------------------------------------------------------
+
+
+class CompiledPolicy:
+    """A checked policy compiled for evaluation. Build with `compile_policy` (cached)."""
+
+    def __init__(self, policy: m.Policy, sources: Mapping[str, SourceFile] | None = None) -> None:
+        self.policy = policy
+        self.sources: dict[str, SourceFile] = dict(sources or {})
+        self.plan = plan_policy(policy)
+        self.source, namespace = generate(policy, self.plan)
+        code = compile(self.source, "<leukorules compiled policy>", "exec")
+        exec(code, namespace)
+        self._core: Callable[[Mapping[str, object]], Core] = namespace["_core"]  # type: ignore[assignment]
+        self._decide: Callable[[Mapping[str, object]], frozenset[str]] = namespace["_decide"]  # type: ignore[assignment]
+        self._policy_info: r.PolicyInfo | None = None
+        self.supports = tuple(tr.compile_support(rule.when) for rule in policy.rules)
+        self.rule_ids: tuple[str, ...] = tuple(rule.id for rule in policy.rules)
+        self.gap_ids: tuple[str, ...] = tuple(gap.id for gap in policy.gaps)
+
+    def __repr__(self) -> str:
+        rules = len(self.rule_ids)
+        return f"<CompiledPolicy {self.policy.id} {self.policy.version} ({rules} rules)>"
+
+    # --- the fast path
+
+    def decide(self, facts: Mapping[str, object]) -> frozenset[str]:
+        """Ids of the fired recommend/note/caution/background rules; builds no trace objects."""
+        return self._decide(facts)
+
+    # --- facts
+
+    @property
+    def facts_model(self) -> type[BaseModel]:
+        from leukorules.engine.facts import facts_model
+
+        return facts_model(self.policy)
+
+    def validate(self, raw: Mapping[str, object]) -> tuple[dict[str, m.Value], list[Diagnostic]]:
+        from leukorules.engine.facts import validate_facts
+
+        return validate_facts(self.policy, raw)
+
+    # --- the full result
+
+    def evaluate(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
+        """The full, traceable result for one patient. `facts` hold validated values; absent or
+        None is unknown; names that are not input facts of the policy are ignored."""
+        from leukorules.engine.evaluation import build_evaluation
+
+        return build_evaluation(self, self.run(facts), facts, trace)
+
+    def explain(self, facts: Mapping[str, object], rule_id: str) -> r.Explanation:
+        """Step by step, why one rule (or gap) fired, did not fire, or is undetermined."""
+        from leukorules.engine.explain import explain
+
+        return explain(self, self.run(facts), rule_id)
+
+    def run(self, facts: Mapping[str, object]) -> Run:
+        effective, base, derived, gaps = self._core(facts)
+        return Run(self, facts, effective, base, derived, gaps)
+
+    def policy_info(self) -> r.PolicyInfo:
+        if self._policy_info is None:
+            from leukorules.engine.evaluation import policy_info
+
+            self._policy_info = policy_info(self.policy)
+        return self._policy_info
+
+
+class Run:
+    """The raw outcome of the compiled core for one patient, and what is derived from it."""
+
+    def __init__(
+        self,
+        compiled: CompiledPolicy,
+        facts: Mapping[str, object],
+        effective: tuple[Truth, ...],
+        base: tuple[Truth, ...],
+        derived: tuple[object, ...],
+        gaps: tuple[Truth, ...],
+    ) -> None:
+        self.compiled = compiled
+        self.effective = effective
+        self.base = base
+        self.gap_truth = gaps
+        plan = compiled.plan
+        env: dict[str, object] = {}
+        for name in plan.input_names:
+            value = facts.get(name)
+            if value is not None:
+                env[name] = value
+        self.inputs = dict(env)
+        self.derived: dict[str, object] = {}
+        for name, value in zip(plan.derived_names, derived, strict=True):
+            if value is not None:
+                env[name] = value
+                self.derived[name] = value
+        self.env = env
+        self._missing: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._because: dict[int, tuple[str, ...]] = {}
+
+    def outcome(self, i: int) -> r.Outcome:
+        truth = self.effective[i]
+        if truth is True:
+            return "fired"
+        if truth is None:
+            return "undetermined"
+        return "overridden" if self.base[i] is True and self.winners(i) else "not_fired"
+
+    def winners(self, i: int) -> list[int]:
+        """The rules overriding rule i that fired."""
+        return [o for o in self.compiled.plan.overridden_by.get(i, ()) if self.effective[o] is True]
+
+    def facts_sha256(self) -> str:
+        return facts_sha256(self.inputs, self.compiled.plan.input_names)
+
+    def json_value(self, name: str) -> JsonValue:
+        return json_value(self.env.get(name))
+
+    # --- missing facts of undetermined rules
+
+    def missing(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
+        """(unknown input facts that would decide rule i, derived facts that stay unknown)."""
+        found = self._missing.get(i)
+        if found is not None:
+            return found
+        plan = self.compiled.plan
+        rule = plan.rules[i]
+        inputs: set[str] = set()
+        unresolved: set[str] = set()
+        if self.effective[i] is None:
+            truth, names = self.compiled.supports[i](self.env)
+            if truth is None:
+                for name in names:
+                    if name in plan.derivers:
+                        more, stuck = self.missing_fact(name)
+                        inputs |= more
+                        unresolved |= stuck
+                    else:
+                        inputs.add(name)
+            dependencies = [plan.index[p] for p in rule.after]
+            dependencies.extend(plan.overridden_by.get(i, ()))
+            for j in dependencies:
+                if self.effective[j] is None:
+                    more, stuck = self.missing(j)
+                    inputs |= more
+                    unresolved |= stuck
+        found = (frozenset(inputs), frozenset(unresolved))
+        self._missing[i] = found
+        return found
+
+    def missing_fact(self, name: str) -> tuple[frozenset[str], frozenset[str]]:
+        inputs: set[str] = set()
+        unresolved: set[str] = set()
+        open_rules = [i for i in self.compiled.plan.derivers[name] if self.effective[i] is None]
+        for i in open_rules:
+            more, stuck = self.missing(i)
+            inputs |= more
+            unresolved |= stuck
+        if not open_rules:
+            unresolved.add(name)
+        return frozenset(inputs), frozenset(unresolved)
+
+    # --- because and chain of fired rules
+
+    def because(self, i: int) -> tuple[str, ...]:
+        """The facts that decided rule i's condition (for a fired rule: made it true)."""
+        found = self._because.get(i)
+        if found is None:
+            found = self._because[i] = self.compiled.supports[i](self.env)[1]
+        return found
+
+    def deriving(self, name: str) -> list[int]:
+        """The fired rules that derived the value a derived fact has."""
+        plan = self.compiled.plan
+        value = self.derived.get(name)
+        if value is None:
+            return []
+        found = []
+        for i in plan.derivers[name]:
+            conclusion = plan.rules[i].conclusion
+            assert isinstance(conclusion, m.Derive)
+            if self.effective[i] is True and conclusion.value == value:
+                found.append(i)
+        return found
+
+    def upstream(self, i: int, names: Sequence[str]) -> list[int]:
+        """Rules directly upstream of fired rule i: its `after` rules and the derivations of
+        the derived facts in its `because`."""
+        plan = self.compiled.plan
+        found = [plan.index[p] for p in plan.rules[i].after]
+        for name in names:
+            if name in plan.derivers:
+                found.extend(self.deriving(name))
+        return found
+
+    def chain(self, i: int) -> list[str]:
+        plan = self.compiled.plan
+        seen: set[int] = set()
+        stack = list(self.upstream(i, self.because(i)))
+        while stack:
+            j = stack.pop()
+            if j in seen:
+                continue
+            seen.add(j)
+            stack.extend(self.upstream(j, self.because(j)))
+        ids = [plan.rules[j].id for j in seen]
+        return sorted(ids, key=lambda rule_id: plan.position[rule_id])
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+_CACHE: OrderedDict[tuple[str, tuple[str, ...]], CompiledPolicy] = OrderedDict()
+_CACHE_SIZE = 16
+_LOCK = threading.Lock()
+
+
+def compile_policy(
+    policy: m.Policy, sources: Mapping[str, SourceFile] | None = None
+) -> CompiledPolicy:
+    """Compile a checked policy, reusing an earlier compilation of the same policy.
+
+    The cache key is the policy's sha256 plus the paths of its sources (spans name the paths);
+    a hit is used only when the cached model equals this one. Policies without a sha256 (built
+    by hand rather than by the checker) are compiled every time.
+    """
+    if not policy.sha256:
+        return CompiledPolicy(policy, sources)
+    key = (policy.sha256, tuple(s.path for s in policy.sources))
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached.policy == policy:
+            _CACHE.move_to_end(key)
+            if sources and not cached.sources:
+                cached.sources = dict(sources)
+            return cached
+    compiled = CompiledPolicy(policy, sources)
+    with _LOCK:
+        _CACHE[key] = compiled
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return compiled
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()

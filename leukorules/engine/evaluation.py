@@ -1,0 +1,230 @@
+"""A run of the compiled core -> the `Evaluation` result model.
+
+Input: a `Run` (effective and base truth of every rule, derived values, gap truths) and the facts
+it was run on. Output: the `Evaluation` of `leukorules.engine.result`, with entries in their
+documented order: recommendations by section (the order sections appear in the policy), then line
+of therapy, then guideline order; notes, undetermined and overridden rules by section, then
+guideline order; derived facts in declaration order; gaps in guideline order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from leukorules import __version__
+from leukorules import model as m
+from leukorules.engine import result as r
+from leukorules.engine import trace as tr
+from leukorules.engine.compile import ENGINE_NAME, CompiledPolicy, Run
+from leukorules.engine.values import json_value
+
+_TRUTH_TEXT: dict[bool | None, str] = {True: "true", False: "false", None: "unknown"}
+
+
+def policy_info(policy: m.Policy) -> r.PolicyInfo:
+    return r.PolicyInfo(
+        id=policy.id,
+        title=policy.title,
+        version=policy.version,
+        source=policy.source,
+        effective=policy.effective.isoformat() if policy.effective else None,
+        sha256=policy.sha256,
+        sources=[r.SourceInfo(path=s.path, sha256=s.sha256) for s in policy.sources],
+        evidence={
+            e.id: r.EvidenceInfo(
+                id=e.id,
+                citation=e.citation,
+                url=e.url,
+                doi=e.doi,
+                pmid=e.pmid,
+                grade=e.grade,
+                certainty=e.certainty,
+            )
+            for e in policy.evidence.values()
+        },
+    )
+
+
+def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
+    plan = run.compiled.plan
+    found = []
+    for name in names:
+        derived = name in plan.derivers
+        rule = None
+        if derived:
+            deriving = run.deriving(name)
+            rule = plan.rules[deriving[0]].id if deriving else None
+        found.append(r.Reason(fact=name, value=run.json_value(name), derived=derived, rule=rule))
+    return found
+
+
+def sort_key(run: Run, i: int, by_line: bool) -> tuple[int, int, int]:
+    plan = run.compiled.plan
+    rule = plan.rules[i]
+    section = plan.section_index.get(rule.section, -1)
+    return (section, plan.line[i] if by_line else 0, i)
+
+
+def _read(run: Run, name: str) -> r.Read:
+    return r.Read(fact=name, value=run.json_value(name), derived=name in run.compiled.plan.derivers)
+
+
+def why_not(run: Run, i: int) -> r.WhyNot | None:
+    """For a rule that did not fire: its first false sub-condition, or the `after` rules that did
+    not fire, or the rules that overrode it. None for fired and undetermined rules."""
+    plan = run.compiled.plan
+    rule = plan.rules[i]
+    outcome = run.outcome(i)
+    if outcome in ("fired", "undetermined"):
+        return None
+    if outcome == "not_fired" and tr.truth_of(rule.when, run.env) is False:
+        node = tr.first_false(rule.when, run.env)
+        return r.WhyNot(
+            reason="condition",
+            condition=tr.expr_text(node, run.compiled.policy.facts),
+            line=node.span.line if node.span else None,
+            column=node.span.column if node.span else None,
+            reads=[_read(run, name) for name in tr.reads(node)],
+        )
+    blocked = [p for p in rule.after if run.effective[plan.index[p]] is False]
+    if outcome == "not_fired" and blocked:
+        return r.WhyNot(reason="after", rules=blocked)
+    return r.WhyNot(reason="overridden", rules=[plan.rules[o].id for o in run.winners(i)])
+
+
+def _entry_fields(rule: m.Rule) -> dict[str, object]:
+    return {
+        "rule": rule.id,
+        "statement": rule.statement,
+        "evidence": list(rule.evidence),
+        "section": list(rule.section),
+    }
+
+
+def build_evaluation(
+    compiled: CompiledPolicy, run: Run, facts: Mapping[str, object], trace: bool
+) -> r.Evaluation:
+    plan = compiled.plan
+    policy = compiled.policy
+    outcomes: dict[str, r.Outcome] = {}
+    fired_recommend: list[int] = []
+    fired_notes: list[int] = []
+    undetermined: list[int] = []
+    overridden: list[int] = []
+    for i, rule in enumerate(plan.rules):
+        outcome = run.outcome(i)
+        outcomes[rule.id] = outcome
+        if outcome == "fired":
+            if isinstance(rule.conclusion, m.Recommend):
+                fired_recommend.append(i)
+            elif isinstance(rule.conclusion, m.StateNote):
+                fired_notes.append(i)
+        elif outcome == "undetermined":
+            undetermined.append(i)
+        elif outcome == "overridden":
+            overridden.append(i)
+
+    recommendations = []
+    for i in sorted(fired_recommend, key=lambda i: sort_key(run, i, True)):
+        rule = plan.rules[i]
+        conclusion = rule.conclusion
+        assert isinstance(conclusion, m.Recommend)
+        recommendations.append(
+            r.Recommendation(
+                **_entry_fields(rule),  # type: ignore[arg-type]
+                because=reasons(run, run.because(i)),
+                chain=run.chain(i),
+                action=conclusion.action,
+                strength=r.Strength(
+                    key=conclusion.strength,
+                    label=m.STRENGTHS.get(conclusion.strength, conclusion.strength),
+                ),
+                alternatives=list(conclusion.alternatives),
+                line=plan.line[i],
+                after=list(rule.after),
+            )
+        )
+    notes = []
+    for i in sorted(fired_notes, key=lambda i: sort_key(run, i, False)):
+        rule = plan.rules[i]
+        conclusion = rule.conclusion
+        assert isinstance(conclusion, m.StateNote)
+        notes.append(
+            r.Note(
+                **_entry_fields(rule),  # type: ignore[arg-type]
+                because=reasons(run, run.because(i)),
+                chain=run.chain(i),
+                kind=conclusion.kind,
+                text=conclusion.text,
+            )
+        )
+    derived: dict[str, r.Derived] = {}
+    for name in plan.derived_names:
+        deriving = run.deriving(name)
+        if not deriving:
+            continue
+        first = deriving[0]
+        rule = plan.rules[first]
+        derived[name] = r.Derived(
+            **_entry_fields(rule),  # type: ignore[arg-type]
+            because=reasons(run, run.because(first)),
+            chain=run.chain(first),
+            value=json_value(run.derived[name]),
+            rules=[plan.rules[j].id for j in deriving],
+        )
+    undetermined_entries = []
+    for i in sorted(undetermined, key=lambda i: sort_key(run, i, False)):
+        rule = plan.rules[i]
+        missing, unresolved = run.missing(i)
+        conclusion = rule.conclusion
+        undetermined_entries.append(
+            r.Undetermined(
+                **_entry_fields(rule),  # type: ignore[arg-type]
+                kind=rule.kind,  # type: ignore[arg-type]
+                action=conclusion.action if isinstance(conclusion, m.Recommend) else None,
+                missing=sorted(missing),
+                unresolved=sorted(unresolved),
+            )
+        )
+    overridden_entries = [
+        r.Overridden(
+            **_entry_fields(plan.rules[i]),  # type: ignore[arg-type]
+            kind=plan.rules[i].kind,  # type: ignore[arg-type]
+            overridden_by=[plan.rules[o].id for o in run.winners(i)],
+        )
+        for i in sorted(overridden, key=lambda i: sort_key(run, i, False))
+    ]
+    gaps = [
+        r.GapInfo(id=gap.id, section=list(gap.section), note=gap.note)
+        for gap, truth in zip(policy.gaps, run.gap_truth, strict=True)
+        if truth is True
+    ]
+    trace_entries = None
+    if trace:
+        trace_entries = []
+        for i, rule in enumerate(plan.rules):
+            outcome = outcomes[rule.id]
+            missing_facts = sorted(run.missing(i)[0]) if outcome == "undetermined" else []
+            trace_entries.append(
+                r.TraceEntry(
+                    rule=rule.id,
+                    kind=rule.kind,  # type: ignore[arg-type]
+                    outcome=outcome,
+                    condition=_TRUTH_TEXT[tr.truth_of(rule.when, run.env)],  # type: ignore[arg-type]
+                    why_not=why_not(run, i),
+                    missing=missing_facts,
+                )
+            )
+    return r.Evaluation(
+        policy=compiled.policy_info(),
+        facts_sha256=run.facts_sha256(),
+        engine=r.EngineInfo(name=ENGINE_NAME, version=__version__),
+        outcomes=outcomes,
+        recommendations=recommendations,
+        notes=notes,
+        derived=derived,
+        undetermined=undetermined_entries,
+        gaps=gaps,
+        overridden=overridden_entries,
+        trace=trace_entries,
+    )

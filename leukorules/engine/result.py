@@ -1,0 +1,240 @@
+"""The result of evaluating one patient: a pydantic model whose JSON is the published contract.
+
+Input: built only by `leukorules.engine.compile.CompiledPolicy.evaluate`. Output: `Evaluation`,
+serialised with `model_dump_json()`; its JSON Schema is `docs/result.schema.json`
+(regenerate with `python -m leukorules.engine.result > docs/result.schema.json`).
+
+Guarantees: every list is in a fixed order (guideline order unless stated), so the same policy and
+the same facts give byte-identical JSON; every evidence id in an entry is a key of
+`policy.evidence`; fact values are JSON (dates as `YYYY-MM-DD`, sets as sorted lists, unknown as
+null). `trace` is present only when tracing was asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+Outcome = Literal["fired", "not_fired", "undetermined", "overridden"]
+FactValue = bool | int | float | str | list[str] | None
+RuleKind = Literal["recommend", "note", "caution", "background", "derive"]
+NoteKind = Literal["note", "caution", "background"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Strength(_Model):
+    key: str = Field(description="the strength as the policy writes it, e.g. first_line")
+    label: str = Field(description="how reports print it, e.g. first-line")
+
+
+class EvidenceInfo(_Model):
+    id: str
+    citation: str | None = Field(description="null: the source gives no citation")
+    url: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    grade: str | None = None
+    certainty: str | None = None
+
+
+class SourceInfo(_Model):
+    path: str
+    sha256: str
+
+
+class PolicyInfo(_Model):
+    id: str
+    title: str
+    version: str
+    source: str | None = Field(default=None, description="the guideline the policy encodes")
+    effective: str | None = Field(default=None, description="YYYY-MM-DD")
+    sha256: str = Field(description="sha256 over the policy source files")
+    sources: list[SourceInfo]
+    evidence: dict[str, EvidenceInfo] = Field(description="every declared evidence id")
+
+
+class EngineInfo(_Model):
+    name: str
+    version: str
+
+
+class Reason(_Model):
+    """One fact that made a condition true, with the value it had."""
+
+    fact: str
+    value: FactValue
+    derived: bool = False
+    rule: str | None = Field(default=None, description="for a derived fact: the rule deriving it")
+
+
+class _Entry(_Model):
+    rule: str
+    statement: str = Field(description="the guideline statement, verbatim")
+    evidence: list[str]
+    section: list[str] = Field(description="headings from the top")
+
+
+class _Fired(_Entry):
+    because: list[Reason] = Field(description="the facts that made the condition true")
+    chain: list[str] = Field(
+        description="upstream rules this one builds on (derivations it read, earlier lines), "
+        "transitively, upstream first"
+    )
+
+
+class Recommendation(_Fired):
+    action: str
+    strength: Strength
+    alternatives: list[str]
+    line: int = Field(description="line of therapy: 1, or 1 + the line of the rules it follows")
+    after: list[str] = Field(description="the rules this one follows (`after`)")
+
+
+class Note(_Fired):
+    kind: NoteKind
+    text: str | None = Field(description="the note's own text; null: the statement is the note")
+
+
+class Derived(_Fired):
+    value: FactValue
+    rules: list[str] = Field(description="every fired rule deriving this value")
+
+
+class Undetermined(_Entry):
+    kind: RuleKind
+    action: str | None = Field(default=None, description="for a recommendation: its action")
+    missing: list[str] = Field(description="unknown input facts that would decide it")
+    unresolved: list[str] = Field(
+        default_factory=list,
+        description="derived facts it reads that stay unknown whatever is supplied",
+    )
+
+
+class Overridden(_Entry):
+    kind: RuleKind
+    overridden_by: list[str]
+
+
+class GapInfo(_Model):
+    id: str
+    section: list[str]
+    note: str | None
+
+
+class Read(_Model):
+    fact: str
+    value: FactValue
+    derived: bool = False
+
+
+class WhyNot(_Model):
+    reason: Literal["condition", "after", "overridden"]
+    condition: str | None = Field(
+        default=None, description="the first false sub-condition, in the rule language"
+    )
+    line: int | None = None
+    column: int | None = None
+    reads: list[Read] = Field(default_factory=list, description="the values it read")
+    rules: list[str] = Field(
+        default_factory=list,
+        description="after: the earlier rules that did not fire; overridden: the rules that won",
+    )
+
+
+class TraceEntry(_Model):
+    rule: str
+    kind: RuleKind
+    outcome: Outcome
+    condition: Literal["true", "false", "unknown"] = Field(description="the `when` alone")
+    why_not: WhyNot | None = None
+    missing: list[str] = Field(default_factory=list)
+
+
+class Evaluation(_Model):
+    policy: PolicyInfo
+    facts_sha256: str = Field(description="sha256 of the canonical JSON of the known input facts")
+    engine: EngineInfo
+    outcomes: dict[str, Outcome] = Field(description="every rule, in guideline order")
+    recommendations: list[Recommendation]
+    notes: list[Note]
+    derived: dict[str, Derived]
+    undetermined: list[Undetermined]
+    gaps: list[GapInfo]
+    overridden: list[Overridden]
+    trace: list[TraceEntry] | None = Field(
+        default=None, description="present only when tracing was asked for"
+    )
+
+    # No return annotation on purpose: with one, pydantic would publish that annotation
+    # (a bare object) as the JSON Schema instead of the model's own fields.
+    @model_serializer(mode="wrap")
+    def _omit_absent_trace(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data: dict[str, Any] = handler(self)
+        if data.get("trace") is None:
+            data.pop("trace", None)
+        return data
+
+    def fired(self) -> list[str]:
+        """Ids of the fired recommendations and notes, in result order."""
+        return [e.rule for e in self.recommendations] + [e.rule for e in self.notes]
+
+
+# --- explanation of one rule ------------------------------------------------------------------
+
+
+class ConditionStep(_Model):
+    text: str
+    kind: str
+    truth: Literal["true", "false", "unknown"]
+    line: int | None = None
+    column: int | None = None
+    reads: list[Read] = Field(default_factory=list)
+    children: list[ConditionStep] = Field(default_factory=list)
+
+
+class Dependency(_Model):
+    rule: str
+    outcome: Outcome
+
+
+class Explanation(_Model):
+    """Why one rule (or gap) fired, did not fire, or is undetermined, step by step."""
+
+    rule: str
+    kind: RuleKind | Literal["gap"]
+    statement: str | None
+    section: list[str]
+    evidence: list[str]
+    outcome: Outcome | Literal["relevant", "not_relevant"] = Field(
+        description="a rule's outcome; a gap is relevant, not_relevant or undetermined"
+    )
+    condition: ConditionStep
+    after: list[Dependency]
+    overridden_by: list[Dependency]
+    because: list[Reason]
+    chain: list[str]
+    missing: list[str]
+    unresolved: list[str]
+    why_not: WhyNot | None
+    derives: str | None = Field(default=None, description="for a derive rule: fact = value")
+
+
+def result_schema() -> dict[str, Any]:
+    """The published JSON Schema of `Evaluation` (what `model_dump_json` produces)."""
+    schema: dict[str, Any] = Evaluation.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://leukorules.invalid/result.schema.json"
+    return schema
+
+
+def result_schema_text() -> str:
+    return json.dumps(result_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m leukorules.engine.result`
+    print(result_schema_text(), end="")
