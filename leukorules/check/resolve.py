@@ -323,18 +323,25 @@ class Resolver:
             self._rule(item, path)
 
     def _body(self, block: ast.RuleBlock, allowed: Sequence[str]) -> dict[str, ast.BodyItem]:
-        what = "a gap" if block.is_gap else "a rule"
+        kind = "gap" if block.is_gap else "rule"
         seen: dict[str, ast.BodyItem] = {}
         for body in block.items:
             if body.kind not in allowed:
-                hint = f"{what} may hold: {', '.join(allowed)}"
-                self.error("LR205", f"`{body.kind}` is not allowed in {what}", body.span, hint)
+                hint = f"a {kind} may hold: {', '.join(allowed)}"
+                self.error("LR205", f"`{body.kind}` is not allowed in a {kind}", body.span, hint)
             elif body.kind in seen:
+                if body.kind == "when":
+                    hint = "combine the conditions in one `when` with `and`"
+                    self._when(body)  # still checked, and the facts it reads count as used
+                elif body.kind in ("evidence", "alternatives", "after", "overrides"):
+                    hint = "list several values on one line, separated by commas"
+                else:
+                    hint = f"a {kind} has one `{body.kind}`"
                 self.error(
                     "LR207",
-                    f"`{body.kind}` is given twice in {what} `{block.id.name}`",
+                    f"`{body.kind}` is given twice in {kind} `{block.id.name}`",
                     body.span,
-                    "list several values on one line, separated by commas",
+                    hint,
                     [Related(seen[body.kind].span, "first given here")],
                 )
             else:
@@ -440,7 +447,7 @@ class Resolver:
                     "LR203",
                     f"rule `{arg.name}` is not declared",
                     arg.span,
-                    did_you_mean(arg.name, self.draft.rule_ids),
+                    did_you_mean(arg.name, (r for r in self.draft.rule_ids if r != rule_id)),
                 )
             elif arg.name not in refs:
                 refs.append(arg.name)
