@@ -18,6 +18,8 @@ SQLite exception.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -41,6 +43,30 @@ class _HasText(Protocol):
 
 
 SourceContent = str | bytes | _HasText
+
+
+# Parts of the package that do not compute results: changing them cannot change a decision.
+_NOT_ENGINE = ("audit", "cli", "report", "cohort", "graph.py", "__main__.py")
+
+
+@functools.cache
+def engine_code_sha256() -> str:
+    """sha256 over the code that computes results: every module of the package except the
+    reporting, logging and command-line layers, plus the grammar. Two runs with the same
+    fingerprint ran the same evaluator, even when a development build kept its version number.
+    """
+    from leukorules.syntax.grammar import grammar_text
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for file in sorted(package.rglob("*.py")):
+        relative = file.relative_to(package)
+        if relative.parts[0] in _NOT_ENGINE or relative.parts[0] == "_data":
+            continue
+        digest.update(relative.as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    digest.update(b"grammar\0" + hashlib.sha256(grammar_text().encode("utf-8")).digest())
+    return digest.hexdigest()
 
 
 def _label(name: str, value: str | None) -> str | None:
@@ -119,6 +145,7 @@ def log_decision(
         result=evaluation.model_dump_json(),
         fired=[rule for rule, outcome in evaluation.outcomes.items() if outcome == "fired"],
         engine_version=evaluation.engine.version,
+        engine_code=engine_code_sha256(),
     )
     connection = store.open_for_append(path)
     try:

@@ -151,6 +151,13 @@ def _run(
             f"the decision was made by engine {row.engine_version}; this is "
             f"{evaluation.engine.version}"
         )
+    from leukorules.audit import engine_code_sha256
+
+    if row.engine_code != engine_code_sha256():
+        replay.notes.append(
+            "the evaluator's code differs from the code that made the decision "
+            f"(engine code sha256 {row.engine_code[:12]}…, now {engine_code_sha256()[:12]}…)"
+        )
 
 
 def first_difference(logged: object, replayed: object, where: str = "$") -> tuple[str, str] | None:

@@ -73,6 +73,7 @@ class Row:
     result: str  # the evaluation's JSON, byte for byte as the engine produced it
     fired: str  # JSON list of the rule ids that fired
     engine_version: str
+    engine_code: str  # sha256 over the source of the code that computes results
     prev_hash: str
     row_hash: str
 
@@ -94,6 +95,7 @@ class Row:
             "result": self.result,
             "fired": self.fired,
             "engine_version": self.engine_version,
+            "engine_code": self.engine_code,
             "prev_hash": self.prev_hash,
         }
 
@@ -129,6 +131,7 @@ CREATE TABLE decision (
     result TEXT NOT NULL,
     fired TEXT NOT NULL,
     engine_version TEXT NOT NULL,
+    engine_code TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     row_hash TEXT NOT NULL UNIQUE
 );
@@ -338,6 +341,7 @@ class NewDecision:
     result: str
     fired: Sequence[str]
     engine_version: str
+    engine_code: str
 
 
 def append(connection: sqlite3.Connection, path: Path, decision: NewDecision) -> Row:
@@ -400,6 +404,7 @@ def _append_locked(
         result=decision.result,
         fired=fired,
         engine_version=decision.engine_version,
+        engine_code=decision.engine_code,
         prev_hash=prev_hash,
         row_hash="",
     )
