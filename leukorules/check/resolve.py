@@ -775,11 +775,18 @@ class Resolver:
 
 
 def _a(fact_type: m.FactType) -> str:
-    text = fact_type.describe()
-    article = "an" if text[0] in "aeiou" else "a"
-    if fact_type.kind in ("enum", "set"):
-        return f"{article} {text}"
-    return f"{article} {text} fact"
+    """`an enum {a, b}`, `an integer fact (0..120)`, `a number fact in [kg] (0..300)`."""
+    kind = fact_type.kind
+    article = "an" if kind[0] in "aeiou" else "a"
+    if kind in ("enum", "set"):
+        return f"{article} {fact_type.describe()}"
+    text = f"{article} {kind} fact"
+    if fact_type.unit:
+        text += f" in [{fact_type.unit}]"
+    if fact_type.minimum is not None and fact_type.maximum is not None:
+        low, high = fact_type.minimum, fact_type.maximum
+        text += f" ({m._number_text(low)}..{m._number_text(high)})"
+    return text
 
 
 def _compare_hint(fact: m.Fact) -> str:
