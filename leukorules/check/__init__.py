@@ -7,6 +7,7 @@ no error was found; warnings and notes never block it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,19 @@ def check_text(text: str, path: str = "<memory>.rules") -> CheckResult:
     return _check_loaded(loaded)
 
 
+def _relative(sources: list[SourceFile]) -> list[tuple[str, SourceFile]]:
+    """Source paths relative to the folder that holds them all.
+
+    Results and audit records must not depend on the directory a command was run from, and
+    replay recreates the files under these paths, so includes resolve the same way.
+    """
+    resolved = [Path(s.path).resolve() for s in sources]
+    if not resolved or any(not p.exists() for p in resolved):
+        return [(s.path, s) for s in sources]
+    root = Path(os.path.commonpath([p.parent for p in resolved]))
+    return [(p.relative_to(root).as_posix(), s) for p, s in zip(resolved, sources, strict=True)]
+
+
 def _check_loaded(loaded: Loaded) -> CheckResult:
     diagnostics = list(loaded.diagnostics)
     if not loaded.syntax_ok or not loaded.items:
@@ -70,7 +84,7 @@ def _check_loaded(loaded: Loaded) -> CheckResult:
         sections=tuple(draft.sections),
         rules=tuple(draft.rules),
         gaps=tuple(draft.gaps),
-        sources=tuple(m.SourceInfo(s.path, s.sha256) for s in sources),
+        sources=tuple(m.SourceInfo(path, s.sha256) for path, s in _relative(sources)),
         sha256=combined_sha256(sources),
         span=draft.header.id.span if draft.header else None,
     )
