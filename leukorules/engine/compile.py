@@ -504,6 +504,10 @@ class Run:
     def json_value(self, name: str) -> JsonValue:
         return json_value(self.env.get(name))
 
+    def unit(self, name: str) -> str | None:
+        fact = self.compiled.policy.facts.get(name)
+        return fact.type.unit if fact is not None else None
+
     # --- missing facts of undetermined rules
 
     def missing(self, i: int) -> tuple[frozenset[str], frozenset[str]]:

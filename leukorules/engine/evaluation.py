@@ -45,17 +45,23 @@ def policy_info(policy: m.Policy) -> r.PolicyInfo:
     )
 
 
+def _deriving_rule(run: Run, name: str) -> str | None:
+    deriving = run.deriving(name)
+    return run.compiled.plan.rules[deriving[0]].id if deriving else None
+
+
 def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
-    plan = run.compiled.plan
-    found = []
-    for name in names:
-        derived = name in plan.derivers
-        rule = None
-        if derived:
-            deriving = run.deriving(name)
-            rule = plan.rules[deriving[0]].id if deriving else None
-        found.append(r.Reason(fact=name, value=run.json_value(name), derived=derived, rule=rule))
-    return found
+    derivers = run.compiled.plan.derivers
+    return [
+        r.Reason(
+            fact=name,
+            value=run.json_value(name),
+            unit=run.unit(name),
+            derived=name in derivers,
+            rule=_deriving_rule(run, name) if name in derivers else None,
+        )
+        for name in names
+    ]
 
 
 def sort_key(run: Run, i: int, by_line: bool) -> tuple[int, int, int]:
@@ -65,8 +71,15 @@ def sort_key(run: Run, i: int, by_line: bool) -> tuple[int, int, int]:
     return (section, plan.line[i] if by_line else 0, i)
 
 
-def _read(run: Run, name: str) -> r.Read:
-    return r.Read(fact=name, value=run.json_value(name), derived=name in run.compiled.plan.derivers)
+def read(run: Run, name: str) -> r.Read:
+    derived = name in run.compiled.plan.derivers
+    return r.Read(
+        fact=name,
+        value=run.json_value(name),
+        unit=run.unit(name),
+        derived=derived,
+        rule=_deriving_rule(run, name) if derived else None,
+    )
 
 
 def why_not(run: Run, i: int) -> r.WhyNot | None:
@@ -84,7 +97,7 @@ def why_not(run: Run, i: int) -> r.WhyNot | None:
             condition=tr.expr_text(node, run.compiled.policy.facts),
             line=node.span.line if node.span else None,
             column=node.span.column if node.span else None,
-            reads=[_read(run, name) for name in tr.reads(node)],
+            reads=[read(run, name) for name in tr.reads(node)],
         )
     blocked = [p for p in rule.after if run.effective[plan.index[p]] is False]
     if outcome == "not_fired" and blocked:

@@ -13,8 +13,7 @@ from leukorules import model as m
 from leukorules.engine import result as r
 from leukorules.engine import trace as tr
 from leukorules.engine.compile import CompiledPolicy, Run
-from leukorules.engine.evaluation import reasons, why_not
-from leukorules.engine.values import json_value
+from leukorules.engine.evaluation import read, reasons, why_not
 
 _TRUTH: dict[bool | None, str] = {True: "true", False: "false", None: "unknown"}
 
@@ -23,25 +22,21 @@ class UnknownRule(KeyError):
     """The id names no rule and no gap of the policy."""
 
 
-def _step(node: tr.ConditionNode, derived: frozenset[str]) -> r.ConditionStep:
+def _step(node: tr.ConditionNode, run: Run) -> r.ConditionStep:
     return r.ConditionStep(
         text=node.text,
         kind=node.kind,
         truth=_TRUTH[node.truth],  # type: ignore[arg-type]
         line=node.span.line if node.span else None,
         column=node.span.column if node.span else None,
-        reads=[
-            r.Read(fact=name, value=json_value(value), derived=name in derived)
-            for name, value in node.reads
-        ],
-        children=[_step(child, derived) for child in node.children],
+        reads=[read(run, name) for name, _ in node.reads],
+        children=[_step(child, run) for child in node.children],
     )
 
 
 def explain(compiled: CompiledPolicy, run: Run, rule_id: str) -> r.Explanation:
     plan = compiled.plan
     policy = compiled.policy
-    derived = frozenset(plan.derivers)
     if rule_id not in plan.index:
         for gap in policy.gaps:
             if gap.id == rule_id:
@@ -68,7 +63,7 @@ def explain(compiled: CompiledPolicy, run: Run, rule_id: str) -> r.Explanation:
         section=list(rule.section),
         evidence=list(rule.evidence),
         outcome=outcome,
-        condition=_step(tree, derived),
+        condition=_step(tree, run),
         after=[r.Dependency(rule=p, outcome=run.outcome(plan.index[p])) for p in rule.after],
         overridden_by=[
             r.Dependency(rule=plan.rules[o].id, outcome=run.outcome(o))
@@ -106,10 +101,7 @@ def _explain_gap(compiled: CompiledPolicy, run: Run, gap: m.Gap) -> r.Explanatio
             condition=tr.expr_text(node, compiled.policy.facts),
             line=node.span.line if node.span else None,
             column=node.span.column if node.span else None,
-            reads=[
-                r.Read(fact=n, value=run.json_value(n), derived=n in plan.derivers)
-                for n in tr.reads(node)
-            ],
+            reads=[read(run, n) for n in tr.reads(node)],
         )
     return r.Explanation(
         rule=gap.id,
@@ -118,7 +110,7 @@ def _explain_gap(compiled: CompiledPolicy, run: Run, gap: m.Gap) -> r.Explanatio
         section=list(gap.section),
         evidence=[],
         outcome=outcome,  # type: ignore[arg-type]
-        condition=_step(tree, frozenset(plan.derivers)),
+        condition=_step(tree, run),
         after=[],
         overridden_by=[],
         because=reasons(run, names) if truth is True else [],

@@ -68,6 +68,7 @@ class Reason(_Model):
 
     fact: str
     value: FactValue
+    unit: str | None = None
     derived: bool = False
     rule: str | None = Field(default=None, description="for a derived fact: the rule deriving it")
 
@@ -129,7 +130,9 @@ class GapInfo(_Model):
 class Read(_Model):
     fact: str
     value: FactValue
+    unit: str | None = None
     derived: bool = False
+    rule: str | None = Field(default=None, description="for a derived fact: the rule deriving it")
 
 
 class WhyNot(_Model):

@@ -1,0 +1,135 @@
+"""`leukorules evaluate` and `leukorules explain`: one patient's facts against a policy.
+
+Exit status: 0 evaluated; 1 bad policy or bad facts (every diagnostic on stderr, nothing on
+stdout); 2 usage error, including an `explain` RULE_ID that names no rule or gap of the policy
+(reported like any other bad argument, with a "did you mean").
+Facts are health data: they are printed only as part of the output that was asked for, never in
+diagnostics beyond the offending value, never as code frames of the facts file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import click
+
+from leukorules.cli.common import EXIT_OK, fail, load_or_exit, policy_paths, use_color
+from leukorules.diagnostics import render_text
+
+if TYPE_CHECKING:
+    from leukorules.engine.compile import CompiledPolicy
+    from leukorules.report import Format
+
+FORMAT_CHOICE = click.Choice(["text", "json", "markdown"])
+POLICY_HELP = "Policy file or folder (repeatable); default: the bundled leukoencephalopathy policy."
+
+
+def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
+    from leukorules.engine.compile import compile_policy
+
+    result = load_or_exit(policy_paths(paths))
+    assert result.policy is not None
+    return compile_policy(result.policy, result.sources)
+
+
+def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
+    from leukorules.engine.facts import load_facts_file, validate_facts
+
+    raw, problems = load_facts_file(facts, stdin=click.get_binary_stream("stdin"))
+    values: dict[str, object] = {}
+    if raw is not None:
+        typed, problems = validate_facts(compiled, raw)
+        values = dict(typed)
+    if problems:
+        text = render_text(problems, {}, color=use_color(sys.stderr))
+        click.echo(text, err=True, nl=False)
+        name = "the facts on stdin" if facts == "-" else f"facts file {facts}"
+        count = len(problems)
+        fail(f"{name} has {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
+    return values
+
+
+@click.command()
+@click.argument("facts", metavar="FACTS")
+@click.option(
+    "--policy",
+    "policy",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help=POLICY_HELP,
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=FORMAT_CHOICE,
+    default="text",
+    show_default=True,
+    help="text for a clinician at a terminal, json for programs, markdown for auditors.",
+)
+@click.option(
+    "--trace", is_flag=True, help="Add every rule's outcome and why the others did not fire."
+)
+def evaluate(facts: str, policy: tuple[Path, ...], output_format: str, trace: bool) -> None:
+    """Evaluate one patient's FACTS (a JSON or YAML file; - reads stdin).
+
+    Absent or null facts are unknown, never false: rules they would decide are listed as
+    undetermined together with the facts that would decide them.
+
+    Exit status: 0 evaluated, 1 bad policy or facts (diagnostics on stderr), 2 usage error.
+    """
+    from leukorules.report import render
+
+    compiled = _compiled(policy)
+    values = _facts_or_exit(compiled, facts)
+    evaluation = compiled.evaluate(values, trace=trace)
+    color = output_format == "text" and use_color(sys.stdout)
+    click.echo(render(evaluation, cast("Format", output_format), color=color), nl=False)
+    sys.exit(EXIT_OK)
+
+
+@click.command()
+@click.argument("facts", metavar="FACTS")
+@click.argument("rule_id", metavar="RULE_ID")
+@click.option(
+    "--policy",
+    "policy",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help=POLICY_HELP,
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=FORMAT_CHOICE,
+    default="text",
+    show_default=True,
+    help="text, json or markdown.",
+)
+def explain(facts: str, rule_id: str, policy: tuple[Path, ...], output_format: str) -> None:
+    """Explain, step by step, why RULE_ID fired, did not fire or is undetermined for FACTS.
+
+    RULE_ID may also name a guideline gap. An id the policy does not have is a usage error
+    (exit status 2).
+
+    Exit status: 0 explained, 1 bad policy or facts, 2 usage error.
+    """
+    from leukorules.diagnostics import did_you_mean
+    from leukorules.report import render_explanation
+
+    compiled = _compiled(policy)
+    known = (*compiled.rule_ids, *compiled.gap_ids)
+    if rule_id not in known:
+        hint = did_you_mean(rule_id, known)
+        message = f"policy {compiled.policy.id} has no rule or gap `{rule_id}`"
+        raise click.BadParameter(
+            f"{message}; {hint}" if hint else f"{message} (it has {len(known)} rules and gaps)",
+            param_hint="RULE_ID",
+        )
+    values = _facts_or_exit(compiled, facts)
+    explanation = compiled.explain(values, rule_id)
+    color = output_format == "text" and use_color(sys.stdout)
+    text = render_explanation(explanation, cast("Format", output_format), color=color)
+    click.echo(text, nl=False)
+    sys.exit(EXIT_OK)
