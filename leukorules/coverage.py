@@ -257,17 +257,20 @@ def compare(policy: m.Policy, source: SourceDocument) -> CoverageReport:
     return CoverageReport(policy.id, policy.version, source, tuple(results), extra, headings, stray)
 
 
-def default_source(policy: m.Policy) -> Path | None:
+def default_source(policy: m.Policy, folders: Sequence[Path] = ()) -> Path | None:
     """The source document a policy names (`source "..."` in its header), if it can be found.
 
-    Looked up beside the file holding the header, then in a `source/` folder beside it.
+    Looked up beside the file holding the header, then in a `source/` folder beside it; then
+    the same in each of `folders` (the policy folders a command was given).
     """
-    if not policy.source or policy.span is None:
+    if not policy.source:
         return None
-    home = Path(policy.span.file).parent
-    for candidate in (home / policy.source, home / "source" / policy.source):
-        if candidate.is_file():
-            return candidate
+    homes = [Path(policy.span.file).parent] if policy.span is not None else []
+    homes.extend(folders)
+    for home in homes:
+        for candidate in (home / policy.source, home / "source" / policy.source):
+            if candidate.is_file():
+                return candidate
     return None
 
 

@@ -29,8 +29,12 @@ def _holds_rules(folder: Path) -> bool:
 
 
 def _policy_above(start: Path) -> Path | None:
-    """The nearest folder at or above `start` with policy files directly in it."""
-    for folder in (start, *start.resolve().parents):
+    """`start` or the folder above it, whichever first holds policy files directly.
+
+    Scenario files live beside a policy or in a folder inside it (`scenarios/`); looking
+    further up would pick up unrelated policies.
+    """
+    for folder in (start, start.resolve().parent):
         if any(p.is_file() for p in folder.glob("*.rules")):
             return folder
     return None
@@ -72,7 +76,8 @@ def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]
             fail(f"{path}: not a scenario file (.yaml or .yml), a policy file or a folder")
         if owner is None:
             fail(
-                f"{path}: no policy found beside or above it; say which with --policy",
+                f"{path}: no policy found beside it or in the folder above; "
+                "say which with --policy",
             )
         add(owner, files)
     return plan
@@ -84,8 +89,8 @@ def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]
     "--policy",
     "policy_option",
     type=click.Path(path_type=Path, exists=True),
-    help="The policy file or folder to test (default: the nearest one beside or above each "
-    "scenario file; with no PATH, the bundled policy).",
+    help="The policy file or folder to test (default: the policy in the scenario file's "
+    "folder or the folder above it; with no PATH, the bundled policy).",
 )
 @click.option(
     "--fail-under",
@@ -169,16 +174,14 @@ def test(
 
 def _evaluator(policy_path: Path) -> Evaluator:
     """The checked, compiled policy; on policy errors print them and exit 1."""
-    from leukorules import PolicyError, load_policy
+    from leukorules.engine.compile import compile_policy
 
     result = load_or_exit([policy_path])
     warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if warnings:
         print_diagnostics(result, warnings)
-    try:
-        return load_policy(policy_path)
-    except PolicyError as error:  # pragma: no cover - load_or_exit already reported errors
-        fail(str(error))
+    assert result.policy is not None
+    return compile_policy(result.policy, result.sources)
 
 
 # --- coverage -----------------------------------------------------------------------------------
@@ -231,11 +234,12 @@ def coverage(
     )
     from leukorules.source import SourceError, decode_source
 
-    result = load_or_exit(policy_paths(policies))
+    targets = policy_paths(policies)
+    result = load_or_exit(targets)
     policy = result.policy
     assert policy is not None
     if source_path is None:
-        source_path = default_source(policy)
+        source_path = default_source(policy, [t if t.is_dir() else t.parent for t in targets])
         if source_path is None:
             named = f"`source {policy.source!r}`" if policy.source else "no `source`"
             fail(f"policy {policy.id} names {named} and no such file was found; give --source")
