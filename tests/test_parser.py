@@ -184,8 +184,13 @@ def test_stray_closing_brace() -> None:
 def test_trailing_comma_before_a_keyword_is_explained() -> None:
     text = rule_with('statement "s"', "evidence 1,", "when age > 3", 'note "x"')
     diagnostic = only(text)
-    assert diagnostic.hint == "`when` was read as a list item because of the `,` before it"
-    assert diagnostic.related[0].message == "remove this trailing `,`"
+    assert diagnostic.message == (
+        "the list ends with `,`, so the `when` after it was read as an item"
+    )
+    assert diagnostic.hint == "remove the trailing `,`"
+    assert diagnostic.span is not None
+    line = text.splitlines()[diagnostic.span.line - 1]
+    assert line.strip() == "evidence 1," and line[diagnostic.span.column - 1] == ","
 
 
 def test_bad_rule_id_skips_the_broken_rule_without_follow_on_errors() -> None:

@@ -161,7 +161,7 @@ def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterabl
                 )
         for target in rule.overrides:
             other = rules.get(target)
-            if other is not None and rule.id in other.overrides:
+            if other is not None and rule.id in other.overrides and _mutual_reporter(rule, other):
                 yield Diagnostic.make(
                     "LR410",
                     f"`{rule.id}` and `{target}` override each other",
@@ -171,15 +171,23 @@ def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterabl
                 )
 
 
+def _mutual_reporter(rule: m.Rule, other: m.Rule) -> bool:
+    """Of two rules that override each other, the one that reports it: the smaller id."""
+    return rule.id < other.id
+
+
 def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
     """Rules and derived facts must form a DAG; reports each cycle once."""
     derivers: dict[str, list[str]] = {}
     for rule in draft.rules:
         if isinstance(rule.conclusion, m.Derive):
             derivers.setdefault(rule.conclusion.fact, []).append(rule.id)
+    overrides = {rule.id: set(rule.overrides) for rule in draft.rules}
     overridden_by: dict[str, list[str]] = {}
     for rule in draft.rules:
         for target in rule.overrides:
+            if rule.id in overrides.get(target, ()):
+                continue  # two rules overriding each other are reported once, as LR410
             overridden_by.setdefault(target, []).append(rule.id)
     depends: dict[str, list[str]] = {}
     for rule in draft.rules:
@@ -347,9 +355,8 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 f"values for `{fact_name}` ({_show(first.conclusion.value)} vs "
                 f"{_show(second.conclusion.value)}), and neither overrides the other",
                 second.span,
-                "add `overrides "
-                + first.id
-                + "` to one rule (or the reverse), or make the conditions exclusive.\n"
+                f"say which rule wins: add `overrides {first.id}` to `{second.id}` (or "
+                f"`overrides {second.id}` to `{first.id}`), or make the conditions exclusive.\n"
                 "A patient that makes both fire, as a scenario:\n" + scenario + note,
                 [Related(first.span, f"`{first.id}` is declared here")] if first.span else (),
             )
