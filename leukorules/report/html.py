@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leukorules import __version__
 from leukorules import model as m
+from leukorules.coverage import SourceStatement, default_source, normalize_text, split_source
 from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text, value_text
-from leukorules.graph import Edge, Graph, Node, render_svg
+from leukorules.graph import Edge, Graph, Node, NodeKind, render_svg
 from leukorules.report.html_style import CSS
 
 if TYPE_CHECKING:
@@ -48,7 +48,10 @@ STATUS_LABELS = {
     "not-encoded": "not encoded",
 }
 NOTE_LABELS = {"note": "Note", "caution": "Caution", "background": "Background"}
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'"
+)
 
 
 def esc(text: object) -> str:
@@ -66,8 +69,6 @@ def _policy_model(policy: CompiledPolicy | m.Policy) -> m.Policy:
 
 def find_guideline_text(policy: CompiledPolicy | m.Policy) -> str | None:
     """The guideline source the policy names (`source "..."`), beside it or in `source/`."""
-    from leukorules.coverage import default_source
-
     path = default_source(_policy_model(policy))
     if path is None:
         return None
@@ -236,26 +237,37 @@ class _Report:
 
     def facts_section(self) -> str:
         rows = []
+        unknown = []
         for fact in self.policy.input_facts:
             value = self.fact_value(fact.name)
             if value is None:
-                shown = '<span class="unknown">unknown</span>'
-            else:
-                shown = esc(value_text(value, fact))
+                unknown.append(
+                    f'<code title="{esc(fact.description or "")}">{esc(fact.name)}</code>'
+                )
+                continue
             rows.append(
                 f'<tr id="{_anchor("fact", fact.name)}"><td><code>{esc(fact.name)}</code></td>'
-                f'<td class="value">{shown}</td><td>{esc(fact.description or "")}</td></tr>'
+                f'<td class="value">{esc(value_text(value, fact))}</td>'
+                f"<td>{esc(fact.description or '')}</td></tr>"
             )
-        table = (
-            "<table><thead><tr><th>Fact</th><th>Value</th><th>Meaning</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-        )
+        if rows:
+            table = (
+                "<table><thead><tr><th>Fact</th><th>Value</th><th>Meaning</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>"
+            )
+        else:
+            table = '<p class="empty">No fact was given: every fact is unknown.</p>'
+        if unknown:
+            table += (
+                f"<h3>Unknown ({len(unknown)} of {len(self.policy.input_facts)} facts)</h3>"
+                f'<p class="unknown-facts">{", ".join(unknown)}</p>'
+            )
         derived_rows = []
         for name, entry in self.ev.derived.items():
-            fact = self.policy.facts.get(name)
+            unit = _unit(self.policy.facts.get(name))
             derived_rows.append(
                 f"<tr><td><code>{esc(name)}</code></td>"
-                f'<td class="value">{esc(json_value_text(entry.value, _unit(fact)))}</td>'
+                f'<td class="value">{esc(json_value_text(entry.value, unit))}</td>'
                 f"<td>{esc(', '.join(entry.rules))}</td>"
                 f"<td>{self.reasons_html(entry.because, 'no facts needed')}</td></tr>"
             )
@@ -356,7 +368,7 @@ class _Report:
             for reason in because:
                 fact_key = f"fact:{reason.fact}"
                 value = json_value_text(reason.value, reason.unit)
-                kind = "derived" if reason.derived else "fact"
+                kind: NodeKind = "derived" if reason.derived else "fact"
                 graph.add(Node(fact_key, kind, reason.fact, f"= {value}"))
                 pending_edges.append(Edge(fact_key, rule_key, "reads"))
                 if reason.derived:
@@ -465,8 +477,6 @@ class _Report:
         return head + self.literate_body(self.guideline_text) + "</section>"
 
     def literate_body(self, text: str) -> str:
-        from leukorules.coverage import normalize_text, split_source
-
         document = split_source(text)
         by_text: dict[str, list[m.Rule]] = {}
         for rule in self.policy.rules:
@@ -508,10 +518,9 @@ class _Report:
             return "undetermined"
         return "not-applied"
 
-    def literate_statement(self, statement: object, rules: Sequence[m.Rule], status: str) -> str:
-        from leukorules.coverage import SourceStatement
-
-        assert isinstance(statement, SourceStatement)
+    def literate_statement(
+        self, statement: SourceStatement, rules: Sequence[m.Rule], status: str
+    ) -> str:
         refs = ", ".join(statement.evidence)
         notes: list[str] = []
         if not rules:
@@ -532,6 +541,10 @@ class _Report:
                     (o.overridden_by for o in self.ev.overridden if o.rule == rule.id), []
                 )
                 notes.append(f"<p>overridden by {_codes(winners)}</p>")
+            elif outcome == "not_fired":
+                reason = self.why_not_of(rule.id)
+                if reason:
+                    notes.append(f"<p>why not: {reason}</p>")
             elif outcome == "fired":
                 because = self.because_of(rule.id)
                 if because:
@@ -553,6 +566,12 @@ class _Report:
                 return f": {esc(NOTE_LABELS.get(kind, kind).lower())}"
             case m.Derive(fact=fact, value=value):
                 return f": derives <code>{esc(fact)} = {esc(value_text(value))}</code>"
+        return ""
+
+    def why_not_of(self, rule_id: str) -> str:
+        for entry in self.ev.trace or []:
+            if entry.rule == rule_id:
+                return self.why_not_html(entry, with_reads=False)
         return ""
 
     def because_of(self, rule_id: str) -> list[r.Reason]:
@@ -595,14 +614,14 @@ class _Report:
             f"<tbody>{''.join(rows)}</tbody></table></details></section>"
         )
 
-    def why_not_html(self, entry: r.TraceEntry) -> str:
+    def why_not_html(self, entry: r.TraceEntry, with_reads: bool = True) -> str:
         why = entry.why_not
         parts = []
         if why is not None:
             if why.reason == "condition":
                 where = f" (line {why.line})" if why.line else ""
                 parts.append(f"<code>{esc(why.condition or '')}</code> is false{esc(where)}")
-                if why.reads:
+                if why.reads and with_reads:
                     parts.append("read: " + self.reasons_html(why.reads, ""))
             elif why.reason == "after":
                 parts.append(f"comes after {_codes(why.rules)}, which did not fire")
@@ -659,7 +678,3 @@ def _by_section(
     for entry in entries:
         groups.setdefault(_section(entry.section), []).append(entry)
     return list(groups.items())
-
-
-def write_html(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")

@@ -36,8 +36,9 @@ table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px;
          border-bottom: 1px solid var(--line); }
 th { background: var(--band); font-weight: 600; }
-td.value { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-           white-space: pre-wrap; word-break: break-word; }
+td.value { min-width: 10em; font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+           white-space: pre-wrap; overflow-wrap: break-word; }
+.unknown-facts { line-height: 1.9; }
 .unknown { color: var(--muted); font-style: italic; }
 .card { border: 1px solid var(--line); border-left: 5px solid var(--applied);
         border-radius: 6px; padding: 10px 14px; margin: 10px 0; background: var(--paper); }
