@@ -21,16 +21,15 @@ from pathlib import Path, PurePosixPath
 from leukorules.audit.store import AuditError, StoredSource, sha256_hex
 
 
-def _content_for(path: str, digest: str, provided: Mapping[str, str | bytes] | None) -> bytes:
-    if provided is not None and path in provided:
-        given = provided[path]
-        if isinstance(given, bytes):
-            return given
-        data = given.encode("utf-8")
-        # a decoded source has lost its byte-order mark; the hash was taken over the raw bytes
-        if sha256_hex(data) != digest and sha256_hex(b"\xef\xbb\xbf" + data) == digest:
-            return b"\xef\xbb\xbf" + data
-        return data
+def _as_bytes(content: str | bytes) -> list[bytes]:
+    """The byte strings a content may have had on disk (a decoded text lost its BOM)."""
+    if isinstance(content, bytes):
+        return [content]
+    data = content.encode("utf-8")
+    return [data, b"\xef\xbb\xbf" + data]
+
+
+def _from_disk(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
@@ -42,26 +41,47 @@ def _content_for(path: str, digest: str, provided: Mapping[str, str | bytes] | N
 def collect(
     listed: Sequence[tuple[str, str]], provided: Mapping[str, str | bytes] | None
 ) -> tuple[list[StoredSource], dict[str, bytes]]:
-    """(display path, sha256) pairs in load order -> stored sources and their contents."""
+    """(path, sha256) pairs in load order -> stored sources and their contents.
+
+    Contents are matched to the listed files by sha256, so the keys of `provided` may be any
+    path the caller knows the files by; files not provided are read from disk at their listed
+    path. A listed path that is a plain relative path is kept as the restore path; otherwise
+    (an absolute path) the files are placed relative to the folder that holds them all.
+    """
     if not listed:
         raise AuditError("the evaluation lists no policy source files; nothing to replay from")
+    by_hash: dict[str, bytes] = {}
+    for content in (provided or {}).values():
+        for data in _as_bytes(content):
+            by_hash.setdefault(sha256_hex(data), data)
     contents: dict[str, bytes] = {}
-    absolute: list[str] = []
     for path, digest in listed:
-        data = _content_for(path, digest, provided)
+        found = by_hash.get(digest)
+        data = found if found is not None else _from_disk(path)
         if sha256_hex(data) != digest:
             raise AuditError(
                 f"policy source {path} has changed since it was evaluated (its sha256 no longer "
                 "matches the evaluation's); evaluate again, then log"
             )
         contents[digest] = data
-        absolute.append(os.path.normpath(os.path.join(os.getcwd(), path)))
-    root = os.path.commonpath([os.path.dirname(a) for a in absolute])
+    if all(_is_plain_relative(path) for path, _ in listed):
+        rels = [PurePosixPath(path).as_posix() for path, _ in listed]
+    else:
+        absolute = [os.path.normpath(os.path.join(os.getcwd(), path)) for path, _ in listed]
+        root = os.path.commonpath([os.path.dirname(a) for a in absolute])
+        rels = [Path(os.path.relpath(a, root)).as_posix() for a in absolute]
     stored = [
-        StoredSource(path, PurePosixPath(Path(os.path.relpath(a, root))).as_posix(), digest)
-        for (path, digest), a in zip(listed, absolute, strict=True)
+        StoredSource(path, rel, digest) for (path, digest), rel in zip(listed, rels, strict=True)
     ]
     return stored, contents
+
+
+def _is_plain_relative(path: str) -> bool:
+    try:
+        safe_relative(path)
+    except AuditError:
+        return False
+    return True
 
 
 def safe_relative(rel: str) -> PurePosixPath:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -20,6 +20,7 @@ from leukorules.diagnostics import render_text
 
 if TYPE_CHECKING:
     from leukorules.engine.compile import CompiledPolicy
+    from leukorules.engine.result import Evaluation
     from leukorules.report import Format
 
 FORMAT_CHOICE = click.Choice(["text", "json", "markdown"])
@@ -51,6 +52,61 @@ def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
     return values
 
 
+# --- decision log and HTML report (owned with leukorules.audit / leukorules.report.html) -------
+
+EVALUATE_FORMAT_CHOICE = click.Choice(["text", "json", "markdown", "html"])
+
+
+def _audit_options(function: Any) -> Any:
+    """--log DB (or $LEUKORULES_LOG), --user, --case, --redact."""
+    options = [
+        click.option(
+            "--log",
+            "log",
+            envvar="LEUKORULES_LOG",
+            show_envvar=True,
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Append the decision to this decision log (SQLite; created if missing). "
+            "If it cannot be logged, nothing is printed and the exit status is 1.",
+        ),
+        click.option("--user", metavar="LABEL", help="User label stored with the logged decision."),
+        click.option("--case", metavar="LABEL", help="Case label stored with the logged decision."),
+        click.option(
+            "--redact",
+            is_flag=True,
+            help="Log only the facts' sha256, not the facts (replay then needs the facts file).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _log_or_exit(
+    log: Path | None,
+    evaluation: Evaluation,
+    values: dict[str, object],
+    compiled: CompiledPolicy,
+    user: str | None,
+    case: str | None,
+    redact: bool,
+) -> None:
+    if log is None:
+        for flag, given in (("--user", user is not None), ("--case", case is not None)):
+            if given:
+                raise click.UsageError(f"{flag} labels a logged decision; give --log DB too")
+        if redact:
+            raise click.UsageError("--redact applies to a logged decision; give --log DB too")
+        return
+    from leukorules.audit import AuditError, log_decision
+
+    try:
+        row = log_decision(log, evaluation, values, compiled.sources, user, case, redact)
+    except AuditError as error:
+        fail(f"{error}; the decision was not logged, so it is not shown")
+    click.echo(f"leukorules: logged as decision #{row.seq} in {log}", err=True)
+
+
 @click.command()
 @click.argument("facts", metavar="FACTS")
 @click.option(
@@ -63,15 +119,26 @@ def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
 @click.option(
     "--format",
     "output_format",
-    type=FORMAT_CHOICE,
+    type=EVALUATE_FORMAT_CHOICE,
     default="text",
     show_default=True,
-    help="text for a clinician at a terminal, json for programs, markdown for auditors.",
+    help="text for a clinician at a terminal, json for programs, markdown for auditors, "
+    "html for one self-contained file to archive (includes the trace).",
 )
 @click.option(
     "--trace", is_flag=True, help="Add every rule's outcome and why the others did not fire."
 )
-def evaluate(facts: str, policy: tuple[Path, ...], output_format: str, trace: bool) -> None:
+@_audit_options
+def evaluate(
+    facts: str,
+    policy: tuple[Path, ...],
+    output_format: str,
+    trace: bool,
+    log: Path | None,
+    user: str | None,
+    case: str | None,
+    redact: bool,
+) -> None:
     """Evaluate one patient's FACTS (a JSON or YAML file; - reads stdin).
 
     Absent or null facts are unknown, never false: rules they would decide are listed as
@@ -83,7 +150,13 @@ def evaluate(facts: str, policy: tuple[Path, ...], output_format: str, trace: bo
 
     compiled = _compiled(policy)
     values = _facts_or_exit(compiled, facts)
-    evaluation = compiled.evaluate(values, trace=trace)
+    evaluation = compiled.evaluate(values, trace=trace or output_format == "html")
+    _log_or_exit(log, evaluation, values, compiled, user, case, redact)
+    if output_format == "html":
+        from leukorules.report.html import render_html
+
+        click.echo(render_html(evaluation, compiled, values), nl=False)
+        sys.exit(EXIT_OK)
     color = output_format == "text" and use_color(sys.stdout)
     click.echo(render(evaluation, cast("Format", output_format), color=color), nl=False)
     sys.exit(EXIT_OK)
