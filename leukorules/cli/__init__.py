@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "coverage": ("leukorules.cli.scenarios", "coverage", "Guideline coverage of a policy."),
     "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),
     "graph": ("leukorules.cli.graph", "graph", "Draw the policy's rule graph."),
+    "batch": ("leukorules.cli.batch", "batch", "Evaluate a cohort of patients."),
 }
 
 

@@ -1,0 +1,403 @@
+"""Raw cohort records -> validated fact values, for the python engine.
+
+Input: `RawBatch`es from `leukorules.cohort.readers` and the cohort's column layout. Output: per
+record either `(row, id, values)` ready for `evaluate`, or a `Problem` with every reason the
+record was rejected. Validation is the engine's own `validate_facts` (strict types, enum values,
+ranges, derived facts refused); this module adds only what a cohort needs around it:
+
+- the id: a JSON string or whole number, a non-empty CSV cell, a Parquet string or integer;
+- JSON Lines: each line one JSON object; `NaN`/`Infinity` and repeated keys are malformed;
+- CSV cells are text, read by the fact's type (the same rules the duckdb engine applies in SQL):
+  an empty cell, or one of spaces and tabs only, is unknown; bool `true/false/yes/no/1/0` (any
+  case); integer `[+-]digits`; number a decimal or exponent form; date `YYYY-MM-DD`; set: values
+  separated by `;` (`[]` is the empty set); cells are trimmed of spaces and tabs, except for
+  string facts;
+- Parquet: a floating-point column of an integer fact is accepted where the value is whole
+  (pandas stores integer columns with missing values as floats); a fractional value is rejected;
+- integers must fit in 64 bits (both engines store them as such).
+
+The duckdb engine's decoding in SQL (`leukorules.cohort.duckdb`) implements the same rules;
+the differential tests hold the two to the same rows, ids and diagnostic codes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leukorules import model as m
+from leukorules.cohort.readers import MALFORMED, CohortFormat, Problem, RawBatch
+from leukorules.diagnostics import did_you_mean
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+CSV_TRUE = frozenset({"true", "yes", "1"})
+CSV_FALSE = frozenset({"false", "no", "0"})
+CSV_INTEGER = re.compile(r"[+-]?[0-9]+")
+CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+CSV_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CSV_EMPTY_SET = "[]"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+SET_SEPARATOR = ";"
+BLANK = " \t"  # what trimming removes, here and in SQL: spaces and tabs
+
+Decoded = tuple[int, str, dict[str, m.Value]]
+
+
+class Layout:
+    """How a cohort's columns map to the policy: the id column and the fact columns."""
+
+    def __init__(
+        self,
+        policy: m.Policy,
+        fmt: CohortFormat,
+        id_column: str,
+        columns: Sequence[str] | None,
+        ignore_extra: bool,
+    ) -> None:
+        self.policy = policy
+        self.format = fmt
+        self.id_column = id_column
+        self.ignore_extra = ignore_extra
+        self.inputs = {f.name: f for f in policy.input_facts}
+        self.columns = tuple(columns) if columns is not None else None
+        # For CSV and Parquet: the fact columns present, in file order (others are dropped).
+        self.fact_columns: tuple[str, ...] = ()
+        if self.columns is not None:
+            self.fact_columns = tuple(c for c in self.columns if c in self.inputs)
+
+    def header_problems(self) -> list[str]:
+        """Reasons the cohort as a whole cannot be evaluated (CSV and Parquet headers)."""
+        problems: list[str] = []
+        if self.id_column in self.policy.facts:
+            problems.append(
+                f"the id column `{self.id_column}` is also a fact of the policy; "
+                "name the id column with --id-column"
+            )
+        if self.columns is None:
+            return problems
+        if self.id_column not in self.columns:
+            hint = did_you_mean(self.id_column, self.columns)
+            problems.append(
+                f"the cohort has no `{self.id_column}` column"
+                + (f" ({hint})" if hint else "")
+                + "; name the id column with --id-column"
+            )
+        extra = [c for c in self.columns if c != self.id_column and c not in self.inputs]
+        if extra and not self.ignore_extra:
+            for name in extra:
+                fact = self.policy.facts.get(name)
+                if fact is not None and fact.derived:
+                    problems.append(
+                        f"column `{name}` is a derived fact; the policy's rules derive it"
+                    )
+                else:
+                    hint = did_you_mean(name, list(self.inputs))
+                    problems.append(
+                        f"column `{name}` is not a fact of this policy"
+                        + (f" ({hint})" if hint else "")
+                    )
+            problems.append("pass --ignore-extra to evaluate the cohort without these columns")
+        return problems
+
+
+# --- CSV cells ------------------------------------------------------------------------------
+
+
+def csv_value(fact: m.Fact, text: str) -> tuple[object, str | None]:
+    """A CSV cell as a raw fact value (None: unknown), or the LR503 reason it cannot be one."""
+    kind = fact.type.kind
+    if kind == "string":
+        return (None, None) if not text.strip(BLANK) else (text, None)
+    cell = text.strip(BLANK)
+    if not cell:
+        return None, None
+    name = fact.name
+    if kind == "bool":
+        lowered = cell.lower()
+        if lowered in CSV_TRUE:
+            return True, None
+        if lowered in CSV_FALSE:
+            return False, None
+        return None, f"`{name}` must be true or false (true/false, yes/no, 1/0)"
+    if kind == "integer":
+        if not CSV_INTEGER.fullmatch(cell):
+            return None, f"`{name}` must be a whole number"
+        return int(cell), None
+    if kind == "number":
+        if not CSV_NUMBER.fullmatch(cell):
+            return None, f"`{name}` must be a finite number"
+        number = float(cell)
+        if not math.isfinite(number):
+            return None, f"`{name}` must be a finite number"
+        return number, None
+    if kind == "date":
+        if not CSV_DATE.fullmatch(cell):
+            return None, f"`{name}` must be a date written YYYY-MM-DD"
+        return cell, None  # validate_facts checks the calendar
+    if kind == "set":
+        if cell == CSV_EMPTY_SET:
+            return [], None
+        return [part.strip(BLANK) for part in cell.split(SET_SEPARATOR)], None
+    return cell, None  # enum
+
+
+# --- JSON lines -----------------------------------------------------------------------------
+
+
+class _Object(dict[str, object]):
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, object]]) -> _Object:
+    obj = _Object()
+    obj.duplicates = []
+    for key, value in pairs:
+        if key in obj:
+            obj.duplicates.append(key)
+        obj[key] = value
+    return obj
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=_no_constants)
+
+
+def parse_json_line(line: str) -> tuple[_Object | None, str | None]:
+    try:
+        data = _DECODER.decode(line)
+    except ValueError as error:
+        message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        return None, f"malformed JSON: {message}"
+    except RecursionError:
+        return None, "malformed JSON: nested too deeply"
+    if not isinstance(data, _Object):
+        return None, "the line is not a JSON object"
+    if data.duplicates:
+        names = ", ".join(f"`{k}`" for k in dict.fromkeys(data.duplicates))
+        return None, f"{names} given twice"
+    if _SURROGATE_ESCAPE.search(line):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "malformed JSON: a \\u escape that is half of a character"
+    return data, None
+
+
+# --- ids ------------------------------------------------------------------------------------
+
+
+def json_id(value: object, column: str) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, f"the record has no `{column}`"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None, f"`{column}` must be text or a whole number"
+    text = str(value)
+    if not text.strip(BLANK):
+        return None, f"the record has no `{column}`"
+    return text, None
+
+
+# --- the decoder ----------------------------------------------------------------------------
+
+
+@dataclass
+class DecodedBatch:
+    records: list[Decoded]
+    problems: list[Problem]
+
+
+Validator = Callable[[m.Policy, Mapping[str, object]], tuple[dict[str, m.Value], list[Any]]]
+
+
+class Decoder:
+    def __init__(self, layout: Layout, validate: Validator) -> None:
+        self.layout = layout
+        self.validate = validate
+        self.policy = layout.policy
+        self.inputs = layout.inputs
+
+    def decode(self, batch: RawBatch) -> DecodedBatch:
+        out = DecodedBatch([], list(batch.problems))
+        fmt = self.layout.format
+        if fmt == "jsonl":
+            self._jsonl(batch, out)
+        elif fmt == "csv":
+            self._csv(batch, out)
+        else:
+            self._parquet(batch, out)
+        out.problems.sort(key=lambda p: p.row)
+        return out
+
+    def _finish(
+        self,
+        out: DecodedBatch,
+        row: int,
+        record_id: str | None,
+        raw: Mapping[str, object],
+        problems: list[tuple[str, str]],
+    ) -> None:
+        values, diagnostics = self.validate(self.policy, raw)
+        problems.extend((d.code, d.message) for d in diagnostics)
+        if problems or record_id is None:
+            codes = ",".join(sorted({code for code, _ in problems}))
+            out.problems.append(Problem(row, record_id, codes, "; ".join(r for _, r in problems)))
+        else:
+            out.records.append((row, record_id, values))
+
+    def _jsonl(self, batch: RawBatch, out: DecodedBatch) -> None:
+        id_column = self.layout.id_column
+        for row, line in zip(batch.rows, batch.payload, strict=True):
+            data, reason = parse_json_line(line)
+            if data is None:
+                out.problems.append(Problem(row, None, MALFORMED, reason or "malformed"))
+                continue
+            problems: list[tuple[str, str]] = []
+            record_id, id_problem = json_id(data.pop(id_column, None), id_column)
+            if id_problem:
+                problems.append((MALFORMED, id_problem))
+            if self.layout.ignore_extra:
+                raw: dict[str, object] = {k: v for k, v in data.items() if k in self.inputs}
+            else:
+                raw = data
+            problems.extend(_int64_problems(raw, self.inputs))
+            self._finish(out, row, record_id, raw, problems)
+
+    def _csv(self, batch: RawBatch, out: DecodedBatch) -> None:
+        layout = self.layout
+        assert layout.columns is not None
+        id_index = layout.columns.index(layout.id_column)
+        fact_index = [(layout.columns.index(n), self.inputs[n]) for n in layout.fact_columns]
+        for row, record in zip(batch.rows, batch.payload, strict=True):
+            problems: list[tuple[str, str]] = []
+            record_id: str | None = record[id_index]
+            if not record_id or not record_id.strip(BLANK):
+                record_id = None
+                problems.append((MALFORMED, f"the record has no `{layout.id_column}`"))
+            raw: dict[str, object] = {}
+            for index, fact in fact_index:
+                value, reason = csv_value(fact, record[index])
+                if reason is not None:
+                    problems.append(("LR503", reason))
+                elif value is not None:
+                    raw[fact.name] = value
+            problems.extend(_int64_problems(raw, self.inputs))
+            self._finish(out, row, record_id, raw, problems)
+
+    def _parquet(self, batch: RawBatch, out: DecodedBatch) -> None:
+        layout = self.layout
+        table = batch.payload
+        id_values = table.column(layout.id_column).to_pylist()
+        columns = {n: table.column(n).to_pylist() for n in layout.fact_columns}
+        for position, row in enumerate(batch.rows):
+            problems: list[tuple[str, str]] = []
+            record_id, id_problem = json_id(id_values[position], layout.id_column)
+            if id_problem:
+                problems.append((MALFORMED, id_problem))
+            raw: dict[str, object] = {}
+            for name, values in columns.items():
+                value = values[position]
+                if value is None:
+                    continue
+                kind = self.inputs[name].type.kind
+                if isinstance(value, float) and kind == "integer" and value.is_integer():
+                    value = int(value)
+                elif isinstance(value, decimal.Decimal) and kind == "number":
+                    value = float(value)
+                raw[name] = value
+            problems.extend(_int64_problems(raw, self.inputs))
+            self._finish(out, row, record_id, raw, problems)
+
+
+def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> list[tuple[str, str]]:
+    """Whole numbers beyond 64 bits: reported here (LR505) and left out of validation."""
+    found: list[tuple[str, str]] = []
+    for name, value in list(raw.items()):
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not INT64_MIN <= value <= INT64_MAX
+            and name in inputs
+            and inputs[name].type.kind == "integer"
+        ):
+            found.append(("LR505", f"`{name}` is outside the 64-bit integer range"))
+            del raw[name]
+    return found
+
+
+def date_of(value: object) -> object:
+    """JSON form (YYYY-MM-DD) -> date, for typed output columns."""
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+# --- Parquet columns ------------------------------------------------------------------------
+
+
+def arrow_kind(arrow_type: Any) -> str:
+    """A coarse name of an Arrow type: bool, integer, unsigned, floating, decimal, string, date,
+    string_list, or `other:<type>`."""
+    import pyarrow.types as t  # type: ignore[import-untyped]
+
+    if t.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if t.is_boolean(arrow_type):
+        return "bool"
+    if t.is_signed_integer(arrow_type):
+        return "integer"
+    if t.is_unsigned_integer(arrow_type):
+        return "unsigned"
+    if t.is_floating(arrow_type):
+        return "floating"
+    if t.is_decimal(arrow_type):
+        return "decimal"
+    if t.is_string(arrow_type) or t.is_large_string(arrow_type):
+        return "string"
+    if t.is_date(arrow_type):
+        return "date"
+    if (t.is_list(arrow_type) or t.is_large_list(arrow_type)) and arrow_kind(
+        arrow_type.value_type
+    ) == "string":
+        return "string_list"
+    return f"other:{arrow_type}"
+
+
+# Which Parquet column types can hold each kind of fact. Any other type would reject every row
+# that has a value, so the run refuses the cohort up front instead.
+PARQUET_TYPES: dict[str, frozenset[str]] = {
+    "bool": frozenset({"bool"}),
+    "integer": frozenset({"integer", "unsigned", "floating"}),
+    "number": frozenset({"integer", "unsigned", "floating", "decimal"}),
+    "enum": frozenset({"string"}),
+    "string": frozenset({"string"}),
+    "date": frozenset({"date", "string"}),
+    "set": frozenset({"string_list"}),
+}
+PARQUET_ID_TYPES = frozenset({"string", "integer", "unsigned"})
+
+
+def parquet_column_problems(layout: Layout, schema: Any) -> list[str]:
+    problems = []
+    id_kind = arrow_kind(schema.field(layout.id_column).type)
+    if id_kind not in PARQUET_ID_TYPES:
+        problems.append(
+            f"the id column `{layout.id_column}` is {schema.field(layout.id_column).type}; "
+            "it must hold text or whole numbers"
+        )
+    for name in layout.fact_columns:
+        fact = layout.inputs[name]
+        arrow_type = schema.field(name).type
+        if arrow_kind(arrow_type) not in PARQUET_TYPES[fact.type.kind]:
+            problems.append(
+                f"column `{name}` is {arrow_type}, which cannot hold {fact.type.describe()} values"
+            )
+    return problems

@@ -1,0 +1,178 @@
+"""A cohort run: read, evaluate (python or duckdb engine), write results and errors, summarise.
+
+Input: `BatchOptions`. Output: the results file, the errors file and a `Summary`. Raises
+`CohortError` for a cohort that cannot be evaluated at all (missing file, unknown format, a header
+without the id column, columns that are not facts); a bad record never stops the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from leukorules import model as m
+from leukorules.cohort.decode import Layout
+from leukorules.cohort.readers import CohortError, CohortReader, detect_format
+from leukorules.cohort.summary import Counts, Summary
+from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
+
+Engine = Literal["python", "duckdb"]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    cohort: Path
+    out: Path
+    engine: Engine = "python"
+    jobs: int | None = None
+    errors: Path | None = None
+    id_column: str = "id"
+    ignore_extra: bool = False
+    cohort_format: str | None = None
+    chunk_rows: int = 20_000
+    memory_limit: str | None = "1GB"
+
+
+def default_errors_path(out: Path) -> Path:
+    name = out.name
+    for suffix in (".jsonl", ".ndjson", ".json", ".parquet", ".pq"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return out.with_name(name + ".errors.jsonl")
+
+
+class Progress:
+    """Rows done, on one self-rewriting line of stderr; silent unless stderr is a terminal."""
+
+    def __init__(self, total: int | None, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.total = total
+        self.done = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        rate = self.done / max(now - self.start, 1e-9)
+        text = f"{self.done:,} rows"
+        if self.total:
+            share = min(self.done / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            text = f"[{bar:<30}] {100 * share:5.1f}%  {self.done:,}/{self.total:,} rows"
+        self.stream.write(f"\r{text}  {rate:,.0f} rows/s ")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def run_batch(
+    policy: m.Policy,
+    options: BatchOptions,
+    progress_stream: IO[str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Summary:
+    started = time.monotonic()
+    fmt = detect_format(options.cohort, options.cohort_format)
+    output = output_format(options.out)
+    errors_path = options.errors or default_errors_path(options.out)
+    for other in (options.out, errors_path):
+        if other.resolve() == options.cohort.resolve():
+            raise CohortError(f"{other} is the cohort itself; write results elsewhere")
+    if errors_path.resolve() == options.out.resolve():
+        raise CohortError("the results and errors files must differ")
+    if options.engine == "duckdb" or fmt == "parquet" or output == "parquet":
+        _require_pyarrow()
+    if options.engine == "duckdb":
+        _require_duckdb()
+    reader = CohortReader(options.cohort, fmt, options.chunk_rows)
+    layout = Layout(policy, fmt, options.id_column, reader.columns, options.ignore_extra)
+    problems = layout.header_problems()
+    if problems:
+        raise CohortError("; ".join(problems))
+    ignored: tuple[str, ...] = ()
+    if reader.columns is not None:
+        ignored = tuple(
+            c for c in reader.columns if c != options.id_column and c not in layout.inputs
+        )
+    if fmt == "parquet":
+        from leukorules.cohort.decode import parquet_column_problems
+
+        column_problems = parquet_column_problems(layout, reader.arrow_schema)
+        if column_problems:
+            raise CohortError("; ".join(column_problems))
+
+    counts = Counts()
+    progress = Progress(reader.total_rows, progress_stream)
+    results = ResultsWriter(options.out, policy)
+    errors = ErrorsWriter(errors_path)
+    try:
+        if options.engine == "python":
+            from leukorules.cohort.pyengine import (
+                BatchOutput,
+                WorkerConfig,
+                default_jobs,
+                run_batches,
+            )
+
+            def on_output(batch: BatchOutput) -> None:
+                if isinstance(batch.results, str):
+                    results.write_text(batch.results)
+                elif batch.results is not None:
+                    results.write_arrow(batch.results)
+                errors.write(batch.problems)
+                counts.merge(batch.counts)
+                progress.advance(batch.counts.read)
+
+            jobs = options.jobs or default_jobs()
+            run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
+        else:
+            from leukorules.cohort.duckdb import DuckDBRun
+
+            duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
+            for output_batch in duck.run():
+                results.write_arrow(output_batch.results)
+                errors.write(output_batch.problems)
+                counts.merge(output_batch.counts)
+                progress.advance(output_batch.counts.read)
+    finally:
+        progress.finish()
+        results.close()
+        errors.close()
+    return Summary(
+        policy=policy,
+        engine=options.engine,
+        cohort=str(options.cohort),
+        results=str(options.out),
+        errors=str(errors_path),
+        counts=counts,
+        seconds=time.monotonic() - started,
+        ignored_columns=ignored,
+    )
+
+
+def _require_pyarrow() -> None:
+    from leukorules.cohort.schema import import_pyarrow
+
+    import_pyarrow()
+
+
+def _require_duckdb() -> None:
+    from leukorules.cohort.duckdb import import_duckdb
+
+    import_duckdb()

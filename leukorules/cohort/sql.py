@@ -1,0 +1,562 @@
+"""Checked policy -> standard SQL: rule conditions, `after`/`overrides`, derived facts, row checks.
+
+Input: a checked `Policy` and a `Dialect`. Output: `CompiledSQL`, a chain of common table
+expressions over a relation of typed patient rows (one column per input fact, SQL NULL for
+unknown) that adds, per rule, its condition and effective firing as three-valued booleans, and per
+derived fact its value. SQL's AND/OR/NOT on NULL are exactly Kleene's tables (`leukorules.logic`),
+so a condition compiles structurally. The semantics, mirrored from the python engine:
+
+    pre(r)    = when(r) AND fired(p) for every p in r.after
+    fired(r)  = pre(r) AND NOT (fired(o) OR ...) for every rule o that overrides r
+    outcome   = fired | overridden (pre true, an overrider fired) | undetermined (NULL) | not_fired
+    derived d = v when some fired rule derives d = v and every rule deriving another value of d
+                is (definitely) not fired; NULL otherwise
+
+Everything here is standard SQL (CASE, COALESCE, IN, IS NULL, quoted identifiers, typed literals),
+so the same text can run on another SQL engine. What has no standard spelling (a set column, a
+list of rule ids, regular expressions) is asked of the `Dialect`; `leukorules.cohort.duckdb` holds
+the DuckDB one. Identifiers are validated and quoted; every value is a typed literal, strings with
+their quotes doubled: no text from a policy is ever spliced into SQL unescaped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from leukorules import model as m
+
+# Column names are built from fact names (`[A-Za-z_][A-Za-z0-9_]*`) and rule ids (dotted names),
+# prefixed for the columns the compiler adds; nothing else ever becomes an identifier.
+_SAFE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.:]*")
+ROW_COLUMN = "lr:row"
+ID_COLUMN = "lr:id"
+REASON_COLUMN = "lr:reason"
+OUTCOMES = ("fired", "not_fired", "undetermined", "overridden")
+
+
+class SQLCompileError(ValueError):
+    """The policy uses something this SQL backend cannot express; the message says what."""
+
+
+class Dialect:
+    """Standard SQL spellings. A subclass supplies what the standard leaves open."""
+
+    name = "standard"
+
+    def ident(self, name: str) -> str:
+        if not _SAFE_IDENTIFIER.fullmatch(name):
+            raise SQLCompileError(f"{name!r} cannot be used as a column name")
+        return '"' + name.replace('"', '""') + '"'
+
+    def string(self, text: str) -> str:
+        if "\x00" in text:
+            raise SQLCompileError("a string containing a NUL character cannot be a SQL literal")
+        return "'" + text.replace("'", "''") + "'"
+
+    def boolean(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
+    def integer(self, value: int) -> str:
+        return str(int(value))
+
+    def double(self, value: float) -> str:
+        if not math.isfinite(value):
+            raise SQLCompileError(f"{value!r} has no SQL literal")
+        text = repr(float(value))
+        # An approximate numeric literal (with an exponent) is a DOUBLE, never a DECIMAL.
+        return text if "e" in text else text + "e0"
+
+    def date(self, value: datetime.date) -> str:
+        return f"DATE '{value.isoformat()}'"
+
+    def literal(self, value: m.Value) -> str:
+        match value:
+            case bool():
+                return self.boolean(value)
+            case int():
+                return self.integer(value)
+            case float():
+                return self.double(value)
+            case str():
+                return self.string(value)
+            case datetime.date():
+                return self.date(value)
+        raise SQLCompileError(f"no SQL literal for {value!r}")  # pragma: no cover
+
+    def column_type(self, fact_type: m.FactType) -> str:
+        match fact_type.kind:
+            case "bool":
+                return "BOOLEAN"
+            case "integer":
+                return "BIGINT"
+            case "number":
+                return "DOUBLE"
+            case "date":
+                return "DATE"
+            case "set":
+                return self.set_type()
+            case _:
+                return "VARCHAR"
+
+    # --- what standard SQL has no portable spelling for -------------------------------------
+
+    def set_type(self) -> str:
+        raise SQLCompileError(f"the {self.name} SQL dialect has no set (list) type")
+
+    def set_contains(self, column: str, element: str) -> str:
+        raise SQLCompileError(f"the {self.name} SQL dialect cannot test set membership")
+
+    def set_outside(self, column: str, allowed: Sequence[str]) -> str:
+        """True when a (non-NULL) set column holds an element outside `allowed`."""
+        raise SQLCompileError(f"the {self.name} SQL dialect cannot check set elements")
+
+    def nonnull_list(self, items: Sequence[str]) -> str:
+        """A list value of the non-NULL items, in order."""
+        raise SQLCompileError(f"the {self.name} SQL dialect has no list constructor")
+
+    def join_nonnull(self, items: Sequence[str], separator: str) -> str:
+        """The non-NULL strings joined with `separator`, NULL when all are NULL."""
+        raise SQLCompileError(f"the {self.name} SQL dialect cannot join strings")
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def condition_sql(expr: m.Expr, dialect: Dialect, column: Mapping[str, str] | None = None) -> str:
+    """A SQL boolean expression with the Kleene truth of `expr`; NULL is unknown.
+
+    `column` maps fact names to (already quoted) column expressions; by default a fact is read
+    from the column of the same name.
+    """
+
+    def col(name: str) -> str:
+        return column[name] if column is not None and name in column else dialect.ident(name)
+
+    def build(node: m.Expr) -> str:
+        match node:
+            case m.Const(value=value):
+                return dialect.boolean(value)
+            case m.Compare(fact=name, op=op, value=value):
+                return f"({col(name)} {_sql_op(op)} {dialect.literal(value)})"
+            case m.CompareFacts(left=left, op=op, right=right):
+                return f"({col(left)} {_sql_op(op)} {col(right)})"
+            case m.Member(fact=name, values=values, negated=negated):
+                inside = ", ".join(dialect.literal(v) for v in values)
+                return f"({col(name)} {'NOT IN' if negated else 'IN'} ({inside}))"
+            case m.Contains(fact=name, value=value):
+                return f"({dialect.set_contains(col(name), dialect.string(value))})"
+            case m.Known(fact=name, known=known):
+                return f"({col(name)} IS {'NOT NULL' if known else 'NULL'})"
+            case m.And(items=items):
+                return "(" + " AND ".join(build(i) for i in items) + ")" if items else "TRUE"
+            case m.Or(items=items):
+                return "(" + " OR ".join(build(i) for i in items) + ")" if items else "FALSE"
+            case m.Not(item=item):
+                return f"(NOT {build(item)})"
+        raise SQLCompileError(f"not a condition: {node!r}")  # pragma: no cover
+
+    return build(expr)
+
+
+def _sql_op(op: str) -> str:
+    return "<>" if op == "!=" else "=" if op == "==" else op
+
+
+# --- row checks ------------------------------------------------------------------------------
+
+
+def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[tuple[str, str, str]]:
+    """(condition true when the typed value is not allowed, diagnostic code, reason expression).
+
+    These are the declared-domain checks (enum values, set elements, ranges) that apply once a
+    value has been decoded to its column type (a NULL value passes them all); decoding itself
+    belongs to the dialect. Codes and wording follow `leukorules.engine.facts`.
+    """
+    checks: list[tuple[str, str, str]] = []
+    kind = fact.type.kind
+    name = fact.name
+    if kind == "enum":
+        allowed = ", ".join(dialect.string(v) for v in fact.type.values)
+        checks.append(
+            (
+                f"{column} NOT IN ({allowed})",
+                "LR504",
+                _concat(
+                    dialect.string("`"),
+                    column,
+                    dialect.string(f"` is not an allowed value of `{name}`"),
+                ),
+            )
+        )
+    elif kind == "set":
+        checks.append(
+            (
+                dialect.set_outside(column, fact.type.values),
+                "LR504",
+                dialect.string(f"`{name}` holds a value that is not allowed"),
+            )
+        )
+    elif kind in ("integer", "number"):
+        low, high = fact.type.minimum, fact.type.maximum
+        if low is not None and high is not None:
+            unit = f" [{fact.type.unit}]" if fact.type.unit else ""
+            bounds = f"{_bound_text(low)}..{_bound_text(high)}"
+            checks.append(
+                (
+                    f"({column} < {dialect.literal(low)} OR {column} > {dialect.literal(high)})",
+                    "LR505",
+                    _concat(
+                        dialect.string(f"`{name}` = "),
+                        f"CAST({column} AS VARCHAR)",
+                        dialect.string(f"{unit} is outside its declared range {bounds}"),
+                    ),
+                )
+            )
+    return checks
+
+
+def _bound_text(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def _concat(*parts: str) -> str:
+    return "(" + " || ".join(parts) + ")"
+
+
+# --- the policy ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleColumns:
+    """Where a rule's truth values live; `pre` is `fired` when nothing overrides the rule."""
+
+    rule: m.Rule
+    pre: str
+    fired: str
+    overriders: tuple[str, ...]  # quoted `fired` columns of the rules that override this one
+
+
+@dataclass(frozen=True)
+class CompiledSQL:
+    policy: m.Policy
+    dialect: Dialect
+    source: str
+    ctes: tuple[tuple[str, str], ...]
+    rules: tuple[RuleColumns, ...]
+    derived: Mapping[str, str] = field(default_factory=dict)  # derived fact -> quoted column
+    missing: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (rule, fact) -> column
+
+    @property
+    def last(self) -> str:
+        return self.ctes[-1][0] if self.ctes else self.source
+
+    def with_clause(self) -> str:
+        if not self.ctes:
+            return ""
+        return "WITH " + ",\n".join(f"{name} AS (\n{body}\n)" for name, body in self.ctes) + "\n"
+
+    def outcome(self, columns: RuleColumns) -> str:
+        """The rule's outcome as one of the strings of `OUTCOMES`."""
+        d = self.dialect
+        lines = [f"CASE WHEN {columns.fired} THEN {d.string('fired')}"]
+        if columns.overriders:
+            any_overrider = " OR ".join(columns.overriders)
+            lines.append(
+                f"WHEN {columns.pre} AND COALESCE({any_overrider}, FALSE) "
+                f"THEN {d.string('overridden')}"
+            )
+        lines.append(f"WHEN {columns.fired} IS NULL THEN {d.string('undetermined')}")
+        lines.append(f"ELSE {d.string('not_fired')} END")
+        return " ".join(lines)
+
+    def fired_list(self) -> str:
+        d = self.dialect
+        return d.nonnull_list(
+            [f"CASE WHEN {c.fired} THEN {d.string(c.rule.id)} END" for c in self.rules]
+        )
+
+    def undetermined_list(self) -> str:
+        d = self.dialect
+        return d.nonnull_list(
+            [f"CASE WHEN {c.fired} IS NULL THEN {d.string(c.rule.id)} END" for c in self.rules]
+        )
+
+    def missing_pairs(self) -> str:
+        """A list of `rule fact` strings: the missing facts of every undetermined rule."""
+        d = self.dialect
+        return d.nonnull_list(
+            [
+                f"CASE WHEN {column} THEN {d.string(rule + ' ' + fact)} END"
+                for (rule, fact), column in self.missing.items()
+            ]
+        )
+
+    def missing_facts(self) -> str:
+        """A list of the facts missing from at least one undetermined rule, each once."""
+        d = self.dialect
+        by_fact: dict[str, list[str]] = {}
+        for (_, fact), column in self.missing.items():
+            by_fact.setdefault(fact, []).append(column)
+        return d.nonnull_list(
+            [
+                f"CASE WHEN {' OR '.join(columns)} THEN {d.string(fact)} END"
+                for fact, columns in by_fact.items()
+            ]
+        )
+
+    def query(self, select: Iterable[str], where: str | None = None) -> str:
+        text = self.with_clause() + "SELECT " + ",\n  ".join(select) + f"\nFROM {self.last}"
+        return text + (f"\nWHERE {where}" if where else "")
+
+
+def _read_facts(expr: m.Expr) -> list[str]:
+    return list(dict.fromkeys(m.expr_facts(expr)))
+
+
+def compile_policy(
+    policy: m.Policy, dialect: Dialect, source: str = "patients", missing: bool = False
+) -> CompiledSQL:
+    """Compile every rule and derived fact into ordered CTEs over `source`.
+
+    `source` must have one column per input fact, of `dialect.column_type`, NULL for unknown;
+    other columns pass through unchanged. Each CTE adds the rules and derived facts whose
+    inputs are all in earlier ones (a topological layering; the checker guarantees a DAG).
+    With `missing`, further CTEs add one boolean per (rule, input fact) pair that is true when
+    the rule is undetermined and that unknown fact would help decide it (see `_missing`).
+    """
+    d = dialect
+    rules = {r.id: r for r in policy.rules}
+    overridden_by: dict[str, list[str]] = {}
+    for rule in policy.rules:
+        for target in rule.overrides:
+            overridden_by.setdefault(target, []).append(rule.id)
+    derivers: dict[str, list[m.Rule]] = {}
+    for rule in policy.rules:
+        if isinstance(rule.conclusion, m.Derive):
+            derivers.setdefault(rule.conclusion.fact, []).append(rule)
+    for fact in policy.derived_facts:
+        if fact.type.kind == "set" and fact.name in derivers:
+            raise SQLCompileError(f"derived set fact `{fact.name}` is not supported in SQL")
+
+    # Layer every node: a rule after the derived facts it reads, the rules it comes after and
+    # the rules that override it; a derived fact after every rule that derives it.
+    level: dict[str, int] = {}
+
+    def rule_level(rule_id: str, visiting: frozenset[str] = frozenset()) -> int:
+        key = "rule:" + rule_id
+        if key in level:
+            return level[key]
+        if key in visiting:
+            raise SQLCompileError(f"rule `{rule_id}` depends on itself")
+        visiting = visiting | {key}
+        rule = rules[rule_id]
+        deps = [0]
+        for name in _read_facts(rule.when):
+            fact = policy.facts.get(name)
+            if fact is not None and fact.derived:
+                deps.append(fact_level(name, visiting))
+        deps.extend(rule_level(p, visiting) for p in rule.after)
+        deps.extend(rule_level(o, visiting) for o in overridden_by.get(rule_id, ()))
+        level[key] = max(deps) + 1
+        return level[key]
+
+    def fact_level(name: str, visiting: frozenset[str]) -> int:
+        key = "fact:" + name
+        if key in level:
+            return level[key]
+        if key in visiting:
+            raise SQLCompileError(f"derived fact `{name}` depends on itself")
+        visiting = visiting | {key}
+        deps = [rule_level(r.id, visiting) for r in derivers.get(name, ())]
+        level[key] = max(deps, default=0) + 1
+        return level[key]
+
+    for rule in policy.rules:
+        rule_level(rule.id)
+    for fact in policy.derived_facts:
+        fact_level(fact.name, frozenset())
+
+    fired_col = {r.id: d.ident("fired:" + r.id) for r in policy.rules}
+    pre_col = {
+        r.id: d.ident("pre:" + r.id) if r.id in overridden_by else fired_col[r.id]
+        for r in policy.rules
+    }
+    derived_col = {f.name: d.ident(f.name) for f in policy.derived_facts}
+
+    layers: dict[int, list[str]] = {}
+    for rule in policy.rules:
+        pre_parts = [condition_sql(rule.when, d)]
+        pre_parts.extend(fired_col[p] for p in rule.after)
+        pre = pre_parts[0] if len(pre_parts) == 1 else "(" + " AND ".join(pre_parts) + ")"
+        items = layers.setdefault(level["rule:" + rule.id], [])
+        overriders = overridden_by.get(rule.id, [])
+        if overriders:
+            items.append(f"{pre} AS {pre_col[rule.id]}")
+            beaten = " OR ".join(fired_col[o] for o in overriders)
+            items.append(f"({pre} AND NOT ({beaten})) AS {fired_col[rule.id]}")
+        else:
+            items.append(f"{pre} AS {fired_col[rule.id]}")
+    for fact in policy.derived_facts:
+        items = layers.setdefault(level["fact:" + fact.name], [])
+        items.append(
+            f"{_derived_value(fact, derivers.get(fact.name, []), fired_col, d)} AS "
+            f"{derived_col[fact.name]}"
+        )
+
+    ctes: list[tuple[str, str]] = []
+    previous = source
+    for number in sorted(layers):
+        name = d.ident(f"lr:layer{number}")
+        body = f"SELECT {previous}.*,\n  " + ",\n  ".join(layers[number]) + f"\nFROM {previous}"
+        ctes.append((name, body))
+        previous = name
+
+    missing_columns: dict[tuple[str, str], str] = {}
+    if missing:
+        miss_layers = _missing(
+            policy, d, level, fired_col, derived_col, overridden_by, derivers, missing_columns
+        )
+        for number in sorted(miss_layers):
+            name = d.ident(f"lr:missing{number}")
+            body = (
+                f"SELECT {previous}.*,\n  "
+                + ",\n  ".join(miss_layers[number])
+                + f"\nFROM {previous}"
+            )
+            ctes.append((name, body))
+            previous = name
+
+    columns = tuple(
+        RuleColumns(
+            rule=r,
+            pre=pre_col[r.id],
+            fired=fired_col[r.id],
+            overriders=tuple(fired_col[o] for o in overridden_by.get(r.id, ())),
+        )
+        for r in policy.rules
+    )
+    return CompiledSQL(policy, d, source, tuple(ctes), columns, derived_col, missing_columns)
+
+
+def _missing(
+    policy: m.Policy,
+    d: Dialect,
+    level: Mapping[str, int],
+    fired_col: Mapping[str, str],
+    derived_col: Mapping[str, str],
+    overridden_by: Mapping[str, list[str]],
+    derivers: Mapping[str, list[m.Rule]],
+    out: dict[tuple[str, str], str],
+) -> dict[int, list[str]]:
+    """Columns M[r, f]: rule r is undetermined and unknown input fact f would help decide it.
+
+    The python engine's `missing` (`Run.missing`), in SQL: f is missing for r when r is
+    undetermined and f is in the support of r's unknown condition (an unknown fact under a path
+    of unknown sub-conditions: `leukorules.engine.trace.support`), or in the missing facts of an
+    undetermined rule deriving an unknown derived fact r reads, or of an undetermined rule r
+    comes after or that overrides r.
+    """
+    inputs = {f.name for f in policy.input_facts}
+    rules = {r.id: r for r in policy.rules}
+    reach: dict[str, list[str]] = {}
+
+    def reach_of(rule_id: str) -> list[str]:
+        if rule_id in reach:
+            return reach[rule_id]
+        rule = rules[rule_id]
+        found: dict[str, None] = {}
+        for name in m.expr_facts(rule.when):
+            if name in inputs:
+                found[name] = None
+            else:
+                for j in derivers.get(name, ()):
+                    found.update(dict.fromkeys(reach_of(j.id)))
+        for j in (*rule.after, *overridden_by.get(rule_id, ())):
+            found.update(dict.fromkeys(reach_of(j)))
+        reach[rule_id] = list(found)
+        return reach[rule_id]
+
+    def support(node: m.Expr, fact: str) -> str | None:
+        """SQL true when `fact` is in the support of unknown `node`; None: never."""
+        match node:
+            case m.Const() | m.Known():
+                return None
+            case m.And(items=items) | m.Or(items=items):
+                parts = [p for p in (support(i, fact) for i in items) if p is not None]
+                if not parts:
+                    return None
+                return (
+                    f"(({condition_sql(node, d, derived_col)}) IS NULL AND ({' OR '.join(parts)}))"
+                )
+            case m.Not(item=item):
+                return support(item, fact)
+        parts = []
+        for name in dict.fromkeys(m.expr_facts(node)):
+            if name == fact:
+                parts.append(f"{d.ident(name)} IS NULL")
+            elif name in derived_col:
+                deeper = [out[(j.id, fact)] for j in derivers.get(name, ()) if (j.id, fact) in out]
+                if deeper:
+                    parts.append(f"({derived_col[name]} IS NULL AND ({' OR '.join(deeper)}))")
+        return "(" + " OR ".join(parts) + ")" if parts else None
+
+    layers: dict[int, list[str]] = {}
+    # Upstream rules first, so that a rule's terms can name the columns of rules it depends on.
+    for rule in sorted(policy.rules, key=lambda r: level["rule:" + r.id]):
+        for fact in reach_of(rule.id):
+            terms = []
+            direct = support(rule.when, fact)
+            if direct is not None:
+                terms.append(direct)
+            for j in (*rule.after, *overridden_by.get(rule.id, ())):
+                if (j, fact) in out:
+                    terms.append(out[(j, fact)])
+            if not terms:
+                continue
+            column = d.ident(f"missing:{rule.id}:{fact}")
+            expression = f"COALESCE({fired_col[rule.id]} IS NULL AND ({' OR '.join(terms)}), FALSE)"
+            layers.setdefault(level["rule:" + rule.id], []).append(f"{expression} AS {column}")
+            out[(rule.id, fact)] = column
+    return layers
+
+
+def _derived_value(
+    fact: m.Fact, rules: Sequence[m.Rule], fired_col: Mapping[str, str], d: Dialect
+) -> str:
+    """CASE giving v when a rule deriving v fired and every rule deriving another value did not."""
+    # Values are grouped with Python equality, as the python engine compares them (2 == 2.0).
+    by_value: dict[m.Value, list[str]] = {}
+    literal_of: dict[m.Value, str] = {}
+    for rule in rules:
+        assert isinstance(rule.conclusion, m.Derive)
+        value = rule.conclusion.value
+        by_value.setdefault(value, []).append(fired_col[rule.id])
+        literal_of.setdefault(value, d.literal(value))
+    cast_type = derived_column_type(fact, rules, d)
+    if not by_value:
+        return f"CAST(NULL AS {cast_type})"
+    branches = []
+    for key, columns in by_value.items():
+        some = " OR ".join(columns)
+        others = [c for k, cs in by_value.items() if k != key for c in cs]
+        test = f"COALESCE({some}, FALSE)"
+        if others:
+            test += f" AND COALESCE(NOT ({' OR '.join(others)}), FALSE)"
+        branches.append(f"WHEN {test} THEN {literal_of[key]}")
+    return f"CAST(CASE {' '.join(branches)} END AS {cast_type})"
+
+
+def derived_column_type(fact: m.Fact, rules: Sequence[m.Rule], d: Dialect) -> str:
+    """The column type of a derived fact: its declared type, or DOUBLE for an integer fact that
+    some rule derives a fractional value for (the checker allows it; it must survive exactly)."""
+    for rule in rules:
+        value = rule.conclusion.value if isinstance(rule.conclusion, m.Derive) else 0
+        if fact.type.kind == "integer" and isinstance(value, float) and not value.is_integer():
+            return "DOUBLE"
+    return d.column_type(fact.type)
