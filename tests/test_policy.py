@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from leukorules import model as m
 from leukorules.check import CheckResult, check_paths
 from leukorules.coverage import normalize_path, split_source
+from leukorules.engine.compile import CompiledPolicy, compile_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policies" / "leukoencephalopathy"
@@ -177,7 +182,8 @@ def _nodes(expr: m.Expr) -> list[m.Expr]:
 
 
 def test_no_condition_concludes_from_a_negation_or_from_unknown() -> None:
-    """Missing data is unknown, never false: no `not`, `!=`, `not in` or `is unknown` test."""
+    """The guideline conditions no statement on the absence of something, and missing data is
+    unknown, never false: no `not`, `!=`, `not in`, `is known` or `is unknown` test."""
     for item in (*policy().rules, *policy().gaps):
         for node in _nodes(item.when):
             assert not isinstance(node, m.Not), item.id
@@ -205,3 +211,78 @@ def test_unconditional_rules_are_the_statements_for_everyone() -> None:
         "considerations.symptoms_guide_treatment",
         "imaging.serial_mri",
     ]
+
+
+# --- semantics of the bundled policy ----------------------------------------------------------
+
+
+@cache
+def compiled() -> CompiledPolicy:
+    return compile_policy(policy())
+
+
+def _response_table(course: str | None, csf: str | None, mri: str | None) -> str | None:
+    """The response decision table of docs/facts.md, written independently of the rules."""
+    if course in ("unchanged", "progressed"):
+        return "non_response"
+    if course == "improved":
+        return "partial_response"
+    if course == "resolved":
+        if csf == "normalized" and mri in ("normalized", "minimal_residual"):
+            return "complete_remission"
+        if csf in ("abnormal", "progressed") or mri in ("abnormal", "progressed"):
+            return "partial_response"
+    return None  # unknown: an improving course would make anything a partial response
+
+
+def test_response_follows_the_documented_table_for_every_combination() -> None:
+    facts = policy().facts
+    courses = (None, *facts["symptom_course"].type.values)
+    csfs = (None, *facts["csf_findings"].type.values)
+    mris = (None, *facts["mri_findings"].type.values)
+    for course, csf, mri in itertools.product(courses, csfs, mris):
+        given = {"symptom_course": course, "csf_findings": csf, "mri_findings": mri}
+        derived = compiled().evaluate({k: v for k, v in given.items() if v}).derived
+        actual = derived["response"].value if "response" in derived else None
+        assert actual == _response_table(course, csf, mri), given
+
+
+def _patients() -> st.SearchStrategy[dict[str, m.Value]]:
+    """Random patients over every input fact; each fact unknown or one of its values.
+
+    Drawn as one byte per fact (fast to generate; shrinks towards "everything unknown")."""
+    domains: list[tuple[str, tuple[m.Value, ...]]] = [
+        (f.name, (True, False) if f.type.kind == "bool" else f.type.values)
+        for f in policy().input_facts
+    ]
+
+    def build(raw: bytes) -> dict[str, m.Value]:
+        facts: dict[str, m.Value] = {}
+        for (name, values), byte in zip(domains, raw, strict=True):
+            choice = byte % (len(values) + 1)
+            if choice:
+                facts[name] = values[choice - 1]
+        return facts
+
+    return st.binary(min_size=len(domains), max_size=len(domains)).map(build)
+
+
+@settings(max_examples=150, deadline=None)
+@given(patient=_patients(), data=st.data())
+def test_learning_more_facts_never_retracts_a_conclusion(
+    patient: dict[str, m.Value], data: st.DataObject
+) -> None:
+    """Missing data is unknown, never false: supplying more facts can decide undetermined rules,
+    but never turns a fired rule off, a not-fired rule on, or changes a derived value."""
+    full = data.draw(_patients())
+    more = {**full, **patient}  # the same patient, with some unknown facts now known
+    before, after = compiled().evaluate(patient), compiled().evaluate(more)
+    for rule_id, outcome in before.outcomes.items():
+        later = after.outcomes[rule_id]
+        if outcome == "fired":
+            assert later == "fired", rule_id
+        elif outcome in ("not_fired", "overridden"):
+            assert later in ("not_fired", "overridden"), rule_id
+    for name, entry in before.derived.items():
+        assert after.derived[name].value == entry.value
+    assert {g.id for g in before.gaps} <= {g.id for g in after.gaps}
