@@ -242,12 +242,9 @@ class _Reader:
             description = _scalar_text(fields["description"][1], "`description`")
         if "expect" not in fields:
             raise _Invalid(node, f"scenario {name!r} has no `expect`", "say what must happen")
-        ok = True
         facts = self.facts(fields["facts"][1] if "facts" in fields else None, name)
-        if facts is None:
-            ok = False
-        expect = self.expect(fields["expect"][1], name)
-        if expect is None or facts is None or not ok:
+        expect = self.expect(fields["expect"][1], name)  # checked even when the facts are bad
+        if expect is None or facts is None:
             return None
         return Scenario(name, self.file, _line(node), facts, expect, description)
 
@@ -333,7 +330,7 @@ class _Reader:
                         ok = False
                     gap_ids.append(gap_id)
                 gaps = tuple(gap_ids)
-        outcome_of = {**{r: k for k, ids in lists.items() for r in ids}}
+        outcome_of = {r: k for k, ids in lists.items() for r in ids}
         for key, ids in lists.items():
             for rule_id in ids:
                 first = placed.setdefault(rule_id, key)
