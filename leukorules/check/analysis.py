@@ -47,6 +47,22 @@ def _constants(expr: m.Expr, name: str) -> list[object]:
     return found
 
 
+def _known_tested(expr: m.Expr) -> set[str]:
+    """Facts that `is known` / `is unknown` tests read."""
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case m.Known(fact=fact):
+                found.add(fact)
+            case m.And(items=items) | m.Or(items=items):
+                stack.extend(items)
+            case m.Not(item=item):
+                stack.append(item)
+    return found
+
+
 def _has_fact_comparison(expr: m.Expr) -> bool:
     stack = [expr]
     while stack:
@@ -110,6 +126,10 @@ def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str
     domains = [_domain(facts[n], expr) for n in names]
     budget = [SEARCH_BUDGET]
     assignment: dict[str, object] = {}
+    # `x is known` / `x is unknown` are definite even while x is still undecided (absent), so
+    # "false now" only proves "false for every completion" once those facts are decided.
+    tested = _known_tested(expr)
+    settled = max((i + 1 for i, n in enumerate(names) if n in tested), default=0)
 
     def search(index: int) -> bool:
         budget[0] -= 1
@@ -118,7 +138,7 @@ def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str
         truth = evaluate(expr, assignment)
         if truth is True:
             return True
-        if truth is False or index == len(names):
+        if (truth is False and index >= settled) or index == len(names):
             return False
         name = names[index]
         for value in domains[index]:
