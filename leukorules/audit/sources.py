@@ -34,7 +34,8 @@ def _from_disk(path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as error:
         raise AuditError(
-            f"cannot store policy source {path} in the decision log: {error.strerror or error}"
+            f"cannot store policy source {path} in the decision log: the evaluated content "
+            f"was not given and the file cannot be read there ({error.strerror or error})"
         ) from None
 
 

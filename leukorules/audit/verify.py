@@ -146,9 +146,9 @@ def _check_head(connection: sqlite3.Connection, report: Verification) -> None:
     head_hash = meta.get("head_hash", "")
     if head_seq > report.head_seq:
         first = report.head_seq + 1
-        which = f"row #{first}" if first == head_seq else f"rows #{first} to #{head_seq}"
+        which = f"row #{first} was" if first == head_seq else f"rows #{first} to #{head_seq} were"
         report.fail(
-            f"{which} were deleted from the end of the log "
+            f"{which} deleted from the end of the log "
             f"(its head record says the chain ends at #{head_seq})",
             first,
         )
