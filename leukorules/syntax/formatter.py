@@ -1,0 +1,436 @@
+"""Syntax tree -> canonical policy text, with every comment kept.
+
+Input: a parsed `ast.Module` and the `SourceFile` it came from (for comment placement and the
+author's blank lines). Output: text in the one canonical layout:
+
+- two spaces of indentation; `{` ends the line that opens a block, `}` stands alone;
+  a block without content is written `{}`;
+- one field per line; rule and gap bodies in the order statement, evidence, when, after,
+  overrides, the conclusion, strength, alternatives (a stable sort: repeated fields keep their
+  order, so the checker still reports them);
+- one blank line between blocks; a run of `fact`/`derived` (or `include`) lines is kept
+  together, with a blank line where the author left one;
+- strings re-escaped (`\\"`, `\\\\`, `\\n`, `\\t`); parentheses exactly as written, plus those
+  precedence needs when printing a tree that has none (`not` > `and` > `or`);
+- a `when` whose line would pass MAX_WIDTH columns, or that holds a comment, is broken before
+  each top-level `and`/`or`, with continuation lines indented one step further.
+
+Comments: a comment alone on its line goes above the element that follows it in the source (or
+above the element it stands inside); a comment after code stays at the end of the output line
+of the element it follows. Two trailing comments that end up on one line are joined.
+
+The printing of names, literals and conditions here is shared with `render` (model -> text).
+Formatting is idempotent, and the text it produces parses to the same tree up to body order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from leukorules.diagnostics import Diagnostic
+from leukorules.source import SourceFile, Span
+from leukorules.syntax import ast
+from leukorules.syntax.parser import parse
+
+INDENT = "  "
+MAX_WIDTH = 100
+
+# Rank of each rule/gap body field in the canonical order; conclusions share one rank.
+BODY_ORDER: dict[str, int] = {
+    "statement": 0,
+    "evidence": 1,
+    "when": 2,
+    "after": 3,
+    "overrides": 4,
+    "recommend": 5,
+    "note": 5,
+    "caution": 5,
+    "background": 5,
+    "derive": 5,
+    "strength": 6,
+    "alternatives": 7,
+}
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_WHITESPACE = " \t\f\r"
+
+# Binding strength of conditions: an operand printed where a stronger one is required gets
+# parentheses.
+_OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
+
+Pos = tuple[int, int]  # (line, column), 1-based, as in spans
+_LITERALS = (ast.NameLit, ast.StringLit, ast.NumberLit, ast.DateLit, ast.BoolLit)
+
+# --- names, literals, conditions (shared with render) ---------------------------------------
+
+
+def quote(text: str) -> str:
+    """A string literal for `text`: the inverse of the parser's unquoting."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def ref_text(ref: str) -> str:
+    """An evidence reference: bare when it reads as a name or a number, else quoted."""
+    return ref if _NAME.fullmatch(ref) or _NUMBER.fullmatch(ref) else quote(ref)
+
+
+def literal_text(literal: ast.Literal_ | ast.FieldValue) -> str:
+    match literal:
+        case ast.NameLit(name=name):
+            return name
+        case ast.StringLit(value=value):
+            return quote(value)
+        case ast.NumberLit(text=text, unit=unit):
+            return f"{text} [{unit}]" if unit else text
+        case ast.DateLit(text=text) | ast.DottedLit(text=text):
+            return text
+        case ast.BoolLit(value=value):
+            return "true" if value else "false"
+    raise TypeError(f"not a literal: {literal!r}")  # pragma: no cover
+
+
+def expr_text(expr: ast.Expr, binding: int = _OR) -> str:
+    """A condition on one line; parenthesised when it binds less tightly than `binding`."""
+    level = _ATOM
+    match expr:
+        case ast.OrExpr(items=items):
+            level, text = _OR, " or ".join(expr_text(i, _AND) for i in items)
+        case ast.AndExpr(items=items):
+            level, text = _AND, " and ".join(expr_text(i, _NOT) for i in items)
+        case ast.NotExpr(item=item):
+            level, text = _NOT, "not " + expr_text(item, _NOT)
+        case ast.ParenExpr(item=item):
+            text = "(" + expr_text(item) + ")"
+        case ast.ConstExpr(value=value):
+            text = "true" if value else "false"
+        case ast.Truthy(fact=fact):
+            text = fact.name
+        case ast.CompareExpr(fact=fact, op=op, operand=operand):
+            text = f"{fact.name} {op} {literal_text(operand)}"
+        case ast.MemberExpr(fact=fact, values=values, negated=negated):
+            listed = ", ".join(literal_text(v) for v in values)
+            text = f"{fact.name} {'not in' if negated else 'in'} {{{listed}}}"
+        case ast.ContainsExpr(fact=fact, value=value):
+            text = f"{fact.name} contains {literal_text(value)}"
+        case ast.KnownExpr(fact=fact, known=known):
+            text = f"{fact.name} is {'known' if known else 'unknown'}"
+        case _:  # pragma: no cover
+            raise TypeError(f"not a condition: {expr!r}")
+    return f"({text})" if level < binding else text
+
+
+def type_text(spec: ast.TypeSpec) -> str:
+    text: str = spec.kind
+    if spec.kind in ("enum", "set"):
+        names = "{" + ", ".join(v.name for v in spec.values) + "}"
+        text = f"enum {names}" if spec.kind == "enum" else f"set of {names}"
+    if spec.unit:
+        text += f" [{spec.unit}]"
+    if spec.range is not None:
+        low, high = spec.range
+        text += f" in {low.text}..{high.text}"
+    return text
+
+
+def fact_text(decl: ast.FactDecl) -> str:
+    keyword = "derived" if decl.derived else "fact"
+    text = f"{keyword} {decl.name.name}: {type_text(decl.type)}"
+    return text + (f" {quote(decl.description.value)}" if decl.description else "")
+
+
+def body_text(item: ast.BodyItem) -> str:
+    """A rule or gap body line on one line (`when` included)."""
+    match item.kind:
+        case "evidence":
+            args = [ref_text(a.name) for a in item.args if isinstance(a, ast.Name)]
+        case "derive":
+            target, value = item.args
+            assert isinstance(target, ast.Name)
+            assert isinstance(value, _LITERALS)
+            return f"derive {target.name} = {literal_text(value)}"
+        case "when":
+            return "when " + expr_text(item.args[0])  # type: ignore[arg-type]
+        case _:
+            args = [
+                a.name if isinstance(a, ast.Name) else literal_text(a)  # type: ignore[arg-type]
+                for a in item.args
+            ]
+    return item.kind + (" " + ", ".join(args) if args else "")
+
+
+# --- layout ---------------------------------------------------------------------------------
+
+# How a line is separated from the one before it: "none"; "blank" (always one blank line);
+# "keep" (a blank line where the source has one before it or its leading comments);
+# "comments" (like keep, but only when it has leading comments: closing braces, end of file).
+Separation = Literal["none", "blank", "keep", "comments"]
+
+
+@dataclass(eq=False)
+class _Line:
+    depth: int
+    text: str | None  # None: the end-of-file anchor, which prints only its comments
+    start: Pos
+    end: Pos  # exclusive
+    sep: Separation = "none"
+    prev_end: int = 0  # last source line of the previous sibling, for "keep"/"comments"
+    blanks: bool = False  # keep the author's blank lines around its leading comments
+    comment_depth: int | None = None
+    leading: list[ast.Comment] = field(default_factory=list)
+    trailing: list[ast.Comment] = field(default_factory=list)
+
+
+def _start(span: Span) -> Pos:
+    return (span.line, span.column)
+
+
+def _end(span: Span) -> Pos:
+    return (span.end_line, span.end_column)
+
+
+def _is_declaration_line(item: object) -> bool:
+    return isinstance(item, ast.FactDecl | ast.Include)
+
+
+class _Layout:
+    def __init__(self, module: ast.Module, source: SourceFile) -> None:
+        self.comments = sorted(module.comments, key=lambda c: (c.line, c.column))
+        self.comment_pos = [(c.line, c.column) for c in self.comments]
+        self.text_lines = source.text.split("\n")
+        self.blank_lines = [
+            number for number, text in enumerate(self.text_lines, 1) if not text.strip()
+        ]
+        self.lines: list[_Line] = []
+
+    # --- source queries ---
+
+    def _has_comment(self, low: Pos, high: Pos) -> bool:
+        """A comment starts at or after `low` and before `high`."""
+        index = bisect.bisect_left(self.comment_pos, low)
+        return index < len(self.comment_pos) and self.comment_pos[index] < high
+
+    def _blank_between(self, low: int, high: int) -> bool:
+        """The source has a blank line strictly between lines `low` and `high`."""
+        index = bisect.bisect_right(self.blank_lines, low)
+        return index < len(self.blank_lines) and self.blank_lines[index] < high
+
+    def _full_line(self, comment: ast.Comment) -> bool:
+        if comment.line > len(self.text_lines):
+            return True
+        return not self.text_lines[comment.line - 1][: comment.column - 1].strip()
+
+    def _brace_after(self, pos: Pos) -> Pos | None:
+        """Where the `{` after a block's head is (only whitespace and comments lie between)."""
+        line, index = pos[0], pos[1] - 1
+        while line <= len(self.text_lines):
+            text = self.text_lines[line - 1]
+            while index < len(text) and text[index] in _WHITESPACE:
+                index += 1
+            if index < len(text):
+                return (line, index + 1) if text[index] == "{" else None
+            line, index = line + 1, 0
+        return None
+
+    # --- building lines ---
+
+    def _line(
+        self,
+        depth: int,
+        text: str,
+        start: Pos,
+        end: Pos,
+        sep: Separation = "none",
+        prev_end: int = 0,
+        blanks: bool = False,
+    ) -> _Line:
+        line = _Line(depth, text, start, end, sep, prev_end, blanks)
+        self.lines.append(line)
+        return line
+
+    def items(self, items: Sequence[ast.Item], depth: int) -> None:
+        """Declarations of the file or of a section, in the author's order."""
+        previous: ast.Item | None = None
+        for item in items:
+            sep: Separation = "none"
+            if previous is not None:
+                same_run = _is_declaration_line(previous) and type(previous) is type(item)
+                sep = "keep" if same_run else "blank"
+            prev_end = previous.span.end_line if previous is not None else 0
+            self._item(item, depth, sep, prev_end)
+            previous = item
+
+    def _item(self, item: ast.Item, depth: int, sep: Separation, prev_end: int) -> None:
+        start, end = _start(item.span), _end(item.span)
+        match item:
+            case ast.FactDecl():
+                self._line(depth, fact_text(item), start, end, sep, prev_end, True)
+            case ast.Include(path=path):
+                self._line(depth, f"include {quote(path.value)}", start, end, sep, prev_end, True)
+            case (
+                ast.PolicyBlock(id=name, fields=fields) | ast.EvidenceBlock(id=name, fields=fields)
+            ):
+                is_policy = isinstance(item, ast.PolicyBlock)
+                head = f"policy {name.name}" if is_policy else f"evidence {ref_text(name.name)}"
+                header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self._fields(fields, depth + 1))
+            case ast.SectionBlock(title=title, items=children):
+                head = f"section {quote(title.value)}"
+                header = self._line(depth, head, start, _end(title.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self.items(children, depth + 1), True)
+            case ast.RuleBlock(id=name, items=body, is_gap=is_gap):
+                head = f"{'gap' if is_gap else 'rule'} {name.name}"
+                ordered = sorted(body, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
+                header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self._body(ordered, depth + 1))
+
+    def _block(
+        self, header: _Line, span: Span, body: Callable[[], None], container: bool = False
+    ) -> None:
+        """`header` holds the head of a block (up to its name); add `{`, the body and `}`."""
+        assert header.text is not None
+        brace = self._brace_after(header.end) if self.comments else None
+        if brace is not None:
+            header.end = (brace[0], brace[1] + 1)
+        close = (span.end_line, span.end_column - 1)
+        count = len(self.lines)
+        body()
+        if len(self.lines) == count and not self._has_comment(header.end, close):
+            header.text, header.end = header.text + " {}", _end(span)
+            return
+        header.text += " {"
+        closing = self._line(
+            header.depth, "}", close, _end(span), "comments", self.lines[-1].end[0], container
+        )
+        closing.comment_depth = header.depth + 1
+
+    def _fields(self, fields: Sequence[ast.Field], depth: int) -> None:
+        for f in fields:
+            text = f"{f.name.name} {literal_text(f.value)}"
+            self._line(depth, text, _start(f.span), _end(f.span))
+
+    def _body(self, body: Sequence[ast.BodyItem], depth: int) -> None:
+        for item in body:
+            if item.kind == "when" and self._when_lines(item, depth):
+                continue
+            self._line(depth, body_text(item), _start(item.span), _end(item.span))
+
+    def _when_lines(self, item: ast.BodyItem, depth: int) -> bool:
+        """Write a `when` broken before each top-level `and`/`or`, if it needs breaking."""
+        expr = item.args[0]
+        if not isinstance(expr, ast.AndExpr | ast.OrExpr):
+            return False
+        flat = len(INDENT) * depth + len(body_text(item))
+        if flat <= MAX_WIDTH and not self._has_comment(_start(item.span), _end(item.span)):
+            return False
+        keyword, binding = ("or", _AND) if isinstance(expr, ast.OrExpr) else ("and", _NOT)
+        first, *rest = expr.items
+        self._line(depth, "when " + expr_text(first, binding), _start(item.span), _end(first.span))
+        for operand in rest:
+            text = f"{keyword} {expr_text(operand, binding)}"
+            self._line(depth + 1, text, _start(operand.span), _end(operand.span))
+        return True
+
+    # --- comments and output ---
+
+    def finish(self) -> str:
+        last = self.lines[-1].end[0] if self.lines else 0
+        end_of_file = (len(self.text_lines) + 1, 0)
+        anchor = self._line(0, "", end_of_file, end_of_file, "comments", last, True)
+        anchor.text = None
+        self._attach_comments()
+        out: list[str] = []
+        for line in self.lines:
+            self._emit(line, out)
+        return "\n".join(out) + "\n" if out else ""
+
+    def _attach_comments(self) -> None:
+        by_start = sorted(self.lines, key=lambda line: line.start)
+        starts = [line.start for line in by_start]
+        for comment in self.comments:
+            pos = (comment.line, comment.column)
+            index = bisect.bisect_left(starts, pos)
+            before = by_start[index - 1] if index > 0 else None
+            after = by_start[index] if index < len(by_start) else by_start[-1]
+            if before is not None and not self._full_line(comment):
+                before.trailing.append(comment)  # after code: stays at the end of that line
+            elif before is not None and before.end > pos:
+                before.leading.append(comment)  # inside a multi-line element: above it
+            else:
+                after.leading.append(comment)  # above the element that follows
+
+    def _emit(self, line: _Line, out: list[str]) -> None:
+        leading = line.leading
+        first = min(leading[0].line, line.start[0]) if leading else line.start[0]
+        blank = line.sep == "blank"
+        if line.sep == "keep" or (line.sep == "comments" and leading and line.blanks):
+            blank = self._blank_between(line.prev_end, first)
+        if blank and out:
+            out.append("")
+        depth = line.depth if line.comment_depth is None else line.comment_depth
+        for index, comment in enumerate(leading):
+            if index and line.blanks and self._blank_between(leading[index - 1].line, comment.line):
+                out.append("")
+            out.append(INDENT * depth + comment.text.rstrip())
+        if (
+            leading
+            and line.blanks
+            and line.sep != "comments"
+            and self._blank_between(leading[-1].line, line.start[0])
+        ):
+            out.append("")
+        if line.text is None:
+            return
+        text = INDENT * line.depth + line.text
+        if line.trailing:
+            text += "  " + "  ".join(c.text.rstrip() for c in line.trailing)
+        out.append(text)
+
+
+def format_module(module: ast.Module, source: SourceFile) -> str:
+    """The canonical text of a parsed module; `source` is the text it was parsed from."""
+    layout = _Layout(module, source)
+    layout.items(module.items, 0)
+    return layout.finish()
+
+
+def _canonical_items(items: Sequence[ast.Item]) -> list[object]:
+    """Items with rule bodies in canonical order: what formatting must not change."""
+    out: list[object] = []
+    for item in items:
+        if isinstance(item, ast.RuleBlock):
+            body = sorted(item.items, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
+            out.append((item.id, tuple(body), item.is_gap))
+        elif isinstance(item, ast.SectionBlock):
+            out.append((item.title, _canonical_items(item.items)))
+        else:
+            out.append(item)
+    return out
+
+
+def same_content(before: ast.Module, after: ast.Module) -> bool:
+    """Whether two parses hold the same declarations (up to the order of rule body fields)
+    and the same comment words (comments may move, and trailing ones may be joined)."""
+
+    def words(module: ast.Module) -> list[str]:
+        return sorted(word for c in module.comments for word in c.text.split())
+
+    same_items = _canonical_items(before.items) == _canonical_items(after.items)
+    return same_items and words(before) == words(after)
+
+
+def format_source(text: str, path: str = "<input>") -> tuple[str | None, list[Diagnostic]]:
+    """Format policy text. Returns the text, or None and the syntax errors that prevent it.
+
+    An empty (or blank) file formats to the empty string.
+    """
+    source = SourceFile.from_text(path, text)
+    module, diagnostics = parse(source)
+    if module is None:
+        return None, diagnostics
+    return format_module(module, source), []

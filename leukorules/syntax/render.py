@@ -1,0 +1,283 @@
+"""Checked model -> canonical policy text (one file).
+
+Input: a `model.Policy` as the checker builds it. Output: policy text that checks back to an
+equal policy. The model is turned into a syntax tree and printed by `formatter`, so names,
+literals, conditions and layout are printed by one piece of code. What the model does not keep
+is written canonically: a bare bool test for `x == true`, no `when` for a condition that is
+always true, no `strength` for "unqualified", numbers without exponents, the unit of a number
+fact after each of its literals, and each string quoted.
+
+Sections are rebuilt from `policy.sections` (in order) and the `section` path of each rule and
+gap; a rule or gap goes before the first subsection whose rules come after it, so that reading
+the text in order gives the rules and gaps in the model's order.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from leukorules import model as m
+from leukorules.source import SourceFile, Span
+from leukorules.syntax import ast
+from leukorules.syntax.formatter import format_module
+
+PATH = "<rendered>"
+_HERE = Span(PATH, 1, 1, 1, 1)
+
+
+def render_policy(policy: m.Policy) -> str:
+    """The canonical text of a checked policy."""
+    return format_module(policy_module(policy), SourceFile.from_text(PATH, ""))
+
+
+def policy_module(policy: m.Policy) -> ast.Module:
+    """The syntax tree of a policy, as if an author had written it in one file."""
+    items: list[ast.Item] = [_header(policy)]
+    items.extend(_evidence(e) for e in policy.evidence.values())
+    items.extend(_fact(f) for f in policy.facts.values())
+    items.extend(_SectionTree(policy).items())
+    return ast.Module(PATH, tuple(items))
+
+
+# --- names and literals ---------------------------------------------------------------------
+
+
+def _name(text: str) -> ast.Name:
+    return ast.Name(text, _HERE)
+
+
+def _string(text: str) -> ast.StringLit:
+    return ast.StringLit(text, _HERE)
+
+
+def number_text(value: int | float) -> str:
+    """A number as the grammar writes it: digits, an optional fraction, never an exponent."""
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} cannot be written in a policy")
+    return format(Decimal(repr(value)), "f")
+
+
+def _number(value: int | float, unit: str | None = None) -> ast.NumberLit:
+    return ast.NumberLit(number_text(value), unit, _HERE)
+
+
+def _literal(value: m.Value, fact: m.Fact | None) -> ast.Literal_:
+    kind = fact.type.kind if fact is not None else None
+    match value:
+        case bool():
+            return ast.BoolLit(value, _HERE)
+        case int() | float():
+            unit = fact.type.unit if fact is not None and kind == "number" else None
+            return _number(value, unit)
+        case datetime.date():
+            return ast.DateLit(value.isoformat(), _HERE)
+        case str() if kind in ("enum", "set"):
+            return ast.NameLit(value, _HERE)
+        case str():
+            return _string(value)
+    raise TypeError(f"{value!r} is not a literal")
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+def condition(expr: m.Expr, facts: Mapping[str, m.Fact]) -> ast.Expr:
+    """A model condition as a syntax tree (the printer adds the parentheses precedence needs)."""
+    match expr:
+        case m.Const(value=value):
+            return ast.ConstExpr(value, _HERE)
+        case m.Compare(fact=name, op="==", value=value) if (
+            value is True and name in facts and facts[name].type.kind == "bool"
+        ):
+            return ast.Truthy(_name(name), _HERE)
+        case m.Compare(fact=name, op=op, value=value):
+            return ast.CompareExpr(_name(name), op, _literal(value, facts.get(name)), _HERE)
+        case m.CompareFacts(left=left, op=op, right=right):
+            return ast.CompareExpr(_name(left), op, ast.NameLit(right, _HERE), _HERE)
+        case m.Member(fact=name, values=values, negated=negated):
+            literals = tuple(_literal(v, facts.get(name)) for v in values)
+            return ast.MemberExpr(_name(name), literals, negated, _HERE)
+        case m.Contains(fact=name, value=value):
+            return ast.ContainsExpr(_name(name), ast.NameLit(value, _HERE), _HERE)
+        case m.Known(fact=name, known=known):
+            return ast.KnownExpr(_name(name), known, _HERE)
+        case m.And(items=items) | m.Or(items=items):
+            if len(items) < 2:  # not built by the checker; written as what it means
+                empty = isinstance(expr, m.And)
+                return condition(items[0], facts) if items else ast.ConstExpr(empty, _HERE)
+            parts = tuple(condition(i, facts) for i in items)
+            if isinstance(expr, m.And):
+                return ast.AndExpr(parts, _HERE)
+            return ast.OrExpr(parts, _HERE)
+        case m.Not(item=item):
+            return ast.NotExpr(condition(item, facts), _HERE)
+    raise TypeError(f"not a condition: {expr!r}")  # pragma: no cover
+
+
+# --- declarations ---------------------------------------------------------------------------
+
+
+def _field(name: str, value: ast.FieldValue) -> ast.Field:
+    return ast.Field(_name(name), value, _HERE)
+
+
+def _header(policy: m.Policy) -> ast.PolicyBlock:
+    fields = [_field("title", _string(policy.title)), _field("version", _string(policy.version))]
+    if policy.source is not None:
+        fields.append(_field("source", _string(policy.source)))
+    if policy.effective is not None:
+        fields.append(_field("effective", ast.DateLit(policy.effective.isoformat(), _HERE)))
+    return ast.PolicyBlock(_name(policy.id), tuple(fields), _HERE)
+
+
+def _evidence(evidence: m.Evidence) -> ast.EvidenceBlock:
+    fields: list[ast.Field] = []
+    if evidence.citation is not None:
+        fields.append(_field("citation", _string(evidence.citation)))
+    elif evidence.citation_declared:
+        fields.append(_field("citation", ast.NameLit("unknown", _HERE)))
+    for key in ("url", "doi", "pmid"):
+        text = getattr(evidence, key)
+        if text is not None:
+            fields.append(_field(key, _string(text)))
+    for key in ("grade", "certainty"):
+        word = getattr(evidence, key)
+        if word is not None:
+            fields.append(_field(key, ast.NameLit(word, _HERE)))
+    return ast.EvidenceBlock(_name(evidence.id), tuple(fields), _HERE)
+
+
+def _fact(fact: m.Fact) -> ast.FactDecl:
+    t = fact.type
+    bounds = None
+    if t.minimum is not None and t.maximum is not None:
+        low, high = t.minimum, t.maximum
+        if t.kind == "integer":
+            low, high = int(low), int(high)
+        bounds = (_number(low), _number(high))
+    spec = ast.TypeSpec(
+        t.kind,
+        tuple(_name(v) for v in t.values),
+        t.unit if t.kind == "number" else None,
+        bounds,
+        _HERE,
+    )
+    description = _string(fact.description) if fact.description is not None else None
+    return ast.FactDecl(_name(fact.name), spec, description, fact.derived, _HERE)
+
+
+def _body(kind: ast.BodyKind, *args: ast.Name | ast.Literal_ | ast.Expr) -> ast.BodyItem:
+    return ast.BodyItem(kind, args, _HERE)
+
+
+def _when(expr: m.Expr, facts: Mapping[str, m.Fact]) -> list[ast.BodyItem]:
+    if isinstance(expr, m.Const) and expr.value:
+        return []  # no `when`: always applies
+    return [_body("when", condition(expr, facts))]
+
+
+def _rule(rule: m.Rule, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
+    body = [
+        _body("statement", _string(rule.statement)),
+        _body("evidence", *map(_name, rule.evidence)),
+        *_when(rule.when, facts),
+    ]
+    if rule.after:
+        body.append(_body("after", *map(_name, rule.after)))
+    if rule.overrides:
+        body.append(_body("overrides", *map(_name, rule.overrides)))
+    match rule.conclusion:
+        case m.Recommend(action=action, strength=strength, alternatives=alternatives):
+            body.append(_body("recommend", _string(action)))
+            if strength != "unqualified":
+                body.append(_body("strength", _name(strength)))
+            if alternatives:
+                body.append(_body("alternatives", *map(_string, alternatives)))
+        case m.StateNote(kind=kind, text=text):
+            body.append(_body(kind, *([_string(text)] if text is not None else [])))
+        case m.Derive(fact=name, value=value):
+            body.append(_body("derive", _name(name), _literal(value, facts.get(name))))
+    return ast.RuleBlock(_name(rule.id), tuple(body), False, _HERE)
+
+
+def _gap(gap: m.Gap, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
+    body = _when(gap.when, facts)
+    if gap.note is not None:
+        body.append(_body("note", _string(gap.note)))
+    return ast.RuleBlock(_name(gap.id), tuple(body), True, _HERE)
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    """One heading: its own rules and gaps (with their model positions) and its subsections."""
+
+    path: tuple[str, ...]
+    rules: list[tuple[int, m.Rule]] = field(default_factory=list)
+    gaps: list[tuple[int, m.Gap]] = field(default_factory=list)
+    children: list[_Node] = field(default_factory=list)
+    first_rule: float = math.inf  # smallest rule position in this subtree
+    first_gap: float = math.inf
+
+
+class _SectionTree:
+    def __init__(self, policy: m.Policy) -> None:
+        self.facts = policy.facts
+        self.nodes: dict[tuple[str, ...], _Node] = {(): _Node(())}
+        for section in policy.sections:
+            self._node(section.path)
+        for index, rule in enumerate(policy.rules):
+            self._node(rule.section).rules.append((index, rule))
+        for index, gap in enumerate(policy.gaps):
+            self._node(gap.section).gaps.append((index, gap))
+        self._firsts(self.nodes[()])
+
+    def _node(self, path: tuple[str, ...]) -> _Node:
+        node = self.nodes.get(path)
+        if node is None:  # a path missing from policy.sections gets its heading here
+            node = self.nodes[path] = _Node(path)
+            self._node(path[:-1]).children.append(node)
+        return node
+
+    def _firsts(self, node: _Node) -> None:
+        for child in node.children:
+            self._firsts(child)
+        rule_starts = [i for i, _ in node.rules[:1]] + [c.first_rule for c in node.children]
+        gap_starts = [i for i, _ in node.gaps[:1]] + [c.first_gap for c in node.children]
+        node.first_rule = min(rule_starts, default=math.inf)
+        node.first_gap = min(gap_starts, default=math.inf)
+
+    def items(self) -> list[ast.SectionBlock | ast.RuleBlock]:
+        return self._items(self.nodes[()])
+
+    def _items(self, node: _Node) -> list[ast.SectionBlock | ast.RuleBlock]:
+        """The items of a heading: its own rules and gaps placed between its subsections so
+        that reading the text in order gives rules (and gaps) in model order."""
+        out: list[ast.SectionBlock | ast.RuleBlock] = []
+        rules, gaps = list(node.rules), list(node.gaps)
+        # A rule goes before subsection k when it comes before every rule of subsection k and
+        # of those after it: subsections without rules do not hold a rule back.
+        rule_limits, gap_limits = [math.inf], [math.inf]
+        for child in reversed(node.children):
+            rule_limits.insert(0, min(child.first_rule, rule_limits[0]))
+            gap_limits.insert(0, min(child.first_gap, gap_limits[0]))
+        slots: list[_Node | None] = [*node.children, None]
+        for index, slot in enumerate(slots):
+            while rules and rules[0][0] < rule_limits[index]:
+                out.append(_rule(rules.pop(0)[1], self.facts))
+            while gaps and gaps[0][0] < gap_limits[index]:
+                out.append(_gap(gaps.pop(0)[1], self.facts))
+            if slot is not None:
+                title = _string(slot.path[-1])
+                out.append(ast.SectionBlock(title, tuple(self._items(slot)), _HERE))
+        return out
