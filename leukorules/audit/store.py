@@ -218,7 +218,7 @@ def with_retry(path: Path, doing: str, action: Callable[[], T]) -> T:
                     f"decision log {path}: cannot {doing}: {_describe(error)}"
                 ) from None
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 1.5, 0.02)
+            delay = min(delay * 1.5, 0.01)
 
 
 def _check_header(path: Path) -> None:
