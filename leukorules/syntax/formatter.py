@@ -232,9 +232,9 @@ class _Layout:
             text = self.text_lines[line - 1]
             while index < len(text) and text[index] in _WHITESPACE:
                 index += 1
-            if index < len(text):
+            if index < len(text) and text[index] != "#":
                 return (line, index + 1) if text[index] == "{" else None
-            line, index = line + 1, 0
+            line, index = line + 1, 0  # end of line, or a comment up to it
         return None
 
     # --- building lines ---
