@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -656,3 +658,17 @@ def test_evaluate_logs_and_renders_html(tmp_path: Path, policy_dir: Path) -> Non
     refused = runner.invoke(main, [*args, "--log", str(foreign)])
     assert refused.exit_code == 1 and refused.stdout == ""
     assert "not logged" in refused.stderr and foreign.read_text(encoding="utf-8") == "not a log"
+
+
+def test_the_independent_verifier_in_the_docs_works(db: Path, tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text("utf-8")
+    section = docs[docs.index("### Verifying without leukorules") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    script = tmp_path / "verify_standalone.py"
+    script.write_text(code[: code.index("```")], encoding="utf-8")
+    clean = subprocess.run([sys.executable, str(script), str(db)], capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.strip() == f"5 rows, head {verify_log(db).head_hash}"
+    tamper(db, "UPDATE decision SET user = 'dr.x' WHERE seq = 3")
+    broken = subprocess.run([sys.executable, str(script), str(db)], capture_output=True, text=True)
+    assert broken.returncode != 0 and "row #3 altered" in broken.stderr
