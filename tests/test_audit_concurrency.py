@@ -78,10 +78,10 @@ def test_eight_processes_append_concurrently(tmp_path: Path) -> None:
     worker.write_text(WORKER, encoding="utf-8")
     with tempfile.TemporaryDirectory(dir=_scratch_root()) as scratch:
         db = Path(scratch) / "decisions.db"
+        command = [sys.executable, str(worker), str(db), str(evaluation), str(sources)]
         processes = [
             subprocess.Popen(
-                [sys.executable, str(worker), str(db), str(evaluation), str(sources), str(n)]
-                + [str(EACH)],
+                [*command, str(n), str(EACH)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
