@@ -358,6 +358,34 @@ def test_conflicting_derivations_never_yield_a_value() -> None:
     assert ev.undetermined[0].unresolved == ["level"]
 
 
+def test_a_derivation_of_another_value_left_undetermined_keeps_the_fact_unknown() -> None:
+    # Derivations the checker accepts as exclusive can still be one fired and one undetermined
+    # (Kleene logic does not see every exclusivity); a hand-built model states the case directly.
+    hand = m.Policy(
+        id="p",
+        title="P",
+        version="1",
+        evidence={"1": m.Evidence("1", "c")},
+        facts={
+            "a": m.Fact("a", m.FactType("bool")),
+            "b": m.Fact("b", m.FactType("bool")),
+            "level": m.Fact("level", m.FactType("enum", ("one", "two")), derived=True),
+        },
+        rules=(
+            m.Rule("one", "s", ("1",), m.Compare("a", "==", True), m.Derive("level", "one")),
+            m.Rule("two", "s", ("1",), m.Compare("b", "==", True), m.Derive("level", "two")),
+            m.Rule("uses", "s", ("1",), m.Compare("level", "==", "one"), m.StateNote("note")),
+        ),
+    )
+    policy = compile_policy(hand)
+    ev = policy.evaluate({"a": True})
+    assert (ev.outcomes["one"], ev.outcomes["two"]) == ("fired", "undetermined")
+    assert ev.derived == {}
+    assert ev.outcomes["uses"] == "undetermined"
+    assert ev.undetermined[-1].missing == ["b"]
+    assert policy.evaluate({"a": True, "b": False}).derived["level"].value == "one"
+
+
 def test_derive_rules_with_the_same_value_agree() -> None:
     policy = compiled(
         "fact a: bool\nfact b: bool\nderived flag: bool\n"
