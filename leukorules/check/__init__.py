@@ -17,7 +17,7 @@ from leukorules.check.loader import Loaded, load
 from leukorules.check.resolve import Resolver, combined_sha256
 from leukorules.diagnostics import Diagnostic, has_errors, sorted_diagnostics
 from leukorules.source import SourceFile
-from leukorules.syntax.parser import parse
+from leukorules.syntax.parser import gc_paused, parse
 
 
 @dataclass
@@ -65,10 +65,11 @@ def _check_loaded(loaded: Loaded) -> CheckResult:
     diagnostics = list(loaded.diagnostics)
     if not loaded.syntax_ok or not loaded.items:
         return CheckResult(None, sorted_diagnostics(diagnostics), loaded.sources)
-    resolver = Resolver()
-    draft = resolver.resolve(loaded.items)
-    diagnostics.extend(resolver.diagnostics)
-    diagnostics.extend(analyse(draft))
+    with gc_paused():
+        resolver = Resolver()
+        draft = resolver.resolve(loaded.items)
+        diagnostics.extend(resolver.diagnostics)
+        diagnostics.extend(analyse(draft))
     diagnostics = sorted_diagnostics(diagnostics)
     if has_errors(diagnostics):
         return CheckResult(None, diagnostics, loaded.sources)

@@ -294,17 +294,26 @@ def _effective_condition(rule: m.Rule, rules: Mapping[str, m.Rule], depth: int =
 
 
 def _precedence(rules: Mapping[str, m.Rule]) -> set[tuple[str, str]]:
-    """(winner, loser) pairs of the transitive `overrides` relation."""
-    direct = {(r.id, t) for r in rules.values() for t in r.overrides}
-    closure = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for a, b in list(closure):
-            for c, d in direct:
-                if b == c and (a, d) not in closure:
-                    closure.add((a, d))
-                    changed = True
+    """(winner, loser) pairs of the transitive `overrides` relation.
+
+    A search from every rule that overrides something, so the cost is the size of the result
+    (not, as a fixed-point iteration over pairs would be, its square).
+    """
+    beats: dict[str, list[str]] = {}
+    for rule in rules.values():
+        if rule.overrides:
+            beats.setdefault(rule.id, []).extend(rule.overrides)
+    closure: set[tuple[str, str]] = set()
+    for winner, losers in beats.items():
+        reached: set[str] = set()
+        pending = list(losers)
+        while pending:
+            loser = pending.pop()
+            if loser in reached:
+                continue
+            reached.add(loser)
+            closure.add((winner, loser))
+            pending.extend(beats.get(loser, ()))
     return closure
 
 
@@ -330,6 +339,13 @@ def scenario_yaml(name: str, facts: Mapping[str, object], fired: Sequence[str]) 
 
 def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
     precedence = _precedence(rules)
+    effective: dict[str, m.Expr] = {}
+
+    def effective_condition(rule: m.Rule) -> m.Expr:
+        if rule.id not in effective:
+            effective[rule.id] = _effective_condition(rule, rules)
+        return effective[rule.id]
+
     by_fact: dict[str, list[m.Rule]] = {}
     for rule in draft.rules:
         if isinstance(rule.conclusion, m.Derive):
@@ -342,7 +358,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 continue
             if (first.id, second.id) in precedence or (second.id, first.id) in precedence:
                 continue
-            both = m.And((_effective_condition(first, rules), _effective_condition(second, rules)))
+            both = m.And((effective_condition(first), effective_condition(second)))
             try:
                 example = satisfying_assignment(both, draft.facts)
             except SearchTooLarge:
