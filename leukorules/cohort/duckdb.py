@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -208,16 +208,20 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
     if kind == "bool":
         accepted = f"{t} = 'BOOLEAN'"
         return Decoded(
-            f"CASE WHEN {accepted} THEN CAST({value} AS BOOLEAN) END",
+            f"CASE WHEN {accepted} THEN TRY_CAST({value} AS BOOLEAN) END",
             [wrong("true or false", accepted)],
         )
     if kind == "integer":
+        # DuckDB types a JSON integer UBIGINT when it is not negative, BIGINT when it is, and
+        # DOUBLE when it is too large for either (its text still reads as a whole number).
         whole_text = f"regexp_full_match(CAST({value} AS VARCHAR), '-?[0-9]+')"
-        too_big = f"({t} = 'UBIGINT' OR ({t} = 'DOUBLE' AND {whole_text}))"
+        integer = f"{t} IN ('BIGINT', 'UBIGINT')"
+        number = f"CASE WHEN {integer} THEN TRY_CAST({value} AS BIGINT) END"
+        too_big = f"(({integer} AND {number} IS NULL) OR ({t} = 'DOUBLE' AND {whole_text}))"
         return Decoded(
-            f"CASE WHEN {t} = 'BIGINT' THEN CAST({value} AS BIGINT) END",
+            number,
             [
-                wrong("a whole number", f"{t} = 'BIGINT' OR {too_big}"),
+                wrong("a whole number", f"{integer} OR {too_big}"),
                 (
                     f"{known} AND {too_big}",
                     "LR505",
@@ -227,7 +231,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
         )
     if kind == "number":
         accepted = f"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')"
-        number = f"CAST({value} AS DOUBLE)"
+        number = f"TRY_CAST({value} AS DOUBLE)"
         return Decoded(
             f"CASE WHEN {accepted} AND isfinite({number}) THEN {number} END",
             [
@@ -253,7 +257,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
         return decoded
     # set: a JSON array of strings
     accepted = f"{t} = 'ARRAY'"
-    items = f"CAST({value} AS JSON[])"
+    items = f"TRY_CAST({value} AS JSON[])"
     strings = f"list_filter({items}, lambda e: json_type(e) = 'VARCHAR')"
     values = ", ".join(fact.type.values)
     return Decoded(
@@ -500,7 +504,7 @@ class DuckDBRun:
         whole = f"({t} IN ('BIGINT', 'UBIGINT') OR ({t} = 'DOUBLE' AND {whole_text}))"
         id_sql = (
             f"CASE WHEN {t} = 'VARCHAR' AND NOT {_blank(text)} THEN {text} "
-            f"WHEN {t} IN ('BIGINT', 'UBIGINT') THEN CAST(CAST({value} AS HUGEINT) AS VARCHAR) "
+            f"WHEN {t} IN ('BIGINT', 'UBIGINT') THEN CAST(TRY_CAST({value} AS HUGEINT) AS VARCHAR) "
             f"WHEN {whole} THEN CAST({value} AS VARCHAR) END"
         )
         column = self.layout.id_column
@@ -684,3 +688,62 @@ class DuckDBRun:
 
 def d_ident(name: str) -> str:
     return DuckDBDialect().ident(name)
+
+
+# --- in-memory evaluation (tests and benchmarks) -----------------------------------------------
+
+
+def patients_table(policy: m.Policy, patients: Sequence[Mapping[str, object]]) -> Any:
+    """Validated fact values (as `evaluate` takes them) -> an Arrow table of typed columns."""
+    import pyarrow as pa
+
+    from leukorules.cohort.schema import fact_arrow_type
+
+    columns: dict[str, Any] = {"lr:row": pa.array(range(1, len(patients) + 1), pa.int64())}
+    for fact in policy.input_facts:
+        values: list[object] = []
+        for patient in patients:
+            value = patient.get(fact.name)
+            if isinstance(value, frozenset | set):
+                value = sorted(value)
+            elif fact.type.kind == "number" and isinstance(value, int):
+                value = float(value)
+            values.append(value)
+        columns[fact.name] = pa.array(values, fact_arrow_type(fact.type))
+    return pa.table(columns)
+
+
+def evaluate_table(
+    policy: m.Policy, table: Any, con: duckdb_module.DuckDBPyConnection | None = None
+) -> list[dict[str, Any]]:
+    """Evaluate typed patients (see `patients_table`) in SQL: per patient, `outcomes` (rule id ->
+    outcome), `derived` (fact -> value or None) and `missing` (set of (rule, fact))."""
+    d = DuckDBDialect()
+    own = con is None
+    connection = con if con is not None else connect(threads=1)
+    try:
+        connection.register("lr_patients", table)
+        compiled = compile_policy(policy, d, "lr_patients", missing=True)
+        select = [d_ident("lr:row")]
+        select += [
+            f"{compiled.outcome(c)} AS {d_ident('outcome:' + c.rule.id)}" for c in compiled.rules
+        ]
+        select += [f"{column} AS {column}" for column in compiled.derived.values()]
+        select.append(f"{compiled.missing_pairs()} AS {d_ident('lr:missing')}")
+        rows = connection.sql(compiled.query(select) + f" ORDER BY {d_ident('lr:row')}")
+        names = rows.columns
+        found = []
+        for record in rows.fetchall():
+            values = dict(zip(names, record, strict=True))
+            found.append(
+                {
+                    "outcomes": {r.id: values["outcome:" + r.id] for r in policy.rules},
+                    "derived": {f.name: values[f.name] for f in policy.derived_facts},
+                    "missing": {tuple(pair.split(" ", 1)) for pair in values["lr:missing"] or []},
+                }
+            )
+        connection.unregister("lr_patients")
+        return found
+    finally:
+        if own:
+            connection.close()
