@@ -20,8 +20,9 @@ from leukorules.engine.compile import CompiledPolicy
 pytest.importorskip("pyarrow")
 pytest.importorskip("duckdb")
 
-from leukorules.cohort.duckdb import connect, evaluate_table, patients_table  # noqa: E402
-from strategies import facts_for, policies  # noqa: E402
+from strategies import facts_for, policies
+
+from leukorules.cohort.duckdb import connect, evaluate_table, patients_table
 
 _CONNECTION: list[object] = []
 
