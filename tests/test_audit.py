@@ -672,3 +672,28 @@ def test_the_independent_verifier_in_the_docs_works(db: Path, tmp_path: Path) ->
     tamper(db, "UPDATE decision SET user = 'dr.x' WHERE seq = 3")
     broken = subprocess.run([sys.executable, str(script), str(db)], capture_output=True, text=True)
     assert broken.returncode != 0 and "row #3 altered" in broken.stderr
+
+
+def test_garbage_in_a_rehashed_row_gives_messages_not_tracebacks(db: Path) -> None:
+    tamper(
+        db,
+        "UPDATE decision SET result = '[1, {', fired = '{', policy_sources = 'x' WHERE seq = 2",
+        "UPDATE decision SET result = '[1, 2]', fired = '[]' WHERE seq = 3",
+    )
+    rehash_from(db, 2)
+    assert verify_log(db).problem == "row #2 was altered: its source list is unreadable"
+    for args in (
+        ("show", "2"),
+        ("show", "2", "--format", "json"),
+        ("replay", "2"),
+        ("list", "--format", "json"),
+    ):
+        result = run("audit", *args, "--db", str(db))
+        assert result.exit_code == 1, (args, result.output)
+        assert "altered" in result.output and "Traceback" not in result.output
+    shown = run("audit", "show", "3", "--db", str(db))
+    assert shown.exit_code == 0 and "decision #3" in shown.output
+    replayed = run("audit", "replay", "3", "--db", str(db))
+    assert replayed.exit_code == 1 and "NOT reproduced" in replayed.output
+    listed = run("audit", "list", "--db", str(db))
+    assert listed.exit_code == 0 and listed.output.splitlines()[-1] == "5 decision(s)"

@@ -54,10 +54,7 @@ def replay_decision(
             f"decision #{seq} was logged redacted: only the facts' sha256 was kept. Give the "
             "patient's facts with --facts FILE; replay checks they hash to the logged value"
         )
-    try:
-        stored = row.sources()
-    except (ValueError, KeyError, TypeError):
-        raise AuditError(f"decision #{seq} has an unreadable source list") from None
+    stored = row.sources()
     contents: dict[str, bytes] = {}
     for source in stored:
         content = log.source(source.sha256)
@@ -119,7 +116,11 @@ def _run(
             + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
         )
         return
-    logged = json.loads(row.result)
+    try:
+        logged = json.loads(row.result)
+    except ValueError:
+        replay.difference = "the logged result is not valid JSON"
+        return
     evaluation = compiled.evaluate(values, trace=isinstance(logged, dict) and "trace" in logged)
     if given_facts is not None and evaluation.facts_sha256 != row.facts_sha256:
         replay.difference = (

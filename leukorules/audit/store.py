@@ -106,13 +106,26 @@ class Row:
         return sha256_hex(canonical_json(self.content()))
 
     def sources(self) -> list[StoredSource]:
-        return [
-            StoredSource(s["path"], s["rel"], s["sha256"]) for s in json.loads(self.policy_sources)
-        ]
+        try:
+            listed = json.loads(self.policy_sources)
+            return [StoredSource(str(s["path"]), str(s["rel"]), str(s["sha256"])) for s in listed]
+        except (ValueError, TypeError, KeyError):
+            raise AuditError(
+                f"decision #{self.seq}: its list of policy sources is unreadable (the row was "
+                "altered); run `leukorules audit verify`"
+            ) from None
 
     def fired_rules(self) -> list[str]:
-        value = json.loads(self.fired)
-        return [str(v) for v in value]
+        try:
+            value = json.loads(self.fired)
+            if not isinstance(value, list):
+                raise TypeError("not a list")
+            return [str(v) for v in value]
+        except (ValueError, TypeError):
+            raise AuditError(
+                f"decision #{self.seq}: its list of fired rules is unreadable (the row was "
+                "altered); run `leukorules audit verify`"
+            ) from None
 
 
 COLUMNS = tuple(Row.__dataclass_fields__)

@@ -113,7 +113,7 @@ def _verify(connection: sqlite3.Connection, path: Path, anchor: str | None) -> V
         try:
             for source in row.sources():
                 sources_used.setdefault(source.sha256, row.seq)
-        except (ValueError, KeyError, TypeError):
+        except AuditError:
             report.fail(f"row #{row.seq} was altered: its source list is unreadable", row.seq)
             return report
         report.rows += 1

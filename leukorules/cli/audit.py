@@ -251,6 +251,18 @@ def show(decision: int, db: Path, with_facts: bool, with_result: bool, output_fo
             row = log.row(decision)
         except AuditError as error:
             fail(str(error))
+    try:
+        _show(row, with_facts, with_result, output_format)
+    except AuditError as error:
+        fail(str(error))
+    except (ValueError, TypeError, AttributeError, KeyError):
+        fail(
+            f"decision #{row.seq} cannot be shown: its stored result or facts are unreadable "
+            "(the row was altered); run `leukorules audit verify`"
+        )
+
+
+def _show(row: Row, with_facts: bool, with_result: bool, output_format: str) -> None:
     intact = row.computed_hash() == row.row_hash
     if output_format == "json":
         data = _row_json(row)
@@ -267,10 +279,12 @@ def show(decision: int, db: Path, with_facts: bool, with_result: bool, output_fo
 
 
 def _show_text(row: Row, intact: bool, with_facts: bool, with_result: bool) -> None:
-    def line(label: str, value: str) -> None:
-        click.echo(f"  {label:<16} {value}")
+    out: list[str] = []
 
-    click.echo(f"decision #{row.seq}")
+    def line(label: str, value: str) -> None:
+        out.append(f"  {label:<16} {value}")
+
+    out.append(f"decision #{row.seq}")
     line("logged at", f"{row.logged_at} (UTC)")
     line("user", row.user or "-")
     line("case", row.case or "-")
@@ -290,32 +304,33 @@ def _show_text(row: Row, intact: bool, with_facts: bool, with_result: bool) -> N
         result = {}
     recommendations = result.get("recommendations", []) if isinstance(result, dict) else []
     if recommendations:
-        click.echo("  recommendations")
+        out.append("  recommendations")
         for entry in recommendations:
             strength = entry.get("strength", {}).get("label", "")
-            click.echo(f"    - {entry.get('rule')}: {entry.get('action')} ({strength})")
+            out.append(f"    - {entry.get('rule')}: {entry.get('action')} ({strength})")
     notes = summary["notes"]
     assert isinstance(notes, list)
     line("notes", ", ".join(notes) or "-")
     undetermined = result.get("undetermined", []) if isinstance(result, dict) else []
     if undetermined:
-        click.echo("  undetermined")
+        out.append("  undetermined")
         for entry in undetermined:
             missing = ", ".join(entry.get("missing", [])) or "-"
-            click.echo(f"    - {entry.get('rule')} (missing: {missing})")
+            out.append(f"    - {entry.get('rule')} (missing: {missing})")
     line("fired rules", ", ".join(row.fired_rules()) or "-")
     line("result", f"{len(row.result.encode('utf-8'))} bytes (print it with --result)")
     line("previous row", row.prev_hash)
     line("row sha256", row.row_hash + ("" if intact else "  ALTERED: does not match the content"))
     if with_facts:
-        click.echo("facts:")
+        out.append("facts:")
         if row.facts is None:
-            click.echo("  (redacted: not stored)")
+            out.append("  (redacted: not stored)")
         else:
-            click.echo(json.dumps(json.loads(row.facts), indent=2, ensure_ascii=False))
+            out.append(json.dumps(json.loads(row.facts), indent=2, ensure_ascii=False))
     if with_result:
-        click.echo("result:")
-        click.echo(row.result)
+        out.append("result:")
+        out.append(row.result)
+    click.echo("\n".join(out))
 
 
 # --- replay ------------------------------------------------------------------------------------
