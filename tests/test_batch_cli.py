@@ -1,0 +1,152 @@
+"""`leukorules batch` through the command line: output, exit codes, clear messages."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leukorules.cli import main
+
+POLICY = """
+policy cli.cohort { title "CLI cohort" version "2.0" }
+evidence 1 { citation "A study" }
+fact diagnosis: enum {pml, adem}
+fact age: integer in 0..120
+section "S" {
+  rule r.adult {
+    statement "Adults with PML get A." evidence 1
+    when diagnosis == pml and age >= 18
+    recommend "Do A"
+  }
+}
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    policy = tmp_path / "p.rules"
+    policy.write_text(POLICY, encoding="utf-8")
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_text(
+        "\n".join(
+            [
+                '{"id": "p1", "diagnosis": "pml", "age": 30}',
+                '{"id": "p2", "diagnosis": "pml"}',
+                '{"id": "p3", "diagnosis": "adem", "age": 300}',
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return {"policy": policy, "cohort": cohort, "dir": tmp_path}
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_batch_writes_results_and_prints_summary(files: dict[str, Path], engine: str) -> None:
+    pytest.importorskip("duckdb")
+    out = files["dir"] / "r.jsonl"
+    summary_json = files["dir"] / "s.json"
+    result = invoke(
+        "batch",
+        str(files["cohort"]),
+        "--out",
+        str(out),
+        "--policy",
+        str(files["policy"]),
+        "--engine",
+        engine,
+        "--jobs",
+        "1",
+        "--summary-json",
+        str(summary_json),
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    text = result.output  # type: ignore[attr-defined]
+    assert "rows: 3 read, 2 evaluated, 1 rejected" in text
+    assert "LR505 value outside declared range: 1" in text
+    assert "r.adult: Do A" in text
+    assert "missing: age 1" in text
+    assert "\r" not in text  # no progress bar when the output is not a terminal
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["fired"], r["undetermined"]) for r in records] == [
+        ("p1", ["r.adult"], []),
+        ("p2", [], ["r.adult"]),
+    ]
+    errors = (files["dir"] / "r.errors.jsonl").read_text().splitlines()
+    assert json.loads(errors[0])["row"] == 3
+    data = json.loads(summary_json.read_text())
+    assert data["rows"] == {"read": 3, "evaluated": 2, "rejected": 1}
+    assert data["rules"][0]["missing"] == [{"fact": "age", "patients": 1}]
+
+
+def test_unreadable_cohort_is_a_clear_error(files: dict[str, Path]) -> None:
+    missing = files["dir"] / "nope.jsonl"
+    result = invoke("batch", str(missing), "--out", str(files["dir"] / "r.jsonl"))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "leukorules: error:" in result.output  # type: ignore[attr-defined]
+    assert "does not exist" in result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+
+
+def test_unknown_extension_and_missing_out(files: dict[str, Path]) -> None:
+    result = invoke("batch", str(files["cohort"]), "--out", str(files["dir"] / "r.txt"))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "name it .jsonl or .parquet" in result.output  # type: ignore[attr-defined]
+    result = invoke("batch", str(files["cohort"]))
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_policy_with_errors_exits_1(files: dict[str, Path]) -> None:
+    broken = files["dir"] / "broken.rules"
+    broken.write_text('policy x { title "t" version "1" }\nrule r { when nope recommend "a" }\n')
+    out = str(files["dir"] / "r.jsonl")
+    result = invoke("batch", str(files["cohort"]), "--out", out, "--policy", str(broken))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [("duckdb", ["--engine", "duckdb"]), ("pyarrow", ["--engine", "python"])],
+)
+def test_missing_optional_dependency(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, module: str, args: list[str]
+) -> None:
+    for name in list(sys.modules):
+        if name == module or name.startswith(module + "."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    out = files["dir"] / ("r.jsonl" if module == "duckdb" else "r.parquet")
+    result = invoke(
+        "batch", str(files["cohort"]), "--out", str(out), "--policy", str(files["policy"]), *args
+    )
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert f"needs the `{module}` package" in result.output  # type: ignore[attr-defined]
+    assert "leukorules[cohort]" in result.output  # type: ignore[attr-defined]
+
+
+def test_progress_shows_on_a_terminal() -> None:
+    from leukorules.cohort.runner import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(total=10, stream=stream)
+    progress.advance(5)
+    progress.finish()
+    assert "5/10 rows" in stream.getvalue()
+    quiet = io.StringIO()
+    silent = Progress(total=10, stream=quiet)
+    silent.advance(5)
+    silent.finish()
+    assert quiet.getvalue() == ""
