@@ -486,8 +486,12 @@ ORDERED = compiled(
     + 'gap gap.nested { when a note "Nothing said for this case" }\n'
     + "}\n"
     + rule("b.note", "a", 'note "A note of its own"')
+    + rule("b.after", "a", 'recommend "B after nested"')
     + "}\n"
     + 'section "A section" {\n'
+    + 'section "A sub" {\n'
+    + rule("a.sub", "a", 'recommend "A sub rec"')
+    + "}\n"
     + rule("a.rec", "a", 'recommend "A rec"')
     + rule("a.caution", "a", "caution")
     + "}\n"
@@ -499,9 +503,11 @@ def test_recommendations_follow_sections_then_lines_then_source_order() -> None:
     ev = ORDERED.evaluate({"a": True})
     assert [r.rule for r in ev.recommendations] == [
         "top",
-        "b.first",
+        "b.first",  # first lines before second lines, whatever the source order
+        "b.after",  # (a first line too; a section's entries stay together)
         "b.second",
         "b.nested",
+        "a.sub",  # a heading whose own rules follow its sub-section comes after it
         "a.rec",
     ]
     assert [n.rule for n in ev.notes] == ["b.note", "a.caution"]

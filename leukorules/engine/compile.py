@@ -75,7 +75,8 @@ class Plan:
     line: tuple[int, ...]  # line of therapy per rule
     derived_names: tuple[str, ...]
     input_names: tuple[str, ...]
-    section_index: Mapping[tuple[str, ...], int]
+    # sections in guideline order: a section ranks where its first rule stands
+    section_rank: Mapping[tuple[str, ...], int]
 
 
 def plan_policy(policy: m.Policy) -> Plan:
@@ -145,7 +146,9 @@ def plan_policy(policy: m.Policy) -> Plan:
             rule = rules[int(key)]
             if rule.after:
                 line[int(key)] = 1 + max(line[index[p]] for p in rule.after)
-    sections = {s.path: i for i, s in enumerate(policy.sections)}
+    section_rank: dict[tuple[str, ...], int] = {}
+    for i, rule in enumerate(rules):
+        section_rank.setdefault(rule.section, i)
     return Plan(
         rules=rules,
         index=index,
@@ -156,7 +159,7 @@ def plan_policy(policy: m.Policy) -> Plan:
         line=tuple(line),
         derived_names=derived_names,
         input_names=tuple(f.name for f in policy.facts.values() if not f.derived),
-        section_index=sections,
+        section_rank=section_rank,
     )
 
 

@@ -2,9 +2,11 @@
 
 Input: a `Run` (effective and base truth of every rule, derived values, gap truths) and the facts
 it was run on. Output: the `Evaluation` of `leukorules.engine.result`, with entries in their
-documented order: recommendations by section (the order sections appear in the policy), then line
-of therapy, then guideline order; notes, undetermined and overridden rules by section, then
-guideline order; derived facts in declaration order; gaps in guideline order.
+documented order: recommendations by section, then line of therapy, then guideline order; notes,
+undetermined and overridden rules by section, then guideline order; derived facts in declaration
+order; gaps in guideline order. Sections are in guideline order, each ranked where its first rule
+stands, so every section's entries are contiguous (a report prints each heading once); a heading
+whose only rules follow its sub-sections in the source comes after them, as in the source.
 """
 
 from __future__ import annotations
@@ -66,9 +68,7 @@ def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
 
 def sort_key(run: Run, i: int, by_line: bool) -> tuple[int, int, int]:
     plan = run.compiled.plan
-    rule = plan.rules[i]
-    section = plan.section_index.get(rule.section, -1)
-    return (section, plan.line[i] if by_line else 0, i)
+    return (plan.section_rank[plan.rules[i].section], plan.line[i] if by_line else 0, i)
 
 
 def read(run: Run, name: str) -> r.Read:
