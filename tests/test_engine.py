@@ -511,11 +511,12 @@ def test_recommendations_follow_sections_then_lines_then_source_order() -> None:
         "a.rec",
     ]
     assert [n.rule for n in ev.notes] == ["b.note", "a.caution"]
-    first = ev.recommendations[1]
+    by_id = {r.rule: r for r in ev.recommendations}
+    first = by_id["b.first"]
     assert first.strength.model_dump() == {"key": "recommended", "label": "recommended"}
     assert first.section == ["B section"]
-    assert ev.recommendations[3].section == ["B section", "Nested"]
-    assert ev.recommendations[3].alternatives == ["Alt 1", "Alt 2"]
+    assert by_id["b.nested"].section == ["B section", "Nested"]
+    assert by_id["b.nested"].alternatives == ["Alt 1", "Alt 2"]
     assert ev.recommendations[0].strength.label == "no strength stated"
     assert ev.recommendations[0].because == []
     note = ev.notes[0]
