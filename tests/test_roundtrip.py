@@ -1,0 +1,129 @@
+"""Round-trip properties: model -> text -> model, and formatting never changes what a policy says.
+
+Policies come from `tests/strategies.py` (valid by construction). Layout is perturbed line by
+line (indentation, joined lines, blank lines, comments), which is always lexically safe because
+no token spans a line break.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import policies
+
+from leukorules import model as m
+from leukorules.check import check_text
+from leukorules.diagnostics import Severity
+from leukorules.syntax.formatter import format_source
+from leukorules.syntax.render import render_policy
+
+GOLDEN = sorted((Path(__file__).parent / "formatter").glob("*.rules"))
+
+PROPERTY = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def fmt(text: str) -> str:
+    formatted, diagnostics = format_source(text, "p.rules")
+    assert formatted is not None, diagnostics
+    return formatted
+
+
+def checked(text: str) -> m.Policy:
+    result = check_text(text, "p.rules")
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert not errors, "\n".join(f"{d.code} {d.span}: {d.message}" for d in errors) + "\n" + text
+    assert result.policy is not None
+    return result.policy
+
+
+@st.composite
+def relaid(draw: st.DrawFn, text: str, comments: bool) -> tuple[str, list[str]]:
+    """`text` with each line re-indented, possibly joined to the next, and (with `comments`)
+    blank lines, full-line comments and trailing comments added. Returns the new text and the
+    comments added."""
+    lines = text.split("\n")
+    out: list[str] = []
+    added: list[str] = []
+    joined = False
+    for index, line in enumerate(lines):
+        indent = draw(st.sampled_from(["", " ", "  ", "\t", "      ", " \t "]))
+        piece = indent + line.strip()
+        if joined:  # this line continues the previous one
+            out[-1] += piece
+            joined = False
+        else:
+            if comments and draw(st.integers(0, 5)) == 0:
+                note = f"# full {len(added)}"
+                added.append(note)
+                out.append(indent + note)
+            if comments and draw(st.integers(0, 7)) == 0:
+                out.append(draw(st.sampled_from(["", "   ", "\t"])))
+            out.append(piece)
+        if comments and line.strip() and draw(st.integers(0, 4)) == 0:
+            note = f"# trailing {len(added)}"
+            added.append(note)
+            out[-1] += draw(st.sampled_from([" ", "", "\t"])) + note
+        elif index + 1 < len(lines) and draw(st.integers(0, 3)) == 0:
+            out[-1] += draw(st.sampled_from([" ", "\t", "  "]))
+            joined = True
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(out), added
+
+
+@settings(PROPERTY, max_examples=60)
+@given(policies())
+def test_rendered_policy_checks_back_to_the_same_policy(policy: m.Policy) -> None:
+    assert checked(render_policy(policy)) == policy
+
+
+@settings(PROPERTY, max_examples=30)
+@given(policies(max_leaves=10))
+def test_rendered_text_is_already_formatted(policy: m.Policy) -> None:
+    text = render_policy(policy)
+    assert fmt(text) == text
+
+
+@settings(PROPERTY, max_examples=30)
+@given(st.data())
+def test_layout_does_not_matter(data: st.DataObject) -> None:
+    """Indentation, line breaks and line endings are all formatted away."""
+    policy = data.draw(policies(max_leaves=10))
+    text = render_policy(policy)
+    messy, _ = data.draw(relaid(text, comments=False))
+    assert fmt(messy) == text
+
+
+@settings(PROPERTY, max_examples=40)
+@given(st.data())
+def test_formatting_keeps_the_model_and_the_comments(data: st.DataObject) -> None:
+    policy = data.draw(policies(max_rules=4, max_leaves=10))
+    messy, added = data.draw(relaid(render_policy(policy), comments=True))
+    formatted = fmt(messy)
+    assert fmt(formatted) == formatted
+    assert checked(formatted) == policy
+    for note in added:
+        assert note in formatted
+
+
+@settings(PROPERTY, max_examples=25)
+@given(st.sampled_from(GOLDEN), st.data())
+def test_golden_inputs_format_the_same_whatever_their_indentation(
+    case: Path, data: st.DataObject
+) -> None:
+    text = case.read_bytes().decode("utf-8")
+    lines = text.split("\n")
+    indents = st.sampled_from(["", " ", "   ", "\t", "\t\t  "])
+    reindented = "\n".join(data.draw(indents) + line.strip() for line in lines)
+    assert fmt(reindented) == fmt(text)
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
+def test_golden_inputs_are_idempotent(case: Path) -> None:
+    once = fmt(case.read_bytes().decode("utf-8"))
+    assert fmt(once) == once
