@@ -179,7 +179,9 @@ def _shorten(text: str, width: int) -> str:
 @click.option("--fired", metavar="RULE", help="Only decisions in which this rule fired.")
 @click.option("--user", metavar="LABEL", help="Only decisions logged with this user label.")
 @click.option("--case", metavar="LABEL", help="Only decisions logged with this case label.")
-@click.option("--last", type=click.IntRange(min=1), help="Only the last N matching decisions.")
+@click.option(
+    "--last", metavar="N", type=click.IntRange(min=1), help="Only the last N matching decisions."
+)
 @_format_option
 def list_(
     db: Path,
