@@ -172,7 +172,9 @@ def _shorten(text: str, width: int) -> str:
 @_db_option
 @click.option("--since", type=UtcMoment(False), help="Logged on or after this UTC date/time.")
 @click.option(
-    "--until", type=UtcMoment(True), help="Logged on or before this UTC date (whole day)."
+    "--until",
+    type=UtcMoment(True),
+    help="On or before this UTC date (whole day), or before this date-time.",
 )
 @click.option("--policy", "policy_id", metavar="ID", help="Only this policy id.")
 @click.option("--policy-version", metavar="VERSION", help="Only this policy version.")
