@@ -5,6 +5,7 @@ Includes regression tests for checker bugs found while writing the golden diagno
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from leukorules.check.analysis import (
     _precedence,
     satisfying_assignment,
 )
+from leukorules.diagnostics import CODES
 from leukorules.logic import evaluate
 
 HEADER = """\
@@ -294,3 +296,101 @@ def test_a_policy_with_only_warnings_and_notes_is_returned() -> None:
     result = check_text(text)
     assert result.policy is not None
     assert sorted(d.code for d in result.diagnostics) == ["LR406"]
+
+
+# --- the language reference's examples ------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+LANGUAGE_DOC = REPO / "docs" / "language.md"
+FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```", re.M | re.S)
+
+
+def doc_blocks() -> list[tuple[str, str, str]]:
+    """(language, info after the language, body) of every top-level fenced block."""
+    text = LANGUAGE_DOC.read_text(encoding="utf-8")
+    return [(lang, info.strip(), body) for lang, info, body in FENCE.findall(text)]
+
+
+def test_complete_examples_in_the_language_reference_pass_the_check() -> None:
+    complete = [body for lang, info, body in doc_blocks() if lang == "rules" and info == "complete"]
+    assert len(complete) >= 3
+    for body in complete:
+        result = check_text(body, "example.rules")
+        problems = [d for d in result.diagnostics if d.severity.label != "info"]
+        assert not problems, [f"{d.span}: {d.message}" for d in problems]
+        assert result.policy is not None
+
+
+def test_failing_examples_in_the_language_reference_fail_with_their_code() -> None:
+    failing = [
+        (info.split()[1], body)
+        for lang, info, body in doc_blocks()
+        if lang == "rules" and info.startswith("fails ")
+    ]
+    assert len(failing) >= 3
+    for code, body in failing:
+        assert errors(body) == [code], (code, codes(body))
+
+
+def test_every_rules_fragment_in_the_language_reference_is_valid_syntax() -> None:
+    from leukorules.source import SourceFile
+    from leukorules.syntax.parser import parse
+
+    fragments = [body for lang, _, body in doc_blocks() if lang == "rules"]
+    assert len(fragments) >= 15
+    for body in fragments:
+        module, diagnostics = parse(SourceFile.from_text("fragment.rules", body))
+        assert module is not None, [d.message for d in diagnostics]
+
+
+def test_console_examples_in_the_language_reference_show_real_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from leukorules.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    blocks = doc_blocks()
+    shown = 0
+    for index, (lang, _, body) in enumerate(blocks):
+        command, _, expected = body.partition("\n")
+        if lang != "console" or not command.startswith("$ leukorules check "):
+            continue
+        name = command.removeprefix("$ leukorules check ")
+        example = next(
+            b for lg, info, b in reversed(blocks[:index]) if lg == "rules" and info == "complete"
+        )
+        (tmp_path / name).write_text(example, encoding="utf-8")
+        result = CliRunner().invoke(
+            main, ["check", name], env={"NO_COLOR": "1", "FORCE_COLOR": None}
+        )
+        assert result.stdout == expected
+        shown += 1
+    assert shown >= 2
+
+
+def test_diagnostic_output_in_the_language_reference_is_a_golden_file() -> None:
+    quoted = [body for lang, _, body in doc_blocks() if lang == "text" and "[LR" in body]
+    assert quoted
+    for body in quoted:
+        case = body.split(":", 1)[0]
+        golden = REPO / Path(case).with_suffix(".expected")
+        assert body == golden.read_text(encoding="utf-8"), case
+
+
+def test_language_reference_lists_every_diagnostic_code() -> None:
+    rows = re.findall(
+        r"^\| (LR\d{3}) \| (\w+) \| ([^|]+) \|", LANGUAGE_DOC.read_text(encoding="utf-8"), re.M
+    )
+    assert {code: (severity, meaning.strip()) for code, severity, meaning in rows} == {
+        code: (severity.label, description) for code, (severity, description) in CODES.items()
+    }
+
+
+def test_language_reference_lists_the_strength_vocabulary() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", LANGUAGE_DOC.read_text(encoding="utf-8"), re.M)
+    table = {name: printed.strip() for name, printed in rows if name in m.STRENGTHS}
+    expected = {name: printed for name, printed in m.STRENGTHS.items()}
+    expected["unqualified"] = "no strength stated (the default when `strength` is left out)"
+    assert table == expected
