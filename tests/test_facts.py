@@ -200,6 +200,13 @@ def test_yaml_dates_are_dates(tmp_path: Path) -> None:
     assert validate_facts(POLICY, raw)[0] == {"onset": datetime.date(2024, 1, 2)}
 
 
+def test_an_impossible_yaml_date_is_a_diagnostic_not_a_crash(tmp_path: Path) -> None:
+    raw, problems = load_facts_file(write(tmp_path, "p.yaml", "onset: 2025-02-30\n"))
+    assert problems == [] and raw == {"onset": "2025-02-30"}
+    _, problems = validate_facts(POLICY, raw)
+    assert [(d.code, d.message) for d in problems] == [("LR503", "`onset` is not a calendar date")]
+
+
 def test_diagnostics_point_at_the_line_of_the_fact(tmp_path: Path) -> None:
     path = write(tmp_path, "p.yaml", "# patient\nage: 54\nsexx: male\nfever: maybe\n")
     raw, problems = load_facts_file(path)
@@ -232,6 +239,7 @@ def test_diagnostics_point_at_the_line_of_the_fact(tmp_path: Path) -> None:
         ("p.yaml", "age: !!python/object/apply:os.system [ls]\n", "malformed YAML", 1),
         ("p.yaml", "note: &x text\nother: *x\n", "anchors and aliases", 1),
         ("p.yaml", "1: true\n", "fact names are text", 1),
+        ("p.yaml", "symptoms: [2025-02-30]\n", "the value of `symptoms` cannot be read", 1),
     ],
 )
 def test_malformed_documents(tmp_path: Path, name: str, text: str, message: str, line: int) -> None:

@@ -44,11 +44,11 @@ def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
         typed, problems = validate_facts(compiled, raw)
         values = dict(typed)
     if problems:
-        text = render_text(problems, {}, color=use_color(sys.stderr))
-        click.echo(text, err=True, nl=False)
-        name = "the facts on stdin" if facts == "-" else f"facts file {facts}"
+        color = use_color(sys.stderr)
+        click.echo(render_text(problems, {}, color=color), err=True, nl=False, color=color)
+        name = "facts on stdin" if facts == "-" else f"facts file {facts}"
         count = len(problems)
-        fail(f"{name} has {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
+        fail(f"{name}: {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
     return values
 
 
@@ -158,7 +158,10 @@ def evaluate(
         click.echo(render_html(evaluation, compiled, values), nl=False)
         sys.exit(EXIT_OK)
     color = output_format == "text" and use_color(sys.stdout)
-    click.echo(render(evaluation, cast("Format", output_format), color=color), nl=False)
+    # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
+    click.echo(
+        render(evaluation, cast("Format", output_format), color=color), nl=False, color=color
+    )
     sys.exit(EXIT_OK)
 
 
@@ -204,5 +207,5 @@ def explain(facts: str, rule_id: str, policy: tuple[Path, ...], output_format: s
     explanation = compiled.explain(values, rule_id)
     color = output_format == "text" and use_color(sys.stdout)
     text = render_explanation(explanation, cast("Format", output_format), color=color)
-    click.echo(text, nl=False)
+    click.echo(text, nl=False, color=color)
     sys.exit(EXIT_OK)

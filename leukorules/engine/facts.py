@@ -293,8 +293,11 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
             spans: dict[str, Span] = {}
             problems: list[Diagnostic] = []
             for key_node, value_node in node.value:
-                key = loader.construct_object(key_node, deep=True)
                 span = _mark_span(name, key_node.start_mark)
+                key = _construct(loader, key_node)
+                if isinstance(key, _Unreadable):
+                    problems.append(_problem("LR507", f"cannot read this key: {key}", span))
+                    continue
                 if not isinstance(key, str):
                     shown = "null" if key is None else _kind_of(key)
                     problems.append(
@@ -310,7 +313,17 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
                     problems.append(_duplicate(key, span, spans[key]))
                     continue
                 spans[key] = span
-                data[key] = loader.construct_object(value_node, deep=True)
+                value = _construct(loader, value_node)
+                if isinstance(value, _Unreadable):
+                    problems.append(
+                        _problem(
+                            "LR507",
+                            f"the value of `{key}` cannot be read: {value}",
+                            _mark_span(name, value_node.start_mark),
+                        )
+                    )
+                    continue
+                data[key] = value
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
@@ -325,6 +338,27 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
     if problems:
         return None, problems
     return FactsDocument(data, spans, name), []
+
+
+class _Unreadable(str):
+    """A YAML node the safe constructor could not build (the text says why)."""
+
+
+def _construct(loader: Any, node: Any) -> object:
+    """Build one node with the safe constructor. A scalar the constructor rejects (an impossible
+    date such as 2025-02-30 is resolved as a timestamp and raises) is kept as its text, so
+    validation can say what is wrong with it; other failures come back as `_Unreadable`."""
+    import yaml
+
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as error:
+        loader.recursive_objects.clear()
+        loader.state_generators = []
+        loader.deep_construct = False
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        return _Unreadable(str(error))
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""`leukorules evaluate` and `leukorules explain`: goldens of every rendering, exit statuses,
+diagnostics for bad facts, colour only when asked, and no facts leaking into errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner, Result
+
+from leukorules.cli import main
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "evaluate"
+POLICY = GOLDEN / "policy.rules"
+PATIENTS = sorted((GOLDEN / "patients").iterdir())
+EXPECTED = GOLDEN / "expected"
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parent.parent / "docs" / "result.schema.json").read_text("utf-8")
+)
+SUFFIX = {"text": "txt", "json": "json", "markdown": "md"}
+PLAIN: dict[str, str | None] = {"NO_COLOR": "1", "FORCE_COLOR": None}
+COLOUR: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": "1"}
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str | None] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=stdin, env=env or PLAIN)
+
+
+def golden(name: str, actual: str, update: bool) -> None:
+    path = EXPECTED / name
+    if update:
+        EXPECTED.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run pytest --update-golden"
+    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+@pytest.mark.parametrize("patient", PATIENTS, ids=lambda p: p.name)
+def test_golden_renderings(patient: Path, fmt: str, update_golden: bool) -> None:
+    result = run("evaluate", str(patient), "--policy", str(POLICY), "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    golden(f"{patient.stem}.{SUFFIX[fmt]}", result.stdout, update_golden)
+    if fmt == "json":
+        jsonschema.validate(json.loads(result.stdout), SCHEMA)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_golden_trace(fmt: str, update_golden: bool) -> None:
+    patient = GOLDEN / "patients" / "not-responding-pregnant.json"
+    result = run("evaluate", str(patient), "--policy", str(POLICY), "--trace", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    golden(f"not-responding-pregnant.trace.{SUFFIX[fmt]}", result.stdout, update_golden)
+    if fmt == "json":
+        document = json.loads(result.stdout)
+        jsonschema.validate(document, SCHEMA)
+        assert [t["rule"] for t in document["trace"]] == list(document["outcomes"])
+
+
+@pytest.mark.parametrize(
+    ("patient", "rule_id"),
+    [
+        ("severe-responding.yaml", "treat.first"),  # fired, through a derived fact
+        ("severe-responding.yaml", "treat.second"),  # not fired: first false sub-condition
+        ("not-responding-pregnant.json", "treat.second"),  # overridden
+        ("little-known.yaml", "severity.mild"),  # undetermined
+        ("little-known.yaml", "gap.mild_atypical"),  # a gap
+    ],
+)
+def test_golden_explanations(patient: str, rule_id: str, update_golden: bool) -> None:
+    path = GOLDEN / "patients" / patient
+    result = run("explain", str(path), rule_id, "--policy", str(POLICY))
+    assert result.exit_code == 0, result.output
+    golden(f"explain.{Path(patient).stem}.{rule_id}.txt", result.stdout, update_golden)
+
+
+def test_same_facts_give_byte_identical_json_in_any_format_and_order(tmp_path: Path) -> None:
+    patient = GOLDEN / "patients" / "not-responding-pregnant.json"
+    facts = json.loads(patient.read_text("utf-8"))
+    reordered = tmp_path / "patient.yaml"
+    reordered.write_text(
+        "".join(f"{k}: {json.dumps(v)}\n" for k, v in reversed(facts.items())), "utf-8"
+    )
+    first = run("evaluate", str(patient), "--policy", str(POLICY), "--format", "json")
+    second = run("evaluate", str(reordered), "--policy", str(POLICY), "--format", "json")
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
+
+
+def test_stdin() -> None:
+    result = run("evaluate", "-", "--policy", str(POLICY), "--format", "json", stdin="age: 70\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["derived"]["severity"]["value"] == "severe"
+    result = run("evaluate", "-", "--policy", str(POLICY), stdin='{"age": 70}')
+    assert result.exit_code == 0 and "RECOMMENDATIONS" in result.stdout
+
+
+def test_colour_only_when_asked() -> None:
+    patient = str(GOLDEN / "patients" / "severe-responding.yaml")
+    plain = run("evaluate", patient, "--policy", str(POLICY))
+    assert "\x1b[" not in plain.stdout
+    coloured = run("evaluate", patient, "--policy", str(POLICY), env=COLOUR)
+    assert "\x1b[1;32mDrug A\x1b[0m" in coloured.stdout
+    json_output = run("evaluate", patient, "--policy", str(POLICY), "--format", "json", env=COLOUR)
+    assert "\x1b[" not in json_output.stdout
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_every_bad_fact_is_reported_on_stderr_with_exit_status_1(tmp_path: Path) -> None:
+    facts = tmp_path / "bad.yaml"
+    facts.write_text(
+        "age: 130\nweigth: 80\nseverity: mild\ndiagnosis: typicl\npregnant: maybe\n"
+        "symptoms: [headache, fever]\ndiagnosed_on: 2025-02-30\n",
+        "utf-8",
+    )
+    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    err = result.stderr
+    assert "Traceback" not in err
+    for expected in [
+        "bad.yaml:1:1: error: `age` = 130 is outside its declared range 0..120  [LR505]",
+        "bad.yaml:2:1: error: `weigth` is not a fact of this policy  [LR502]",
+        "hint: did you mean `weight`?",
+        "bad.yaml:3:1: error: `severity` is a derived fact",
+        "`typicl` is not an allowed value of `diagnosis`  [LR504]",
+        "allowed values: typical, atypical, other",
+        "`pregnant` must be true or false; it is text  [LR503]",
+        "`fever` is not an allowed value of `symptoms` (item 2)",
+        "bad.yaml:7:1: error: `diagnosed_on` is not a calendar date",
+        "bad.yaml: 7 problems; nothing was evaluated",
+    ]:
+        assert expected in err, expected
+
+
+def test_malformed_facts_report_the_line(tmp_path: Path) -> None:
+    facts = tmp_path / "broken.json"
+    facts.write_text('{\n  "age": 70,\n  "weight": ,\n}\n', "utf-8")
+    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    assert result.exit_code == 1
+    assert "broken.json:3:13: error: malformed JSON: Expecting value  [LR507]" in result.stderr
+    facts = tmp_path / "list.yaml"
+    facts.write_text("- age: 70\n", "utf-8")
+    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    assert result.exit_code == 1
+    assert "is a list, not a mapping" in result.stderr
+    result = run("evaluate", str(tmp_path / "absent.json"), "--policy", str(POLICY))
+    assert result.exit_code == 1
+    assert "cannot read facts file" in result.stderr
+
+
+def test_facts_do_not_leak_into_diagnostics(tmp_path: Path) -> None:
+    facts = tmp_path / "patient.yaml"
+    facts.write_text("diagnosis: typical\nage: 1000\nweight: 77.25\npregnant: 'Jane Doe'\n")
+    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    assert result.exit_code == 1
+    assert "1000" in result.stderr  # the offending value is quoted where it must be fixed
+    for private in ("typical", "77.25", "Jane Doe"):
+        assert private not in result.stderr
+
+
+def test_a_bad_policy_exits_1_with_its_diagnostics(tmp_path: Path) -> None:
+    policy = tmp_path / "bad.rules"
+    policy.write_text('policy p { title "P" version "1" }\nrule r { statement "S" }\n', "utf-8")
+    facts = tmp_path / "f.json"
+    facts.write_text("{}", "utf-8")
+    for command in (["evaluate", str(facts)], ["explain", str(facts), "r"]):
+        result = run(*command, "--policy", str(policy))
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert "error:" in result.stderr and "[LR" in result.stderr
+
+
+def test_explain_an_unknown_rule_is_a_usage_error() -> None:
+    patient = str(GOLDEN / "patients" / "severe-responding.yaml")
+    result = run("explain", patient, "treat.frist", "--policy", str(POLICY))
+    assert result.exit_code == 2
+    assert "has no rule or gap `treat.frist`" in result.stderr
+    assert "did you mean `treat.first`" in result.stderr
+    result = run("explain", patient, "zzz", "--policy", str(POLICY))
+    assert result.exit_code == 2
+    assert "rules and gaps" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate"],
+        ["explain", "facts.json"],
+        ["evaluate", "f.json", "--format", "pdf"],
+        ["evaluate", "f.json", "--bogus"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert run(*args).exit_code == 2
+
+
+def test_explain_json_and_markdown() -> None:
+    patient = str(GOLDEN / "patients" / "severe-responding.yaml")
+    result = run("explain", patient, "treat.first", "--policy", str(POLICY), "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert (document["rule"], document["outcome"]) == ("treat.first", "fired")
+    assert document["chain"] == ["severity.severe"]
+    result = run("explain", patient, "treat.first", "--policy", str(POLICY), "--format", "markdown")
+    assert result.exit_code == 0 and result.stdout.startswith("# Explanation: `treat.first`")
+
+
+def test_the_bundled_policy_is_the_default(tmp_path: Path) -> None:
+    facts = tmp_path / "patient.json"
+    facts.write_text("{}", "utf-8")
+    result = run("evaluate", str(facts), "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["policy"]["id"] == "leukoencephalopathy"
+    jsonschema.validate(document, SCHEMA)
+
+
+@pytest.mark.slow
+def test_end_to_end_through_a_subprocess() -> None:
+    patient = GOLDEN / "patients" / "severe-responding.yaml"
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "leukorules", "evaluate", str(patient), "--policy"]
+    done = subprocess.run(
+        [*command, str(POLICY)], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (EXPECTED / "severe-responding.txt").read_text("utf-8")
+    bad = subprocess.run(
+        [*command, str(POLICY), "--format", "nope"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 2
