@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from leukorules.diagnostics import Diagnostic
     from leukorules.engine import result as r
+    from leukorules.engine.evaluation import Static
 
 ENGINE_NAME = "leukorules"
 # Past this depth a sub-condition is computed into its own local first, so the generated
@@ -403,6 +404,7 @@ class CompiledPolicy:
         self._core: Callable[[Mapping[str, object]], Core] = namespace["_core"]  # type: ignore[assignment]
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = namespace["_decide"]  # type: ignore[assignment]
         self._policy_info: r.PolicyInfo | None = None
+        self._static: Static | None = None
         self.supports = tuple(tr.compile_support(rule.when) for rule in policy.rules)
         self.rule_ids: tuple[str, ...] = tuple(rule.id for rule in policy.rules)
         self.gap_ids: tuple[str, ...] = tuple(gap.id for gap in policy.gaps)
@@ -437,7 +439,7 @@ class CompiledPolicy:
         None is unknown; names that are not input facts of the policy are ignored."""
         from leukorules.engine.evaluation import build_evaluation
 
-        return build_evaluation(self, self.run(facts), facts, trace)
+        return build_evaluation(self, self.run(facts), trace)
 
     def explain(self, facts: Mapping[str, object], rule_id: str) -> r.Explanation:
         """Step by step, why one rule (or gap) fired, did not fire, or is undetermined."""
@@ -448,6 +450,14 @@ class CompiledPolicy:
     def run(self, facts: Mapping[str, object]) -> Run:
         effective, base, derived, gaps = self._core(facts)
         return Run(self, facts, effective, base, derived, gaps)
+
+    def static(self) -> Static:
+        """The patient-independent parts of results, built on first use."""
+        if self._static is None:
+            from leukorules.engine.evaluation import Static
+
+            self._static = Static(self)
+        return self._static
 
     def policy_info(self) -> r.PolicyInfo:
         if self._policy_info is None:

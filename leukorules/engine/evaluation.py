@@ -11,7 +11,7 @@ whose only rules follow its sub-sections in the source comes after them, as in t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
 from leukorules import __version__
 from leukorules import model as m
@@ -66,11 +66,6 @@ def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
     ]
 
 
-def sort_key(run: Run, i: int, by_line: bool) -> tuple[int, int, int]:
-    plan = run.compiled.plan
-    return (plan.section_rank[plan.rules[i].section], plan.line[i] if by_line else 0, i)
-
-
 def read(run: Run, name: str) -> r.Read:
     derived = name in run.compiled.plan.derivers
     return r.Read(
@@ -105,113 +100,134 @@ def why_not(run: Run, i: int) -> r.WhyNot | None:
     return r.WhyNot(reason="overridden", rules=[plan.rules[o].id for o in run.winners(i)])
 
 
-def _entry_fields(rule: m.Rule) -> dict[str, object]:
-    return {
-        "rule": rule.id,
-        "statement": rule.statement,
-        "evidence": list(rule.evidence),
-        "section": list(rule.section),
-    }
+class Static:
+    """Per-policy parts of the result that do not depend on the patient, built once."""
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        plan = compiled.plan
+        self.entries: list[dict[str, Any]] = []
+        self.keys: list[tuple[int, int, int]] = []
+        for i, rule in enumerate(plan.rules):
+            entry: dict[str, Any] = {
+                "rule": rule.id,
+                "statement": rule.statement,
+                "evidence": list(rule.evidence),
+                "section": list(rule.section),
+            }
+            self.entries.append(entry)
+            self.keys.append((plan.section_rank[rule.section], plan.line[i], i))
+        self.recommend: dict[int, dict[str, Any]] = {}
+        self.notes: dict[int, dict[str, Any]] = {}
+        for i, rule in enumerate(plan.rules):
+            conclusion = rule.conclusion
+            if isinstance(conclusion, m.Recommend):
+                self.recommend[i] = {
+                    "action": conclusion.action,
+                    "strength": {
+                        "key": conclusion.strength,
+                        "label": m.STRENGTHS.get(conclusion.strength, conclusion.strength),
+                    },
+                    "alternatives": list(conclusion.alternatives),
+                    "line": plan.line[i],
+                    "after": list(rule.after),
+                }
+            elif isinstance(conclusion, m.StateNote):
+                self.notes[i] = {"kind": conclusion.kind, "text": conclusion.text}
+        self.gaps = [
+            {"id": gap.id, "section": list(gap.section), "note": gap.note}
+            for gap in compiled.policy.gaps
+        ]
+        self.engine = {"name": ENGINE_NAME, "version": __version__}
+
+    def by_section(self, indices: list[int]) -> list[int]:
+        keys = self.keys
+        return sorted(indices, key=lambda i: (keys[i][0], i))
+
+    def by_section_and_line(self, indices: list[int]) -> list[int]:
+        keys = self.keys
+        return sorted(indices, key=keys.__getitem__)
 
 
-def build_evaluation(
-    compiled: CompiledPolicy, run: Run, facts: Mapping[str, object], trace: bool
-) -> r.Evaluation:
+def _reason_dicts(run: Run, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    derivers = run.compiled.plan.derivers
+    return [
+        {
+            "fact": name,
+            "value": run.json_value(name),
+            "unit": run.unit(name),
+            "derived": name in derivers,
+            "rule": _deriving_rule(run, name) if name in derivers else None,
+        }
+        for name in names
+    ]
+
+
+def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evaluation:
+    """The result as plain data, validated into the model in one pass (one call into
+    pydantic-core rather than one per entry)."""
     plan = compiled.plan
-    policy = compiled.policy
+    static = compiled.static()
+    entries = static.entries
     outcomes: dict[str, r.Outcome] = {}
     fired_recommend: list[int] = []
     fired_notes: list[int] = []
     undetermined: list[int] = []
     overridden: list[int] = []
-    for i, rule in enumerate(plan.rules):
+    for i, rule_id in enumerate(compiled.rule_ids):
         outcome = run.outcome(i)
-        outcomes[rule.id] = outcome
+        outcomes[rule_id] = outcome
         if outcome == "fired":
-            if isinstance(rule.conclusion, m.Recommend):
+            if i in static.recommend:
                 fired_recommend.append(i)
-            elif isinstance(rule.conclusion, m.StateNote):
+            elif i in static.notes:
                 fired_notes.append(i)
         elif outcome == "undetermined":
             undetermined.append(i)
         elif outcome == "overridden":
             overridden.append(i)
 
-    recommendations = []
-    for i in sorted(fired_recommend, key=lambda i: sort_key(run, i, True)):
-        rule = plan.rules[i]
-        conclusion = rule.conclusion
-        assert isinstance(conclusion, m.Recommend)
-        recommendations.append(
-            r.Recommendation(
-                **_entry_fields(rule),  # type: ignore[arg-type]
-                because=reasons(run, run.because(i)),
-                chain=run.chain(i),
-                action=conclusion.action,
-                strength=r.Strength(
-                    key=conclusion.strength,
-                    label=m.STRENGTHS.get(conclusion.strength, conclusion.strength),
-                ),
-                alternatives=list(conclusion.alternatives),
-                line=plan.line[i],
-                after=list(rule.after),
-            )
-        )
-    notes = []
-    for i in sorted(fired_notes, key=lambda i: sort_key(run, i, False)):
-        rule = plan.rules[i]
-        conclusion = rule.conclusion
-        assert isinstance(conclusion, m.StateNote)
-        notes.append(
-            r.Note(
-                **_entry_fields(rule),  # type: ignore[arg-type]
-                because=reasons(run, run.because(i)),
-                chain=run.chain(i),
-                kind=conclusion.kind,
-                text=conclusion.text,
-            )
-        )
-    derived: dict[str, r.Derived] = {}
+    def fired(i: int) -> dict[str, Any]:
+        return {
+            **entries[i],
+            "because": _reason_dicts(run, run.because(i)),
+            "chain": run.chain(i),
+        }
+
+    recommendations = [
+        {**fired(i), **static.recommend[i]} for i in static.by_section_and_line(fired_recommend)
+    ]
+    notes = [{**fired(i), **static.notes[i]} for i in static.by_section(fired_notes)]
+    derived: dict[str, dict[str, Any]] = {}
     for name in plan.derived_names:
         deriving = run.deriving(name)
-        if not deriving:
-            continue
-        first = deriving[0]
-        rule = plan.rules[first]
-        derived[name] = r.Derived(
-            **_entry_fields(rule),  # type: ignore[arg-type]
-            because=reasons(run, run.because(first)),
-            chain=run.chain(first),
-            value=json_value(run.derived[name]),
-            rules=[plan.rules[j].id for j in deriving],
-        )
+        if deriving:
+            derived[name] = {
+                **fired(deriving[0]),
+                "value": json_value(run.derived[name]),
+                "rules": [compiled.rule_ids[j] for j in deriving],
+            }
     undetermined_entries = []
-    for i in sorted(undetermined, key=lambda i: sort_key(run, i, False)):
-        rule = plan.rules[i]
+    for i in static.by_section(undetermined):
         missing, unresolved = run.missing(i)
-        conclusion = rule.conclusion
+        recommend = static.recommend.get(i)
         undetermined_entries.append(
-            r.Undetermined(
-                **_entry_fields(rule),  # type: ignore[arg-type]
-                kind=rule.kind,  # type: ignore[arg-type]
-                action=conclusion.action if isinstance(conclusion, m.Recommend) else None,
-                missing=sorted(missing),
-                unresolved=sorted(unresolved),
-            )
+            {
+                **entries[i],
+                "kind": plan.rules[i].kind,
+                "action": recommend["action"] if recommend else None,
+                "missing": sorted(missing),
+                "unresolved": sorted(unresolved),
+            }
         )
     overridden_entries = [
-        r.Overridden(
-            **_entry_fields(plan.rules[i]),  # type: ignore[arg-type]
-            kind=plan.rules[i].kind,  # type: ignore[arg-type]
-            overridden_by=[plan.rules[o].id for o in run.winners(i)],
-        )
-        for i in sorted(overridden, key=lambda i: sort_key(run, i, False))
+        {
+            **entries[i],
+            "kind": plan.rules[i].kind,
+            "overridden_by": [compiled.rule_ids[o] for o in run.winners(i)],
+        }
+        for i in static.by_section(overridden)
     ]
-    gaps = [
-        r.GapInfo(id=gap.id, section=list(gap.section), note=gap.note)
-        for gap, truth in zip(policy.gaps, run.gap_truth, strict=True)
-        if truth is True
-    ]
+    gaps = [g for g, truth in zip(static.gaps, run.gap_truth, strict=True) if truth is True]
     trace_entries = None
     if trace:
         trace_entries = []
@@ -228,16 +244,18 @@ def build_evaluation(
                     missing=missing_facts,
                 )
             )
-    return r.Evaluation(
-        policy=compiled.policy_info(),
-        facts_sha256=run.facts_sha256(),
-        engine=r.EngineInfo(name=ENGINE_NAME, version=__version__),
-        outcomes=outcomes,
-        recommendations=recommendations,
-        notes=notes,
-        derived=derived,
-        undetermined=undetermined_entries,
-        gaps=gaps,
-        overridden=overridden_entries,
-        trace=trace_entries,
+    return r.Evaluation.model_validate(
+        {
+            "policy": compiled.policy_info(),
+            "facts_sha256": run.facts_sha256(),
+            "engine": static.engine,
+            "outcomes": outcomes,
+            "recommendations": recommendations,
+            "notes": notes,
+            "derived": derived,
+            "undetermined": undetermined_entries,
+            "gaps": gaps,
+            "overridden": overridden_entries,
+            "trace": trace_entries,
+        }
     )
