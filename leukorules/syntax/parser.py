@@ -1,10 +1,11 @@
 """Text -> syntax tree, with syntax errors as diagnostics in plain words.
 
 Input: a `SourceFile`. Output: `(Module | None, diagnostics)`. The Lark parser (LALR, contextual
-lexer, positions propagated) is built once per process and shared; Lark's tree is turned into
-`ast` nodes by a non-recursive transformer, so even absurdly nested input cannot overflow the
-stack. A syntax error does not stop the parse: `_Recovery` repairs or skips past it and goes on,
-so one run reports every syntax error of the file (the module is then not returned).
+lexer) is built once per process and shared; it builds `ast` nodes directly as it reduces
+(`_ToAst`, an inline transformer), so no intermediate tree is made and even absurdly nested input
+cannot overflow the stack. A syntax error does not stop the parse: `_Recovery` repairs or skips
+past it and goes on, so one run reports every syntax error of the file (the module is then not
+returned).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
-from lark import Lark, Token, Tree
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
-from lark.tree import Meta
 
 from leukorules.diagnostics import Diagnostic, Related, did_you_mean, sorted_diagnostics
 from leukorules.source import SourceFile, Span
@@ -83,10 +83,36 @@ def _token_span(token: Token) -> Span:
     )
 
 
-def _meta_span(meta: Meta) -> Span:
-    if getattr(meta, "empty", True):
+# Terminals that carry a value into the syntax tree; every other token (keywords, punctuation)
+# only marks where a construct starts and ends.
+_VALUE_TERMINALS = frozenset({"NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT", "COMPARATOR"})
+
+
+def _start(item: Any) -> tuple[int, int] | None:
+    if isinstance(item, Token):
+        return (item.line or 1, item.column or 1)
+    if isinstance(item, tuple):
+        return _start(item[0]) if item else None
+    span = getattr(item, "span", None)
+    return (span.line, span.column) if span is not None else None
+
+
+def _end(item: Any) -> tuple[int, int] | None:
+    if isinstance(item, Token):
+        return (item.end_line or item.line or 1, item.end_column or (item.column or 1) + 1)
+    if isinstance(item, tuple):
+        return _end(item[-1]) if item else None
+    span = getattr(item, "span", None)
+    return (span.end_line, span.end_column) if span is not None else None
+
+
+def _children_span(children: Sequence[Any]) -> Span:
+    """From the start of the first child to the end of the last, keywords and braces included."""
+    start = next((p for p in map(_start, children) if p is not None), None)
+    end = next((p for p in map(_end, reversed(children)) if p is not None), None)
+    if start is None or end is None:
         return Span(_state.path, 1, 1, 1, 2)
-    return Span(_state.path, meta.line, meta.column, meta.end_line, meta.end_column)
+    return Span(_state.path, start[0], start[1], end[0], end[1])
 
 
 def _unquote(token: Token) -> str:
@@ -116,110 +142,91 @@ def _literal(item: Any) -> ast.Literal_:
 
 
 class _ToAst:
-    """Builds `ast` nodes from Lark's tree, bottom-up and without recursion.
+    """Builds `ast` nodes while the LALR parser reduces (Lark's inline transformer).
 
-    One method per tree node name, called as `method(meta, children)` with the children already
-    converted. (Lark's own Transformer does the same, but wraps every call in a fresh
-    `v_args` wrapper; dispatching directly makes this pass about twice as fast.)
+    One method per rule of the grammar, called as `method(span, items)`: `span` covers the whole
+    construct (keywords and braces included) and `items` are its children without the keyword
+    and punctuation tokens. No Lark tree is built, so even absurdly nested input costs no
+    recursion, and there is no second pass over the file.
     """
 
-    def transform(self, tree: Tree[Token]) -> Any:
-        handlers: dict[str, Any] = {}
-        order: list[Tree[Token]] = []
-        pending = [tree]
-        while pending:
-            node = pending.pop()
-            order.append(node)
-            pending.extend(c for c in node.children if isinstance(c, Tree))
-        done: dict[int, Any] = {}
-        for node in reversed(order):  # every node comes after all of its descendants
-            children = [done.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
-            name = str(node.data)
-            handler = handlers.get(name)
-            if handler is None:
-                handler = handlers[name] = getattr(self, name)
-            done[id(node)] = handler(node.meta, children)
-        return done[id(tree)]
-
-    def start(self, meta: Meta, items: list[Any]) -> tuple[Any, ...]:
+    def start(self, span: Span, items: list[Any]) -> tuple[Any, ...]:
         return tuple(items)
 
     # literals
-    def string(self, meta: Meta, items: list[Token]) -> ast.StringLit:
-        return ast.StringLit(_unquote(items[0]), _meta_span(meta))
+    def string(self, span: Span, items: list[Token]) -> ast.StringLit:
+        return ast.StringLit(_unquote(items[0]), span)
 
-    def number(self, meta: Meta, items: list[Token]) -> ast.NumberLit:
+    def number(self, span: Span, items: list[Token]) -> ast.NumberLit:
         unit = items[1].value[1:-1].strip() if len(items) > 1 else None
-        return ast.NumberLit(items[0].value, unit, _meta_span(meta))
+        return ast.NumberLit(items[0].value, unit, span)
 
-    def date(self, meta: Meta, items: list[Token]) -> ast.DateLit:
-        return ast.DateLit(items[0].value, _meta_span(meta))
+    def date(self, span: Span, items: list[Token]) -> ast.DateLit:
+        return ast.DateLit(items[0].value, span)
 
-    def true(self, meta: Meta, items: list[Token]) -> ast.BoolLit:
-        return ast.BoolLit(True, _meta_span(meta))
+    def true(self, span: Span, items: list[Token]) -> ast.BoolLit:
+        return ast.BoolLit(True, span)
 
-    def false(self, meta: Meta, items: list[Token]) -> ast.BoolLit:
-        return ast.BoolLit(False, _meta_span(meta))
+    def false(self, span: Span, items: list[Token]) -> ast.BoolLit:
+        return ast.BoolLit(False, span)
 
-    def dotted_id(self, meta: Meta, items: list[Token]) -> ast.Name:
-        return ast.Name(".".join(t.value for t in items), _meta_span(meta))
+    def dotted_id(self, span: Span, items: list[Token]) -> ast.Name:
+        return ast.Name(".".join(t.value for t in items), span)
 
-    def dotted_value(self, meta: Meta, items: list[Token]) -> ast.DottedLit:
-        return ast.DottedLit(".".join(t.value for t in items), _meta_span(meta))
+    def dotted_value(self, span: Span, items: list[Token]) -> ast.DottedLit:
+        return ast.DottedLit(".".join(t.value for t in items), span)
 
-    def ref(self, meta: Meta, items: list[Token]) -> ast.Name:
+    def ref(self, span: Span, items: list[Token]) -> ast.Name:
         token = items[0]
         text = _unquote(token) if token.type == "STRING" else token.value
         return ast.Name(text, _token_span(token))
 
     # declarations
-    def field(self, meta: Meta, items: list[Any]) -> ast.Field:
+    def field(self, span: Span, items: list[Any]) -> ast.Field:
         key, raw = items
         value: ast.FieldValue
         if isinstance(raw, Token):
-            span = _token_span(raw)
+            at = _token_span(raw)
             if raw.type == "STRING":
-                value = ast.StringLit(_unquote(raw), span)
+                value = ast.StringLit(_unquote(raw), at)
             elif raw.type == "DATE":
-                value = ast.DateLit(raw.value, span)
+                value = ast.DateLit(raw.value, at)
             elif raw.type == "SIGNED_NUMBER":
-                value = ast.NumberLit(raw.value, None, span)
+                value = ast.NumberLit(raw.value, None, at)
             else:
-                value = ast.NameLit(raw.value, span)
+                value = ast.NameLit(raw.value, at)
         else:
             value = raw
-        return ast.Field(_name(key), value, _meta_span(meta))
+        return ast.Field(_name(key), value, span)
 
-    def policy(self, meta: Meta, items: list[Any]) -> ast.PolicyBlock:
-        return ast.PolicyBlock(items[0], tuple(items[1:]), _meta_span(meta))
+    def policy(self, span: Span, items: list[Any]) -> ast.PolicyBlock:
+        return ast.PolicyBlock(items[0], tuple(items[1:]), span)
 
-    def include(self, meta: Meta, items: list[Token]) -> ast.Include:
-        return ast.Include(
-            ast.StringLit(_unquote(items[0]), _token_span(items[0])), _meta_span(meta)
-        )
+    def include(self, span: Span, items: list[Token]) -> ast.Include:
+        return ast.Include(ast.StringLit(_unquote(items[0]), _token_span(items[0])), span)
 
-    def evidence(self, meta: Meta, items: list[Any]) -> ast.EvidenceBlock:
-        return ast.EvidenceBlock(items[0], tuple(items[1:]), _meta_span(meta))
+    def evidence(self, span: Span, items: list[Any]) -> ast.EvidenceBlock:
+        return ast.EvidenceBlock(items[0], tuple(items[1:]), span)
 
-    def _fact(self, meta: Meta, items: list[Any], derived: bool) -> ast.FactDecl:
+    def _fact(self, span: Span, items: list[Any], derived: bool) -> ast.FactDecl:
         description = None
         if len(items) > 2:
             description = ast.StringLit(_unquote(items[2]), _token_span(items[2]))
-        return ast.FactDecl(_name(items[0]), items[1], description, derived, _meta_span(meta))
+        return ast.FactDecl(_name(items[0]), items[1], description, derived, span)
 
-    def fact(self, meta: Meta, items: list[Any]) -> ast.FactDecl:
-        return self._fact(meta, items, derived=False)
+    def fact(self, span: Span, items: list[Any]) -> ast.FactDecl:
+        return self._fact(span, items, derived=False)
 
-    def derived(self, meta: Meta, items: list[Any]) -> ast.FactDecl:
-        return self._fact(meta, items, derived=True)
+    def derived(self, span: Span, items: list[Any]) -> ast.FactDecl:
+        return self._fact(span, items, derived=True)
 
-    def bool_type(self, meta: Meta, items: list[Any]) -> ast.TypeSpec:
-        return ast.TypeSpec("bool", span=_meta_span(meta))
+    def bool_type(self, span: Span, items: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec("bool", span=span)
 
-    def integer_type(self, meta: Meta, items: list[Any]) -> ast.TypeSpec:
-        return ast.TypeSpec("integer", range=items[0] if items else None, span=_meta_span(meta))
+    def integer_type(self, span: Span, items: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec("integer", range=items[0] if items else None, span=span)
 
-    def number_type(self, meta: Meta, items: list[Any]) -> ast.TypeSpec:
+    def number_type(self, span: Span, items: list[Any]) -> ast.TypeSpec:
         unit = None
         bounds = None
         for item in items:
@@ -227,126 +234,126 @@ class _ToAst:
                 unit = item.value[1:-1].strip()
             else:
                 bounds = item
-        return ast.TypeSpec("number", unit=unit, range=bounds, span=_meta_span(meta))
+        return ast.TypeSpec("number", unit=unit, range=bounds, span=span)
 
-    def enum_type(self, meta: Meta, items: list[Token]) -> ast.TypeSpec:
-        return ast.TypeSpec("enum", values=tuple(map(_name, items)), span=_meta_span(meta))
+    def enum_type(self, span: Span, items: list[Token]) -> ast.TypeSpec:
+        return ast.TypeSpec("enum", values=tuple(map(_name, items)), span=span)
 
-    def set_type(self, meta: Meta, items: list[Token]) -> ast.TypeSpec:
-        return ast.TypeSpec("set", values=tuple(map(_name, items)), span=_meta_span(meta))
+    def set_type(self, span: Span, items: list[Token]) -> ast.TypeSpec:
+        return ast.TypeSpec("set", values=tuple(map(_name, items)), span=span)
 
-    def string_type(self, meta: Meta, items: list[Any]) -> ast.TypeSpec:
-        return ast.TypeSpec("string", span=_meta_span(meta))
+    def string_type(self, span: Span, items: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec("string", span=span)
 
-    def date_type(self, meta: Meta, items: list[Any]) -> ast.TypeSpec:
-        return ast.TypeSpec("date", span=_meta_span(meta))
+    def date_type(self, span: Span, items: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec("date", span=span)
 
-    def range(self, meta: Meta, items: list[Token]) -> tuple[ast.NumberLit, ast.NumberLit]:
+    def range(self, span: Span, items: list[Token]) -> tuple[ast.NumberLit, ast.NumberLit]:
         low, high = items
         return (
             ast.NumberLit(low.value, None, _token_span(low)),
             ast.NumberLit(high.value, None, _token_span(high)),
         )
 
-    def section(self, meta: Meta, items: list[Any]) -> ast.SectionBlock:
+    def section(self, span: Span, items: list[Any]) -> ast.SectionBlock:
         title = ast.StringLit(_unquote(items[0]), _token_span(items[0]))
-        return ast.SectionBlock(title, tuple(items[1:]), _meta_span(meta))
+        return ast.SectionBlock(title, tuple(items[1:]), span)
 
-    def rule(self, meta: Meta, items: list[Any]) -> ast.RuleBlock:
-        return ast.RuleBlock(items[0], tuple(items[1:]), False, _meta_span(meta))
+    def rule(self, span: Span, items: list[Any]) -> ast.RuleBlock:
+        return ast.RuleBlock(items[0], tuple(items[1:]), False, span)
 
-    def gap(self, meta: Meta, items: list[Any]) -> ast.RuleBlock:
-        return ast.RuleBlock(items[0], tuple(items[1:]), True, _meta_span(meta))
+    def gap(self, span: Span, items: list[Any]) -> ast.RuleBlock:
+        return ast.RuleBlock(items[0], tuple(items[1:]), True, span)
 
     # rule body lines
-    def _body(self, kind: ast.BodyKind, meta: Meta, args: Sequence[Any]) -> ast.BodyItem:
-        return ast.BodyItem(kind, tuple(args), _meta_span(meta))
+    def _body(self, kind: ast.BodyKind, span: Span, args: Sequence[Any]) -> ast.BodyItem:
+        return ast.BodyItem(kind, tuple(args), span)
 
     def _strings(self, items: list[Token]) -> list[ast.StringLit]:
         return [ast.StringLit(_unquote(t), _token_span(t)) for t in items]
 
-    def statement(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("statement", meta, self._strings(items))
+    def statement(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("statement", span, self._strings(items))
 
-    def evidence_refs(self, meta: Meta, items: list[ast.Name]) -> ast.BodyItem:
-        return self._body("evidence", meta, items)
+    def evidence_refs(self, span: Span, items: list[ast.Name]) -> ast.BodyItem:
+        return self._body("evidence", span, items)
 
-    def when(self, meta: Meta, items: list[Any]) -> ast.BodyItem:
-        return self._body("when", meta, items)
+    def when(self, span: Span, items: list[Any]) -> ast.BodyItem:
+        return self._body("when", span, items)
 
-    def recommend(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("recommend", meta, self._strings(items))
+    def recommend(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("recommend", span, self._strings(items))
 
-    def strength(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("strength", meta, [_name(items[0])])
+    def strength(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("strength", span, [_name(items[0])])
 
-    def alternatives(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("alternatives", meta, self._strings(items))
+    def alternatives(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("alternatives", span, self._strings(items))
 
-    def note(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("note", meta, self._strings(items))
+    def note(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("note", span, self._strings(items))
 
-    def caution(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("caution", meta, self._strings(items))
+    def caution(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("caution", span, self._strings(items))
 
-    def background(self, meta: Meta, items: list[Token]) -> ast.BodyItem:
-        return self._body("background", meta, self._strings(items))
+    def background(self, span: Span, items: list[Token]) -> ast.BodyItem:
+        return self._body("background", span, self._strings(items))
 
-    def derive(self, meta: Meta, items: list[Any]) -> ast.BodyItem:
-        return self._body("derive", meta, [_name(items[0]), _literal(items[1])])
+    def derive(self, span: Span, items: list[Any]) -> ast.BodyItem:
+        return self._body("derive", span, [_name(items[0]), _literal(items[1])])
 
-    def after(self, meta: Meta, items: list[ast.Name]) -> ast.BodyItem:
-        return self._body("after", meta, items)
+    def after(self, span: Span, items: list[ast.Name]) -> ast.BodyItem:
+        return self._body("after", span, items)
 
-    def overrides(self, meta: Meta, items: list[ast.Name]) -> ast.BodyItem:
-        return self._body("overrides", meta, items)
+    def overrides(self, span: Span, items: list[ast.Name]) -> ast.BodyItem:
+        return self._body("overrides", span, items)
 
     # conditions
-    def or_(self, meta: Meta, items: list[ast.Expr]) -> ast.OrExpr:
+    def or_(self, span: Span, items: list[ast.Expr]) -> ast.OrExpr:
         left, right = items
         parts = left.items if isinstance(left, ast.OrExpr) else (left,)
-        return ast.OrExpr((*parts, right), _meta_span(meta))
+        return ast.OrExpr((*parts, right), span)
 
-    def and_(self, meta: Meta, items: list[ast.Expr]) -> ast.AndExpr:
+    def and_(self, span: Span, items: list[ast.Expr]) -> ast.AndExpr:
         left, right = items
         parts = left.items if isinstance(left, ast.AndExpr) else (left,)
-        return ast.AndExpr((*parts, right), _meta_span(meta))
+        return ast.AndExpr((*parts, right), span)
 
-    def not_(self, meta: Meta, items: list[ast.Expr]) -> ast.NotExpr:
-        return ast.NotExpr(items[0], _meta_span(meta))
+    def not_(self, span: Span, items: list[ast.Expr]) -> ast.NotExpr:
+        return ast.NotExpr(items[0], span)
 
-    def paren(self, meta: Meta, items: list[ast.Expr]) -> ast.ParenExpr:
-        return ast.ParenExpr(items[0], _meta_span(meta))
+    def paren(self, span: Span, items: list[ast.Expr]) -> ast.ParenExpr:
+        return ast.ParenExpr(items[0], span)
 
-    def truthy(self, meta: Meta, items: list[Token]) -> ast.Truthy:
-        return ast.Truthy(_name(items[0]), _meta_span(meta))
+    def truthy(self, span: Span, items: list[Token]) -> ast.Truthy:
+        return ast.Truthy(_name(items[0]), span)
 
-    def const_true(self, meta: Meta, items: list[Any]) -> ast.ConstExpr:
-        return ast.ConstExpr(True, _meta_span(meta))
+    def const_true(self, span: Span, items: list[Any]) -> ast.ConstExpr:
+        return ast.ConstExpr(True, span)
 
-    def const_false(self, meta: Meta, items: list[Any]) -> ast.ConstExpr:
-        return ast.ConstExpr(False, _meta_span(meta))
+    def const_false(self, span: Span, items: list[Any]) -> ast.ConstExpr:
+        return ast.ConstExpr(False, span)
 
-    def compare(self, meta: Meta, items: list[Any]) -> ast.CompareExpr:
+    def compare(self, span: Span, items: list[Any]) -> ast.CompareExpr:
         fact, op, operand = items
-        return ast.CompareExpr(_name(fact), op.value, _literal(operand), _meta_span(meta))
+        return ast.CompareExpr(_name(fact), op.value, _literal(operand), span)
 
-    def member(self, meta: Meta, items: list[Any]) -> ast.MemberExpr:
+    def member(self, span: Span, items: list[Any]) -> ast.MemberExpr:
         values = tuple(_literal(i) for i in items[1:])
-        return ast.MemberExpr(_name(items[0]), values, False, _meta_span(meta))
+        return ast.MemberExpr(_name(items[0]), values, False, span)
 
-    def not_member(self, meta: Meta, items: list[Any]) -> ast.MemberExpr:
+    def not_member(self, span: Span, items: list[Any]) -> ast.MemberExpr:
         values = tuple(_literal(i) for i in items[1:])
-        return ast.MemberExpr(_name(items[0]), values, True, _meta_span(meta))
+        return ast.MemberExpr(_name(items[0]), values, True, span)
 
-    def contains(self, meta: Meta, items: list[Any]) -> ast.ContainsExpr:
-        return ast.ContainsExpr(_name(items[0]), _literal(items[1]), _meta_span(meta))
+    def contains(self, span: Span, items: list[Any]) -> ast.ContainsExpr:
+        return ast.ContainsExpr(_name(items[0]), _literal(items[1]), span)
 
-    def is_known(self, meta: Meta, items: list[Token]) -> ast.KnownExpr:
-        return ast.KnownExpr(_name(items[0]), True, _meta_span(meta))
+    def is_known(self, span: Span, items: list[Token]) -> ast.KnownExpr:
+        return ast.KnownExpr(_name(items[0]), True, span)
 
-    def is_unknown(self, meta: Meta, items: list[Token]) -> ast.KnownExpr:
-        return ast.KnownExpr(_name(items[0]), False, _meta_span(meta))
+    def is_unknown(self, span: Span, items: list[Token]) -> ast.KnownExpr:
+        return ast.KnownExpr(_name(items[0]), False, span)
 
 
 def _collect_comment(token: Token) -> None:
@@ -365,10 +372,37 @@ def build_parser(strict: bool = False) -> Lark:
         parser="lalr",
         lexer="contextual",
         strict=strict,
-        propagate_positions=True,
+        keep_all_tokens=True,  # the callbacks take spans from keywords and braces too
         maybe_placeholders=False,
+        transformer=_Callbacks(_ToAst()),
         lexer_callbacks={"COMMENT": _collect_comment},
     )
+
+
+class _Callbacks:
+    """What Lark asks its inline transformer for: a callback per rule name.
+
+    Each callback computes the construct's span from all its tokens, drops the keyword and
+    punctuation tokens, and hands the rest to the `_ToAst` method of that name. Rules without
+    a method (Lark's `_inlined` helpers, `?rules` that collapse to their one child) keep Lark's
+    default handling.
+    """
+
+    def __init__(self, builder: _ToAst) -> None:
+        self._builder = builder
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        handler = getattr(self._builder, name)  # AttributeError: Lark's default
+
+        def callback(children: list[Any]) -> Any:
+            items = [
+                c for c in children if not (isinstance(c, Token) and c.type not in _VALUE_TERMINALS)
+            ]
+            return handler(_children_span(children), items)
+
+        return callback
 
 
 @cache
@@ -704,7 +738,7 @@ class _Recovery:
     # --- the main loop ----------------------------------------------------------------------
 
     def run(self) -> Any:
-        """The Lark tree when the file has no syntax error; None otherwise."""
+        """The file's items (see `_ToAst.start`) when it has no syntax error; None otherwise."""
         while not self.full:
             try:
                 token = self._next_token()
@@ -1022,15 +1056,14 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
             try:
                 # The fast path: a plain LALR parse. Only a file with a syntax error pays for
                 # the token-by-token parse that recovers and reports every error.
-                tree = _parser().parse(source.text)
+                items: Any = _parser().parse(source.text)
             except UnexpectedInput as error:
                 _state.comments = []
                 recovery = _Recovery(source)
-                tree = recovery.run()
-                if tree is None or recovery.diagnostics:
+                items = recovery.run()
+                if items is None or recovery.diagnostics:
                     found = recovery.diagnostics or [_fallback_diagnostic(source, error)]
                     return None, sorted_diagnostics(found)
-            items = _ToAst().transform(tree)
         finally:
             comments = tuple(_state.comments)
             _state.comments = []
