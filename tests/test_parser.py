@@ -275,3 +275,45 @@ def test_unclosed_parentheses_deeply_nested_at_end_of_file() -> None:
     module, diagnostics = run(text)
     assert module is None
     assert [d.code for d in diagnostics] == ["LR112"]
+
+
+def test_a_rejected_file_always_gets_a_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Should the recovering parse ever accept what the plain parse rejected, Lark's own error
+    # is reported rather than nothing.
+    from leukorules.syntax import parser
+
+    monkeypatch.setattr(parser._Recovery, "run", lambda self: None)
+    module, diagnostics = run(VALID + "rule broken {\n")
+    assert module is None
+    assert [(d.code, d.message) for d in diagnostics] == [("LR110", "syntax error")]
+    assert diagnostics[0].span is not None and diagnostics[0].span.line > 1
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    run(VALID)
+    run(VALID + "}")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(VALID)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_spans_cover_keywords_and_braces() -> None:
+    module, _ = run(VALID)
+    assert module is not None
+    section = module.items[-1]
+    assert isinstance(section, ast.SectionBlock)
+    rule = section.items[0]
+    assert isinstance(rule, ast.RuleBlock)
+    # `rule dx.one {` ... `}`: from the keyword to the closing brace
+    assert (rule.span.line, rule.span.column) == (line_of(VALID, "rule dx.one"), 3)
+    assert (rule.span.end_line, rule.span.end_column) == (rule.span.line + 5, 4)
+    when = next(b for b in rule.items if b.kind == "when")
+    line = VALID.splitlines()[when.span.line - 1]
+    assert line[when.span.column - 1 : when.span.end_column - 1] == line.strip()
