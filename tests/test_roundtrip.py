@@ -76,6 +76,43 @@ def relaid(draw: st.DrawFn, text: str, comments: bool) -> tuple[str, list[str]]:
     return newline.join(out), added
 
 
+def token_gaps(text: str) -> list[int]:
+    """Offsets of whitespace outside strings and comments: where a comment may be inserted."""
+    gaps: list[int] = []
+    in_string = in_comment = escaped = False
+    for offset, char in enumerate(text):
+        if in_comment:
+            in_comment = char != "\n"
+        elif in_string:
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            in_comment = True
+        elif char in " \t\n":
+            gaps.append(offset)
+    return gaps
+
+
+@st.composite
+def commented(draw: st.DrawFn, text: str) -> tuple[str, list[str]]:
+    """`text` with comments between any two tokens: after code, or on lines of their own."""
+    gaps = token_gaps(text)
+    spots = sorted(set(draw(st.lists(st.sampled_from(gaps), max_size=12)))) if gaps else []
+    pieces: list[str] = []
+    added: list[str] = []
+    last = 0
+    for spot in spots:
+        note = f"#c{len(added)}"
+        added.append(note)
+        form = draw(st.sampled_from([" {}\n", "\n{}\n", "\n\n  {}\n\n"]))
+        pieces += [text[last:spot], form.format(note)]
+        last = spot
+    pieces.append(text[last:])
+    return "".join(pieces), added
+
+
 @settings(PROPERTY, max_examples=60)
 @given(policies())
 def test_rendered_policy_checks_back_to_the_same_policy(policy: m.Policy) -> None:
@@ -109,6 +146,29 @@ def test_formatting_keeps_the_model_and_the_comments(data: st.DataObject) -> Non
     assert checked(formatted) == policy
     for note in added:
         assert note in formatted
+
+
+@settings(PROPERTY, max_examples=50)
+@given(st.data())
+def test_comments_between_any_two_tokens_are_kept_and_formatting_settles(
+    data: st.DataObject,
+) -> None:
+    """Comments inside conditions, declarations and block heads: each is kept, the model is
+    unchanged, and formatting the result again changes nothing."""
+    if data.draw(st.booleans(), label="golden input"):
+        policy = None
+        text = data.draw(st.sampled_from(GOLDEN)).read_bytes().decode("utf-8")
+    else:
+        policy = data.draw(policies(max_rules=4, max_leaves=10))
+        text = render_policy(policy)
+    messy, added = data.draw(commented(text))
+    formatted = fmt(messy)
+    assert fmt(formatted) == formatted
+    for note in added:
+        assert note in formatted
+    before, after = check_text(messy).policy, check_text(formatted).policy
+    assert before == after
+    assert policy is None or after == policy
 
 
 @settings(PROPERTY, max_examples=25)

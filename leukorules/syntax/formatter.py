@@ -326,15 +326,31 @@ class _Layout:
         if not isinstance(expr, ast.AndExpr | ast.OrExpr):
             return False
         flat = len(INDENT) * depth + len(body_text(item))
-        if flat <= MAX_WIDTH and not self._has_comment(_start(item.span), _end(item.span)):
+        first, *rest = expr.items
+        if flat <= MAX_WIDTH and not self._comment_between_operands(item.span, first, rest[-1]):
             return False
         keyword, binding = ("or", _AND) if isinstance(expr, ast.OrExpr) else ("and", _NOT)
-        first, *rest = expr.items
         self._line(depth, "when " + expr_text(first, binding), _start(item.span), _end(first.span))
         for operand in rest:
             text = f"{keyword} {expr_text(operand, binding)}"
             self._line(depth + 1, text, _start(operand.span), _end(operand.span))
         return True
+
+    def _comment_between_operands(self, span: Span, first: ast.Expr, last: ast.Expr) -> bool:
+        """A comment in the condition that, once it is broken, stays between two of its lines:
+        one after code that comes before the last operand, or one on its own line after the
+        first operand. (Others would end up above or after the whole `when`, so breaking for
+        them would not survive formatting the result again.)"""
+        low = bisect.bisect_left(self.comment_pos, _start(span))
+        high = bisect.bisect_left(self.comment_pos, _end(span))
+        for comment in self.comments[low:high]:
+            pos = (comment.line, comment.column)
+            if self._full_line(comment):
+                if pos > _end(first.span):
+                    return True
+            elif pos < _start(last.span):
+                return True
+        return False
 
     # --- comments and output ---
 
