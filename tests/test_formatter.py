@@ -345,6 +345,27 @@ def test_render_of_a_checked_policy_is_already_formatted() -> None:
     assert check_text(text).policy == policy
 
 
+def test_bundled_policy_renders_to_one_file_that_checks_back_equal() -> None:
+    from leukorules.check import check_paths
+    from leukorules.syntax.grammar import bundled_policy_dir
+
+    policy = check_paths([bundled_policy_dir()]).policy
+    assert policy is not None
+    text = render_policy(policy)
+    assert check_text(text).policy == policy
+    assert fmt(text) == text
+
+
+@pytest.mark.parametrize(
+    "path", sorted(Path(__file__).parent.parent.glob("policies/*/*.rules")), ids=lambda p: p.name
+)
+def test_bundled_policy_files_format_without_losing_anything(path: Path) -> None:
+    text = read(path)
+    formatted = fmt(text)
+    assert fmt(formatted) == formatted
+    assert same_content(parsed(text), parsed(formatted))
+
+
 def test_format_module_without_comments_needs_no_source_text() -> None:
     module = parsed(HEADER)
     assert format_module(module, SourceFile.from_text("x", "")) == fmt(HEADER)

@@ -12,8 +12,8 @@ author's blank lines). Output: text in the one canonical layout:
   together, with a blank line where the author left one;
 - strings re-escaped (`\\"`, `\\\\`, `\\n`, `\\t`); parentheses exactly as written, plus those
   precedence needs when printing a tree that has none (`not` > `and` > `or`);
-- a `when` whose line would pass MAX_WIDTH columns, or that holds a comment, is broken before
-  each top-level `and`/`or`, with continuation lines indented one step further.
+- a `when` whose line would pass MAX_WIDTH columns, or that holds a comment between two of its
+  operands, is broken before each top-level `and`/`or`, continuation lines indented one more step.
 
 Comments: a comment alone on its line goes above the element that follows it in the source (or
 above the element it stands inside); a comment after code stays at the end of the output line
