@@ -102,3 +102,15 @@ def test_top_level_keys_are_the_documented_ones() -> None:
         "line",
         "after",
     }
+
+
+def test_trusted_construction_fills_defaults_and_refuses_wrong_fields() -> None:
+    from leukorules.engine.result import Reason, WhyNot, trusted
+
+    why = trusted(WhyNot, {"reason": "after", "rules": ["a"]})
+    assert why == WhyNot(reason="after", rules=["a"])
+    assert trusted(WhyNot, {"reason": "after"}).reads is not trusted(WhyNot, {"reason": "x"}).reads
+    with pytest.raises(TypeError, match="required"):
+        trusted(Reason, {"value": 1})
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        trusted(Reason, {"fact": "a", "value": 1, "colour": "red"})

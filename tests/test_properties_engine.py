@@ -13,6 +13,8 @@ facts only; results are deterministic and independent of the facts' order.
 
 from __future__ import annotations
 
+import warnings
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_interpreter import interpret
@@ -162,11 +164,24 @@ def check_result(policy: m.Policy, facts: dict[str, object], ev: Evaluation) -> 
             assert logic.evaluate(policy.rule(traced.rule).when, env) is False
 
 
+def check_model(ev: Evaluation) -> None:
+    """The result equals its validated round trip and serialises without pydantic warnings
+    (the engine builds results without validating them again)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = ev.model_dump_json()
+    assert Evaluation.model_validate_json(text) == ev
+    assert Evaluation.model_validate(ev.model_dump()) == ev
+
+
 def check_case(case: Case) -> None:
     policy, full, partial = case
     compiled = compile_policy(policy)
     less = compiled.evaluate(partial, trace=True)
     more = compiled.evaluate(full, trace=True)
+    check_model(less)
+    check_model(more)
+    check_model(compiled.evaluate(partial))
     check_monotone(policy, less, more)
     check_all_known(policy, more)
     check_result(policy, partial, less)

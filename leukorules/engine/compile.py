@@ -167,6 +167,31 @@ def plan_policy(policy: m.Policy) -> Plan:
 # --- code generation --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Generated code for a condition. `code` yields True/False/None (a plain bool when
+    `unknown` is false). `tests`, when present, are (is true, is false, is unknown) as cheap
+    boolean expressions, so a junction can test the part in place without a temporary."""
+
+    code: str
+    unknown: bool
+    tests: tuple[str, str, str] | None = None
+
+
+def leaf(test: str, is_unknown: str, is_known: str) -> Part:
+    """A test of facts: unknown when a fact it reads is, else the test itself."""
+    return Part(
+        f"(None if {is_unknown} else {test})",
+        True,
+        (f"({is_known} and {test})", f"({is_known} and not ({test}))", f"({is_unknown})"),
+    )
+
+
+def variable(name: str) -> Part:
+    """A local holding True/False/None (a rule's truth, a hoisted sub-condition)."""
+    return Part(name, True, (f"{name} is True", f"{name} is False", f"{name} is None"))
+
+
 class _Codegen:
     def __init__(self, policy: m.Policy, plan: Plan) -> None:
         self.policy = policy
@@ -213,66 +238,84 @@ class _Codegen:
             return "{" + ", ".join(self.literal(v) for v in values) + "}"
         return self.constant(frozenset(values))
 
-    def expr(self, e: m.Expr, depth: int = 0) -> tuple[str, bool]:
-        """Python code computing `e` (True/False/None) and whether it can be unknown."""
+    def expr(self, e: m.Expr, depth: int = 0) -> Part:
+        """Python code computing `e` (True/False/None), and cheap tests where they exist."""
         if depth > _INLINE_DEPTH and isinstance(e, m.And | m.Or | m.Not):
-            code, unknown = self.expr(e, 0)
+            part = self.expr(e, 0)
             name = self.temp()
-            self.pre.append(f"{name} = {code}")
-            return name, unknown
+            self.pre.append(f"{name} = {part.code}")
+            return variable(name) if part.unknown else Part(name, False)
         match e:
             case m.Const(value=value):
-                return ("True" if value else "False"), False
+                return Part("True" if value else "False", False)
             case m.Compare(fact=name, op=op, value=value):
                 v = self.var(name)
-                return f"(None if {v} is None else {v} {op} {self.literal(value)})", True
+                return leaf(f"{v} {op} {self.literal(value)}", f"{v} is None", f"{v} is not None")
             case m.CompareFacts(left=left, op=op, right=right):
                 a, b = self.var(left), self.var(right)
-                return f"(None if {a} is None or {b} is None else {a} {op} {b})", True
+                return leaf(
+                    f"{a} {op} {b}",
+                    f"{a} is None or {b} is None",
+                    f"{a} is not None and {b} is not None",
+                )
             case m.Member(fact=name, values=values, negated=negated):
                 v = self.var(name)
                 test = "not in" if negated else "in"
-                return f"(None if {v} is None else {v} {test} {self.member_set(values)})", True
+                return leaf(
+                    f"{v} {test} {self.member_set(values)}", f"{v} is None", f"{v} is not None"
+                )
             case m.Contains(fact=name, value=value):
                 v = self.var(name)
-                return f"(None if {v} is None else {self.literal(value)} in {v})", True
+                return leaf(f"{self.literal(value)} in {v}", f"{v} is None", f"{v} is not None")
             case m.Known(fact=name, known=known):
-                return f"({self.var(name)} is {'not ' if known else ''}None)", False
+                return Part(f"({self.var(name)} is {'not ' if known else ''}None)", False)
             case m.Not(item=item):
-                return self.not_code(self.expr(item, depth + 1))
+                return self.negate(self.expr(item, depth + 1))
             case m.And(items=items):
                 return self.junction([self.expr(i, depth + 1) for i in items], False)
             case m.Or(items=items):
                 return self.junction([self.expr(i, depth + 1) for i in items], True)
         raise PolicyCompileError(f"not a condition: {e!r}")  # pragma: no cover
 
-    def not_code(self, part: tuple[str, bool]) -> tuple[str, bool]:
-        code, unknown = part
-        if not unknown:
-            return f"(not {code})", False
+    def negate(self, part: Part) -> Part:
+        if not part.unknown:
+            return Part(f"(not {part.code})", False)
+        if part.tests is not None:
+            is_true, is_false, is_unknown = part.tests
+            code = f"(None if {is_unknown} else not {part.code})"
+            if part.code.isidentifier():
+                code = f"(None if {part.code} is None else not {part.code})"
+            return Part(code, True, (is_false, is_true, is_unknown))
         t = self.temp()
-        return f"(None if ({t} := {code}) is None else not {t})", True
+        return Part(f"(None if ({t} := {part.code}) is None else not {t})", True)
 
-    def junction(self, parts: list[tuple[str, bool]], is_or: bool) -> tuple[str, bool]:
-        """Kleene `and` (is_or False) or `or` of parts; short-circuits on the deciding value."""
+    def junction(self, parts: list[Part], is_or: bool) -> Part:
+        """Kleene `and` (is_or False) or `or` of parts; short-circuits on the deciding value.
+
+        A part with cheap tests (a test of facts, a rule's variable) is tested in place; any
+        other part that can be unknown is computed once into a temporary."""
         if len(parts) == 1:
             return parts[0]
         word = "or" if is_or else "and"
-        if not any(unknown for _, unknown in parts):
-            return "(" + f" {word} ".join(code for code, _ in parts) + ")", False
+        if not any(part.unknown for part in parts):
+            return Part("(" + f" {word} ".join(part.code for part in parts) + ")", False)
         decisive = "True" if is_or else "False"
         pieces: list[str] = []
-        unknown_temps: list[str] = []
-        for code, unknown in parts:
-            if unknown:
-                t = self.temp()
-                unknown_temps.append(t)
-                pieces.append(f"{decisive} if ({t} := {code}) is {decisive} else")
+        unknown_checks: list[str] = []
+        for part in parts:
+            if not part.unknown:
+                pieces.append(f"{decisive} if {'' if is_or else 'not '}{part.code} else")
+            elif part.tests is not None:
+                is_true, is_false, is_unknown = part.tests
+                pieces.append(f"{decisive} if {is_true if is_or else is_false} else")
+                unknown_checks.append(is_unknown)
             else:
-                pieces.append(f"{decisive} if {'' if is_or else 'not '}{code} else")
-        anything_unknown = " or ".join(f"{t} is None" for t in unknown_temps)
+                t = self.temp()
+                pieces.append(f"{decisive} if ({t} := {part.code}) is {decisive} else")
+                unknown_checks.append(f"{t} is None")
+        anything_unknown = " or ".join(dict.fromkeys(unknown_checks))
         other = "False" if is_or else "True"
-        return "(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True
+        return Part("(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True)
 
     def body(self, with_gaps: bool) -> list[str]:
         plan = self.plan
@@ -288,23 +331,23 @@ class _Codegen:
             when = self.expr(rule.when)
             if rule.after:
                 base = self.junction(
-                    [when, *((f"e{plan.index[p]}", True) for p in rule.after)], False
+                    [when, *(variable(f"e{plan.index[p]}") for p in rule.after)], False
                 )
             else:
                 base = when
             lines.extend(self.pre)
-            lines.append(f"b{i} = {base[0]}")
             overriders = plan.overridden_by.get(i, ())
+            lines.append(f"b{i} = {base.code}")
             if overriders:
-                parts = [(f"b{i}", base[1])]
-                parts.extend(self.not_code((f"e{o}", True)) for o in overriders)
-                lines.append(f"e{i} = {self.junction(parts, False)[0]}")
+                parts = [variable(f"b{i}") if base.unknown else Part(f"b{i}", False)]
+                parts.extend(self.negate(variable(f"e{o}")) for o in overriders)
+                lines.append(f"e{i} = {self.junction(parts, False).code}")
             else:
                 lines.append(f"e{i} = b{i}")
         if with_gaps:
             for k, gap in enumerate(self.policy.gaps):
                 self.pre = []
-                code = self.expr(gap.when)[0]
+                code = self.expr(gap.when).code
                 lines.extend(self.pre)
                 lines.append(f"g{k} = {code}")
         return lines

@@ -1,12 +1,15 @@
 """A run of the compiled core -> the `Evaluation` result model.
 
-Input: a `Run` (effective and base truth of every rule, derived values, gap truths) and the facts
-it was run on. Output: the `Evaluation` of `leukorules.engine.result`, with entries in their
-documented order: recommendations by section, then line of therapy, then guideline order; notes,
-undetermined and overridden rules by section, then guideline order; derived facts in declaration
-order; gaps in guideline order. Sections are in guideline order, each ranked where its first rule
-stands, so every section's entries are contiguous (a report prints each heading once); a heading
-whose only rules follow its sub-sections in the source comes after them, as in the source.
+Input: a `Run` (effective and base truth of every rule, derived values, gap truths). Output: the
+`Evaluation` of `leukorules.engine.result`, with entries in their documented order:
+recommendations by section, then line of therapy, then guideline order; notes, undetermined and
+overridden rules by section, then guideline order; derived facts in declaration order; gaps in
+guideline order. Sections are in guideline order, each ranked where its first rule stands, so
+every section's entries are contiguous (a report prints each heading once); a heading whose only
+rules follow its sub-sections in the source comes after them, as in the source.
+
+The models are built with `result.trusted` (no second validation): every value is typed here, and
+the tests check that results equal their validated round trip and match the published schema.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from leukorules import model as m
 from leukorules.engine import result as r
 from leukorules.engine import trace as tr
 from leukorules.engine.compile import ENGINE_NAME, CompiledPolicy, Run
+from leukorules.engine.result import trusted
 from leukorules.engine.values import json_value
 
 _TRUTH_TEXT: dict[bool | None, str] = {True: "true", False: "false", None: "unknown"}
@@ -49,32 +53,26 @@ def policy_info(policy: m.Policy) -> r.PolicyInfo:
 
 def _deriving_rule(run: Run, name: str) -> str | None:
     deriving = run.deriving(name)
-    return run.compiled.plan.rules[deriving[0]].id if deriving else None
+    return run.compiled.rule_ids[deriving[0]] if deriving else None
+
+
+def _fact_fields(run: Run, name: str) -> dict[str, Any]:
+    derived = name in run.compiled.plan.derivers
+    return {
+        "fact": name,
+        "value": run.json_value(name),
+        "unit": run.unit(name),
+        "derived": derived,
+        "rule": _deriving_rule(run, name) if derived else None,
+    }
 
 
 def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
-    derivers = run.compiled.plan.derivers
-    return [
-        r.Reason(
-            fact=name,
-            value=run.json_value(name),
-            unit=run.unit(name),
-            derived=name in derivers,
-            rule=_deriving_rule(run, name) if name in derivers else None,
-        )
-        for name in names
-    ]
+    return [trusted(r.Reason, _fact_fields(run, name)) for name in names]
 
 
 def read(run: Run, name: str) -> r.Read:
-    derived = name in run.compiled.plan.derivers
-    return r.Read(
-        fact=name,
-        value=run.json_value(name),
-        unit=run.unit(name),
-        derived=derived,
-        rule=_deriving_rule(run, name) if derived else None,
-    )
+    return trusted(r.Read, _fact_fields(run, name))
 
 
 def why_not(run: Run, i: int) -> r.WhyNot | None:
@@ -87,17 +85,21 @@ def why_not(run: Run, i: int) -> r.WhyNot | None:
         return None
     if outcome == "not_fired" and tr.truth_of(rule.when, run.env) is False:
         node = tr.first_false(rule.when, run.env)
-        return r.WhyNot(
-            reason="condition",
-            condition=tr.expr_text(node, run.compiled.policy.facts),
-            line=node.span.line if node.span else None,
-            column=node.span.column if node.span else None,
-            reads=[read(run, name) for name in tr.reads(node)],
+        return trusted(
+            r.WhyNot,
+            {
+                "reason": "condition",
+                "condition": tr.expr_text(node, run.compiled.policy.facts),
+                "line": node.span.line if node.span else None,
+                "column": node.span.column if node.span else None,
+                "reads": [read(run, name) for name in tr.reads(node)],
+            },
         )
     blocked = [p for p in rule.after if run.effective[plan.index[p]] is False]
     if outcome == "not_fired" and blocked:
-        return r.WhyNot(reason="after", rules=blocked)
-    return r.WhyNot(reason="overridden", rules=[plan.rules[o].id for o in run.winners(i)])
+        return trusted(r.WhyNot, {"reason": "after", "rules": blocked})
+    winners = [run.compiled.rule_ids[o] for o in run.winners(i)]
+    return trusted(r.WhyNot, {"reason": "overridden", "rules": winners})
 
 
 class Static:
@@ -105,75 +107,65 @@ class Static:
 
     def __init__(self, compiled: CompiledPolicy) -> None:
         plan = compiled.plan
-        self.entries: list[dict[str, Any]] = []
         self.keys: list[tuple[int, int, int]] = []
+        self.kinds: list[str] = []
+        self.statements: list[str] = []
+        self.evidence: list[tuple[str, ...]] = []
+        self.sections: list[tuple[str, ...]] = []
+        self.recommend: dict[int, tuple[str, r.Strength, tuple[str, ...], int, tuple[str, ...]]]
+        self.recommend = {}
+        self.notes: dict[int, tuple[str, str | None]] = {}
         for i, rule in enumerate(plan.rules):
-            entry: dict[str, Any] = {
-                "rule": rule.id,
-                "statement": rule.statement,
-                "evidence": list(rule.evidence),
-                "section": list(rule.section),
-            }
-            self.entries.append(entry)
             self.keys.append((plan.section_rank[rule.section], plan.line[i], i))
-        self.recommend: dict[int, dict[str, Any]] = {}
-        self.notes: dict[int, dict[str, Any]] = {}
-        for i, rule in enumerate(plan.rules):
+            self.kinds.append(rule.kind)
+            self.statements.append(rule.statement)
+            self.evidence.append(rule.evidence)
+            self.sections.append(rule.section)
             conclusion = rule.conclusion
             if isinstance(conclusion, m.Recommend):
-                self.recommend[i] = {
-                    "action": conclusion.action,
-                    "strength": {
-                        "key": conclusion.strength,
-                        "label": m.STRENGTHS.get(conclusion.strength, conclusion.strength),
-                    },
-                    "alternatives": list(conclusion.alternatives),
-                    "line": plan.line[i],
-                    "after": list(rule.after),
-                }
+                strength = r.Strength(
+                    key=conclusion.strength,
+                    label=m.STRENGTHS.get(conclusion.strength, conclusion.strength),
+                )
+                self.recommend[i] = (
+                    conclusion.action,
+                    strength,
+                    conclusion.alternatives,
+                    plan.line[i],
+                    rule.after,
+                )
             elif isinstance(conclusion, m.StateNote):
-                self.notes[i] = {"kind": conclusion.kind, "text": conclusion.text}
-        self.gaps = [
-            {"id": gap.id, "section": list(gap.section), "note": gap.note}
-            for gap in compiled.policy.gaps
-        ]
-        self.engine = {"name": ENGINE_NAME, "version": __version__}
+                self.notes[i] = (conclusion.kind, conclusion.text)
+        self.gaps = compiled.policy.gaps
+        self.engine = r.EngineInfo(name=ENGINE_NAME, version=__version__)
+        self.rule_ids = compiled.rule_ids
+
+    def entry(self, i: int) -> dict[str, Any]:
+        """The fields every entry about rule i has (fresh lists: results never share them)."""
+        return {
+            "rule": self.rule_ids[i],
+            "statement": self.statements[i],
+            "evidence": list(self.evidence[i]),
+            "section": list(self.sections[i]),
+        }
 
     def by_section(self, indices: list[int]) -> list[int]:
         keys = self.keys
         return sorted(indices, key=lambda i: (keys[i][0], i))
 
     def by_section_and_line(self, indices: list[int]) -> list[int]:
-        keys = self.keys
-        return sorted(indices, key=keys.__getitem__)
-
-
-def _reason_dicts(run: Run, names: tuple[str, ...]) -> list[dict[str, Any]]:
-    derivers = run.compiled.plan.derivers
-    return [
-        {
-            "fact": name,
-            "value": run.json_value(name),
-            "unit": run.unit(name),
-            "derived": name in derivers,
-            "rule": _deriving_rule(run, name) if name in derivers else None,
-        }
-        for name in names
-    ]
+        return sorted(indices, key=self.keys.__getitem__)
 
 
 def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evaluation:
-    """The result as plain data, validated into the model in one pass (one call into
-    pydantic-core rather than one per entry)."""
-    plan = compiled.plan
     static = compiled.static()
-    entries = static.entries
+    rule_ids = compiled.rule_ids
     outcomes: dict[str, r.Outcome] = {}
     fired_recommend: list[int] = []
     fired_notes: list[int] = []
     undetermined: list[int] = []
     overridden: list[int] = []
-    for i, rule_id in enumerate(compiled.rule_ids):
+    for i, rule_id in enumerate(rule_ids):
         outcome = run.outcome(i)
         outcomes[rule_id] = outcome
         if outcome == "fired":
@@ -187,64 +179,78 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
             overridden.append(i)
 
     def fired(i: int) -> dict[str, Any]:
-        return {
-            **entries[i],
-            "because": _reason_dicts(run, run.because(i)),
-            "chain": run.chain(i),
-        }
+        entry = static.entry(i)
+        entry["because"] = reasons(run, run.because(i))
+        entry["chain"] = run.chain(i)
+        return entry
 
-    recommendations = [
-        {**fired(i), **static.recommend[i]} for i in static.by_section_and_line(fired_recommend)
-    ]
-    notes = [{**fired(i), **static.notes[i]} for i in static.by_section(fired_notes)]
-    derived: dict[str, dict[str, Any]] = {}
-    for name in plan.derived_names:
+    recommendations = []
+    for i in static.by_section_and_line(fired_recommend):
+        action, strength, alternatives, line, after = static.recommend[i]
+        entry = fired(i)
+        entry["action"] = action
+        entry["strength"] = strength
+        entry["alternatives"] = list(alternatives)
+        entry["line"] = line
+        entry["after"] = list(after)
+        recommendations.append(trusted(r.Recommendation, entry))
+    notes = []
+    for i in static.by_section(fired_notes):
+        kind, text = static.notes[i]
+        entry = fired(i)
+        entry["kind"] = kind
+        entry["text"] = text
+        notes.append(trusted(r.Note, entry))
+    derived: dict[str, r.Derived] = {}
+    for name in compiled.plan.derived_names:
         deriving = run.deriving(name)
         if deriving:
-            derived[name] = {
-                **fired(deriving[0]),
-                "value": json_value(run.derived[name]),
-                "rules": [compiled.rule_ids[j] for j in deriving],
-            }
+            entry = fired(deriving[0])
+            entry["value"] = json_value(run.derived[name])
+            entry["rules"] = [rule_ids[j] for j in deriving]
+            derived[name] = trusted(r.Derived, entry)
     undetermined_entries = []
     for i in static.by_section(undetermined):
         missing, unresolved = run.missing(i)
         recommend = static.recommend.get(i)
-        undetermined_entries.append(
-            {
-                **entries[i],
-                "kind": plan.rules[i].kind,
-                "action": recommend["action"] if recommend else None,
-                "missing": sorted(missing),
-                "unresolved": sorted(unresolved),
-            }
-        )
-    overridden_entries = [
-        {
-            **entries[i],
-            "kind": plan.rules[i].kind,
-            "overridden_by": [compiled.rule_ids[o] for o in run.winners(i)],
-        }
-        for i in static.by_section(overridden)
+        entry = static.entry(i)
+        entry["kind"] = static.kinds[i]
+        entry["action"] = recommend[0] if recommend else None
+        entry["missing"] = sorted(missing)
+        entry["unresolved"] = sorted(unresolved)
+        undetermined_entries.append(trusted(r.Undetermined, entry))
+    overridden_entries = []
+    for i in static.by_section(overridden):
+        entry = static.entry(i)
+        entry["kind"] = static.kinds[i]
+        entry["overridden_by"] = [rule_ids[o] for o in run.winners(i)]
+        overridden_entries.append(trusted(r.Overridden, entry))
+    gaps = [
+        trusted(r.GapInfo, {"id": gap.id, "section": list(gap.section), "note": gap.note})
+        for gap, truth in zip(static.gaps, run.gap_truth, strict=True)
+        if truth is True
     ]
-    gaps = [g for g, truth in zip(static.gaps, run.gap_truth, strict=True) if truth is True]
     trace_entries = None
     if trace:
         trace_entries = []
-        for i, rule in enumerate(plan.rules):
+        for i, rule in enumerate(compiled.plan.rules):
             outcome = outcomes[rule.id]
             missing_facts = sorted(run.missing(i)[0]) if outcome == "undetermined" else []
             trace_entries.append(
-                r.TraceEntry(
-                    rule=rule.id,
-                    kind=rule.kind,  # type: ignore[arg-type]
-                    outcome=outcome,
-                    condition=_TRUTH_TEXT[tr.truth_of(rule.when, run.env)],  # type: ignore[arg-type]
-                    why_not=why_not(run, i),
-                    missing=missing_facts,
+                trusted(
+                    r.TraceEntry,
+                    {
+                        "rule": rule.id,
+                        "kind": static.kinds[i],
+                        "outcome": outcome,
+                        "condition": _TRUTH_TEXT[tr.truth_of(rule.when, run.env)],
+                        "why_not": why_not(run, i),
+                        "missing": missing_facts,
+                    },
                 )
             )
-    return r.Evaluation.model_validate(
+    return trusted(
+        r.Evaluation,
         {
             "policy": compiled.policy_info(),
             "facts_sha256": run.facts_sha256(),
@@ -257,5 +263,5 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
             "gaps": gaps,
             "overridden": overridden_entries,
             "trace": trace_entries,
-        }
+        },
     )
