@@ -25,7 +25,7 @@ NoteKind = Literal["note", "caution", "background"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Strength(_Model):
