@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from leukorules.diagnostics import Diagnostic
+from leukorules.diagnostics import Diagnostic, sorted_diagnostics
 from leukorules.source import SourceFile
 from leukorules.syntax import ast
 from leukorules.syntax.parser import MAX_EXPR_DEPTH, MAX_SYNTAX_ERRORS, build_parser, parse
@@ -96,6 +98,15 @@ def test_grammar_is_conflict_free_under_strict_lalr() -> None:
     # installed, on terminals whose regular expressions collide.
     parser = build_parser(strict=True)
     assert parser.parse(VALID) is not None
+
+
+def test_strict_mode_would_catch_a_conflict() -> None:
+    # The test above is only worth something if strict mode rejects a conflicting grammar.
+    from lark import Lark
+    from lark.exceptions import GrammarError
+
+    with pytest.raises(GrammarError):
+        Lark('start: a | b\na: "x"\nb: "x"\n', parser="lalr", strict=True)
 
 
 def test_empty_and_comment_only_files_are_reported() -> None:
@@ -317,3 +328,57 @@ def test_spans_cover_keywords_and_braces() -> None:
     when = next(b for b in rule.items if b.kind == "when")
     line = VALID.splitlines()[when.span.line - 1]
     assert line[when.span.column - 1 : when.span.end_column - 1] == line.strip()
+
+
+# --- the plain parse and the recovering parse agree -------------------------------------------
+
+_PIECES = [
+    *re.findall(r'"[^"\n]*"|\w+|[^\s\w]', VALID),
+    "\n",
+    " ",
+    "factage",
+    "rulex.y",
+    "==",
+    "..",
+    "2026-01-31",
+    "-3.5",
+    "[kg]",
+    "# c\n",
+]
+
+
+@st.composite
+def _texts_near_valid(draw: st.DrawFn) -> str:
+    text = VALID
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(text)))
+        if draw(st.booleans()):
+            text = text[:at] + " " + draw(st.sampled_from(_PIECES)) + " " + text[at:]
+        else:
+            text = text[:at] + text[at + draw(st.integers(1, 8)) :]
+    return text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_texts_near_valid())
+def test_plain_and_recovering_parse_agree(text: str) -> None:
+    """`parse` reads valid files with a leaner tokenizer; it must read them exactly as the
+    recovering parse (Lark's contextual lexer, token by token) does, spans included."""
+    from leukorules.syntax import parser
+
+    source = SourceFile.from_text("t.rules", text)
+    module, diagnostics = parse(source)
+    with parser._lock:
+        parser._state.path = source.path
+        recovery = parser._Recovery(source)
+        items = recovery.run()
+    if module is not None and module.items:
+        assert items is not None and not recovery.diagnostics
+        assert repr(tuple(items)) == repr(module.items)
+    elif items is not None and not recovery.diagnostics:
+        # the recovering parse accepted it: then so did `parse`, unless the file is empty or
+        # too deeply nested
+        assert {d.code for d in diagnostics} <= {"LR104", "LR114"}
+    else:
+        assert module is None
+        assert diagnostics == sorted_diagnostics(recovery.diagnostics)

@@ -108,6 +108,17 @@ def _end(item: Any) -> tuple[int, int] | None:
 
 def _children_span(children: Sequence[Any]) -> Span:
     """From the start of the first child to the end of the last, keywords and braces included."""
+    if not children:  # an empty file (only `start` can be empty)
+        return Span(_state.path, 1, 1, 1, 2)
+    first, last = children[0], children[-1]
+    if isinstance(first, Token) and isinstance(last, Token):  # the common case, made quick
+        return Span(
+            _state.path,
+            first.line or 1,
+            first.column or 1,
+            last.end_line or last.line or 1,
+            last.end_column or (last.column or 1) + 1,
+        )
     start = next((p for p in map(_start, children) if p is not None), None)
     end = next((p for p in map(_end, reversed(children)) if p is not None), None)
     if start is None or end is None:
@@ -1026,11 +1037,74 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _fallback_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic:
-    """Lark's own error, for the case the recovering parse does not reproduce it.
+class _NotPlain(Exception):
+    """The plain parse cannot go on: leave the file to the recovering parse."""
+
+
+@cache
+def _scanner() -> Any:
+    """The compiled regular expression of every terminal, as Lark's context-free lexer has it."""
+    expressions = _parser().parser.lexer.root_lexer.scanner._mres
+    return expressions[0] if len(expressions) == 1 else None
+
+
+def _parse_plain(text: str) -> Any:
+    """Parse a file that has no syntax error, as fast as Lark's LALR tables allow.
+
+    The tokenizer reads every terminal with Lark's own regular expression and decides a keyword
+    from the parser state the way Lark's contextual lexer does (a keyword where the parser
+    accepts that keyword, otherwise a name). It is leaner than the contextual lexer, and where
+    the two could read a text differently it gives up rather than guess: any token the parser
+    rejects, any character no terminal matches, raises, and the caller then runs the
+    recovering parse (which uses the contextual lexer) on the file.
+    """
+    scanner = _scanner()
+    if scanner is None:  # pragma: no cover - the grammar's terminals fit in one expression
+        raise _NotPlain
+    state = _parser().parse_interactive(text).parser_state
+    states = state.parse_conf.states
+    stack = state.state_stack
+    feed = state.feed_token
+    keywords = _grammar().by_text
+    match = scanner.match
+    position, line, line_start, size = 0, 1, 0, len(text)
+    last: Token | None = None
+    while position < size:
+        found = match(text, position)
+        if found is None:
+            raise _NotPlain
+        kind = found.lastgroup
+        end = found.end()
+        if kind == "WS":
+            newlines = text.count("\n", position, end)
+            if newlines:
+                line += newlines
+                line_start = text.rindex("\n", position, end) + 1
+            position = end
+            continue
+        column = position - line_start + 1
+        token = Token(
+            kind, found.group(), position, line, column, line, column + end - position, end
+        )
+        position = end
+        if kind == "COMMENT":
+            _collect_comment(token)
+            continue
+        if kind == "NAME":
+            keyword = keywords.get(token.value)
+            if keyword is not None and keyword in states[stack[-1]]:
+                token.type = keyword
+        feed(token)
+        last = token
+    end_token = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
+    return feed(end_token, True)
+
+
+def _fallback_diagnostic(source: SourceFile, error: Exception) -> Diagnostic:
+    """The plain parse's error, for the case the recovering parse does not reproduce it.
 
     The two parses run the same tables over the same text, so this should not be needed; it
-    is here so that a file Lark rejects can never come back without a diagnostic.
+    is here so that a file the parser rejects can never come back without a diagnostic.
     """
     line = max(1, int(getattr(error, "line", 1) or 1))
     column = max(1, int(getattr(error, "column", 1) or 1))
@@ -1056,8 +1130,8 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
             try:
                 # The fast path: a plain LALR parse. Only a file with a syntax error pays for
                 # the token-by-token parse that recovers and reports every error.
-                items: Any = _parser().parse(source.text)
-            except UnexpectedInput as error:
+                items: Any = _parse_plain(source.text)
+            except (UnexpectedInput, _NotPlain) as error:
                 _state.comments = []
                 recovery = _Recovery(source)
                 items = recovery.run()
