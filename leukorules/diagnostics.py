@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -144,24 +145,76 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
+# Source lines longer than this many characters are shown as a window around the span.
+FRAME_WIDTH = 100
+
+
+def _cells(text: str) -> list[tuple[str, int]]:
+    """Each character of a source line as shown in a terminal: (what to print, its width).
+
+    Tabs become one space (a tab counts as one column, as in every span); control and format
+    characters (which could move the cursor, recolour the terminal or reorder the line) become
+    U+FFFD; wide characters take two cells and combining marks none, so the caret below lines
+    up with what the terminal shows.
+    """
+    cells: list[tuple[str, int]] = []
+    for ch in text:
+        if ch == "\t":
+            cells.append((" ", 1))
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            cells.append(("\ufffd", 1))
+        elif category in ("Mn", "Me"):
+            cells.append((ch, 0))
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            cells.append((ch, 2))
+        else:
+            cells.append((ch, 1))
+    return cells
+
+
 def code_frame(source: SourceFile | None, span: Span, marker: str = "^") -> list[str]:
-    """The source line(s) of a span with a caret line under it, mypy/rustc style."""
+    """The source line of a span with a caret line under it, mypy/rustc style."""
     if source is None or span.line > source.line_count:
         return []
-    text = source.line_text(span.line).expandtabs(1)
+    cells = _cells(source.line_text(span.line))
+    start = min(max(span.column - 1, 0), len(cells))
+    stop = max(span.end_column - 1, start + 1) if span.end_line == span.line else len(cells)
+    # A long line is cut to a window that starts a little before the span.
+    low = 0
+    high = len(cells)
+    if len(cells) > FRAME_WIDTH:
+        low = max(0, min(start - FRAME_WIDTH // 4, len(cells) - FRAME_WIDTH))
+        high = low + FRAME_WIDTH
+    stop = min(stop, high)
+    shown = "".join(text for text, _ in cells[low:high])
+    lead = sum(width for _, width in cells[low:start])
+    width = max(sum(w for _, w in cells[start:stop]), 1)
+    if low > 0:
+        shown = "…" + shown
+        lead += 1
+    if high < len(cells):
+        shown += "…"
     gutter = str(span.line)
     pad = " " * len(gutter)
-    start = max(span.column - 1, 0)
-    if span.end_line == span.line:
-        width = max(span.end_column - span.column, 1)
-    else:
-        width = max(len(text) - start, 1)
-    width = min(width, max(len(text) - start, 1))
     return [
         f" {pad} |",
-        f" {gutter} | {text}",
-        f" {pad} | {' ' * start}{marker}{'~' * (width - 1)}",
+        f" {gutter} | {shown}".rstrip(),
+        f" {pad} | {' ' * lead}{marker}{'~' * (width - 1)}",
     ]
+
+
+def _printable(text: str) -> str:
+    """Text from a policy (in messages, hints, paths) with control characters escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " "
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in text
+    )
 
 
 def render_text(
@@ -176,17 +229,19 @@ def render_text(
         label = diagnostic.severity.label
         if color:
             label = f"\x1b[1;{styles[diagnostic.severity]}m{label}\x1b[0m"
-        where = f"{diagnostic.span}: " if diagnostic.span else ""
-        lines.append(f"{where}{label}: {diagnostic.message}  [{diagnostic.code}]")
+        where = f"{_printable(str(diagnostic.span))}: " if diagnostic.span else ""
+        message = _printable(diagnostic.message)
+        lines.append(f"{where}{label}: {message}  [{diagnostic.code}]")
         if diagnostic.span is not None:
             lines.extend(code_frame(sources.get(diagnostic.span.file), diagnostic.span))
         for related in diagnostic.related:
-            lines.append(f"  note: {related.span}: {related.message}")
+            note = f"{_printable(str(related.span))}: {_printable(related.message)}"
+            lines.append(f"  note: {note}")
             lines.extend(
                 "  " + line for line in code_frame(sources.get(related.span.file), related.span)
             )
         if diagnostic.hint:
-            hint_lines = diagnostic.hint.splitlines() or [""]
+            hint_lines = [_printable(line) for line in diagnostic.hint.splitlines()] or [""]
             lines.append(f"  hint: {hint_lines[0]}")
             lines.extend(f"        {line}" if line else "" for line in hint_lines[1:])
     return "\n".join(lines) + ("\n" if lines else "")

@@ -349,3 +349,41 @@ def test_mutations_through_the_command_line(
     assert status in (0, 1)
     assert "Traceback" not in output
     assert output.rstrip("\n").splitlines()[-1].startswith("checked ")
+
+
+# --- what reaches the terminal ----------------------------------------------------------------
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    # An escape sequence inside a string that the checker quotes back in its message, and a
+    # right-to-left override in a comment on the line of the code frame.
+    text = VALID.replace('notes == "dose review"', 'age == "\x1b[31mred" # \u202e reversed')
+    status, output = check_file(tmp_path, text.encode())
+    assert status == 1
+    assert "\x1b" not in output and "\u202e" not in output
+    assert '`"\\x1b[31mred"` is not a number  [LR302]' in output
+    frame = next(line for line in output.splitlines() if "# " in line and " | " in line)
+    assert 'age == "\ufffd[31mred" # \ufffd reversed' in frame
+
+
+def test_caret_lines_up_under_wide_characters(tmp_path: Path) -> None:
+    text = VALID.replace('"Older patients', '"高齢の患者 Older patients').replace(
+        "when age >= 65 and", 'when age >= 65 and notes == "漢字" and age = 3 and'
+    )
+    status, output = check_file(tmp_path, text.encode())
+    assert status == 1
+    lines = output.splitlines()
+    frame = next(i for i, line in enumerate(lines) if "漢字" in line and " | " in line)
+    source, caret = lines[frame], lines[frame + 1]
+    # display width: every CJK character takes two cells
+    prefix = source[: source.index("age = 3") + len("age ")]
+    cells = sum(2 if "\u4e00" <= ch <= "\u9fff" else 1 for ch in prefix)
+    assert caret.index("^") == cells
+
+
+def test_very_long_lines_are_shown_as_a_window(tmp_path: Path) -> None:
+    deep = "(" * 10_000 + "age > 3" + ")" * 10_000
+    text = VALID.replace("when age < 65", f"when {deep}")
+    status, output = check_file(tmp_path, text.encode())
+    assert status == 1
+    assert max(len(line) for line in output.splitlines()) < 200
