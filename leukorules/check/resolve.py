@@ -66,6 +66,7 @@ class Resolver:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.draft = Draft()
+        self._section_paths: set[tuple[str, ...]] = set()  # for duplicate headings, in O(1)
 
     def error(
         self,
@@ -307,7 +308,7 @@ class Resolver:
     def _section_item(self, item: ast.SectionBlock | ast.RuleBlock, path: tuple[str, ...]) -> None:
         if isinstance(item, ast.SectionBlock):
             section_path = (*path, item.title.value)
-            if any(s.path == section_path for s in self.draft.sections):
+            if section_path in self._section_paths:
                 self.error(
                     "LR204",
                     f"section {item.title.value!r} appears twice under the same heading",
@@ -315,6 +316,7 @@ class Resolver:
                     "merge the two sections; each heading of the source appears once",
                 )
             self.draft.sections.append(m.Section(section_path, item.title.span))
+            self._section_paths.add(section_path)
             for child in item.items:
                 self._section_item(child, section_path)
         elif item.is_gap:
