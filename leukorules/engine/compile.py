@@ -269,6 +269,12 @@ class _Codegen:
                 return leaf(f"{self.literal(value)} in {v}", f"{v} is None", f"{v} is not None")
             case m.Known(fact=name, known=known):
                 return Part(f"({self.var(name)} is {'not ' if known else ''}None)", False)
+            case m.Not(item=m.Not(item=inner)):
+                return self.expr(inner, depth + 1)  # not not a = a, also in Kleene logic
+            case m.Not(item=m.And(items=items) | m.Or(items=items) as junction):
+                # De Morgan holds in Kleene logic: negate the parts, which have cheap tests
+                flipped = [self.expr(m.Not(i), depth + 1) for i in items]
+                return self.junction(flipped, isinstance(junction, m.And))
             case m.Not(item=item):
                 return self.negate(self.expr(item, depth + 1))
             case m.And(items=items):
@@ -317,11 +323,16 @@ class _Codegen:
         other = "False" if is_or else "True"
         return Part("(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True)
 
-    def body(self, with_gaps: bool) -> list[str]:
+    def body(self, with_gaps: bool, needed: set[tuple[str, int | str]] | None = None) -> list[str]:
+        """Straight-line code for the rules and derived facts in dependency order (only the
+        `needed` ones when given), then the gaps. `_core` keeps each rule's base truth in `b<i>`;
+        the fast path (no gaps) needs only the effective truth `e<i>`."""
         plan = self.plan
         rules = plan.rules
         lines: list[str] = []
         for kind, key in plan.order:
+            if needed is not None and (kind, key) not in needed:
+                continue
             if kind == "fact":
                 lines.append(self.derived_code(str(key)))
                 continue
@@ -337,6 +348,9 @@ class _Codegen:
                 base = when
             lines.extend(self.pre)
             overriders = plan.overridden_by.get(i, ())
+            if not overriders and not with_gaps:
+                lines.append(f"e{i} = {base.code}")
+                continue
             lines.append(f"b{i} = {base.code}")
             if overriders:
                 parts = [variable(f"b{i}") if base.unknown else Part(f"b{i}", False)]
@@ -388,6 +402,33 @@ class _Codegen:
         return f"def {name}(facts{defaults}):"
 
 
+def _needed_for_decide(plan: Plan) -> set[tuple[str, int | str]]:
+    """The rules and derived facts `decide` must compute: the recommend/note/caution/background
+    rules and everything they depend on (derived facts read, `after`, `overrides`)."""
+    rules = plan.rules
+    stack: list[tuple[str, int | str]] = [
+        ("rule", i) for i, rule in enumerate(rules) if rule.kind in NON_DERIVE
+    ]
+    needed: set[tuple[str, int | str]] = set()
+    while stack:
+        node = stack.pop()
+        if node in needed:
+            continue
+        needed.add(node)
+        kind, key = node
+        if kind == "fact":
+            stack.extend(("rule", i) for i in plan.derivers[str(key)])
+            continue
+        i = int(key)
+        rule = rules[i]
+        for name in m.expr_facts(rule.when):
+            if name in plan.derivers:
+                stack.append(("fact", name))
+        stack.extend(("rule", plan.index[p]) for p in rule.after)
+        stack.extend(("rule", o) for o in plan.overridden_by.get(i, ()))
+    return needed
+
+
 def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     """Python source of `_decide` and `_core`, and the namespace to execute it in."""
     rules = plan.rules
@@ -408,10 +449,11 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, "
         f"{tup('d', n_derived)}, {tup('g', n_gaps)}",
     ]
-    # `_decide`: the same straight-line code without gaps, returning the fired ids.
+    # `_decide`: the same straight-line code for what the answer depends on, returning the
+    # fired ids: derivations no reported rule reads, and the facts only they read, are left out.
     fast = _Codegen(policy, plan)
     fast.constants = core.constants  # share constant numbering: one namespace
-    fast_body = fast.body(with_gaps=False)
+    fast_body = fast.body(with_gaps=False, needed=_needed_for_decide(plan))
     decide_lines = [
         fast.signature("_decide"),
         "    g = facts.get",

@@ -38,11 +38,13 @@ def _canonical(value: object) -> object:
 
 def facts_sha256(facts: Mapping[str, object], names: Iterable[str]) -> str:
     """sha256 of the canonical JSON of the known facts among `names` (the input facts)."""
-    known = {}
+    known: dict[str, object] = {}
     for name in names:
         value = facts.get(name)
-        if value is not None:
-            known[name] = _canonical(value)
+        if value is None:
+            continue
+        kind = type(value)
+        known[name] = value if kind is str or kind is bool or kind is int else _canonical(value)
     text = json.dumps(known, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
