@@ -617,6 +617,20 @@ def test_decide_builds_no_result_or_trace_objects(monkeypatch: pytest.MonkeyPatc
     assert DERIVED.decide({}) == frozenset()
 
 
+def test_decide_leaves_out_derivations_no_reported_rule_reads() -> None:
+    policy = compiled(
+        "fact a: bool\nfact b: bool\nderived unused: bool\nderived used: bool\n"
+        + rule("unused.yes", "a and b", "derive unused = true")
+        + rule("used.yes", "b", "derive used = true")
+        + rule("shown", "used", "note")
+    )
+    decide_source = policy.source[policy.source.index("def _decide") :]
+    assert "g('a')" not in decide_source  # only `unused.yes` reads `a`
+    assert policy.decide({"a": True, "b": True}) == {"shown"}
+    ev = policy.evaluate({"a": True, "b": True})
+    assert ev.derived["unused"].value is True  # evaluate still reports it
+
+
 # --- the generated code -----------------------------------------------------------------------
 
 

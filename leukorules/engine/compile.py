@@ -17,14 +17,25 @@ Semantics (Kleene logic exactly as `leukorules.logic`; True, False, None = unkno
   and `overrides`.
 - `is known` / `is unknown` are the one non-monotone test: supplying a fact can turn them from
   true to false. Every other condition only gains information as facts are added.
+- Consequently, with every input fact known a rule can still be undetermined only when it reads
+  a derived fact that no rule derived (none fired, or an unresolved conflict): such a rule has no
+  `missing` facts and names that derived fact in `unresolved` instead of guessing a value.
+- `missing` of an undetermined rule: the unknown input facts under its unknown sub-conditions
+  (for `and`/`or` the unknown children only), an unknown derived fact replaced by the missing
+  facts of its undetermined derive rules, plus those of undetermined `after`/`overrides` rules.
+  `because` of a fired rule: the facts that made its condition true (`and`: all children, `or`:
+  the first true child, `not`: what made the child false), and `chain` the upstream rules
+  (derivations read, earlier lines), transitively. See `leukorules.engine.trace`.
 
 The compiled form is one generated Python function per purpose, built once per policy: every
 expression becomes straight-line code over local variables (one per fact, rule and derived
 fact) with no interpretation overhead. Generated code never contains user text except as
 `repr()` literals (rule ids, string and enum values); variable names are generated (`f3`, `e7`),
 constants that have no literal form (dates) are bound as default arguments. `decide` returns
-only fired ids and builds no trace objects; `evaluate` reuses the same straight-line core and
-then explains only what it reports (see `leukorules.engine.trace`).
+only fired ids, builds no trace objects and leaves out derivations that no reported rule reads;
+`evaluate` reuses the same straight-line core and then explains only what it reports (see
+`leukorules.engine.trace`). In generated code, `not` is pushed through `and`/`or` (De Morgan holds
+in Kleene logic) and tests of facts are tested in place, so no temporaries are needed for them.
 """
 
 from __future__ import annotations
