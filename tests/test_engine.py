@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from test_engine_helpers import checked, compiled, rule
+from test_engine_helpers import HEADER, checked, compiled, rule
 
 from leukorules import logic
 from leukorules import model as m
@@ -710,3 +713,41 @@ def test_explain_undetermined_and_not_fired_rules_and_gaps() -> None:
 def test_explain_an_unknown_id_raises_key_error() -> None:
     with pytest.raises(KeyError):
         DERIVED.explain({}, "no.such.rule")
+
+
+# --- the public API ---------------------------------------------------------------------------
+
+
+def test_load_policy_compiles_and_caches(tmp_path: Path) -> None:
+    import leukorules
+    from leukorules import CompiledPolicy, Evaluation, load_policy
+
+    path = tmp_path / "p.rules"
+    path.write_text(HEADER + "fact a: bool\n" + rule("r", "a", 'recommend "X"'), "utf-8")
+    policy = load_policy(path)
+    assert isinstance(policy, CompiledPolicy)
+    assert load_policy(str(path)) is policy  # cached per policy sha256
+    assert isinstance(policy.evaluate({"a": True}), Evaluation)
+    assert policy.decide({"a": True}) == {"r"}
+    assert load_policy([path]).policy == policy.policy
+    assert leukorules.load_policy is load_policy
+
+
+def test_load_policy_raises_policy_error_with_every_diagnostic(tmp_path: Path) -> None:
+    from leukorules import PolicyError, load_policy
+
+    path = tmp_path / "bad.rules"
+    path.write_text(HEADER + rule("r", "nope", "note") + rule("s", "nada", "note"), "utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    error = caught.value
+    assert [d.code for d in error.diagnostics if d.severity.label == "error"] == ["LR201", "LR201"]
+    assert [name.endswith("bad.rules") for name in error.sources] == [True]
+    assert "2 error(s)" in str(error) and "`nope`" in str(error)
+    assert "bad.rules" in error.render() and "^" in error.render()
+
+
+def test_importing_the_package_stays_light() -> None:
+    code = "import sys, leukorules; print('pydantic' in sys.modules, 'lark' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
