@@ -90,6 +90,22 @@ def _quote(lines: list[str], text: str, indent: int) -> None:
     )
 
 
+def _wrapped(lines: list[str], text: str, first: str, color: bool) -> None:
+    """Wrap `text` after the prefix `first`, continuation lines aligned under the text. Colour
+    codes take no room on screen, so the width allows for them."""
+    extra = text.count("\x1b[") * 4 if color else 0
+    lines.extend(
+        textwrap.wrap(
+            text,
+            width=WIDTH + extra,
+            initial_indent=first,
+            subsequent_indent=" " * len(first),
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+    )
+
+
 def render_text(ev: r.Evaluation, color: bool = False) -> str:
     s = Style(color)
     policy = ev.policy
@@ -109,9 +125,11 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
             lines.append("")
             lines.append("  " + s.section(section_text(rec.section)))
         line = f" (line {rec.line}, after {', '.join(rec.after)})" if rec.after else ""
-        lines.append(
-            f"  {number:>2}. {s.action(rec.action)}  [{rec.strength.label}]{line}  "
-            + s.dim(rec.rule)
+        _wrapped(
+            lines,
+            f"{s.action(rec.action)}  [{rec.strength.label}]{line}  {s.dim(rec.rule)}",
+            f"  {number:>2}. ",
+            color,
         )
         _quote(lines, rec.statement, 6)
         if rec.alternatives:
@@ -132,7 +150,7 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
                 lines.append("  " + s.section(section_text(note.section)))
             label = note_label(note)
             styled = s.caution(label) if note.kind == "caution" else s.heading(label)
-            lines.append(f"   - {styled}: {note_body(note)}  " + s.dim(note.rule))
+            _wrapped(lines, f"{styled}: {note_body(note)}  {s.dim(note.rule)}", "   - ", color)
             if note.text:
                 _quote(lines, note.statement, 6)
             if note.because:
@@ -174,15 +192,7 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
             what = f"derivation: {item.statement}"
         else:
             what = f"{item.kind}: {item.statement}"
-        lines.extend(
-            textwrap.wrap(
-                f"{what}  {s.dim(item.rule)}",
-                width=WIDTH + (12 if color else 0),
-                initial_indent="  - ",
-                subsequent_indent="    ",
-                break_long_words=False,
-            )
-        )
+        _wrapped(lines, f"{what}  {s.dim(item.rule)}", "  - ", color)
         if item.missing:
             _field(lines, "missing", s.missing(", ".join(item.missing)), 4)
         if item.unresolved:
