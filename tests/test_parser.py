@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from leukorules.diagnostics import Diagnostic, sorted_diagnostics
 from leukorules.source import SourceFile
 from leukorules.syntax import ast
-from leukorules.syntax.parser import MAX_EXPR_DEPTH, MAX_SYNTAX_ERRORS, build_parser, parse
+from leukorules.syntax.parser import (
+    MAX_EXPR_DEPTH,
+    MAX_PARSE_DEPTH,
+    MAX_SYNTAX_ERRORS,
+    build_parser,
+    parse,
+)
 
 HEADER = 'policy demo.policy { title "Demo" version "1.0" }\n'
 
@@ -268,10 +274,22 @@ def test_unexpected_character_is_shown_readably() -> None:
 
 
 def test_deep_nesting_is_refused_without_recursion() -> None:
-    deep = "(" * 10_000 + "age > 3" + ")" * 10_000
+    deep = "(" * 200 + "age > 3" + ")" * 200
     diagnostic = only(rule_with('statement "s"', "evidence 1", f"when {deep}", 'note "x"'))
     assert diagnostic.code == "LR114"
-    assert f"more than {MAX_EXPR_DEPTH} levels" in diagnostic.message
+    assert diagnostic.message == f"condition nested more than {MAX_EXPR_DEPTH} levels deep"
+
+
+@pytest.mark.parametrize("depth", [10_000, 2_000_000])
+def test_runaway_nesting_stops_the_parse_early(depth: int) -> None:
+    deep = "(" * depth + "age > 3" + ")" * depth
+    text = rule_with('statement "s"', "evidence 1", f"when {deep}", 'note "x"')
+    diagnostic = only(text)
+    assert diagnostic.code == "LR114"
+    assert diagnostic.message == (
+        f"nested more than {MAX_PARSE_DEPTH:,} levels deep; the file is not read further"
+    )
+    assert diagnostic.span is not None and diagnostic.span.column < MAX_PARSE_DEPTH + 10
 
 
 def test_long_flat_conditions_are_fine() -> None:
@@ -281,11 +299,19 @@ def test_long_flat_conditions_are_fine() -> None:
     assert module is not None
 
 
-def test_unclosed_parentheses_deeply_nested_at_end_of_file() -> None:
-    text = VALID + 'rule extra { statement "s" evidence 1 when ' + "(" * 5000 + "age > 3"
+def test_unclosed_parentheses_at_end_of_file() -> None:
+    text = VALID + 'rule extra { statement "s" evidence 1 when ' + "(" * 50 + "age > 3"
     module, diagnostics = run(text)
     assert module is None
     assert [d.code for d in diagnostics] == ["LR112"]
+    assert diagnostics[0].hint is not None and "`(`" in diagnostics[0].hint
+
+
+def test_syntax_errors_before_runaway_nesting_are_kept() -> None:
+    text = VALID + "rule x { statement @ }\n" + "rule y { when " + "not " * 5000 + "age > 3 }"
+    module, diagnostics = run(text)
+    assert module is None
+    assert [d.code for d in diagnostics] == ["LR111", "LR114"]
 
 
 def test_a_rejected_file_always_gets_a_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:

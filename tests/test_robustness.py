@@ -185,8 +185,8 @@ def test_ten_thousand_unclosed_parentheses(tmp_path: Path) -> None:
     text = VALID.replace("when age < 65", "when " + "(" * 10_000 + "age < 65")
     status, output = check_file(tmp_path, text.encode())
     assert status == 1
-    assert codes(output) == ["LR110"]
-    assert "`(` on line" in output
+    assert codes(output) == ["LR114"]
+    assert "nested more than 1,000 levels deep" in output
 
 
 def test_ten_thousand_nots(tmp_path: Path) -> None:

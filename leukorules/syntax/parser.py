@@ -33,6 +33,10 @@ MAX_EXPR_DEPTH = 64
 # A file with more syntax errors than this gets only the first ones: past that point the
 # author is better served by fixing those and running the check again.
 MAX_SYNTAX_ERRORS = 20
+# The parser gives up on input nested deeper than this (open parentheses, `not`s, sections...):
+# it is far past MAX_EXPR_DEPTH already, and a runaway file of millions of `(` would otherwise
+# take minutes to read before being refused.
+MAX_PARSE_DEPTH = 1_000
 
 BODY_KEYWORDS = (
     "statement",
@@ -608,6 +612,8 @@ class _Recovery:
         if action is None or (action[0] is not Shift and not self._simulate((token.type,))):
             return False
         self.pstate.feed_token(token)
+        if len(self.pstate.state_stack) > MAX_PARSE_DEPTH:
+            raise _TooDeep(token)
         self.history = (token, self.history[0]) if self.history else (token,)
         return True
 
@@ -1041,6 +1047,23 @@ class _NotPlain(Exception):
     """The plain parse cannot go on: leave the file to the recovering parse."""
 
 
+class _TooDeep(Exception):
+    """The parser stack passed MAX_PARSE_DEPTH at this token."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(token)
+        self.token = token
+
+    def diagnostic(self) -> Diagnostic:
+        span = _token_span(self.token)
+        return Diagnostic.make(
+            "LR114",
+            f"nested more than {MAX_PARSE_DEPTH:,} levels deep; the file is not read further",
+            Span.point(span.file, span.line, span.column),
+            "split the condition with derived facts, or remove redundant parentheses",
+        )
+
+
 @cache
 def _scanner() -> Any:
     """The compiled regular expression of every terminal, as Lark's context-free lexer has it."""
@@ -1095,6 +1118,8 @@ def _parse_plain(text: str) -> Any:
             if keyword is not None and keyword in states[stack[-1]]:
                 token.type = keyword
         feed(token)
+        if len(stack) > MAX_PARSE_DEPTH:
+            raise _TooDeep(token)
         last = token
     end_token = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
     return feed(end_token, True)
@@ -1131,10 +1156,16 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                 # The fast path: a plain LALR parse. Only a file with a syntax error pays for
                 # the token-by-token parse that recovers and reports every error.
                 items: Any = _parse_plain(source.text)
+            except _TooDeep as stopped:
+                return None, [stopped.diagnostic()]
             except (UnexpectedInput, _NotPlain) as error:
                 _state.comments = []
                 recovery = _Recovery(source)
-                items = recovery.run()
+                try:
+                    items = recovery.run()
+                except _TooDeep as stopped:
+                    found = [*recovery.diagnostics, stopped.diagnostic()]
+                    return None, sorted_diagnostics(found)
                 if items is None or recovery.diagnostics:
                     found = recovery.diagnostics or [_fallback_diagnostic(source, error)]
                     return None, sorted_diagnostics(found)
