@@ -1066,8 +1066,15 @@ class _TooDeep(Exception):
 
 @cache
 def _scanner() -> Any:
-    """The compiled regular expression of every terminal, as Lark's context-free lexer has it."""
-    expressions = _parser().parser.lexer.root_lexer.scanner._mres
+    """The compiled regular expression of every terminal, as Lark's context-free lexer has it.
+
+    None when this version of Lark keeps it elsewhere: every file then takes the recovering
+    parse, which is slower but reads the same.
+    """
+    try:
+        expressions = _parser().parser.lexer.root_lexer.scanner._mres
+    except AttributeError:  # pragma: no cover - depends on Lark's internals
+        return None
     return expressions[0] if len(expressions) == 1 else None
 
 
@@ -1082,7 +1089,7 @@ def _parse_plain(text: str) -> Any:
     recovering parse (which uses the contextual lexer) on the file.
     """
     scanner = _scanner()
-    if scanner is None:  # pragma: no cover - the grammar's terminals fit in one expression
+    if scanner is None:  # pragma: no cover - see `_scanner`
         raise _NotPlain
     state = _parser().parse_interactive(text).parser_state
     states = state.parse_conf.states
