@@ -394,3 +394,25 @@ def test_language_reference_lists_the_strength_vocabulary() -> None:
     expected = {name: printed for name, printed in m.STRENGTHS.items()}
     expected["unqualified"] = "no strength stated (the default when `strength` is left out)"
     assert table == expected
+
+
+@pytest.mark.parametrize(
+    ("declaration", "condition", "satisfiable"),
+    [
+        ("fact c: number in 0.5..20", "c is known", True),
+        ("fact c: number in 0.5..20", "c > 0.5 and c < 0.7", True),
+        ("fact c: integer", "c > 2.5 and c < 3.5", True),
+        ("fact c: integer", "c > 2.5 and c < 2.9", False),
+        ("fact c: integer in 0..10", "c > 9", True),
+        ("fact c: integer in 0..10", "c > 10", False),
+    ],
+)
+def test_numeric_satisfiability_respects_ranges_and_whole_numbers(
+    declaration: str, condition: str, satisfiable: bool
+) -> None:
+    text = (
+        'policy p { title "t" version "1" }\nevidence 1 { citation unknown }\n'
+        f'{declaration}\nrule r {{ statement "s" evidence 1 when {condition} note }}\n'
+    )
+    codes = [d.code for d in check_text(text).diagnostics]
+    assert ("LR404" in codes) is (not satisfiable), codes

@@ -408,3 +408,15 @@ def test_plain_and_recovering_parse_agree(text: str) -> None:
     else:
         assert module is None
         assert diagnostics == sorted_diagnostics(recovery.diagnostics)
+
+
+def test_keyword_glued_to_a_name_is_an_error_not_a_silent_split() -> None:
+    # Lark's contextual lexer would read `rulex.y` as `rule x.y`; the author wrote one word.
+    text = 'policy p { title "t" version "1" }\nrulex.y { statement "s" }\n'
+    module, diagnostics = parse(SourceFile.from_text("glued.rules", text))
+    assert module is None
+    (diagnostic,) = diagnostics
+    assert diagnostic.code == "LR110"
+    assert "`rulex`" in diagnostic.message
+    assert diagnostic.span is not None and (diagnostic.span.line, diagnostic.span.column) == (2, 1)
+    assert diagnostic.hint == "put a space after `rule`: rule x"

@@ -10,6 +10,7 @@ Kleene monotonicity: once a partial assignment makes a formula false, no complet
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations, pairwise
 
@@ -98,23 +99,32 @@ def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
         one = datetime.timedelta(days=1)
         points = {d + delta for d in days for delta in (-one, datetime.timedelta(0), one)}
         return [None, *sorted(points)] if points else [None, datetime.date(2000, 1, 1)]
-    numbers = sorted({float(c) for c in constants if isinstance(c, int | float)})
-    points_f: set[float] = set()
-    for number in numbers:
-        points_f.update((number - 1, number, number + 1))
-    for low, high in pairwise(numbers):
-        points_f.add((low + high) / 2)
-    if not points_f:
-        points_f.add(0.0)
     low_bound, high_bound = fact.type.minimum, fact.type.maximum
+    # The truth of `x op c` over every constant c only changes at the constants, so the
+    # constants, the declared bounds, a point between each neighbouring pair and a point past
+    # each end decide every such test over the reals.
+    anchors = {float(c) for c in constants if isinstance(c, int | float)}
+    anchors.update(float(b) for b in (low_bound, high_bound) if b is not None)
+    if not anchors:
+        anchors.add(0.0)
+    ordered = sorted(anchors)
+    points_f = set(ordered) | {ordered[0] - 1, ordered[-1] + 1}
+    points_f.update((low + high) / 2 for low, high in pairwise(ordered))
+    if kind == "integer":
+        # The smallest whole number above each anchor is in every gap that holds one.
+        points_f = {
+            float(n)
+            for c in ordered
+            for n in (math.floor(c) - 1, math.floor(c), math.floor(c) + 1, math.ceil(c) + 1)
+        }
     chosen = sorted(
         p
         for p in points_f
         if (low_bound is None or p >= low_bound) and (high_bound is None or p <= high_bound)
     )
     if kind == "integer":
-        chosen = sorted({int(p) for p in chosen if float(p).is_integer()})
-    return [None, *chosen] if chosen else [None]
+        return [None, *(int(p) for p in chosen)]
+    return [None, *chosen]
 
 
 def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str, object] | None:

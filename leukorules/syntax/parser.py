@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import hashlib
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -375,12 +377,33 @@ def _collect_comment(token: Token) -> None:
     _state.comments.append(ast.Comment(token.value, token.line or 1, token.column or 1))
 
 
+def _cache_file() -> str | bool:
+    """Where Lark may keep its analysed grammar between runs (False: do not cache).
+
+    Building the LALR tables takes a few hundred milliseconds, most of a short command's run.
+    The cache is per user (never a shared temp folder: it is a pickle) and Lark checks that it
+    matches the grammar and its own version before using it.
+    """
+    if os.environ.get("LEUKORULES_NO_CACHE"):
+        return False
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "leukorules")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
 def build_parser(strict: bool = False) -> Lark:
     """A new Lark parser for the policy grammar.
 
-    The shared runtime parser is built with strict=False; the test suite builds it with
-    strict=True (which needs `interegular`) to prove the grammar has no LALR conflicts and no
-    colliding terminals.
+    The shared runtime parser is built with strict=False (and cached on disk, see
+    `_cache_file`); the test suite builds it with strict=True (which needs `interegular`) to
+    prove the grammar has no LALR conflicts and no colliding terminals.
     """
     return Lark(
         grammar_text(),
@@ -391,6 +414,7 @@ def build_parser(strict: bool = False) -> Lark:
         maybe_placeholders=False,
         transformer=_Callbacks(_ToAst()),
         lexer_callbacks={"COMMENT": _collect_comment},
+        cache=False if strict else _cache_file(),
     )
 
 
@@ -1133,11 +1157,28 @@ def _parse_plain(text: str) -> Any:
 
 
 def _fallback_diagnostic(source: SourceFile, error: Exception) -> Diagnostic:
-    """The plain parse's error, for the case the recovering parse does not reproduce it.
+    """The plain parse's error, for the cases the recovering parse does not reproduce it.
 
-    The two parses run the same tables over the same text, so this should not be needed; it
-    is here so that a file the parser rejects can never come back without a diagnostic.
+    The recovering parse uses Lark's contextual lexer, which matches a keyword at the start of
+    a longer word where only keywords may stand; the plain parse reads whole words. So a
+    keyword glued to a name (`rulex.y {`) is accepted by one and refused by the other, and
+    this reports it. It also guarantees that a file the parser rejects never comes back
+    without a diagnostic.
     """
+    token = getattr(error, "token", None)
+    if isinstance(token, Token) and token.type == "NAME":
+        word = str(token.value)
+        glued = next(
+            (k for k in (*TOP_KEYWORDS, *BODY_KEYWORDS) if word.startswith(k) and word != k),
+            None,
+        )
+        hint = f"put a space after `{glued}`: {glued} {word[len(glued) :]}" if glued else None
+        return Diagnostic.make(
+            "LR110",
+            f"unexpected name `{word}`",
+            _token_span(token),
+            hint or did_you_mean(word, (*TOP_KEYWORDS, *BODY_KEYWORDS)),
+        )
     line = max(1, int(getattr(error, "line", 1) or 1))
     column = max(1, int(getattr(error, "column", 1) or 1))
     return Diagnostic.make("LR110", "syntax error", Span.point(source.path, line, column))
@@ -1176,6 +1217,10 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                 if items is None or recovery.diagnostics:
                     found = recovery.diagnostics or [_fallback_diagnostic(source, error)]
                     return None, sorted_diagnostics(found)
+                # The contextual lexer read a keyword off the front of a longer word
+                # (`rulex.y` as `rule x.y`) where the plain parse, which reads whole words,
+                # stopped: the author wrote one word, so that is the error to report.
+                return None, [_fallback_diagnostic(source, error)]
         finally:
             comments = tuple(_state.comments)
             _state.comments = []
