@@ -252,7 +252,7 @@ def _quick_check(fact_type: m.FactType) -> Callable[[object], object]:
     if kind == "integer":
 
         def integer(v: object) -> object:
-            if type(v) is not int:
+            if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
                 return _REFUSED
             if (low is not None and v < low) or (high is not None and v > high):
                 return _REFUSED
@@ -337,11 +337,12 @@ class Decoder:
         out: DecodedBatch,
         row: int,
         record_id: str | None,
-        raw: Mapping[str, object],
+        raw: dict[str, object],
         problems: list[tuple[str, str]],
     ) -> None:
         values = None if problems else self.quick.check(raw)
         if values is None:
+            problems.extend(_int64_problems(raw, self.inputs))
             values, diagnostics = self.validate(self.policy, raw)
             problems.extend((d.code, d.message) for d in diagnostics)
         if problems or record_id is None:
@@ -365,7 +366,6 @@ class Decoder:
                 raw: dict[str, object] = {k: v for k, v in data.items() if k in self.inputs}
             else:
                 raw = data
-            problems.extend(_int64_problems(raw, self.inputs))
             self._finish(out, row, record_id, raw, problems)
 
     def _csv(self, batch: RawBatch, out: DecodedBatch) -> None:
@@ -386,7 +386,6 @@ class Decoder:
                     problems.append(("LR503", reason))
                 elif value is not None:
                     raw[fact.name] = value
-            problems.extend(_int64_problems(raw, self.inputs))
             self._finish(out, row, record_id, raw, problems)
 
     def _parquet(self, batch: RawBatch, out: DecodedBatch) -> None:
@@ -410,7 +409,6 @@ class Decoder:
                 elif isinstance(value, decimal.Decimal) and kind == "number":
                     value = float(value)
                 raw[name] = value
-            problems.extend(_int64_problems(raw, self.inputs))
             self._finish(out, row, record_id, raw, problems)
 
 
