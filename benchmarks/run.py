@@ -370,58 +370,76 @@ def write_cohort(policy: m.Policy, n: int, path: Path, fmt: str) -> Path:
     return path
 
 
+Plan = list[tuple[str, int, str, str]]  # (policy label, patients, format, engine)
+
+
+def batch_plan(quick: bool, python_10m: bool) -> Plan:
+    plan: Plan = []
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    for label in ("bundled", "generated 300"):
+        for n in sizes:
+            for fmt in ("parquet", "jsonl"):
+                for engine in ("duckdb", "python"):
+                    if label == "generated 300" and n >= 1_000_000 and engine == "python":
+                        continue  # about 15 minutes at the rate the 100,000 run shows
+                    if n >= 1_000_000 and fmt == "jsonl" and engine == "python":
+                        continue
+                    plan.append((label, n, fmt, engine))
+    if not quick:
+        plan.append(("bundled", 10_000_000, "parquet", "duckdb"))
+        if python_10m:
+            plan.append(("bundled", 10_000_000, "parquet", "python"))
+    return plan
+
+
 def batch_section(
-    data: Path, sizes: Sequence[int], big: int | None, policy_files: dict[str, Path | None]
+    data: Path, plan: Plan, policy_files: dict[str, Path | None]
 ) -> tuple[list[str], dict[str, Any]]:
     from leukorules.check import check_paths
     from leukorules.syntax.grammar import bundled_policy_dir
 
-    lines: list[str] = []
     facts: dict[str, Any] = {}
     rows: list[list[str]] = []
-    for label, policy_file in policy_files.items():
-        paths = [policy_file] if policy_file else [bundled_policy_dir()]
-        policy = check_paths(paths).policy
-        assert policy is not None
-        plan = [(n, fmt) for n in sizes for fmt in ("parquet", "jsonl")]
-        if big and label == "bundled":
-            plan.append((big, "parquet"))
-        for n, fmt in plan:
-            cohort = write_cohort(policy, n, data / f"{label.replace(' ', '-')}-{n}.{fmt}", fmt)
-            engines = [("duckdb", None), ("python", 2)]
-            if n == big:
-                engines = [("duckdb", None), ("python", 2)]
-            for engine, jobs in engines:
-                out = data / f"results-{engine}-{n}.parquet"
-                args = [sys.executable, "-m", "leukorules", "batch", str(cohort), "--out", str(out)]
-                args += ["--engine", engine]
-                if jobs:
-                    args += ["--jobs", str(jobs)]
-                if policy_file:
-                    args += ["--policy", str(policy_file)]
-                run = run_measured(args)
-                ok = run.returncode == 0
-                rate = n / run.seconds if ok else 0.0
-                key = (label, n, fmt, engine)
-                facts[" / ".join(map(str, key))] = {
-                    "seconds": run.seconds,
-                    "peak_rss": run.peak_rss,
-                    "ok": ok,
-                }
-                rows.append(
-                    [
-                        label,
-                        f"{n:,}",
-                        fmt,
-                        engine + (f" ({jobs} jobs)" if jobs else " (all threads)"),
-                        f"{run.seconds:,.1f}" if ok else f"failed: {run.stderr.strip()[-200:]}",
-                        f"{rate:,.0f}",
-                        f"{run.peak_rss / 2**20:,.0f}",
-                    ]
-                )
-                out.unlink(missing_ok=True)
-                out.with_name(out.stem + ".errors.jsonl").unlink(missing_ok=True)
-    lines += table(
+    policies: dict[str, m.Policy] = {}
+    for label, n, fmt, engine in plan:
+        policy_file = policy_files[label]
+        if label not in policies:
+            loaded = check_paths([policy_file] if policy_file else [bundled_policy_dir()])
+            assert loaded.policy is not None
+            policies[label] = loaded.policy
+        name = f"{label.replace(' ', '-')}-{n}.{fmt}"
+        print(f"  {name} {engine}", file=sys.stderr)
+        cohort = write_cohort(policies[label], n, data / name, fmt)
+        out = data / f"results-{engine}-{n}.parquet"
+        args = [sys.executable, "-m", "leukorules", "batch", str(cohort), "--out", str(out)]
+        args += ["--engine", engine]
+        jobs = 2 if engine == "python" else None
+        if jobs:
+            args += ["--jobs", str(jobs)]
+        if policy_file:
+            args += ["--policy", str(policy_file)]
+        run = run_measured(args)
+        ok = run.returncode == 0
+        rate = n / run.seconds if ok else 0.0
+        facts[f"{label} / {n} / {fmt} / {engine}"] = {
+            "seconds": run.seconds,
+            "peak_rss": run.peak_rss,
+            "ok": ok,
+        }
+        rows.append(
+            [
+                label,
+                f"{n:,}",
+                fmt,
+                engine + (f" ({jobs} jobs)" if jobs else " (all threads)"),
+                f"{run.seconds:,.1f}" if ok else f"failed: {run.stderr.strip()[-200:]}",
+                f"{rate:,.0f}",
+                f"{run.peak_rss / 2**20:,.0f}",
+            ]
+        )
+        out.unlink(missing_ok=True)
+        out.with_name(out.stem + ".errors.jsonl").unlink(missing_ok=True)
+    lines = table(
         ["policy", "patients", "cohort", "engine", "wall s", "patients / s", "peak RSS MiB"], rows
     )
     lines.append("")
@@ -447,6 +465,62 @@ def cli_section(repeat: int = 7) -> tuple[list[str], float]:
     return [line, ""], median
 
 
+def targets_section(raw: Mapping[str, Any]) -> list[str]:
+    """The issue's targets, checked against the numbers of this run."""
+    rows: list[list[str]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else "met" if ok else "**missed**"
+
+    bundled = raw.get("latency", {}).get("bundled")
+    if bundled:
+        medians, floor = bundled["medians"], bundled["floor"]
+        for name, limit in (("leukorules decide", 2.0), ("leukorules evaluate", 10.0)):
+            ratio = medians[name] / floor
+            rows.append(
+                [
+                    f"`{name.split()[1]}` within {limit:g}x of hand-written (bundled)",
+                    fmt_ratio(ratio),
+                    verdict(ratio <= limit),
+                ]
+            )
+    cli = raw.get("cli_seconds")
+    measured = isinstance(cli, float) and cli == cli
+    rows.append(
+        [
+            "`leukorules evaluate` wall time < 0.4 s",
+            f"{cli:.3f} s" if measured else "-",
+            verdict(cli < 0.4 if measured else None),
+        ]
+    )
+    batch = raw.get("batch", {})
+
+    def find(n: int, fmt: str, engine: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = batch.get(f"bundled / {n} / {fmt} / {engine}")
+        return result
+
+    for engine, limit in (("duckdb", 30.0), ("python", 180.0)):
+        got = find(1_000_000, "parquet", engine)
+        label = f"1,000,000 patients, {engine}{' (2 jobs)' if engine == 'python' else ''}"
+        rows.append(
+            [
+                f"{label} < {limit:g} s",
+                f"{got['seconds']:,.1f} s" if got else "-",
+                verdict(got["ok"] and got["seconds"] < limit if got else None),
+            ]
+        )
+    for engine in ("duckdb", "python"):
+        got = find(10_000_000, "parquet", engine)
+        rows.append(
+            [
+                f"peak memory < 1 GiB, 10,000,000-row Parquet, {engine}",
+                f"{got['peak_rss'] / 2**20:,.0f} MiB" if got else "-",
+                verdict(got["ok"] and got["peak_rss"] < 2**30 if got else None),
+            ]
+        )
+    return ["## Targets", "", *table(["target", "measured", "verdict"], rows), ""]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
@@ -454,6 +528,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("/tmp/leukorules-bench"))
     parser.add_argument("--json", type=Path, default=None, help="also write raw numbers here")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument(
+        "--python-10m",
+        action="store_true",
+        help="also run the python engine on the 10,000,000-row cohort (about 40 minutes)",
+    )
     args = parser.parse_args(argv)
 
     sizes = [30, 300] if args.quick else [30, 300, 3000]
@@ -508,16 +587,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"sampled every 50 ms. Cohorts are generated into {args.data}."
         )
         report.append("")
-        batch_sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-        big = None if args.quick else 10_000_000
         generated = args.data / "generated-300.rules"
         generated.parent.mkdir(parents=True, exist_ok=True)
         generated.write_text(policy_text(300))
         lines, raw["batch"] = batch_section(
-            args.data, batch_sizes, big, {"bundled": None, "generated 300": generated}
+            args.data,
+            batch_plan(args.quick, args.python_10m),
+            {"bundled": None, "generated 300": generated},
         )
         report += lines
 
+    report += targets_section(raw)
     report.append(f"Total benchmark time: {time.perf_counter() - started:,.0f} s.")
     args.out.write_text("\n".join(report) + "\n", encoding="utf-8")
     if args.json:

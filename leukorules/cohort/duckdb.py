@@ -8,9 +8,11 @@ and nothing else.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -392,6 +394,7 @@ class DuckDBRun:
         self.compiled = compile_policy(policy, self.dialect, d_ident("lr:checked"), missing=True)
         self._pending: deque[Problem] = deque()
         self._structural = 0
+        self._stream_schema: Any = None
 
     # --- the source relation
 
@@ -629,61 +632,119 @@ class DuckDBRun:
         return text + "SELECT " + ",\n  ".join(select) + f"\nFROM {compiled.last}"
 
     def run(self) -> Iterator[OutputBatch]:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        """Evaluated batches in cohort order, rejected records merged in at their rows.
 
+        DuckDB streams results from several threads and does not keep a streamed result in
+        scan order, so pieces are put back in order here: each batch is cut into runs of
+        consecutive row numbers, held in a heap, and released when the next expected row
+        arrives (or is a record the reader already rejected). Out-of-order distance is bounded
+        by what the threads have in flight, so memory stays bounded too.
+        """
         con = connect(self.threads, self.memory_limit)
         try:
             if self.layout.format != "parquet":
                 con.register("lr_stream", self._arrow_stream())
-            sql = self.query()
-            stream = con.sql(sql).to_arrow_reader(self.batch_rows)
-            schema = results_schema(self.policy)
-            result_names = schema.names
-            for batch in stream:
-                valid = pc.is_null(batch.column("reason"))
-                good = batch.filter(valid)
-                bad = batch.filter(pc.invert(valid))
-                counts = Counts(evaluated=good.num_rows, rejected=bad.num_rows)
-                counts.fired = _counter(pc.list_flatten(good.column("fired")))
-                counts.undetermined = _counter(pc.list_flatten(good.column("undetermined")))
-                for pair, n in _counter(pc.list_flatten(good.column("missing_pairs"))).items():
-                    rule, fact = pair.split(" ", 1)
-                    counts.missing[(rule, fact)] = n
-                counts.missing_patients = _counter(pc.list_flatten(good.column("missing_facts")))
-                problems = [
-                    Problem(row, record_id, ",".join(sorted(set(codes))), reason)
-                    for row, record_id, codes, reason in zip(
-                        bad.column("row").to_pylist(),
-                        bad.column("id").to_pylist(),
-                        bad.column("codes").to_pylist(),
-                        bad.column("reason").to_pylist(),
-                        strict=True,
-                    )
-                ]
-                last_row = batch.column("row")[batch.num_rows - 1].as_py() if batch.num_rows else 0
-                while self._pending and self._pending[0].row <= last_row:
-                    problems.append(self._pending.popleft())
-                problems.sort(key=lambda p: p.row)
-                counts.rejected = len(problems)
-                counts.read = good.num_rows + len(problems)
-                for problem in problems:
-                    for code in problem.code.split(","):
-                        counts.rejected_by_code[code] += 1
-                results = pa.RecordBatch.from_arrays(
-                    [good.column(n) for n in result_names], names=result_names
-                ).cast(schema)
-                yield OutputBatch(results, problems, counts)
-            if self._pending:
-                rest = list(self._pending)
-                self._pending.clear()
-                counts = Counts(read=len(rest), rejected=len(rest))
-                for problem in rest:
-                    for code in problem.code.split(","):
-                        counts.rejected_by_code[code] += 1
-                yield OutputBatch(pa.RecordBatch.from_pylist([], schema=schema), rest, counts)
+            stream = con.sql(self.query()).to_arrow_reader(self.batch_rows)
+            self._stream_schema = stream.schema
+            for pieces, problems in in_row_order(stream, self._pending):
+                yield self._output(pieces, problems)
         finally:
             con.close()
+
+    def _output(self, pieces: list[Any], problems: list[Problem]) -> OutputBatch:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        schema = results_schema(self.policy)
+        if pieces:
+            table = pa.Table.from_batches(pieces).combine_chunks()
+        else:
+            table = pa.Table.from_batches([], schema=self._stream_schema)
+        valid = pc.is_null(table.column("reason"))
+        good = table.filter(valid)
+        bad = table.filter(pc.invert(valid))
+        counts = Counts(evaluated=good.num_rows)
+        counts.fired = _counter(pc.list_flatten(good.column("fired")))
+        counts.undetermined = _counter(pc.list_flatten(good.column("undetermined")))
+        for pair, n in _counter(pc.list_flatten(good.column("missing_pairs"))).items():
+            rule, fact = pair.split(" ", 1)
+            counts.missing[(rule, fact)] = n
+        counts.missing_patients = _counter(pc.list_flatten(good.column("missing_facts")))
+        problems = problems + [
+            Problem(row, record_id, ",".join(sorted(set(codes))), reason)
+            for row, record_id, codes, reason in zip(
+                bad.column("row").to_pylist(),
+                bad.column("id").to_pylist(),
+                bad.column("codes").to_pylist(),
+                bad.column("reason").to_pylist(),
+                strict=True,
+            )
+        ]
+        problems.sort(key=lambda p: p.row)
+        counts.rejected = len(problems)
+        counts.read = good.num_rows + len(problems)
+        for problem in problems:
+            for code in problem.code.split(","):
+                counts.rejected_by_code[code] += 1
+        results = pa.Table.from_arrays(
+            [good.column(n) for n in schema.names], names=schema.names
+        ).cast(schema)
+        batch = (
+            results.to_batches()[0]
+            if results.num_rows
+            else pa.RecordBatch.from_pylist([], schema=schema)
+        )
+        return OutputBatch(batch, problems, counts)
+
+
+def in_row_order(
+    batches: Iterable[Any], rejected: deque[Problem]
+) -> Iterator[tuple[list[Any], list[Problem]]]:
+    """Record batches with a `row` column, in any order, -> (slices, rejected records) in row
+    order. `rejected` holds records rejected before evaluation (rows that are not in any batch),
+    in row order; it may grow while the batches are being read."""
+    heap: list[tuple[int, int, Any]] = []
+    sequence = 0
+    next_row = 1
+    for batch in batches:
+        for first, piece in _consecutive_runs(batch):
+            heapq.heappush(heap, (first, sequence, piece))
+            sequence += 1
+        ready: list[Any] = []
+        problems: list[Problem] = []
+        while True:
+            while rejected and rejected[0].row <= next_row:
+                problems.append(rejected.popleft())
+                next_row = max(next_row, problems[-1].row + 1)
+            if heap and heap[0][0] == next_row:
+                piece = heapq.heappop(heap)[2]
+                ready.append(piece)
+                next_row += piece.num_rows
+            else:
+                break
+        if ready or problems:
+            yield ready, problems
+    # Anything left (there should be nothing) is still written, in row order.
+    rest = [heapq.heappop(heap)[2] for _ in range(len(heap))]
+    problems = list(rejected)
+    rejected.clear()
+    if rest or problems:
+        yield rest, problems
+
+
+def _consecutive_runs(batch: Any) -> list[tuple[int, Any]]:
+    """A record batch cut into slices whose `row` numbers go up one by one: (first row, slice)."""
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    if n == 0:
+        return []
+    rows = batch.column("row")
+    if n == 1:
+        return [(rows[0].as_py(), batch)]
+    steps = pc.not_equal(pc.subtract(rows[1:], rows[: n - 1]), 1)
+    cuts = [0, *(i + 1 for i in pc.indices_nonzero(steps).to_pylist()), n]
+    return [(rows[a].as_py(), batch.slice(a, b - a)) for a, b in itertools.pairwise(cuts)]
 
 
 def d_ident(name: str) -> str:
