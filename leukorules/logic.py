@@ -42,8 +42,8 @@ def kleene_not(value: Truth) -> Truth:
     return None if value is None else not value
 
 
-def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
-    """The truth of `expr` where `facts` maps names to values; absent or None is unknown."""
+def leaf_truth(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
+    """The truth of a condition that is not `and`/`or`/`not`: a test of one or two facts."""
     match expr:
         case m.Const(value=value):
             return value
@@ -55,9 +55,7 @@ def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
             return None if a is None or b is None else COMPARATORS[op](a, b)
         case m.Member(fact=name, values=values, negated=negated):
             actual = facts.get(name)
-            if actual is None:
-                return None
-            return (actual in values) != negated
+            return None if actual is None else (actual in values) != negated
         case m.Contains(fact=name, value=value):
             actual = facts.get(name)
             if actual is None:
@@ -66,6 +64,12 @@ def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
             return value in actual
         case m.Known(fact=name, known=known):
             return (facts.get(name) is not None) == known
+    raise TypeError(f"not a leaf condition: {expr!r}")
+
+
+def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
+    """The truth of `expr` where `facts` maps names to values; absent or None is unknown."""
+    match expr:
         case m.And(items=items):
             conjunction: Truth = True
             for item in items:
@@ -86,4 +90,4 @@ def evaluate(expr: m.Expr, facts: Mapping[str, object]) -> Truth:
             return disjunction
         case m.Not(item=item):
             return kleene_not(evaluate(item, facts))
-    raise TypeError(f"not a condition: {expr!r}")  # pragma: no cover
+    return leaf_truth(expr, facts)

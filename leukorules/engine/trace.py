@@ -26,29 +26,8 @@ from typing import Any
 
 from leukorules import model as m
 from leukorules.engine.values import number_text
-from leukorules.logic import COMPARATORS, Truth
+from leukorules.logic import COMPARATORS, Truth, leaf_truth
 from leukorules.source import Span
-
-
-def leaf_truth(expr: m.Expr, env: Mapping[str, object]) -> Truth:
-    match expr:
-        case m.Const(value=value):
-            return value
-        case m.Compare(fact=name, op=op, value=value):
-            actual = env.get(name)
-            return None if actual is None else COMPARATORS[op](actual, value)
-        case m.CompareFacts(left=left, op=op, right=right):
-            a, b = env.get(left), env.get(right)
-            return None if a is None or b is None else COMPARATORS[op](a, b)
-        case m.Member(fact=name, values=values, negated=negated):
-            actual = env.get(name)
-            return None if actual is None else (actual in values) != negated
-        case m.Contains(fact=name, value=value):
-            actual = env.get(name)
-            return None if actual is None else value in actual  # type: ignore[operator]
-        case m.Known(fact=name, known=known):
-            return (env.get(name) is not None) == known
-    raise TypeError(f"not a leaf condition: {expr!r}")  # pragma: no cover
 
 
 def leaf_facts(expr: m.Expr) -> tuple[str, ...]:
