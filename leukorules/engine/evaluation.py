@@ -139,6 +139,17 @@ class Static:
         self.gaps = compiled.policy.gaps
         self.engine = r.EngineInfo(name=ENGINE_NAME, version=__version__)
         self.rule_ids = compiled.rule_ids
+        # Result order is static: every list is these orders filtered by the patient's outcomes.
+        everything = list(range(len(plan.rules)))
+        self.recommend_order = tuple(self.by_section_and_line(list(self.recommend)))
+        self.note_order = tuple(self.by_section(list(self.notes)))
+        self.section_order = tuple(self.by_section(everything))
+        overridable = [i for i in everything if plan.overridden_by.get(i)]
+        self.overridable = frozenset(overridable)
+        self.overridable_order = tuple(self.by_section(overridable))
+        self.derived = tuple(
+            (name, plan.derivers[name]) for name in plan.derived_names if plan.derivers[name]
+        )
 
     def entry(self, i: int) -> dict[str, Any]:
         """The fields every entry about rule i has (fresh lists: results never share them)."""
@@ -158,110 +169,121 @@ class Static:
 
 
 def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evaluation:
+    """The result for one run. Everything the patient decides is computed here: every outcome,
+    and the because and chain of every fired rule reported, the missing facts of every
+    undetermined rule, the derivations and the gaps. The pydantic entries are built from these
+    on first use (see `Evaluation._materialise`)."""
     static = compiled.static()
     rule_ids = compiled.rule_ids
+    effective = run.effective
+    overridable = static.overridable
     outcomes: dict[str, r.Outcome] = {}
-    fired_recommend: list[int] = []
-    fired_notes: list[int] = []
-    undetermined: list[int] = []
-    overridden: list[int] = []
-    for i, rule_id in enumerate(rule_ids):
-        outcome = run.outcome(i)
-        outcomes[rule_id] = outcome
-        if outcome == "fired":
-            if i in static.recommend:
-                fired_recommend.append(i)
-            elif i in static.notes:
-                fired_notes.append(i)
-        elif outcome == "undetermined":
-            undetermined.append(i)
-        elif outcome == "overridden":
-            overridden.append(i)
+    for i, (rule_id, truth) in enumerate(zip(rule_ids, effective, strict=True)):
+        if truth is True:
+            outcomes[rule_id] = "fired"
+        elif truth is None:
+            outcomes[rule_id] = "undetermined"
+        elif i in overridable:
+            outcomes[rule_id] = run.outcome(i)
+        else:
+            outcomes[rule_id] = "not_fired"
+    fired_recommend = [i for i in static.recommend_order if effective[i] is True]
+    fired_notes = [i for i in static.note_order if effective[i] is True]
+    undetermined = [i for i in static.section_order if effective[i] is None]
+    overridden = [i for i in static.overridable_order if outcomes[rule_ids[i]] == "overridden"]
+    derived = [(name, found) for name, rules in static.derived if (found := run.deriving(name))]
+    explained: dict[int, tuple[tuple[str, ...], list[str]]] = {}
+    for i in (*fired_recommend, *fired_notes, *(found[0] for _, found in derived)):
+        if i not in explained:
+            explained[i] = (run.because(i), run.chain(i))
+    missing = {i: run.missing(i) for i in undetermined}
+    gaps = [gap for gap, truth in zip(static.gaps, run.gap_truth, strict=True) if truth is True]
 
-    def fired(i: int) -> dict[str, Any]:
-        entry = static.entry(i)
-        entry["because"] = reasons(run, run.because(i))
-        entry["chain"] = run.chain(i)
-        return entry
+    def build() -> dict[str, Any]:
+        def fired(i: int) -> dict[str, Any]:
+            entry = static.entry(i)
+            because, chain = explained[i]
+            entry["because"] = reasons(run, because)
+            entry["chain"] = list(chain)
+            return entry
 
-    recommendations = []
-    for i in static.by_section_and_line(fired_recommend):
-        action, strength, alternatives, line, after = static.recommend[i]
-        entry = fired(i)
-        entry["action"] = action
-        entry["strength"] = strength
-        entry["alternatives"] = list(alternatives)
-        entry["line"] = line
-        entry["after"] = list(after)
-        recommendations.append(trusted(r.Recommendation, entry))
-    notes = []
-    for i in static.by_section(fired_notes):
-        kind, text = static.notes[i]
-        entry = fired(i)
-        entry["kind"] = kind
-        entry["text"] = text
-        notes.append(trusted(r.Note, entry))
-    derived: dict[str, r.Derived] = {}
-    for name in compiled.plan.derived_names:
-        deriving = run.deriving(name)
-        if deriving:
+        recommendations = []
+        for i in fired_recommend:
+            action, strength, alternatives, line, after = static.recommend[i]
+            entry = fired(i)
+            entry["action"] = action
+            entry["strength"] = strength
+            entry["alternatives"] = list(alternatives)
+            entry["line"] = line
+            entry["after"] = list(after)
+            recommendations.append(trusted(r.Recommendation, entry))
+        notes = []
+        for i in fired_notes:
+            kind, text = static.notes[i]
+            entry = fired(i)
+            entry["kind"] = kind
+            entry["text"] = text
+            notes.append(trusted(r.Note, entry))
+        derived_entries: dict[str, r.Derived] = {}
+        for name, deriving in derived:
             entry = fired(deriving[0])
             entry["value"] = json_value(run.derived[name])
             entry["rules"] = [rule_ids[j] for j in deriving]
-            derived[name] = trusted(r.Derived, entry)
-    undetermined_entries = []
-    for i in static.by_section(undetermined):
-        missing, unresolved = run.missing(i)
-        recommend = static.recommend.get(i)
-        entry = static.entry(i)
-        entry["kind"] = static.kinds[i]
-        entry["action"] = recommend[0] if recommend else None
-        entry["missing"] = sorted(missing)
-        entry["unresolved"] = sorted(unresolved)
-        undetermined_entries.append(trusted(r.Undetermined, entry))
-    overridden_entries = []
-    for i in static.by_section(overridden):
-        entry = static.entry(i)
-        entry["kind"] = static.kinds[i]
-        entry["overridden_by"] = [rule_ids[o] for o in run.winners(i)]
-        overridden_entries.append(trusted(r.Overridden, entry))
-    gaps = [
-        trusted(r.GapInfo, {"id": gap.id, "section": list(gap.section), "note": gap.note})
-        for gap, truth in zip(static.gaps, run.gap_truth, strict=True)
-        if truth is True
-    ]
-    trace_entries = None
-    if trace:
-        trace_entries = []
-        for i, rule in enumerate(compiled.plan.rules):
-            outcome = outcomes[rule.id]
-            missing_facts = sorted(run.missing(i)[0]) if outcome == "undetermined" else []
-            trace_entries.append(
-                trusted(
-                    r.TraceEntry,
-                    {
-                        "rule": rule.id,
-                        "kind": static.kinds[i],
-                        "outcome": outcome,
-                        "condition": _TRUTH_TEXT[tr.truth_of(rule.when, run.env)],
-                        "why_not": why_not(run, i),
-                        "missing": missing_facts,
-                    },
-                )
-            )
-    return trusted(
-        r.Evaluation,
-        {
-            "policy": compiled.policy_info(),
+            derived_entries[name] = trusted(r.Derived, entry)
+        undetermined_entries = []
+        for i in undetermined:
+            facts, unresolved = missing[i]
+            recommend = static.recommend.get(i)
+            entry = static.entry(i)
+            entry["kind"] = static.kinds[i]
+            entry["action"] = recommend[0] if recommend else None
+            entry["missing"] = sorted(facts)
+            entry["unresolved"] = sorted(unresolved)
+            undetermined_entries.append(trusted(r.Undetermined, entry))
+        overridden_entries = []
+        for i in overridden:
+            entry = static.entry(i)
+            entry["kind"] = static.kinds[i]
+            entry["overridden_by"] = [rule_ids[o] for o in run.winners(i)]
+            overridden_entries.append(trusted(r.Overridden, entry))
+        return {
             "facts_sha256": run.facts_sha256(),
-            "engine": static.engine,
-            "outcomes": outcomes,
             "recommendations": recommendations,
             "notes": notes,
-            "derived": derived,
+            "derived": derived_entries,
             "undetermined": undetermined_entries,
-            "gaps": gaps,
+            "gaps": [
+                trusted(r.GapInfo, {"id": gap.id, "section": list(gap.section), "note": gap.note})
+                for gap in gaps
+            ],
             "overridden": overridden_entries,
-            "trace": trace_entries,
-        },
+            "trace": trace_entries(compiled, run, outcomes) if trace else None,
+        }
+
+    return r.pending_evaluation(
+        {"policy": compiled.policy_info(), "engine": static.engine, "outcomes": outcomes}, build
     )
+
+
+def trace_entries(
+    compiled: CompiledPolicy, run: Run, outcomes: dict[str, r.Outcome]
+) -> list[r.TraceEntry]:
+    static = compiled.static()
+    entries = []
+    for i, rule in enumerate(compiled.plan.rules):
+        outcome = outcomes[rule.id]
+        missing_facts = sorted(run.missing(i)[0]) if outcome == "undetermined" else []
+        entries.append(
+            trusted(
+                r.TraceEntry,
+                {
+                    "rule": rule.id,
+                    "kind": static.kinds[i],
+                    "outcome": outcome,
+                    "condition": _TRUTH_TEXT[tr.truth_of(rule.when, run.env)],
+                    "why_not": why_not(run, i),
+                    "missing": missing_facts,
+                },
+            )
+        )
+    return entries

@@ -13,8 +13,9 @@ null). `trace` is present only when tracing was asked for.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -178,14 +179,96 @@ class Evaluation(_Model):
     # (a bare object) as the JSON Schema instead of the model's own fields.
     @model_serializer(mode="wrap")
     def _omit_absent_trace(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # Called for every serialisation, nested ones too, before the fields are read.
+        if self.__pydantic_private__ is not None:
+            self._materialise()
         data: dict[str, Any] = handler(self)
         if data.get("trace") is None:
             data.pop("trace", None)
         return data
 
+    # --- lazily built entries
+    #
+    # The engine computes every outcome and the because/chain/missing of every reported rule
+    # when it evaluates; building the pydantic entries (and the facts hash) from them is left
+    # for the first time anything reads them: an attribute, a dump, a comparison, a copy or
+    # pickling. A pending instance keeps its builder in `__pydantic_private__` (Evaluation
+    # declares no private attributes) and holds the eager fields only; afterwards it is an
+    # ordinary instance, its fields in declaration order, so its JSON is unchanged.
+
+    def _materialise(self) -> None:
+        with _LAZY_LOCK:
+            private = self.__pydantic_private__
+            if private is None:
+                return
+            built = private[_PENDING]()
+            have = self.__dict__
+            _set(self, "__dict__", {k: have[k] if k in have else built[k] for k in _EVAL_FIELDS})
+            _set(self, "__pydantic_private__", None)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name in _EVAL_FIELDS:
+                try:
+                    pending = object.__getattribute__(self, "__pydantic_private__")
+                except AttributeError:
+                    pending = None
+                if pending is not None:
+                    self._materialise()
+                    return self.__dict__[name]
+            return super().__getattr__(name)
+
+    def __eq__(self, other: object) -> bool:
+        if self.__pydantic_private__ is not None:
+            self._materialise()
+        if isinstance(other, Evaluation) and other.__pydantic_private__ is not None:
+            other._materialise()
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        self._materialise()
+        return hash(tuple(self.__dict__[k] for k in _EVAL_FIELDS))  # lists: unhashable
+
+    def __repr_args__(self) -> Any:
+        self._materialise()
+        return super().__repr_args__()
+
+    def __iter__(self) -> Any:
+        self._materialise()
+        return super().__iter__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._materialise()
+        return super().__getstate__()
+
+    def __copy__(self) -> Self:
+        self._materialise()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        self._materialise()
+        return super().__deepcopy__(memo)
+
     def fired(self) -> list[str]:
         """Ids of the fired recommendations and notes, in result order."""
         return [e.rule for e in self.recommendations] + [e.rule for e in self.notes]
+
+
+_EVAL_FIELDS = tuple(Evaluation.model_fields)
+_PENDING = "pending"
+_LAZY_LOCK = threading.RLock()
+
+
+def pending_evaluation(eager: dict[str, Any], build: Callable[[], dict[str, Any]]) -> Evaluation:
+    """An `Evaluation` holding the `eager` fields now; `build()` returns the others (at least)
+    on first use. Like `trusted`, nothing is validated: the engine typed every value."""
+    instance = Evaluation.__new__(Evaluation)
+    _set(instance, "__dict__", eager)
+    _set(instance, "__pydantic_fields_set__", set(_EVAL_FIELDS))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", {_PENDING: build})
+    return instance
 
 
 # --- explanation of one rule ------------------------------------------------------------------

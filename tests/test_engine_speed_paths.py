@@ -1,0 +1,140 @@
+"""The engine's speed paths behave exactly like the plain ones.
+
+`evaluate` returns an `Evaluation` whose entries are built on first use: every way of reading
+it (attributes, dumps, comparison, copies, pickling, repr, nesting in another model, threads)
+must see the same result as one built at once. No timing here: see benchmarks/bench_evaluate.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import pickle
+import threading
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from test_engine_helpers import compiled, rule
+
+from leukorules.engine.result import Evaluation
+
+POLICY = compiled(
+    "fact age: integer in 0..120\nfact onset: date\nfact symptoms: set of {a, b}\n"
+    "derived band: enum {young, old}\n"
+    + rule("band.old", "age >= 65", "derive band = old")
+    + rule("band.young", "age < 65", "derive band = young")
+    + 'section "Care" {\n'
+    + rule("care.first", "band == old", 'recommend "First"\n  strength first_line')
+    + rule("care.next", "symptoms contains a", 'recommend "Next"', "  after care.first\n")
+    + rule("care.stop", "onset < 2020-01-01", "caution", "  overrides care.next\n")
+    + "}\n"
+    + "gap gap.young { when band == young }\n"
+)
+
+FACTS: list[dict[str, object]] = [
+    {},
+    {"age": 70},
+    {"age": 30},
+    {"age": 70, "symptoms": frozenset({"a"})},
+    {"age": 70, "symptoms": frozenset({"a"}), "onset": datetime.date(2019, 1, 1)},
+]
+READS = [
+    lambda ev: ev.model_dump_json(),
+    lambda ev: ev.model_dump(),
+    lambda ev: ev.recommendations,
+    lambda ev: ev.facts_sha256,
+    lambda ev: ev.trace,
+    lambda ev: repr(ev),
+    lambda ev: list(ev),
+    lambda ev: ev == ev.model_copy(),
+    lambda ev: copy.deepcopy(ev),
+    lambda ev: pickle.dumps(ev),
+    lambda ev: ev.fired(),
+]
+
+
+@pytest.mark.parametrize("facts", FACTS)
+@pytest.mark.parametrize("trace", [False, True])
+@pytest.mark.parametrize("first", range(len(READS)))
+def test_any_first_read_gives_the_same_result(
+    facts: dict[str, object], trace: bool, first: int
+) -> None:
+    reference = POLICY.evaluate(facts, trace=trace)
+    expected = reference.model_dump_json()
+    ev = POLICY.evaluate(facts, trace=trace)
+    READS[first](ev)
+    assert ev.model_dump_json() == expected
+    assert list(json.loads(ev.model_dump_json())) == list(json.loads(expected))
+    assert ev == reference
+    assert Evaluation.model_validate_json(expected) == ev
+    assert pickle.loads(pickle.dumps(POLICY.evaluate(facts, trace=trace))) == ev
+    assert copy.copy(POLICY.evaluate(facts, trace=trace)) == ev
+    assert ev.__pydantic_private__ is None
+    assert list(ev.__dict__) == list(Evaluation.model_fields)
+
+
+def test_fields_are_in_declaration_order_after_any_read() -> None:
+    ev = POLICY.evaluate({"age": 70}, trace=True)
+    assert ev.undetermined is not None
+    assert list(ev.__dict__) == list(Evaluation.model_fields)
+    assert list(json.loads(ev.model_dump_json()))[:3] == ["policy", "facts_sha256", "engine"]
+
+
+def test_a_pending_result_nested_in_another_model_serialises_in_full() -> None:
+    class Holder(BaseModel):
+        evaluation: Evaluation
+
+    expected = POLICY.evaluate({"age": 70}).model_dump_json()
+    holder = Holder.model_construct(evaluation=POLICY.evaluate({"age": 70}))
+    assert json.loads(holder.model_dump_json())["evaluation"] == json.loads(expected)
+    holder = Holder.model_construct(evaluation=POLICY.evaluate({"age": 70}))
+    assert holder.model_dump()["evaluation"] == json.loads(expected)
+
+
+def test_comparing_two_pending_results() -> None:
+    assert POLICY.evaluate({"age": 70}) == POLICY.evaluate({"age": 70})
+    assert POLICY.evaluate({"age": 70}) != POLICY.evaluate({"age": 30})
+
+
+def test_results_stay_unhashable_and_frozen() -> None:
+    ev = POLICY.evaluate({"age": 70})
+    with pytest.raises(TypeError):
+        hash(ev)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - pydantic's frozen-instance error
+        ev.notes = []  # type: ignore[misc]
+
+
+def test_unknown_attributes_still_raise() -> None:
+    ev = POLICY.evaluate({"age": 70})
+    with pytest.raises(AttributeError):
+        ev.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+    assert ev.__pydantic_private__ is not None  # that did not build the entries
+
+
+def test_results_never_share_mutable_lists() -> None:
+    first = POLICY.evaluate({"age": 70, "symptoms": frozenset({"a"})})
+    second = POLICY.evaluate({"age": 70, "symptoms": frozenset({"a"})})
+    first.recommendations[0].evidence.append("x")
+    first.recommendations[0].section.append("x")
+    assert "x" not in second.recommendations[0].evidence
+    assert "x" not in second.recommendations[0].section
+
+
+def test_threads_reading_one_pending_result_see_the_same_objects() -> None:
+    for _ in range(20):
+        ev = POLICY.evaluate({"age": 70, "symptoms": frozenset({"a"})}, trace=True)
+        seen: list[Any] = []
+        barrier = threading.Barrier(4)
+
+        def read(ev: Evaluation = ev) -> None:
+            barrier.wait()
+            seen.append(ev.recommendations)
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(found is ev.recommendations for found in seen)
