@@ -102,7 +102,7 @@ def test_results_stay_unhashable_and_frozen() -> None:
     ev = POLICY.evaluate({"age": 70})
     with pytest.raises(TypeError):
         hash(ev)
-    with pytest.raises(Exception):  # noqa: B017, PT011 - pydantic's frozen-instance error
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         ev.notes = []  # type: ignore[misc]
 
 
@@ -128,7 +128,9 @@ def test_threads_reading_one_pending_result_see_the_same_objects() -> None:
         seen: list[Any] = []
         barrier = threading.Barrier(4)
 
-        def read(ev: Evaluation = ev) -> None:
+        def read(
+            ev: Evaluation = ev, seen: list[Any] = seen, barrier: threading.Barrier = barrier
+        ) -> None:
             barrier.wait()
             seen.append(ev.recommendations)
 
