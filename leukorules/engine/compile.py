@@ -45,7 +45,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from leukorules import model as m
 from leukorules.engine import trace as tr
@@ -66,7 +66,14 @@ ENGINE_NAME = "leukorules"
 _INLINE_DEPTH = 12
 NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
 
-Core = tuple[tuple[Truth, ...], tuple[Truth, ...], tuple[object, ...], tuple[Truth, ...]]
+Core = tuple[
+    tuple[Truth, ...],
+    tuple[Truth, ...],
+    tuple[object, ...],
+    tuple[Truth, ...],
+    dict[str, str],
+    dict[str, object],
+]
 
 
 class PolicyCompileError(ValueError):
@@ -445,6 +452,8 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     rules = plan.rules
     # `_core`: every rule's effective and base truth, derived values and gap truths.
     core = _Codegen(policy, plan)
+    for name in plan.input_names:
+        core.var(name)  # every input is read: the core returns them all (`env`)
     core_body = core.body(with_gaps=True)
     n_rules, n_derived, n_gaps = len(rules), len(plan.derived_names), len(policy.gaps)
 
@@ -452,13 +461,26 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         items = [f"{prefix}{i}" for i in range(count)]
         return "(" + "".join(f"{item}, " for item in items) + ")"
 
+    # Every rule's outcome, as `Run.outcome` defines it, in one dict display.
+    outcome_items: list[str] = []
+    for i, rule in enumerate(rules):
+        overriders = plan.overridden_by.get(i, ())
+        lost = "'not_fired'"
+        if overriders:
+            won = " or ".join(f"e{o} is True" for o in overriders)
+            lost = f"('overridden' if b{i} is True and ({won}) else 'not_fired')"
+        outcome_items.append(
+            f"{rule.id!r}: 'fired' if e{i} is True else 'undetermined' if e{i} is None else {lost}"
+        )
     core_lines = [
         core.signature("_core"),
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
         f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, "
-        f"{tup('d', n_derived)}, {tup('g', n_gaps)}",
+        f"{tup('d', n_derived)}, {tup('g', n_gaps)}, "
+        "{" + "".join(f"{item}, " for item in outcome_items) + "}, "
+        "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}",
     ]
     # `_decide`: the same straight-line code for what the answer depends on, returning the
     # fired ids: derivations no reported rule reads, and the facts only they read, are left out.
@@ -501,9 +523,12 @@ class CompiledPolicy:
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = namespace["_decide"]  # type: ignore[assignment]
         self._policy_info: r.PolicyInfo | None = None
         self._static: Static | None = None
-        self.supports = tuple(tr.compile_support(rule.when) for rule in policy.rules)
+        self.supports = tuple(
+            _memoised(tr.compile_support(rule.when), tr.reads(rule.when)) for rule in policy.rules
+        )
         self.rule_ids: tuple[str, ...] = tuple(rule.id for rule in policy.rules)
         self.gap_ids: tuple[str, ...] = tuple(gap.id for gap in policy.gaps)
+        self.static_chains, self.plain = _static_chains(self.plan)
 
     def __repr__(self) -> str:
         rules = len(self.rule_ids)
@@ -544,8 +569,8 @@ class CompiledPolicy:
         return explain(self, self.run(facts), rule_id)
 
     def run(self, facts: Mapping[str, object]) -> Run:
-        effective, base, derived, gaps = self._core(facts)
-        return Run(self, facts, effective, base, derived, gaps)
+        effective, base, derived, gaps, outcomes, env = self._core(facts)
+        return Run(self, facts, effective, base, derived, gaps, outcomes, env)
 
     def static(self) -> Static:
         """The patient-independent parts of results, built on first use."""
@@ -563,6 +588,70 @@ class CompiledPolicy:
         return self._policy_info
 
 
+# Distinct patients remembered per rule by `_memoised` (a few hundred kilobytes at most).
+_MEMO_SIZE = 512
+
+
+def _memoised(support: tr.Support, names: tuple[str, ...]) -> tr.Support:
+    """`support` remembering its answer per combination of the values of the facts it reads:
+    the answer depends on nothing else (equal values compare alike). Real patients repeat the
+    same few combinations of booleans and enum values; past `_MEMO_SIZE` combinations (numbers
+    of every size) new ones are computed and not kept. Unhashable values are computed."""
+    cache: dict[tuple[object, ...], tuple[Truth, tuple[str, ...]]] = {}
+    if not names:
+        return support
+
+    def memo(env: Mapping[str, object]) -> tuple[Truth, tuple[str, ...]]:
+        key = tuple(map(env.get, names))
+        try:
+            return cache[key]
+        except KeyError:
+            found = support(env)
+            if len(cache) < _MEMO_SIZE:
+                cache[key] = found
+            return found
+        except TypeError:
+            return support(env)
+
+    return memo
+
+
+def _static_chains(plan: Plan) -> tuple[tuple[tuple[str, ...] | None, ...], frozenset[int]]:
+    """Per rule, its chain when it cannot depend on the patient (None otherwise), and the
+    rules whose `missing` is just the unknown facts of their condition.
+
+    A fired rule's chain is its `after` rules and the derivations of the derived facts in its
+    `because`, transitively. When neither the rule nor any rule it follows (transitively) reads
+    a derived fact, that is the `after` closure alone, the same for every patient. A rule that
+    reads no derived fact and has no `after` and no overriding rule is `plain`."""
+    reads_derived = [
+        any(name in plan.derivers for name in m.expr_facts(rule.when)) for rule in plan.rules
+    ]
+    chains: list[tuple[str, ...] | None] = []
+    for i, rule in enumerate(plan.rules):
+        closure: set[int] = set()
+        stack = [plan.index[p] for p in rule.after]
+        while stack:
+            j = stack.pop()
+            if j not in closure:
+                closure.add(j)
+                stack.extend(plan.index[p] for p in plan.rules[j].after)
+        if reads_derived[i] or any(reads_derived[j] for j in closure):
+            chains.append(None)
+            continue
+        ids = sorted((plan.rules[j].id for j in closure), key=plan.position.__getitem__)
+        chains.append(tuple(ids))
+    plain = frozenset(
+        i
+        for i, rule in enumerate(plan.rules)
+        if not reads_derived[i] and not rule.after and i not in plan.overridden_by
+    )
+    return tuple(chains), plain
+
+
+_NOTHING: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+
 class Run:
     """The raw outcome of the compiled core for one patient, and what is derived from it."""
 
@@ -574,23 +663,29 @@ class Run:
         base: tuple[Truth, ...],
         derived: tuple[object, ...],
         gaps: tuple[Truth, ...],
+        outcomes: dict[str, str] | None = None,
+        env: dict[str, object] | None = None,
     ) -> None:
         self.compiled = compiled
         self.effective = effective
         self.base = base
         self.gap_truth = gaps
+        # every rule id -> its outcome (the compiled core computes it; see `outcome`)
+        self.outcomes = cast("dict[str, r.Outcome]", outcomes)
+        if outcomes is None:
+            self.outcomes = {
+                rule_id: self.outcome(i) for i, rule_id in enumerate(compiled.rule_ids)
+            }
         plan = compiled.plan
-        env: dict[str, object] = {}
-        for name in plan.input_names:
-            value = facts.get(name)
-            if value is not None:
-                env[name] = value
-        self.inputs = dict(env)
-        self.derived: dict[str, object] = {}
-        for name, value in zip(plan.derived_names, derived, strict=True):
-            if value is not None:
-                env[name] = value
-                self.derived[name] = value
+        self.derived: dict[str, object] = {
+            n: v for n, v in zip(plan.derived_names, derived, strict=True) if v is not None
+        }
+        # Every input and derived fact of the policy -> its value, None when unknown (the
+        # compiled core returns it; a copy, so later changes to `facts` do not reach results).
+        if env is None:
+            get = facts.get
+            env = {n: get(n) for n in plan.input_names}
+            env.update(zip(plan.derived_names, derived, strict=True))
         self.env = env
         self._missing: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._because: dict[int, tuple[str, ...]] = {}
@@ -607,8 +702,14 @@ class Run:
         """The rules overriding rule i that fired."""
         return [o for o in self.compiled.plan.overridden_by.get(i, ()) if self.effective[o] is True]
 
+    @property
+    def inputs(self) -> dict[str, object]:
+        """The known input facts."""
+        env = self.env
+        return {n: v for n in self.compiled.plan.input_names if (v := env[n]) is not None}
+
     def facts_sha256(self) -> str:
-        return facts_sha256(self.inputs, self.compiled.plan.input_names)
+        return facts_sha256(self.env, self.compiled.plan.input_names)
 
     def json_value(self, name: str) -> JsonValue:
         return json_value(self.env.get(name))
@@ -624,7 +725,15 @@ class Run:
         found = self._missing.get(i)
         if found is not None:
             return found
-        plan = self.compiled.plan
+        compiled = self.compiled
+        if i in compiled.plain:
+            if self.effective[i] is not None:
+                return _NOTHING
+            truth, names = compiled.supports[i](self.env)
+            found = (frozenset(names), _NOTHING[1]) if truth is None else _NOTHING
+            self._missing[i] = found
+            return found
+        plan = compiled.plan
         rule = plan.rules[i]
         inputs: set[str] = set()
         unresolved: set[str] = set()
@@ -695,6 +804,9 @@ class Run:
         return found
 
     def chain(self, i: int) -> list[str]:
+        static = self.compiled.static_chains[i]
+        if static is not None:
+            return list(static)
         plan = self.compiled.plan
         seen: set[int] = set()
         stack = list(self.upstream(i, self.because(i)))

@@ -176,17 +176,7 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
     static = compiled.static()
     rule_ids = compiled.rule_ids
     effective = run.effective
-    overridable = static.overridable
-    outcomes: dict[str, r.Outcome] = {}
-    for i, (rule_id, truth) in enumerate(zip(rule_ids, effective, strict=True)):
-        if truth is True:
-            outcomes[rule_id] = "fired"
-        elif truth is None:
-            outcomes[rule_id] = "undetermined"
-        elif i in overridable:
-            outcomes[rule_id] = run.outcome(i)
-        else:
-            outcomes[rule_id] = "not_fired"
+    outcomes = run.outcomes
     fired_recommend = [i for i in static.recommend_order if effective[i] is True]
     fired_notes = [i for i in static.note_order if effective[i] is True]
     undetermined = [i for i in static.section_order if effective[i] is None]
