@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 
-from leukorules.check import CheckResult, check_paths
-from leukorules.diagnostics import Diagnostic, Severity, render_text
-from leukorules.syntax.grammar import bundled_policy_dir
+if TYPE_CHECKING:
+    from leukorules.check import CheckResult
+    from leukorules.diagnostics import Diagnostic
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -28,11 +28,15 @@ def use_color(stream: IO[str]) -> bool:
 
 
 def policy_paths(paths: tuple[Path, ...] | list[Path] | None) -> list[Path]:
+    from leukorules.syntax.grammar import bundled_policy_dir
+
     return list(paths) if paths else [bundled_policy_dir()]
 
 
 def print_diagnostics(result: CheckResult, diagnostics: list[Diagnostic] | None = None) -> None:
     """Diagnostics of a policy to stderr, used by commands whose stdout is something else."""
+    from leukorules.diagnostics import render_text
+
     shown = result.diagnostics if diagnostics is None else diagnostics
     text = render_text(shown, result.sources, color=use_color(sys.stderr))
     if text:
@@ -41,6 +45,9 @@ def print_diagnostics(result: CheckResult, diagnostics: list[Diagnostic] | None 
 
 def load_or_exit(paths: list[Path]) -> CheckResult:
     """Check a policy for a command that needs one; on errors print them and exit 1."""
+    from leukorules.check import check_paths
+    from leukorules.diagnostics import Severity
+
     result = check_paths(paths)
     if result.policy is None:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

@@ -19,6 +19,7 @@ from leukorules.cli.common import EXIT_OK, fail, load_or_exit, policy_paths, use
 from leukorules.diagnostics import render_text
 
 if TYPE_CHECKING:
+    from leukorules.diagnostics import Diagnostic
     from leukorules.engine.compile import CompiledPolicy
     from leukorules.engine.result import Evaluation
     from leukorules.report import Format
@@ -28,21 +29,30 @@ POLICY_HELP = "Policy file or folder (repeatable); default: the bundled leukoenc
 
 
 def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
+    """The checked, compiled policy: from the per-user disk cache when it is certainly current
+    (see `leukorules.cache`), else checked in full (and then cached)."""
+    from leukorules import cache
+
+    given = policy_paths(paths)
+    cached = cache.load_cached(given)
+    if cached is not None:
+        return cached
     from leukorules.engine.compile import compile_policy
 
-    result = load_or_exit(policy_paths(paths))
+    result = load_or_exit(given)
     assert result.policy is not None
-    return compile_policy(result.policy, result.sources)
+    compiled = compile_policy(result.policy, result.sources)
+    cache.store(given, compiled)
+    return compiled
 
 
 def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
-    from leukorules.engine.facts import load_facts_file, validate_facts
+    from leukorules.engine.facts import load_facts_file
 
     raw, problems = load_facts_file(facts, stdin=click.get_binary_stream("stdin"))
     values: dict[str, object] = {}
     if raw is not None:
-        typed, problems = validate_facts(compiled, raw)
-        values = dict(typed)
+        values, problems = _validated(compiled, raw)
     if problems:
         color = use_color(sys.stderr)
         click.echo(render_text(problems, {}, color=color), err=True, nl=False, color=color)
@@ -50,6 +60,24 @@ def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
         count = len(problems)
         fail(f"{name}: {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
     return values
+
+
+def _validated(
+    compiled: CompiledPolicy, raw: dict[str, object]
+) -> tuple[dict[str, object], list[Diagnostic]]:
+    """`validate_facts`, without building its pydantic model when a plain check accepts every
+    value: the cohort's `QuickCheck` says yes only to what `validate_facts` accepts, converted
+    alike (property-tested there); anything else, and every diagnostic, comes from
+    `validate_facts`. Values come back in declaration order, as `validate_facts` returns them."""
+    from leukorules.cohort.decode import QuickCheck
+
+    quick = QuickCheck(compiled.policy).check(raw)
+    if quick is not None:
+        return {n: quick[n] for n in compiled.plan.input_names if n in quick}, []
+    from leukorules.engine.facts import validate_facts
+
+    typed, problems = validate_facts(compiled, raw)
+    return dict(typed), problems
 
 
 # --- decision log and HTML report (owned with leukorules.audit / leukorules.report.html) -------

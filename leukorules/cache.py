@@ -1,0 +1,160 @@
+"""A per-user disk cache of checked and compiled policies, for quick `leukorules evaluate` runs.
+
+Input: the policy paths a command was given. Output: the `CompiledPolicy` a full check and
+compile of those paths gives (same policy, same sources under the same names, same generated
+code), or None when there is no entry that is certainly current.
+
+An entry is used only when all of this is unchanged: the bytes of every source file the check
+read (each is read and hashed again), the policy files each given folder holds, the working
+directory (source names in diagnostics are relative to it), the leukorules version and the bytes
+of its own code (parser, grammar, checker, model, generator: every module of the package) and
+the Python version (the generated code is kept compiled). Only policies without errors are
+kept. Anything unexpected (a missing, foreign, corrupt or stale entry, an unreadable file) means
+"no entry": the caller checks the policy in full, as without a cache.
+
+Entries are pickles, which is safe only because the folder is the user's own: the same folder
+as the parser's grammar cache (`$XDG_CACHE_HOME/leukorules`, mode 0700), and an entry is read
+only when the folder and the file belong to the current user and nobody else can write them.
+`LEUKORULES_NO_CACHE=1` turns it off. `leukorules check` never uses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leukorules.engine.compile import CompiledPolicy
+
+_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+_POLICY_SUFFIX = ".rules"
+
+
+def cache_folder() -> Path | None:
+    """The per-user cache folder (created 0700), or None when caching is off or impossible."""
+    if os.environ.get("LEUKORULES_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "leukorules")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _private(os.stat(folder)):
+            return None
+    except OSError:
+        return None
+    return Path(folder)
+
+
+def _private(info: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+@cache
+def code_digest() -> str:
+    """sha256 over the leukorules version, the Python version and every module of the package
+    (what checks, compiles and names a policy: a changed line means a new key)."""
+    from leukorules import __version__
+
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{sys.version}\0".encode())
+    files = sorted(p for p in _PACKAGE.rglob("*") if p.suffix in (".py", ".lark") and p.is_file())
+    for file in files:
+        digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _folder_listing(path: Path) -> list[str]:
+    # the files `leukorules.check.loader` reads from a folder
+    return sorted(str(p) for p in path.rglob(f"*{_POLICY_SUFFIX}") if p.is_file())
+
+
+def _lookup_key(paths: list[Path]) -> str:
+    parts = [code_digest(), os.getcwd()]
+    for path in paths:
+        parts.append(("D:" if path.is_dir() else "F:") + str(path.absolute()))
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _entry_file(folder: Path, key: str) -> Path:
+    return folder / f"policy-{key[:32]}.pickle"
+
+
+def _listings(paths: list[Path]) -> list[tuple[str, list[str]]]:
+    return [(str(p.absolute()), _folder_listing(p)) for p in paths if p.is_dir()]
+
+
+def _sha256_file(name: str) -> str:
+    with open(name, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def load_cached(paths: list[Path]) -> CompiledPolicy | None:
+    """The cached compilation of `paths`, or None (no entry, a stale one, any problem)."""
+    try:
+        folder = cache_folder()
+        if folder is None:
+            return None
+        key = _lookup_key(paths)
+        file = _entry_file(folder, key)
+        with open(file, "rb") as handle:
+            if not _private(os.fstat(handle.fileno())):
+                return None
+            entry: dict[str, Any] = pickle.load(handle)
+        if entry.get("format") != _FORMAT or entry.get("key") != key:
+            return None
+        if entry["listings"] != _listings(paths):
+            return None
+        for name, digest in entry["files"]:
+            if _sha256_file(name) != digest:
+                return None
+        from leukorules.engine.compile import CompiledPolicy
+
+        return CompiledPolicy.from_cache(entry["compiled"])
+    except Exception:
+        return None
+
+
+def store(paths: list[Path], compiled: CompiledPolicy) -> None:
+    """Keep `compiled` (checked from `paths` in this working directory) for `load_cached`.
+    Failing to write is not an error: the next run checks in full again."""
+    try:
+        folder = cache_folder()
+        if folder is None:
+            return
+        key = _lookup_key(paths)
+        files = [
+            (os.path.abspath(name), source.sha256) for name, source in compiled.sources.items()
+        ]
+        for name, digest in files:  # what was checked must still be what is on disk
+            if _sha256_file(name) != digest:
+                return
+        entry = {
+            "format": _FORMAT,
+            "key": key,
+            "listings": _listings(paths),
+            "files": files,
+            "compiled": compiled.cache_state(),
+        }
+        data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".policy-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, _entry_file(folder, key))
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except Exception:
+        return
