@@ -1,0 +1,165 @@
+"""Per-patient speed of `decide` and `evaluate` on the bundled policy, and `leukorules evaluate`
+wall time, as ratios measured in one run (issue 5, "Per-patient speed").
+
+    python benchmarks/bench_evaluate.py            # writes benchmarks/RESULTS-evaluate.md
+    python benchmarks/bench_evaluate.py --no-write # print only
+
+The floor is `benchmarks/handwritten.py` (the bundled policy written by hand, shared with
+`run.py`); it is checked against `decide` on a seeded cohort of 3,000 generated patients before
+anything is timed. Engines take turns over chunks of 50 patients; medians of many chunks.
+`evaluate` builds its pydantic entries on first read, so it is also timed together with
+`model_dump_json()` (what the CLI and the audit log pay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import patients  # noqa: E402
+from handwritten import decide as handwritten  # noqa: E402
+
+FACTS = HERE.parent / "examples" / "patients" / "adem-steroid-nonresponder.yaml"
+
+
+def medians(
+    engines: Mapping[str, Callable[[Any], Any]], cohort: Sequence[Any], seconds: float
+) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    chunks = [cohort[i : i + 50] for i in range(0, len(cohort), 50)]
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for chunk in chunks:
+            for name, fn in engines.items():
+                start = time.perf_counter_ns()
+                for patient in chunk:
+                    fn(patient)
+                samples[name].append((time.perf_counter_ns() - start) / len(chunk) / 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def cli_times(runs: int) -> dict[str, float]:
+    """Median wall time (ms) of each command, taking turns."""
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import click'": [sys.executable, "-c", "import click"],
+        "leukorules evaluate (cached policy)": [
+            sys.executable,
+            "-m",
+            "leukorules",
+            "evaluate",
+            str(FACTS),
+        ],
+        "leukorules evaluate (LEUKORULES_NO_CACHE=1)": [
+            sys.executable,
+            "-m",
+            "leukorules",
+            "evaluate",
+            str(FACTS),
+        ],
+    }
+    env = dict(os.environ)
+    env.pop("LEUKORULES_NO_CACHE", None)
+    no_cache = {**env, "LEUKORULES_NO_CACHE": "1"}
+    subprocess.run(commands["leukorules evaluate (cached policy)"], env=env, capture_output=True)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(
+                command,
+                env=no_cache if "NO_CACHE" in name else env,
+                capture_output=True,
+                check=True,
+            )
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine() -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()}), load average {load:.2f} at start; "
+        f"hyperfine {'available' if shutil.which('hyperfine') else 'not used'}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cli-runs", type=int, default=15)
+    args = parser.parse_args(argv)
+
+    from leukorules import load_policy
+
+    policy = load_policy()
+    cohort = patients(policy.policy, 3000, seed=11)
+    wrong = sum(1 for p in cohort if handwritten(p) != policy.decide(p))
+    if wrong:
+        print(f"hand-written function disagrees with decide on {wrong} patients", file=sys.stderr)
+        return 1
+    engines: dict[str, Callable[[Any], Any]] = {
+        "hand-written": handwritten,
+        "decide": policy.decide,
+        "evaluate": policy.evaluate,
+        "evaluate + model_dump_json()": lambda p: policy.evaluate(p).model_dump_json(),
+        "evaluate(trace=True)": lambda p: policy.evaluate(p, trace=True),
+        "evaluate(trace=True) + model_dump_json()": lambda p: policy.evaluate(
+            p, trace=True
+        ).model_dump_json(),
+    }
+    sample = cohort[:500]
+    for fn in engines.values():  # warm: memo tables, pydantic schemas
+        for p in sample:
+            fn(p)
+    found = medians(engines, sample, args.seconds)
+    floor = found["hand-written"]
+    cli = cli_times(args.cli_runs)
+    lines = [
+        "# `decide`, `evaluate` and `leukorules evaluate`: speed on the bundled policy",
+        "",
+        f"Machine: {machine()}. Command: `python benchmarks/bench_evaluate.py`.",
+        "",
+        f"Hand-written function verified equal to `decide` on {len(cohort):,} seeded patients.",
+        "",
+        "| path | median µs / patient | ratio to hand-written |",
+        "|---|---:|---:|",
+    ]
+    for name, value in found.items():
+        lines.append(f"| {name} | {value:,.2f} | {value / floor:,.1f}x |")
+    lines += [
+        "",
+        "`evaluate` computes every outcome, the because and chain of every reported fired rule,",
+        "the missing facts of every undetermined one, derivations and gaps; the pydantic entries",
+        "and the facts hash are built on first read, so the dump rows are what a caller that",
+        "reads the whole result pays.",
+        "",
+        "| command | median wall ms |",
+        "|---|---:|",
+    ]
+    for name, value in cli.items():
+        lines.append(f"| `{name}` | {value:,.0f} |")
+    lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        (HERE / "RESULTS-evaluate.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
