@@ -9,6 +9,8 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 
+from leukorules.syntax.grammar import bundled_policy_dir  # light: no parser
+
 if TYPE_CHECKING:
     from leukorules.check import CheckResult
     from leukorules.diagnostics import Diagnostic
@@ -28,8 +30,6 @@ def use_color(stream: IO[str]) -> bool:
 
 
 def policy_paths(paths: tuple[Path, ...] | list[Path] | None) -> list[Path]:
-    from leukorules.syntax.grammar import bundled_policy_dir
-
     return list(paths) if paths else [bundled_policy_dir()]
 
 
