@@ -11,7 +11,10 @@ import copy
 import datetime
 import json
 import pickle
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +143,72 @@ def test_threads_reading_one_pending_result_see_the_same_objects() -> None:
         for thread in threads:
             thread.join()
         assert all(found is ev.recommendations for found in seen)
+
+
+# --- the attribute-only view the text and markdown commands render ------------------------------
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "patients").iterdir())
+
+
+def _same_values(model: Any, view: Any, where: str) -> None:
+    """`view` carries exactly the fields and values of the pydantic `model`, recursively."""
+    if isinstance(model, BaseModel):
+        assert not isinstance(view, BaseModel), where
+        assert list(vars(view)) == list(type(model).model_fields), where
+        for name in type(model).model_fields:
+            _same_values(getattr(model, name), getattr(view, name), f"{where}.{name}")
+    elif isinstance(model, list):
+        assert isinstance(view, list) and len(view) == len(model), where
+        for i, (a, b) in enumerate(zip(model, view, strict=True)):
+            _same_values(a, b, f"{where}[{i}]")
+    elif isinstance(model, dict):
+        assert isinstance(view, dict) and list(view) == list(model), where
+        for key in model:
+            _same_values(model[key], view[key], f"{where}[{key!r}]")
+    else:
+        assert type(view) is type(model) and view == model, where
+
+
+def _example_facts(path: Path) -> tuple[Any, dict[str, object]]:
+    from leukorules import load_policy
+    from leukorules.engine.facts import load_facts_file
+
+    policy = load_policy()
+    raw, problems = load_facts_file(path)
+    assert raw is not None and not problems
+    values, problems = policy.validate(raw)
+    assert not problems
+    return policy, values
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("trace", [False, True])
+def test_the_view_has_the_results_fields_and_renders_alike(path: Path, trace: bool) -> None:
+    from leukorules.report.markdown import render_markdown
+    from leukorules.report.text import render_text
+
+    policy, values = _example_facts(path)
+    model = policy.evaluate(values, trace=trace)
+    view = policy.evaluate_view(values, trace=trace)
+    _same_values(model, view, "evaluation")
+    assert view.fired() == model.fired()
+    for color in (False, True):
+        assert render_text(view, color=color) == render_text(model, color=color)
+    assert render_markdown(view) == render_markdown(model)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_text_and_markdown_commands_do_not_import_pydantic(fmt: str) -> None:
+    script = (
+        "import sys\n"
+        "from leukorules.cli import main\n"
+        "try:\n"
+        f"    main(['evaluate', {str(EXAMPLES[0])!r}, '--format', {fmt!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert done.stdout

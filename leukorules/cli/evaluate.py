@@ -174,10 +174,26 @@ def evaluate(
 
     Exit status: 0 evaluated, 1 bad policy or facts (diagnostics on stderr), 2 usage error.
     """
-    from leukorules.report import render
-
     compiled = _compiled(policy)
     values = _facts_or_exit(compiled, facts)
+    color = output_format == "text" and use_color(sys.stdout)
+    if log is None and output_format in ("text", "markdown"):
+        # These renderers only read attributes: an attribute-only view, without pydantic.
+        _log_or_exit(log, cast("Evaluation", None), values, compiled, user, case, redact)
+        view = compiled.evaluate_view(values, trace=trace)
+        if output_format == "text":
+            from leukorules.report.text import render_text
+
+            text = render_text(view, color=color)
+        else:
+            from leukorules.report.markdown import render_markdown
+
+            text = render_markdown(view)
+        # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
+        click.echo(text, nl=False, color=color)
+        sys.exit(EXIT_OK)
+    from leukorules.report import render
+
     evaluation = compiled.evaluate(values, trace=trace or output_format == "html")
     _log_or_exit(log, evaluation, values, compiled, user, case, redact)
     if output_format == "html":
@@ -185,8 +201,6 @@ def evaluate(
 
         click.echo(render_html(evaluation, compiled, values), nl=False)
         sys.exit(EXIT_OK)
-    color = output_format == "text" and use_color(sys.stdout)
-    # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
     click.echo(
         render(evaluation, cast("Format", output_format), color=color), nl=False, color=color
     )

@@ -602,6 +602,14 @@ class CompiledPolicy:
 
         return build_evaluation(self, self.run(facts), trace)
 
+    def evaluate_view(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
+        """`evaluate`, as an attribute-only view (`evaluation.EvaluationView`): the same values,
+        but no pydantic model (no dump, validation or equality); for renderers that only read
+        attributes (text, markdown). Imports no pydantic."""
+        from leukorules.engine.evaluation import build_evaluation
+
+        return build_evaluation(self, self.run(facts), trace, view=True)
+
     def explain(self, facts: Mapping[str, object], rule_id: str) -> r.Explanation:
         """Step by step, why one rule (or gap) fired, did not fire, or is undetermined."""
         from leukorules.engine.explain import explain

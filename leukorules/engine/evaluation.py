@@ -14,40 +14,148 @@ the tests check that results equal their validated round trip and match the publ
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from leukorules import __version__
 from leukorules import model as m
-from leukorules.engine import result as r
 from leukorules.engine import trace as tr
 from leukorules.engine.compile import ENGINE_NAME, CompiledPolicy, Run
-from leukorules.engine.result import trusted
 from leukorules.engine.values import json_value
+
+if TYPE_CHECKING:
+    from leukorules.engine import result as r
+
+# Builds one entry: (name of its class in `leukorules.engine.result`, its field values).
+Make = Callable[[str, dict[str, Any]], Any]
+
+
+_CLASSES: dict[str, Any] = {}
+
+
+def _trusted(kind: str, values: dict[str, Any]) -> Any:
+    """The pydantic entry (`result.trusted`, no second validation)."""
+    cls = _CLASSES.get(kind)
+    if cls is None:
+        from leukorules.engine import result
+
+        _CLASSES["trusted"] = result.trusted
+        cls = _CLASSES[kind] = getattr(result, kind)
+    return _CLASSES["trusted"](cls, values)
+
+
+class View:
+    """An entry of an attribute-only view: the same field values as the pydantic entry, read as
+    attributes, and nothing else (no dump, no validation). Renderers that only read attributes
+    (text, markdown) take views, so those commands never import pydantic."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__ = values
+
+
+class EvaluationView(View):
+    recommendations: list[Any]
+    notes: list[Any]
+
+    def fired(self) -> list[str]:
+        """Ids of the fired recommendations and notes, in result order (`Evaluation.fired`)."""
+        return [e.rule for e in self.recommendations] + [e.rule for e in self.notes]
+
+
+def _view(kind: str, values: dict[str, Any]) -> Any:
+    """A `View` of the entry `_trusted` would build: defaults filled in and fields in declaration
+    order, as `trusted` does."""
+    fields = _VIEW_FIELDS.get(kind)
+    if fields is not None and values.keys() != fields.keys():
+        values = {
+            name: values[name] if name in values else default()  # type: ignore[misc]
+            for name, default in fields.items()
+        }
+    return View(values)
+
+
+def _none() -> None:
+    return None
+
+
+def _false() -> bool:
+    return False
+
+
+# The entries evaluations build that have fields with defaults: every field, in declaration
+# order (see `leukorules.engine.result`), with its default's factory (None: required). Tests
+# check that views carry exactly the pydantic entries' fields, in order, and values.
+_FACT = {"fact": None, "value": None, "unit": _none, "derived": _false, "rule": _none}
+_VIEW_FIELDS: dict[str, dict[str, Callable[[], Any] | None]] = {
+    "Reason": _FACT,
+    "Read": _FACT,
+    "Undetermined": {
+        **dict.fromkeys(("rule", "statement", "evidence", "section", "kind")),
+        "action": _none,
+        "missing": None,
+        "unresolved": list,
+    },
+    "WhyNot": {
+        "reason": None,
+        "condition": _none,
+        "line": _none,
+        "column": _none,
+        "reads": list,
+        "rules": list,
+    },
+    "TraceEntry": {
+        **dict.fromkeys(("rule", "kind", "outcome", "condition")),
+        "why_not": _none,
+        "missing": list,
+    },
+    "EvidenceInfo": {
+        **dict.fromkeys(("id", "citation")),
+        **dict.fromkeys(("url", "doi", "pmid", "grade", "certainty"), _none),
+    },
+    "PolicyInfo": {
+        **dict.fromkeys(("id", "title", "version")),
+        "source": _none,
+        "effective": _none,
+        **dict.fromkeys(("sha256", "sources", "evidence")),
+    },
+}
+
 
 _TRUTH_TEXT: dict[bool | None, str] = {True: "true", False: "false", None: "unknown"}
 
 
-def policy_info(policy: m.Policy) -> r.PolicyInfo:
-    return r.PolicyInfo(
-        id=policy.id,
-        title=policy.title,
-        version=policy.version,
-        source=policy.source,
-        effective=policy.effective.isoformat() if policy.effective else None,
-        sha256=policy.sha256,
-        sources=[r.SourceInfo(path=s.path, sha256=s.sha256) for s in policy.sources],
-        evidence={
-            e.id: r.EvidenceInfo(
-                id=e.id,
-                citation=e.citation,
-                url=e.url,
-                doi=e.doi,
-                pmid=e.pmid,
-                grade=e.grade,
-                certainty=e.certainty,
-            )
-            for e in policy.evidence.values()
-        },
+def policy_info(policy: m.Policy, make: Make = _trusted) -> r.PolicyInfo:
+    return cast(
+        "r.PolicyInfo",
+        make(
+            "PolicyInfo",
+            {
+                "id": policy.id,
+                "title": policy.title,
+                "version": policy.version,
+                "source": policy.source,
+                "effective": policy.effective.isoformat() if policy.effective else None,
+                "sha256": policy.sha256,
+                "sources": [
+                    make("SourceInfo", {"path": s.path, "sha256": s.sha256}) for s in policy.sources
+                ],
+                "evidence": {
+                    e.id: make(
+                        "EvidenceInfo",
+                        {
+                            "id": e.id,
+                            "citation": e.citation,
+                            "url": e.url,
+                            "doi": e.doi,
+                            "pmid": e.pmid,
+                            "grade": e.grade,
+                            "certainty": e.certainty,
+                        },
+                    )
+                    for e in policy.evidence.values()
+                },
+            },
+        ),
     )
 
 
@@ -67,15 +175,15 @@ def _fact_fields(run: Run, name: str) -> dict[str, Any]:
     }
 
 
-def reasons(run: Run, names: tuple[str, ...]) -> list[r.Reason]:
-    return [trusted(r.Reason, _fact_fields(run, name)) for name in names]
+def reasons(run: Run, names: tuple[str, ...], make: Make = _trusted) -> list[r.Reason]:
+    return [make("Reason", _fact_fields(run, name)) for name in names]
 
 
-def read(run: Run, name: str) -> r.Read:
-    return trusted(r.Read, _fact_fields(run, name))
+def read(run: Run, name: str, make: Make = _trusted) -> r.Read:
+    return cast("r.Read", make("Read", _fact_fields(run, name)))
 
 
-def why_not(run: Run, i: int) -> r.WhyNot | None:
+def why_not(run: Run, i: int, make: Make = _trusted) -> r.WhyNot | None:
     """For a rule that did not fire: its first false sub-condition, or the `after` rules that did
     not fire, or the rules that overrode it. None for fired and undetermined rules."""
     plan = run.compiled.plan
@@ -85,21 +193,24 @@ def why_not(run: Run, i: int) -> r.WhyNot | None:
         return None
     if outcome == "not_fired" and tr.truth_of(rule.when, run.env) is False:
         node = tr.first_false(rule.when, run.env)
-        return trusted(
-            r.WhyNot,
-            {
-                "reason": "condition",
-                "condition": tr.expr_text(node, run.compiled.policy.facts),
-                "line": node.span.line if node.span else None,
-                "column": node.span.column if node.span else None,
-                "reads": [read(run, name) for name in tr.reads(node)],
-            },
+        return cast(
+            "r.WhyNot",
+            make(
+                "WhyNot",
+                {
+                    "reason": "condition",
+                    "condition": tr.expr_text(node, run.compiled.policy.facts),
+                    "line": node.span.line if node.span else None,
+                    "column": node.span.column if node.span else None,
+                    "reads": [read(run, name, make) for name in tr.reads(node)],
+                },
+            ),
         )
     blocked = [p for p in rule.after if run.effective[plan.index[p]] is False]
     if outcome == "not_fired" and blocked:
-        return trusted(r.WhyNot, {"reason": "after", "rules": blocked})
+        return cast("r.WhyNot", make("WhyNot", {"reason": "after", "rules": blocked}))
     winners = [run.compiled.rule_ids[o] for o in run.winners(i)]
-    return trusted(r.WhyNot, {"reason": "overridden", "rules": winners})
+    return cast("r.WhyNot", make("WhyNot", {"reason": "overridden", "rules": winners}))
 
 
 class Static:
@@ -112,7 +223,7 @@ class Static:
         self.statements: list[str] = []
         self.evidence: list[tuple[str, ...]] = []
         self.sections: list[tuple[str, ...]] = []
-        self.recommend: dict[int, tuple[str, r.Strength, tuple[str, ...], int, tuple[str, ...]]]
+        self.recommend: dict[int, tuple[str, dict[str, str], tuple[str, ...], int, tuple[str, ...]]]
         self.recommend = {}
         self.notes: dict[int, tuple[str, str | None]] = {}
         for i, rule in enumerate(plan.rules):
@@ -123,10 +234,10 @@ class Static:
             self.sections.append(rule.section)
             conclusion = rule.conclusion
             if isinstance(conclusion, m.Recommend):
-                strength = r.Strength(
-                    key=conclusion.strength,
-                    label=m.STRENGTHS.get(conclusion.strength, conclusion.strength),
-                )
+                strength = {
+                    "key": conclusion.strength,
+                    "label": m.STRENGTHS.get(conclusion.strength, conclusion.strength),
+                }
                 self.recommend[i] = (
                     conclusion.action,
                     strength,
@@ -137,7 +248,7 @@ class Static:
             elif isinstance(conclusion, m.StateNote):
                 self.notes[i] = (conclusion.kind, conclusion.text)
         self.gaps = compiled.policy.gaps
-        self.engine = r.EngineInfo(name=ENGINE_NAME, version=__version__)
+        self._made: dict[Make, tuple[dict[int, Any], Any]] = {}
         self.rule_ids = compiled.rule_ids
         # Result order is static: every list is these orders filtered by the patient's outcomes.
         everything = list(range(len(plan.rules)))
@@ -150,6 +261,16 @@ class Static:
         self.derived = tuple(
             (name, plan.derivers[name]) for name in plan.derived_names if plan.derivers[name]
         )
+
+    def made(self, make: Make) -> tuple[dict[int, Any], Any]:
+        """The strength of every recommendation and the engine entry, built once per `make`
+        (results share them: they are immutable)."""
+        found = self._made.get(make)
+        if found is None:
+            strengths = {i: make("Strength", dict(rec[1])) for i, rec in self.recommend.items()}
+            engine = make("EngineInfo", {"name": ENGINE_NAME, "version": __version__})
+            found = self._made[make] = (strengths, engine)
+        return found
 
     def entry(self, i: int) -> dict[str, Any]:
         """The fields every entry about rule i has (fresh lists: results never share them)."""
@@ -168,12 +289,20 @@ class Static:
         return sorted(indices, key=self.keys.__getitem__)
 
 
-def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evaluation:
+def build_evaluation(
+    compiled: CompiledPolicy, run: Run, trace: bool, view: bool = False
+) -> r.Evaluation:
     """The result for one run. Everything the patient decides is computed here: every outcome,
     and the because and chain of every fired rule reported, the missing facts of every
     undetermined rule, the derivations and the gaps. The pydantic entries are built from these
-    on first use (see `Evaluation._materialise`)."""
+    on first use (see `Evaluation._materialise`).
+
+    `view=True`: an `EvaluationView` instead, built at once from `View` entries: the same field
+    values, read as attributes only (typed as `Evaluation` for the renderers that read them);
+    pydantic is not imported."""
     static = compiled.static()
+    make: Make = _view if view else _trusted
+    strengths, engine = static.made(make)
     rule_ids = compiled.rule_ids
     effective = run.effective
     outcomes = run.outcomes
@@ -193,33 +322,33 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
         def fired(i: int) -> dict[str, Any]:
             entry = static.entry(i)
             because, chain = explained[i]
-            entry["because"] = reasons(run, because)
+            entry["because"] = reasons(run, because, make)
             entry["chain"] = list(chain)
             return entry
 
         recommendations = []
         for i in fired_recommend:
-            action, strength, alternatives, line, after = static.recommend[i]
+            action, _, alternatives, line, after = static.recommend[i]
             entry = fired(i)
             entry["action"] = action
-            entry["strength"] = strength
+            entry["strength"] = strengths[i]
             entry["alternatives"] = list(alternatives)
             entry["line"] = line
             entry["after"] = list(after)
-            recommendations.append(trusted(r.Recommendation, entry))
+            recommendations.append(make("Recommendation", entry))
         notes = []
         for i in fired_notes:
             kind, text = static.notes[i]
             entry = fired(i)
             entry["kind"] = kind
             entry["text"] = text
-            notes.append(trusted(r.Note, entry))
+            notes.append(make("Note", entry))
         derived_entries: dict[str, r.Derived] = {}
         for name, deriving in derived:
             entry = fired(deriving[0])
             entry["value"] = json_value(run.derived[name])
             entry["rules"] = [rule_ids[j] for j in deriving]
-            derived_entries[name] = trusted(r.Derived, entry)
+            derived_entries[name] = make("Derived", entry)
         undetermined_entries = []
         for i in undetermined:
             facts, unresolved = missing[i]
@@ -229,13 +358,13 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
             entry["action"] = recommend[0] if recommend else None
             entry["missing"] = sorted(facts)
             entry["unresolved"] = sorted(unresolved)
-            undetermined_entries.append(trusted(r.Undetermined, entry))
+            undetermined_entries.append(make("Undetermined", entry))
         overridden_entries = []
         for i in overridden:
             entry = static.entry(i)
             entry["kind"] = static.kinds[i]
             entry["overridden_by"] = [rule_ids[o] for o in run.winners(i)]
-            overridden_entries.append(trusted(r.Overridden, entry))
+            overridden_entries.append(make("Overridden", entry))
         return {
             "facts_sha256": run.facts_sha256(),
             "recommendations": recommendations,
@@ -243,20 +372,32 @@ def build_evaluation(compiled: CompiledPolicy, run: Run, trace: bool) -> r.Evalu
             "derived": derived_entries,
             "undetermined": undetermined_entries,
             "gaps": [
-                trusted(r.GapInfo, {"id": gap.id, "section": list(gap.section), "note": gap.note})
+                make("GapInfo", {"id": gap.id, "section": list(gap.section), "note": gap.note})
                 for gap in gaps
             ],
             "overridden": overridden_entries,
-            "trace": trace_entries(compiled, run, outcomes) if trace else None,
+            "trace": trace_entries(compiled, run, outcomes, make) if trace else None,
         }
 
-    return r.pending_evaluation(
-        {"policy": compiled.policy_info(), "engine": static.engine, "outcomes": outcomes}, build
+    if view:
+        built = build()
+        values = {
+            "policy": policy_info(compiled.policy, make),
+            "facts_sha256": built.pop("facts_sha256"),
+            "engine": engine,
+            "outcomes": outcomes,
+            **built,
+        }  # in `Evaluation`'s field order
+        return cast("r.Evaluation", EvaluationView(values))
+    from leukorules.engine.result import pending_evaluation
+
+    return pending_evaluation(
+        {"policy": compiled.policy_info(), "engine": engine, "outcomes": outcomes}, build
     )
 
 
 def trace_entries(
-    compiled: CompiledPolicy, run: Run, outcomes: dict[str, r.Outcome]
+    compiled: CompiledPolicy, run: Run, outcomes: dict[str, r.Outcome], make: Make = _trusted
 ) -> list[r.TraceEntry]:
     static = compiled.static()
     entries = []
@@ -264,14 +405,14 @@ def trace_entries(
         outcome = outcomes[rule.id]
         missing_facts = sorted(run.missing(i)[0]) if outcome == "undetermined" else []
         entries.append(
-            trusted(
-                r.TraceEntry,
+            make(
+                "TraceEntry",
                 {
                     "rule": rule.id,
                     "kind": static.kinds[i],
                     "outcome": outcome,
                     "condition": _TRUTH_TEXT[tr.truth_of(rule.when, run.env)],
-                    "why_not": why_not(run, i),
+                    "why_not": why_not(run, i, make),
                     "missing": missing_facts,
                 },
             )

@@ -8,9 +8,10 @@ same content, JSON is the result model itself.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from leukorules.engine.result import Evaluation, Explanation
+if TYPE_CHECKING:  # annotations only: `leukorules.report.text` must not import pydantic
+    from leukorules.engine.result import Evaluation, Explanation
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown")

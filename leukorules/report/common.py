@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text
+
+if TYPE_CHECKING:
+    from leukorules.engine import result as r
 
 SECTION_SEPARATOR = " › "
 TOP_LEVEL = "(general)"

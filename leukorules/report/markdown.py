@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
@@ -21,6 +21,9 @@ from leukorules.report.common import (
     note_label,
     section_text,
 )
+
+if TYPE_CHECKING:
+    from leukorules.engine import result as r
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
@@ -24,6 +24,9 @@ from leukorules.report.common import (
     section_text,
     why_not_text,
 )
+
+if TYPE_CHECKING:
+    from leukorules.engine import result as r
 
 WIDTH = 96
 DISCLAIMER = "Decision support: check each item against the guideline and the patient."
