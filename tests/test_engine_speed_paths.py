@@ -212,3 +212,33 @@ def test_text_and_markdown_commands_do_not_import_pydantic(fmt: str) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "False"
     assert done.stdout
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("trace", [False, True])
+def test_model_dump_json_equals_the_wrapped_serializer_byte_for_byte(
+    path: Path, trace: bool
+) -> None:
+    policy, values = _example_facts(path)
+    for indent in (None, 2):
+        pending = policy.evaluate(values, trace=trace)
+        direct = pending.model_dump_json(indent=indent)  # first read: builds the entries
+        wrapped = policy.evaluate(values, trace=trace)
+        reference = wrapped.__pydantic_serializer__.to_json(wrapped, indent=indent).decode()
+        assert direct == reference
+        assert pending.model_dump_json(indent=indent, round_trip=False) == reference
+    assert ('"trace"' in direct) is trace
+
+
+@pytest.mark.parametrize("facts", FACTS)
+@pytest.mark.parametrize("trace", [False, True])
+def test_model_dump_json_direct_path_on_a_small_policy(
+    facts: dict[str, object], trace: bool
+) -> None:
+    ev = POLICY.evaluate(facts, trace=trace)
+    reference = POLICY.evaluate(facts, trace=trace)
+    expected = reference.__pydantic_serializer__.to_json(reference).decode()
+    assert ev.model_dump_json() == expected
+    assert json.loads(expected).keys() == ev.model_dump(exclude_none=False).keys() - (
+        set() if trace else {"trace"}
+    )
