@@ -402,9 +402,14 @@ def test_plain_and_recovering_parse_agree(text: str) -> None:
         assert items is not None and not recovery.diagnostics
         assert repr(tuple(items)) == repr(module.items)
     elif items is not None and not recovery.diagnostics:
-        # the recovering parse accepted it: then so did `parse`, unless the file is empty or
-        # too deeply nested
-        assert {d.code for d in diagnostics} <= {"LR104", "LR114"}
+        # the recovering parse accepted it: then so did `parse`, unless the file is empty, too
+        # deeply nested, or glues a keyword to a name (`evidence1`), which the contextual lexer
+        # splits and `parse` refuses on purpose
+        for diagnostic in diagnostics:
+            glued = diagnostic.code == "LR110" and (diagnostic.hint or "").startswith(
+                "put a space after"
+            )
+            assert diagnostic.code in {"LR104", "LR114"} or glued, diagnostic
     else:
         assert module is None
         assert diagnostics == sorted_diagnostics(recovery.diagnostics)
