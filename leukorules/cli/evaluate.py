@@ -49,7 +49,9 @@ def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
 def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
     from leukorules.engine.facts import load_facts_file
 
-    raw, problems = load_facts_file(facts, stdin=click.get_binary_stream("stdin"))
+    # sys.stdin.buffer rather than click.get_binary_stream, deprecated since Click 8.5; under
+    # click.testing.CliRunner sys.stdin is a text wrapper whose buffer holds the input bytes.
+    raw, problems = load_facts_file(facts, stdin=sys.stdin.buffer)
     values: dict[str, object] = {}
     if raw is not None:
         values, problems = _validated(compiled, raw)
