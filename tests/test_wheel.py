@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -47,11 +48,21 @@ def test_wheel_contains_grammar_and_policies(wheel: Path) -> None:
 def test_installed_wheel_checks_bundled_policy_outside_checkout(
     wheel: Path, tmp_path: Path
 ) -> None:
-    # The fresh venv sees the test environment's dependencies (lark, pydantic, click...) but
-    # its own site-packages, holding only the wheel's leukorules, comes first on sys.path.
+    # The fresh venv borrows the test environment's dependencies (lark, pydantic, click...)
+    # through a .pth line, so no download is needed; its own site-packages, holding only the
+    # wheel's leukorules, comes first on sys.path. A path named in a .pth file is not scanned
+    # for further .pth files, so the checkout's editable install stays invisible.
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    inner_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer_site = sysconfig.get_paths()["purelib"]
+    (Path(inner_site) / "borrowed-dependencies.pth").write_text(outer_site + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,
@@ -74,3 +85,19 @@ def test_installed_wheel_checks_bundled_policy_outside_checkout(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 errors" in result.stdout
+    evaluated = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "leukorules",
+            "evaluate",
+            "--format",
+            "json",
+            str(ROOT / "examples" / "patients" / "adem-steroid-nonresponder.yaml"),
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert '"adem.plasma_exchange"' in evaluated.stdout
