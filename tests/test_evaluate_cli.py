@@ -238,3 +238,12 @@ def test_end_to_end_through_a_subprocess() -> None:
         [*command, str(POLICY), "--format", "nope"], capture_output=True, text=True, check=False
     )
     assert bad.returncode == 2
+
+
+def test_log_labels_without_a_log_are_a_usage_error_before_facts_are_read(tmp_path: Path) -> None:
+    bad_facts = tmp_path / "bad.yaml"
+    bad_facts.write_text("hiv_positiv: true\n")
+    result = run("evaluate", str(bad_facts), "--user", "dr.a")
+    assert result.exit_code == 2
+    assert "--user labels a logged decision" in result.output
+    assert "hiv_positiv" not in result.output

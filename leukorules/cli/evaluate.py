@@ -112,6 +112,28 @@ def _audit_options(function: Any) -> Any:
     return function
 
 
+_policy_option = click.option(
+    "--policy",
+    "policy",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help=POLICY_HELP,
+)
+
+
+def _require_log_for_log_flags(
+    log: Path | None, user: str | None, case: str | None, redact: bool
+) -> None:
+    """Usage errors first, before any policy or facts work: they are the caller's mistake."""
+    if log is not None:
+        return
+    for flag, given in (("--user", user is not None), ("--case", case is not None)):
+        if given:
+            raise click.UsageError(f"{flag} labels a logged decision; give --log DB too")
+    if redact:
+        raise click.UsageError("--redact applies to a logged decision; give --log DB too")
+
+
 def _log_or_exit(
     log: Path | None,
     evaluation: Evaluation,
@@ -122,11 +144,6 @@ def _log_or_exit(
     redact: bool,
 ) -> None:
     if log is None:
-        for flag, given in (("--user", user is not None), ("--case", case is not None)):
-            if given:
-                raise click.UsageError(f"{flag} labels a logged decision; give --log DB too")
-        if redact:
-            raise click.UsageError("--redact applies to a logged decision; give --log DB too")
         return
     from leukorules.audit import AuditError, log_decision
 
@@ -139,13 +156,7 @@ def _log_or_exit(
 
 @click.command()
 @click.argument("facts", metavar="FACTS")
-@click.option(
-    "--policy",
-    "policy",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help=POLICY_HELP,
-)
+@_policy_option
 @click.option(
     "--format",
     "output_format",
@@ -176,12 +187,12 @@ def evaluate(
 
     Exit status: 0 evaluated, 1 bad policy or facts (diagnostics on stderr), 2 usage error.
     """
+    _require_log_for_log_flags(log, user, case, redact)
     compiled = _compiled(policy)
     values = _facts_or_exit(compiled, facts)
     color = output_format == "text" and use_color(sys.stdout)
     if log is None and output_format in ("text", "markdown"):
         # These renderers only read attributes: an attribute-only view, without pydantic.
-        _log_or_exit(log, cast("Evaluation", None), values, compiled, user, case, redact)
         view = compiled.evaluate_view(values, trace=trace)
         if output_format == "text":
             from leukorules.report.text import render_text
@@ -212,13 +223,7 @@ def evaluate(
 @click.command()
 @click.argument("facts", metavar="FACTS")
 @click.argument("rule_id", metavar="RULE_ID")
-@click.option(
-    "--policy",
-    "policy",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help=POLICY_HELP,
-)
+@_policy_option
 @click.option(
     "--format",
     "output_format",
