@@ -395,6 +395,7 @@ class DuckDBRun:
         self._pending: deque[Problem] = deque()
         self._structural = 0
         self._stream_schema: Any = None
+        self._early = Counts()  # counted as batches arrive, reported with the next output
 
     # --- the source relation
 
@@ -646,10 +647,27 @@ class DuckDBRun:
                 con.register("lr_stream", self._arrow_stream())
             stream = con.sql(self.query()).to_arrow_reader(self.batch_rows)
             self._stream_schema = stream.schema
-            for pieces, problems in in_row_order(stream, self._pending):
+            for pieces, problems in in_row_order(self._counted(stream), self._pending):
                 yield self._output(pieces, problems)
         finally:
             con.close()
+
+    def _counted(self, stream: Iterable[Any]) -> Iterator[Any]:
+        """Counts need no order: take them as batches arrive, then pass on only what is
+        written, so that batches waiting to be put in order hold as little as possible."""
+        import pyarrow.compute as pc
+
+        keep = [*results_schema(self.policy).names, "codes", "reason"]
+        for batch in stream:
+            good = batch.filter(pc.is_null(batch.column("reason")))
+            counts = self._early
+            counts.fired.update(_counter(pc.list_flatten(good.column("fired"))))
+            counts.undetermined.update(_counter(pc.list_flatten(good.column("undetermined"))))
+            for pair, n in _counter(pc.list_flatten(good.column("missing_pairs"))).items():
+                rule, fact = pair.split(" ", 1)
+                counts.missing[(rule, fact)] += n
+            counts.missing_patients.update(_counter(pc.list_flatten(good.column("missing_facts"))))
+            yield batch.select(keep)
 
     def _output(self, pieces: list[Any], problems: list[Problem]) -> OutputBatch:
         import pyarrow as pa
@@ -659,17 +677,14 @@ class DuckDBRun:
         if pieces:
             table = pa.Table.from_batches(pieces).combine_chunks()
         else:
-            table = pa.Table.from_batches([], schema=self._stream_schema)
+            names = [*schema.names, "codes", "reason"]
+            table = pa.Table.from_batches([], schema=self._stream_schema).select(names)
         valid = pc.is_null(table.column("reason"))
         good = table.filter(valid)
         bad = table.filter(pc.invert(valid))
-        counts = Counts(evaluated=good.num_rows)
-        counts.fired = _counter(pc.list_flatten(good.column("fired")))
-        counts.undetermined = _counter(pc.list_flatten(good.column("undetermined")))
-        for pair, n in _counter(pc.list_flatten(good.column("missing_pairs"))).items():
-            rule, fact = pair.split(" ", 1)
-            counts.missing[(rule, fact)] = n
-        counts.missing_patients = _counter(pc.list_flatten(good.column("missing_facts")))
+        counts = self._early
+        self._early = Counts()
+        counts.evaluated = good.num_rows
         problems = problems + [
             Problem(row, record_id, ",".join(sorted(set(codes))), reason)
             for row, record_id, codes, reason in zip(
