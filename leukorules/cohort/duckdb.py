@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from leukorules import model as m
-from leukorules.cohort.decode import Layout, arrow_kind, parse_json_line
+from leukorules.cohort.decode import Layout, arrow_kind, json_object_problem
 from leukorules.cohort.readers import MALFORMED, CohortReader, Problem
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.sql import Dialect, compile_policy, value_checks
@@ -418,7 +418,7 @@ class DuckDBRun:
                 if layout.format == "jsonl":
                     rows, lines = [], []
                     for row, line in zip(raw.rows, raw.payload, strict=True):
-                        _, reason = parse_json_line(line)
+                        reason = json_object_problem(line)
                         if reason is None:
                             rows.append(row)
                             lines.append(line)
@@ -450,6 +450,7 @@ class DuckDBRun:
         problems: list[tuple[str, str, str]] = []
         present = set(layout.fact_columns)
         if fmt == "jsonl":
+            columns.append(d_ident("lr:keys"))
             obj = d_ident("lr:obj")
             id_value = f"{obj}.{d_ident('lr:id')}"
             columns.append(f"{self._json_id(id_value, problems)} AS {d_ident('lr:id')}")
@@ -599,18 +600,33 @@ class DuckDBRun:
             for condition, code, text in value_checks(fact, d.ident(fact.name), d):
                 codes.append(f"CASE WHEN {condition} THEN {d.string(code)} END")
                 texts.append(f"CASE WHEN {condition} THEN {text} END")
+        code_list = f"list_distinct({d.nonnull_list(codes)})"
+        reason = d.join_nonnull(texts, "; ")
+        if fmt == "jsonl":
+            # A key given twice makes the line unreadable as one patient, as for the python
+            # engine's reader: that alone is reported.
+            key_list = d_ident("lr:keys")
+            twice = f"len({key_list}) <> len(list_distinct({key_list}))"
+            code_list = f"CASE WHEN {twice} THEN [{d.string(MALFORMED)}] ELSE {code_list} END"
+            reason = f"CASE WHEN {twice} THEN {d.string('a key is given twice')} ELSE {reason} END"
         ctes.append(
             (
                 d_ident("lr:checked"),
-                f"SELECT *, list_distinct({d.nonnull_list(codes)}) AS {d_ident('lr:codes')}, "
-                f"{d.join_nonnull(texts, '; ')} AS {d_ident('lr:reason')}"
-                f"\nFROM {d_ident('lr:typed')}",
+                f"SELECT *, {code_list} AS {d_ident('lr:codes')}, "
+                f"{reason} AS {d_ident('lr:reason')}\nFROM {d_ident('lr:typed')}",
             )
         )
         compiled = self.compiled
+        record_id = d_ident("lr:id")
+        if fmt == "jsonl":  # a line with a key given twice has no id, as for the python engine
+            key_list = d_ident("lr:keys")
+            record_id = (
+                f"CASE WHEN len({key_list}) <> len(list_distinct({key_list})) THEN NULL "
+                f"ELSE {record_id} END"
+            )
         select = [
             f"{d_ident('lr:row')} AS {d_ident('row')}",
-            f"{d_ident('lr:id')} AS {d_ident('id')}",
+            f"{record_id} AS {d_ident('id')}",
             f"{d_ident('lr:codes')} AS {d_ident('codes')}",
             f"{d_ident('lr:reason')} AS {d_ident('reason')}",
             f"{compiled.fired_list()} AS {d_ident('fired')}",
