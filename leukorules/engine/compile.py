@@ -44,7 +44,7 @@ import marshal
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import CodeType
 from typing import TYPE_CHECKING, cast
@@ -788,13 +788,9 @@ class Run:
         if self.effective[i] is None:
             truth, names = self.compiled.supports[i](self.env)
             if truth is None:
-                for name in names:
-                    if name in plan.derivers:
-                        more, stuck = self.missing_fact(name)
-                        inputs |= more
-                        unresolved |= stuck
-                    else:
-                        inputs.add(name)
+                read_inputs, read_unresolved = self.missing_behind(names)
+                inputs |= read_inputs
+                unresolved |= read_unresolved
             dependencies = [plan.index[p] for p in rule.after]
             dependencies.extend(plan.overridden_by.get(i, ()))
             for j in dependencies:
@@ -805,6 +801,19 @@ class Run:
         found = (frozenset(inputs), frozenset(unresolved))
         self._missing[i] = found
         return found
+
+    def missing_behind(self, names: Iterable[str]) -> tuple[set[str], set[str]]:
+        """The unknown input facts (and unresolved derived facts) behind unknown fact reads."""
+        inputs: set[str] = set()
+        unresolved: set[str] = set()
+        for name in names:
+            if name in self.compiled.plan.derivers:
+                more, stuck = self.missing_fact(name)
+                inputs |= more
+                unresolved |= stuck
+            else:
+                inputs.add(name)
+        return inputs, unresolved
 
     def missing_fact(self, name: str) -> tuple[frozenset[str], frozenset[str]]:
         inputs: set[str] = set()

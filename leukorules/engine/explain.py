@@ -79,20 +79,13 @@ def explain(compiled: CompiledPolicy, run: Run, rule_id: str) -> r.Explanation:
 
 
 def _explain_gap(compiled: CompiledPolicy, run: Run, gap: m.Gap) -> r.Explanation:
-    plan = compiled.plan
     tree = tr.condition_tree(gap.when, run.env, compiled.policy.facts)
     truth, names = tr.support(gap.when, run.env)
     outcome = {True: "relevant", False: "not_relevant", None: "undetermined"}[truth]
     missing: set[str] = set()
     unresolved: set[str] = set()
     if truth is None:
-        for name in names:
-            if name in plan.derivers:
-                more, stuck = run.missing_fact(name)
-                missing |= more
-                unresolved |= stuck
-            else:
-                missing.add(name)
+        missing, unresolved = run.missing_behind(names)
     node_why = None
     if truth is False:
         node = tr.first_false(gap.when, run.env)
