@@ -31,3 +31,19 @@ def rule(rule_id: str, when: str | None, conclusion: str = "note", extra: str = 
         f'rule {rule_id} {{\n  statement "Statement of {rule_id}."\n  evidence 1\n'
         f"{condition}  {conclusion}\n{extra}}}\n"
     )
+
+
+def every_construct_policy() -> CompiledPolicy:
+    """A small policy with a derived fact, sequencing, precedence, a section and a gap."""
+    return compiled(
+        "fact age: integer in 0..120\nfact onset: date\nfact symptoms: set of {a, b}\n"
+        "derived band: enum {young, old}\n"
+        + rule("band.old", "age >= 65", "derive band = old")
+        + rule("band.young", "age < 65", "derive band = young")
+        + 'section "Care" {\n'
+        + rule("care.first", "band == old", 'recommend "First"\n  strength first_line')
+        + rule("care.next", "symptoms contains a", 'recommend "Next"', "  after care.first\n")
+        + rule("care.stop", "onset < 2020-01-01", "caution", "  overrides care.next\n")
+        + "}\n"
+        + "gap gap.young { when band == young }\n"
+    )

@@ -9,24 +9,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_engine_helpers import compiled, rule
+from test_engine_helpers import every_construct_policy
 
 from leukorules.engine.result import Evaluation, result_schema, result_schema_text
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "result.schema.json"
 
-POLICY = compiled(
-    "fact age: integer in 0..120\nfact onset: date\nfact symptoms: set of {a, b}\n"
-    "derived band: enum {young, old}\n"
-    + rule("band.old", "age >= 65", "derive band = old")
-    + rule("band.young", "age < 65", "derive band = young")
-    + 'section "Care" {\n'
-    + rule("care.first", "band == old", 'recommend "First"\n  strength first_line')
-    + rule("care.next", "symptoms contains a", 'recommend "Next"', "  after care.first\n")
-    + rule("care.stop", "onset < 2020-01-01", "caution", "  overrides care.next\n")
-    + "}\n"
-    + "gap gap.young { when band == young }\n"
-)
+POLICY = every_construct_policy()
 
 
 def test_published_schema_is_the_model_schema(update_golden: bool) -> None:
