@@ -33,8 +33,11 @@ fact) with no interpretation overhead. Generated code never contains user text e
 `repr()` literals (rule ids, string and enum values); variable names are generated (`f3`, `e7`),
 constants that have no literal form (dates) are bound as default arguments. `decide` returns
 only fired ids, builds no trace objects and leaves out derivations that no reported rule reads;
-`evaluate` reuses the same straight-line core and then explains only what it reports (see
-`leukorules.engine.trace`). In generated code, `not` is pushed through `and`/`or` (De Morgan holds
+`evaluate` runs `_core`, the same straight-line code for every rule, which goes on to build the
+lists the result reports (in result order) and the facts deciding each reported rule: `because`
+and `missing` are compiled too (`leukorules.engine.supports`), and are constants where they do
+not depend on the patient, so Python-level work is left only for the few rules whose chain or
+missing facts run through other rules. In generated code, `not` is pushed through `and`/`or` (De Morgan holds
 in Kleene logic) and tests of facts are tested in place, so no temporaries are needed for them.
 """
 
@@ -51,6 +54,7 @@ from typing import TYPE_CHECKING, cast
 
 from leukorules import model as m
 from leukorules.engine import trace as tr
+from leukorules.engine.supports import SupportCode, compiled_support, static_support, union
 from leukorules.engine.values import JsonValue, facts_sha256, json_value
 from leukorules.logic import Truth
 from leukorules.source import SourceFile
@@ -68,6 +72,7 @@ ENGINE_NAME = "leukorules"
 _INLINE_DEPTH = 12
 NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
 
+# What the generated `_core` returns: see `Run.__init__`.
 Core = tuple[
     tuple[Truth, ...],
     tuple[Truth, ...],
@@ -75,7 +80,17 @@ Core = tuple[
     tuple[Truth, ...],
     dict[str, str],
     dict[str, object],
+    dict[int, tuple[str, ...]],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[tuple[str, list[int]]],
+    list[int],
 ]
+# The lists `_core` builds after the truths, in the order it returns them (`Run.__init__`).
+REPORTED = ("fr", "fn", "un", "ov", "dx", "dd", "um")
 
 
 class PolicyCompileError(ValueError):
@@ -386,6 +401,67 @@ class _Codegen:
                 lines.append(f"g{k} = {code}")
         return lines
 
+    def tests(self, e: m.Expr) -> tuple[str, str, str]:
+        """Python tests of `e`'s truth: (is true, is false, is unknown)."""
+        part = self.expr(e)
+        if part.tests is not None:
+            return part.tests
+        if not part.unknown:
+            return (part.code, f"(not {part.code})", "False")
+        return (f"({part.code} is True)", f"({part.code} is False)", f"({part.code} is None)")
+
+    def can_be_unknown(self, e: m.Expr) -> bool:
+        return self.expr(e).unknown
+
+    def result_lists(self) -> list[str]:
+        """Statements building what `evaluate` reports (`Reported`), in result order
+        (`result_orders`), and `s`, rule index -> the facts deciding its condition, for every
+        fired rule whose `because` depends on the patient (the others' is `static_support`)
+        and every undetermined rule whose condition is unknown, among the rules
+        `compiled_support` covers (the others walk their condition:
+        `trace.compile_support`)."""
+        plan = self.plan
+        code = SupportCode(self.tests, self.can_be_unknown, self.var)
+        recommend, notes, every = result_orders(plan)
+        chains, plain = _static_chains(plan)
+        because: dict[int, str] = {}  # `; s[i] = ...` where it depends on the patient
+        explain: set[int] = set()  # fired rules whose because or chain depend on the patient
+        unknown: dict[int, str] = {}  # after `un.append(i)`
+        for i, rule in enumerate(plan.rules):
+            generated = compiled_support(rule.when)
+            if not generated or static_support(rule.when, True) is None or chains[i] is None:
+                explain.add(i)
+            if generated and static_support(rule.when, True) is None:
+                because[i] = f"; s[{i}] = {code.code(rule.when, True)}"
+            if generated and self.can_be_unknown(rule.when):
+                names = code.code(rule.when, None)
+                if rule.after or plan.overridden_by.get(i):  # its own condition may be known
+                    names = f"{names} if {self.tests(rule.when)[2]} else ()"
+                unknown[i] = f"; s[{i}] = {names}"
+            if not generated or i not in plain:
+                unknown[i] = f"; um.append({i}){unknown.get(i, '')}"
+
+        def fired(kind: str, i: int) -> str:
+            dx = f"; dx.append({i})" if i in explain else ""
+            return f"if e{i} is True: {kind}.append({i}){dx}{because.pop(i, '')}"
+
+        lines = ["s = {}", *(f"{name} = []" for name in REPORTED)]
+        lines += [fired("fr", i) for i in recommend]
+        lines += [fired("fn", i) for i in notes]
+        for name, derivers in plan.derivers.items():
+            if derivers:
+                deriving = ", ".join(f"*(({i},) if e{i} is True else ())" for i in derivers)
+                value = self.var(name)
+                lines.append(f"if {value} is not None: dd.append(({name!r}, [{deriving}]))")
+        lines += [f"if e{i} is True:{text[1:]}" for i, text in because.items()]  # derive rules
+        lines += [f"if e{i} is None: un.append({i}){unknown.get(i, '')}" for i in every]
+        for i in every:
+            overriders = plan.overridden_by.get(i)
+            if overriders:
+                won = " or ".join(f"e{o} is True" for o in overriders)
+                lines.append(f"if e{i} is False and b{i} is True and ({won}): ov.append({i})")
+        return lines
+
     def derived_code(self, name: str) -> str:
         var = self.fact_var[name]
         rules = self.plan.rules
@@ -420,6 +496,21 @@ class _Codegen:
     def signature(self, name: str) -> str:
         defaults = "".join(f", _k{n}=_k{n}" for n in range(len(self.constants)))
         return f"def {name}(facts{defaults}):"
+
+
+def result_orders(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The order of results: recommendations by section, then line of therapy, then guideline
+    order; notes, and every rule, by section, then guideline order (`evaluation` explains why
+    sections rank where their first rule stands)."""
+    rules = plan.rules
+    section = [plan.section_rank[rule.section] for rule in rules]
+    recommend = [i for i, rule in enumerate(rules) if isinstance(rule.conclusion, m.Recommend)]
+    notes = [i for i, rule in enumerate(rules) if isinstance(rule.conclusion, m.StateNote)]
+    return (
+        tuple(sorted(recommend, key=lambda i: (section[i], plan.line[i], i))),
+        tuple(sorted(notes, key=lambda i: (section[i], i))),
+        tuple(sorted(range(len(rules)), key=lambda i: (section[i], i))),
+    )
 
 
 def _needed_for_decide(plan: Plan) -> set[tuple[str, int | str]]:
@@ -457,6 +548,7 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     for name in plan.input_names:
         core.var(name)  # every input is read: the core returns them all (`env`)
     core_body = core.body(with_gaps=True)
+    core_body.extend(core.result_lists())
     n_rules, n_derived, n_gaps = len(rules), len(plan.derived_names), len(policy.gaps)
 
     def tup(prefix: str, count: int) -> str:
@@ -482,7 +574,8 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, "
         f"{tup('d', n_derived)}, {tup('g', n_gaps)}, "
         "{" + "".join(f"{item}, " for item in outcome_items) + "}, "
-        "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}",
+        "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}, "
+        "s, " + ", ".join(REPORTED),
     ]
     # `_decide`: the same straight-line code for what the answer depends on, returning the
     # fired ids: derivations no reported rule reads, and the facts only they read, are left out.
@@ -501,11 +594,16 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         if rule.kind in NON_DERIVE:
             decide_lines.append(f"    if e{i} is True: add({rule.id!r})")
     decide_lines.append("    return frozenset(fired)")
-    namespace: dict[str, object] = {"__builtins__": {"frozenset": frozenset}}
+    namespace = _namespace()
     for n, value in enumerate(core.constants):
         namespace[f"_k{n}"] = value
     source = "\n".join([*core_lines, "", *decide_lines]) + "\n"
     return source, namespace
+
+
+def _namespace() -> dict[str, object]:
+    """What generated code may use besides its constants."""
+    return {"__builtins__": {"frozenset": frozenset}, "_union": union}
 
 
 # --- the compiled policy ----------------------------------------------------------------------
@@ -528,20 +626,38 @@ class CompiledPolicy:
             code = compile(self.source, "<leukorules compiled policy>", "exec")
         else:  # from `from_cache`: generated by this same code from this same policy
             self.source, constants, code = generated
-            namespace = {"__builtins__": {"frozenset": frozenset}, **constants}
-        self._constants = {k: v for k, v in namespace.items() if k != "__builtins__"}
+            namespace = {**_namespace(), **constants}
+        self._constants = {k: v for k, v in namespace.items() if k not in _namespace()}
         self._code = code
         exec(code, namespace)
         self._core: Callable[[Mapping[str, object]], Core] = namespace["_core"]  # type: ignore[assignment]
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = namespace["_decide"]  # type: ignore[assignment]
         self._policy_info: r.PolicyInfo | None = None
         self._static: Static | None = None
+        # The facts deciding each rule's condition: the generated `_core` computes them for
+        # the rules `compiled_support` covers (`because` is a constant where it can be); the
+        # others, and `explain`, walk the condition (`trace.compile_support`).
         self.supports = tuple(
             _memoised(tr.compile_support(rule.when), tr.reads(rule.when)) for rule in policy.rules
+        )
+        self.orders = result_orders(self.plan)
+        self.static_because = tuple(
+            static_support(rule.when, True) if compiled_support(rule.when) else None
+            for rule in policy.rules
+        )
+        self.generated_supports = frozenset(
+            i for i, rule in enumerate(policy.rules) if compiled_support(rule.when)
         )
         self.rule_ids: tuple[str, ...] = tuple(rule.id for rule in policy.rules)
         self.gap_ids: tuple[str, ...] = tuple(gap.id for gap in policy.gaps)
         self.static_chains, self.plain = _static_chains(self.plan)
+        # Fired rules whose because and chain are the same for every patient: (because, chain).
+        self.static_explained = tuple(
+            None if because is None or chain is None else (because, chain)
+            for because, chain in zip(self.static_because, self.static_chains, strict=True)
+        )
+        # Undetermined rules whose missing facts are just the core's answer for them.
+        self.plain_generated = self.plain & self.generated_supports
 
     def cache_state(self) -> dict[str, object]:
         """What `leukorules.cache` keeps on disk: the policy, its sources and the generated
@@ -617,8 +733,7 @@ class CompiledPolicy:
         return explain(self, self.run(facts), rule_id)
 
     def run(self, facts: Mapping[str, object]) -> Run:
-        effective, base, derived, gaps, outcomes, env = self._core(facts)
-        return Run(self, facts, effective, base, derived, gaps, outcomes, env)
+        return Run(self, self._core(facts))
 
     def static(self) -> Static:
         """The patient-independent parts of results, built on first use."""
@@ -703,40 +818,41 @@ _NOTHING: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 class Run:
     """The raw outcome of the compiled core for one patient, and what is derived from it."""
 
-    def __init__(
-        self,
-        compiled: CompiledPolicy,
-        facts: Mapping[str, object],
-        effective: tuple[Truth, ...],
-        base: tuple[Truth, ...],
-        derived: tuple[object, ...],
-        gaps: tuple[Truth, ...],
-        outcomes: dict[str, str] | None = None,
-        env: dict[str, object] | None = None,
-    ) -> None:
+    def __init__(self, compiled: CompiledPolicy, core: Core) -> None:
         self.compiled = compiled
-        self.effective = effective
-        self.base = base
-        self.gap_truth = gaps
-        # every rule id -> its outcome (the compiled core computes it; see `outcome`)
+        (
+            self.effective,  # every rule's effective truth
+            self.base,  # and its base truth (module docstring)
+            self.derived_values,  # every derived fact's value, None when unknown
+            self.gap_truth,
+            outcomes,  # rule id -> its outcome, as `outcome` defines it
+            # Every input and derived fact of the policy -> its value, None when unknown (a
+            # copy, so later changes to the caller's facts do not reach results).
+            self.env,
+            # rule -> the facts deciding its condition (`CompiledPolicy.generated_supports`)
+            self.found,
+            # What `evaluate` reports, in result order (`result_orders`):
+            self.recommended,  # the fired recommendations
+            self.noted,  # the fired notes, cautions and background
+            self.undetermined,  # the undetermined rules
+            self.overridden,  # the overridden rules
+            self.to_explain,  # fired ones among these whose because or chain need work here
+            self.derivations,  # (derived fact, the fired rules deriving its value)
+            self.to_walk,  # undetermined rules whose `missing` needs `missing` here
+        ) = core
         self.outcomes = cast("dict[str, r.Outcome]", outcomes)
-        if outcomes is None:
-            self.outcomes = {
-                rule_id: self.outcome(i) for i, rule_id in enumerate(compiled.rule_ids)
-            }
-        plan = compiled.plan
-        self.derived: dict[str, object] = {
-            n: v for n, v in zip(plan.derived_names, derived, strict=True) if v is not None
-        }
-        # Every input and derived fact of the policy -> its value, None when unknown (the
-        # compiled core returns it; a copy, so later changes to `facts` do not reach results).
-        if env is None:
-            get = facts.get
-            env = {n: get(n) for n in plan.input_names}
-            env.update(zip(plan.derived_names, derived, strict=True))
-        self.env = env
         self._missing: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
-        self._because: dict[int, tuple[str, ...]] = {}
+        self._derived: dict[str, object] | None = None
+
+    @property
+    def derived(self) -> dict[str, object]:
+        """The derived facts that have a value."""
+        if self._derived is None:
+            names = self.compiled.plan.derived_names
+            self._derived = {
+                n: v for n, v in zip(names, self.derived_values, strict=True) if v is not None
+            }
+        return self._derived
 
     def outcome(self, i: int) -> r.Outcome:
         truth = self.effective[i]
@@ -777,8 +893,8 @@ class Run:
         if i in compiled.plain:
             if self.effective[i] is not None:
                 return _NOTHING
-            truth, names = compiled.supports[i](self.env)
-            found = (frozenset(names), _NOTHING[1]) if truth is None else _NOTHING
+            names = self._unknown_support(i)
+            found = (frozenset(names), _NOTHING[1]) if names else _NOTHING
             self._missing[i] = found
             return found
         plan = compiled.plan
@@ -786,8 +902,8 @@ class Run:
         inputs: set[str] = set()
         unresolved: set[str] = set()
         if self.effective[i] is None:
-            truth, names = self.compiled.supports[i](self.env)
-            if truth is None:
+            names = self._unknown_support(i)
+            if names:
                 read_inputs, read_unresolved = self.missing_behind(names)
                 inputs |= read_inputs
                 unresolved |= read_unresolved
@@ -801,6 +917,13 @@ class Run:
         found = (frozenset(inputs), frozenset(unresolved))
         self._missing[i] = found
         return found
+
+    def _unknown_support(self, i: int) -> tuple[str, ...]:
+        """The facts that would decide rule i's condition: empty when it is known."""
+        if i in self.compiled.generated_supports:
+            return self.found.get(i, ())
+        truth, names = self.compiled.supports[i](self.env)
+        return names if truth is None else ()
 
     def missing_behind(self, names: Iterable[str]) -> tuple[set[str], set[str]]:
         """The unknown input facts (and unresolved derived facts) behind unknown fact reads."""
@@ -831,9 +954,11 @@ class Run:
 
     def because(self, i: int) -> tuple[str, ...]:
         """The facts that decided rule i's condition (for a fired rule: made it true)."""
-        found = self._because.get(i)
+        found = self.compiled.static_because[i]
         if found is None:
-            found = self._because[i] = self.compiled.supports[i](self.env)[1]
+            found = self.found.get(i) if i in self.compiled.generated_supports else None
+            if found is None:
+                found = self.found[i] = self.compiled.supports[i](self.env)[1]
         return found
 
     def deriving(self, name: str) -> list[int]:

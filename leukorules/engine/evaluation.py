@@ -218,7 +218,6 @@ class Static:
 
     def __init__(self, compiled: CompiledPolicy) -> None:
         plan = compiled.plan
-        self.keys: list[tuple[int, int, int]] = []
         self.kinds: list[str] = []
         self.statements: list[str] = []
         self.evidence: list[tuple[str, ...]] = []
@@ -227,7 +226,6 @@ class Static:
         self.recommend = {}
         self.notes: dict[int, tuple[str, str | None]] = {}
         for i, rule in enumerate(plan.rules):
-            self.keys.append((plan.section_rank[rule.section], plan.line[i], i))
             self.kinds.append(rule.kind)
             self.statements.append(rule.statement)
             self.evidence.append(rule.evidence)
@@ -250,14 +248,8 @@ class Static:
         self.gaps = compiled.policy.gaps
         self._made: dict[Make, tuple[dict[int, Any], Any]] = {}
         self.rule_ids = compiled.rule_ids
-        # Result order is static: every list is these orders filtered by the patient's outcomes.
-        everything = list(range(len(plan.rules)))
-        self.recommend_order = tuple(self.by_section_and_line(list(self.recommend)))
-        self.note_order = tuple(self.by_section(list(self.notes)))
-        self.section_order = tuple(self.by_section(everything))
-        overridable = [i for i in everything if plan.overridden_by.get(i)]
-        self.overridable = frozenset(overridable)
-        self.overridable_order = tuple(self.by_section(overridable))
+        # Result order is static (`compile.result_orders`): overridden rules in section order.
+        self.overridable_order = tuple(i for i in compiled.orders[2] if plan.overridden_by.get(i))
         self.derived = tuple(
             (name, plan.derivers[name]) for name in plan.derived_names if plan.derivers[name]
         )
@@ -281,13 +273,6 @@ class Static:
             "section": list(self.sections[i]),
         }
 
-    def by_section(self, indices: list[int]) -> list[int]:
-        keys = self.keys
-        return sorted(indices, key=lambda i: (keys[i][0], i))
-
-    def by_section_and_line(self, indices: list[int]) -> list[int]:
-        return sorted(indices, key=self.keys.__getitem__)
-
 
 def build_evaluation(
     compiled: CompiledPolicy, run: Run, trace: bool, view: bool = False
@@ -304,24 +289,28 @@ def build_evaluation(
     make: Make = _view if view else _trusted
     strengths, engine = static.made(make)
     rule_ids = compiled.rule_ids
-    effective = run.effective
     outcomes = run.outcomes
-    fired_recommend = [i for i in static.recommend_order if effective[i] is True]
-    fired_notes = [i for i in static.note_order if effective[i] is True]
-    undetermined = [i for i in static.section_order if effective[i] is None]
-    overridden = [i for i in static.overridable_order if outcomes[rule_ids[i]] == "overridden"]
-    derived = [(name, found) for name, rules in static.derived if (found := run.deriving(name))]
-    explained: dict[int, tuple[tuple[str, ...], list[str]]] = {}
-    for i in (*fired_recommend, *fired_notes, *(found[0] for _, found in derived)):
-        if i not in explained:
+    fired_recommend = run.recommended
+    fired_notes = run.noted
+    undetermined = run.undetermined
+    overridden = run.overridden
+    derived = run.derivations
+    # The compiled core lists what depends on the patient beyond what it computed itself
+    # (`CompiledPolicy.static_explained`, `plain_generated`); the rest is a table lookup.
+    explained = {i: (run.because(i), run.chain(i)) for i in run.to_explain}
+    for _, deriving in derived:
+        i = deriving[0]
+        if i not in explained and compiled.static_explained[i] is None:
             explained[i] = (run.because(i), run.chain(i))
-    missing = {i: run.missing(i) for i in undetermined}
-    gaps = [gap for gap, truth in zip(static.gaps, run.gap_truth, strict=True) if truth is True]
+    static_explained = compiled.static_explained
+    walked = {i: run.missing(i) for i in run.to_walk}
+    found = run.found
 
     def build() -> dict[str, Any]:
         def fired(i: int) -> dict[str, Any]:
             entry = static.entry(i)
-            because, chain = explained[i]
+            pair = explained.get(i)
+            because, chain = static_explained[i] if pair is None else pair  # type: ignore[misc]
             entry["because"] = reasons(run, because, make)
             entry["chain"] = list(chain)
             return entry
@@ -346,17 +335,17 @@ def build_evaluation(
         derived_entries: dict[str, r.Derived] = {}
         for name, deriving in derived:
             entry = fired(deriving[0])
-            entry["value"] = json_value(run.derived[name])
+            entry["value"] = json_value(run.env[name])
             entry["rules"] = [rule_ids[j] for j in deriving]
             derived_entries[name] = make("Derived", entry)
         undetermined_entries = []
         for i in undetermined:
-            facts, unresolved = missing[i]
+            facts, unresolved = walked.get(i) or (found[i], ())
             recommend = static.recommend.get(i)
             entry = static.entry(i)
             entry["kind"] = static.kinds[i]
             entry["action"] = recommend[0] if recommend else None
-            entry["missing"] = sorted(facts)
+            entry["missing"] = sorted(set(facts))
             entry["unresolved"] = sorted(unresolved)
             undetermined_entries.append(make("Undetermined", entry))
         overridden_entries = []
@@ -373,7 +362,8 @@ def build_evaluation(
             "undetermined": undetermined_entries,
             "gaps": [
                 make("GapInfo", {"id": gap.id, "section": list(gap.section), "note": gap.note})
-                for gap in gaps
+                for gap, truth in zip(static.gaps, run.gap_truth, strict=True)
+                if truth is True
             ],
             "overridden": overridden_entries,
             "trace": trace_entries(compiled, run, outcomes, make) if trace else None,
@@ -389,10 +379,14 @@ def build_evaluation(
             **built,
         }  # in `Evaluation`'s field order
         return cast("r.Evaluation", EvaluationView(values))
-    from leukorules.engine.result import pending_evaluation
+    pending = _CLASSES.get("pending")
+    if pending is None:
+        from leukorules.engine.result import pending_evaluation
 
-    return pending_evaluation(
-        {"policy": compiled.policy_info(), "engine": engine, "outcomes": outcomes}, build
+        pending = _CLASSES["pending"] = pending_evaluation
+    return cast(
+        "r.Evaluation",
+        pending({"policy": compiled.policy_info(), "engine": engine, "outcomes": outcomes}, build),
     )
 
 
