@@ -37,8 +37,9 @@ only fired ids, builds no trace objects and leaves out derivations that no repor
 lists the result reports (in result order) and the facts deciding each reported rule: `because`
 and `missing` are compiled too (`leukorules.engine.supports`), and are constants where they do
 not depend on the patient, so Python-level work is left only for the few rules whose chain or
-missing facts run through other rules. In generated code, `not` is pushed through `and`/`or` (De Morgan holds
-in Kleene logic) and tests of facts are tested in place, so no temporaries are needed for them.
+missing facts run through other rules. In generated code, `not` is pushed through `and`/`or`
+(De Morgan holds in Kleene logic) and tests of facts are tested in place, so no temporaries are
+needed for them.
 """
 
 from __future__ import annotations
@@ -459,7 +460,10 @@ class _Codegen:
             overriders = plan.overridden_by.get(i)
             if overriders:
                 won = " or ".join(f"e{o} is True" for o in overriders)
-                lines.append(f"if e{i} is False and b{i} is True and ({won}): ov.append({i})")
+                lines.append(
+                    f"if e{i} is False and b{i} is True and ({won}): "
+                    f"ov.append({i}); o[{plan.rules[i].id!r}] = 'overridden'"
+                )
         return lines
 
     def derived_code(self, name: str) -> str:
@@ -548,32 +552,24 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     for name in plan.input_names:
         core.var(name)  # every input is read: the core returns them all (`env`)
     core_body = core.body(with_gaps=True)
-    core_body.extend(core.result_lists())
     n_rules, n_derived, n_gaps = len(rules), len(plan.derived_names), len(policy.gaps)
 
     def tup(prefix: str, count: int) -> str:
         items = [f"{prefix}{i}" for i in range(count)]
         return "(" + "".join(f"{item}, " for item in items) + ")"
 
-    # Every rule's outcome, as `Run.outcome` defines it, in one dict display.
-    outcome_items: list[str] = []
-    for i, rule in enumerate(rules):
-        overriders = plan.overridden_by.get(i, ())
-        lost = "'not_fired'"
-        if overriders:
-            won = " or ".join(f"e{o} is True" for o in overriders)
-            lost = f"('overridden' if b{i} is True and ({won}) else 'not_fired')"
-        outcome_items.append(
-            f"{rule.id!r}: 'fired' if e{i} is True else 'undetermined' if e{i} is None else {lost}"
-        )
+    # Every rule's outcome, as `Run.outcome` defines it: labelled at C speed from the effective
+    # truths; `result_lists` relabels the overridden ones.
+    ids = tuple(rule.id for rule in rules)
     core_lines = [
         core.signature("_core"),
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
-        f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, "
-        f"{tup('d', n_derived)}, {tup('g', n_gaps)}, "
-        "{" + "".join(f"{item}, " for item in outcome_items) + "}, "
+        f"    et = {tup('e', n_rules)}",
+        f"    o = dict(zip({ids!r}, map(_label, et)))",
+        *(f"    {line}" for line in core.result_lists()),
+        f"    return et, {tup('b', n_rules)}, {tup('d', n_derived)}, {tup('g', n_gaps)}, o, "
         "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}, "
         "s, " + ", ".join(REPORTED),
     ]
@@ -601,9 +597,13 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     return source, namespace
 
 
+_LABEL = {True: "fired", False: "not_fired", None: "undetermined"}
+
+
 def _namespace() -> dict[str, object]:
     """What generated code may use besides its constants."""
-    return {"__builtins__": {"frozenset": frozenset}, "_union": union}
+    builtins = {"frozenset": frozenset, "dict": dict, "zip": zip, "map": map}
+    return {"__builtins__": builtins, "_union": union, "_label": _LABEL.__getitem__}
 
 
 # --- the compiled policy ----------------------------------------------------------------------
@@ -634,6 +634,7 @@ class CompiledPolicy:
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = namespace["_decide"]  # type: ignore[assignment]
         self._policy_info: r.PolicyInfo | None = None
         self._static: Static | None = None
+        self._build_evaluation: Callable[[CompiledPolicy, Run, bool], r.Evaluation] | None = None
         # The facts deciding each rule's condition: the generated `_core` computes them for
         # the rules `compiled_support` covers (`because` is a constant where it can be); the
         # others, and `explain`, walk the condition (`trace.compile_support`).
@@ -714,9 +715,12 @@ class CompiledPolicy:
     def evaluate(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
         """The full, traceable result for one patient. `facts` hold validated values; absent or
         None is unknown; names that are not input facts of the policy are ignored."""
-        from leukorules.engine.evaluation import build_evaluation
+        build = self._build_evaluation
+        if build is None:  # imported on first use: `evaluation` imports this module
+            from leukorules.engine.evaluation import build_evaluation as build
 
-        return build_evaluation(self, self.run(facts), trace)
+            self._build_evaluation = build
+        return build(self, Run(self, self._core(facts)), trace)
 
     def evaluate_view(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
         """`evaluate`, as an attribute-only view (`evaluation.EvaluationView`): the same values,
