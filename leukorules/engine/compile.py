@@ -717,9 +717,9 @@ class CompiledPolicy:
         None is unknown; names that are not input facts of the policy are ignored."""
         build = self._build_evaluation
         if build is None:  # imported on first use: `evaluation` imports this module
-            from leukorules.engine.evaluation import build_evaluation as build
+            from leukorules.engine.evaluation import build_evaluation
 
-            self._build_evaluation = build
+            build = self._build_evaluation = build_evaluation
         return build(self, Run(self, self._core(facts)), trace)
 
     def evaluate_view(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
