@@ -558,18 +558,21 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         items = [f"{prefix}{i}" for i in range(count)]
         return "(" + "".join(f"{item}, " for item in items) + ")"
 
-    # Every rule's outcome, as `Run.outcome` defines it: labelled at C speed from the effective
-    # truths; `result_lists` relabels the overridden ones.
-    ids = tuple(rule.id for rule in rules)
+    # Every rule's outcome, as `Run.outcome` defines it, in one dict display (faster than
+    # labelling the truths with `map`); `result_lists` relabels the overridden ones.
+    outcomes = ", ".join(
+        f"{rule.id!r}: 'fired' if e{i} is True else 'undetermined' if e{i} is None else 'not_fired'"
+        for i, rule in enumerate(rules)
+    )
     core_lines = [
         core.signature("_core"),
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
-        f"    et = {tup('e', n_rules)}",
-        f"    o = dict(zip({ids!r}, map(_label, et)))",
+        f"    o = {{{outcomes}}}",
         *(f"    {line}" for line in core.result_lists()),
-        f"    return et, {tup('b', n_rules)}, {tup('d', n_derived)}, {tup('g', n_gaps)}, o, "
+        f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, {tup('d', n_derived)}, "
+        f"{tup('g', n_gaps)}, o, "
         "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}, "
         "s, " + ", ".join(REPORTED),
     ]
@@ -597,13 +600,9 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
     return source, namespace
 
 
-_LABEL = {True: "fired", False: "not_fired", None: "undetermined"}
-
-
 def _namespace() -> dict[str, object]:
     """What generated code may use besides its constants."""
-    builtins = {"frozenset": frozenset, "dict": dict, "zip": zip, "map": map}
-    return {"__builtins__": builtins, "_union": union, "_label": _LABEL.__getitem__}
+    return {"__builtins__": {"frozenset": frozenset}, "_union": union}
 
 
 # --- the compiled policy ----------------------------------------------------------------------
