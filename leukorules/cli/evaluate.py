@@ -191,17 +191,26 @@ def evaluate(
     compiled = _compiled(policy)
     values = _facts_or_exit(compiled, facts)
     color = output_format == "text" and use_color(sys.stdout)
-    if log is None and output_format in ("text", "markdown"):
+    if log is None and output_format in ("text", "markdown", "json"):
         # These renderers only read attributes: an attribute-only view, without pydantic.
         view = compiled.evaluate_view(values, trace=trace)
         if output_format == "text":
             from leukorules.report.text import render_text
 
             text = render_text(view, color=color)
-        else:
+        elif output_format == "markdown":
             from leukorules.report.markdown import render_markdown
 
             text = render_markdown(view)
+        else:
+            from leukorules.report.json_writer import render_json
+
+            # The same bytes as the result model's JSON; None for the rare value only
+            # pydantic-core writes right (a float with an exponent): then the model writes it.
+            found = render_json(view)
+            if found is None:
+                found = compiled.evaluate(values, trace=trace).model_dump_json(indent=2) + "\n"
+            text = found
         # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
         click.echo(text, nl=False, color=color)
         sys.exit(EXIT_OK)
