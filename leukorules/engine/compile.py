@@ -51,7 +51,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import CodeType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from leukorules import model as m
 from leukorules.engine import trace as tr
@@ -821,6 +821,26 @@ _NOTHING: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 class Run:
     """The raw outcome of the compiled core for one patient, and what is derived from it."""
 
+    __slots__ = (
+        "_derived",
+        "_missing",
+        "base",
+        "compiled",
+        "derivations",
+        "derived_values",
+        "effective",
+        "env",
+        "found",
+        "gap_truth",
+        "noted",
+        "outcomes",
+        "overridden",
+        "recommended",
+        "to_explain",
+        "to_walk",
+        "undetermined",
+    )
+
     def __init__(self, compiled: CompiledPolicy, core: Core) -> None:
         self.compiled = compiled
         (
@@ -843,7 +863,7 @@ class Run:
             self.derivations,  # (derived fact, the fired rules deriving its value)
             self.to_walk,  # undetermined rules whose `missing` needs `missing` here
         ) = core
-        self.outcomes = cast("dict[str, r.Outcome]", outcomes)
+        self.outcomes: dict[str, r.Outcome] = outcomes  # type: ignore[assignment]
         self._missing: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._derived: dict[str, object] | None = None
 

@@ -297,13 +297,17 @@ def build_evaluation(
     derived = run.derivations
     # The compiled core lists what depends on the patient beyond what it computed itself
     # (`CompiledPolicy.static_explained`, `plain_generated`); the rest is a table lookup.
-    explained = {i: (run.because(i), run.chain(i)) for i in run.to_explain}
+    static_explained = compiled.static_explained
+    explained: dict[int, tuple[tuple[str, ...], list[str]]] = {}
+    for i in run.to_explain:
+        explained[i] = (run.because(i), run.chain(i))
     for _, deriving in derived:
         i = deriving[0]
-        if i not in explained and compiled.static_explained[i] is None:
+        if static_explained[i] is None and i not in explained:
             explained[i] = (run.because(i), run.chain(i))
-    static_explained = compiled.static_explained
-    walked = {i: run.missing(i) for i in run.to_walk}
+    walked: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    for i in run.to_walk:
+        walked[i] = run.missing(i)
     found = run.found
 
     def build() -> dict[str, Any]:
