@@ -76,7 +76,7 @@ NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
 # What the generated `_core` returns: see `Run.__init__`.
 Core = tuple[
     tuple[Truth, ...],
-    tuple[Truth, ...],
+    dict[int, Truth],
     tuple[object, ...],
     tuple[Truth, ...],
     dict[str, str],
@@ -414,6 +414,22 @@ class _Codegen:
     def can_be_unknown(self, e: m.Expr) -> bool:
         return self.expr(e).unknown
 
+    def never_unknown(self) -> frozenset[int]:
+        """The rules that can never be undetermined: their condition cannot be unknown (a
+        constant, `is known` tests) and neither can the rules they follow or that override
+        them."""
+        plan = self.plan
+        found: set[int] = set()
+        for kind, key in plan.order:  # upstream first
+            if kind != "rule":
+                continue
+            i = int(key)
+            rule = plan.rules[i]
+            upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
+            if not self.can_be_unknown(rule.when) and all(j in found for j in upstream):
+                found.add(i)
+        return frozenset(found)
+
     def result_lists(self) -> list[str]:
         """Statements building what `evaluate` reports (`Reported`), in result order
         (`result_orders`), and `s`, rule index -> the facts deciding its condition, for every
@@ -455,7 +471,12 @@ class _Codegen:
                 value = self.var(name)
                 lines.append(f"if {value} is not None: dd.append(({name!r}, [{deriving}]))")
         lines += [f"if e{i} is True:{text[1:]}" for i, text in because.items()]  # derive rules
-        lines += [f"if e{i} is None: un.append({i}){unknown.get(i, '')}" for i in every]
+        never_unknown = self.never_unknown()
+        lines += [
+            f"if e{i} is None: un.append({i}){unknown.get(i, '')}"
+            for i in every
+            if i not in never_unknown
+        ]
         for i in every:
             overriders = plan.overridden_by.get(i)
             if overriders:
@@ -560,10 +581,14 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
 
     # Every rule's outcome, as `Run.outcome` defines it, in one dict display (faster than
     # labelling the truths with `map`); `result_lists` relabels the overridden ones.
+    never_unknown = core.never_unknown()
     outcomes = ", ".join(
-        f"{rule.id!r}: 'fired' if e{i} is True else 'undetermined' if e{i} is None else 'not_fired'"
+        f"{rule.id!r}: 'fired' if e{i} is True else "
+        + ("" if i in never_unknown else f"'undetermined' if e{i} is None else ")
+        + "'not_fired'"
         for i, rule in enumerate(rules)
     )
+    overridable = ", ".join(f"{i}: b{i}" for i in range(n_rules) if i in plan.overridden_by)
     core_lines = [
         core.signature("_core"),
         "    g = facts.get",
@@ -571,7 +596,7 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         *(f"    {line}" for line in core_body),
         f"    o = {{{outcomes}}}",
         *(f"    {line}" for line in core.result_lists()),
-        f"    return {tup('e', n_rules)}, {tup('b', n_rules)}, {tup('d', n_derived)}, "
+        f"    return {tup('e', n_rules)}, {{{overridable}}}, {tup('d', n_derived)}, "
         f"{tup('g', n_gaps)}, o, "
         "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}, "
         "s, " + ", ".join(REPORTED),
@@ -845,7 +870,7 @@ class Run:
         self.compiled = compiled
         (
             self.effective,  # every rule's effective truth
-            self.base,  # and its base truth (module docstring)
+            self.base,  # rule with overriders -> its base truth (module docstring)
             self.derived_values,  # every derived fact's value, None when unknown
             self.gap_truth,
             outcomes,  # rule id -> its outcome, as `outcome` defines it
@@ -883,7 +908,7 @@ class Run:
             return "fired"
         if truth is None:
             return "undetermined"
-        return "overridden" if self.base[i] is True and self.winners(i) else "not_fired"
+        return "overridden" if self.base.get(i) is True and self.winners(i) else "not_fired"
 
     def winners(self, i: int) -> list[int]:
         """The rules overriding rule i that fired."""
