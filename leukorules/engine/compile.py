@@ -440,23 +440,30 @@ class _Codegen:
         plan = self.plan
         code = SupportCode(self.tests, self.can_be_unknown, self.var)
         recommend, notes, every = result_orders(plan)
-        chains, plain = _static_chains(plan)
+        chains = _static_chains(plan)
         because: dict[int, str] = {}  # `; s[i] = ...` where it depends on the patient
         explain: set[int] = set()  # fired rules whose because or chain depend on the patient
         unknown: dict[int, str] = {}  # after `un.append(i)`
+        whole = missing_compiled(plan)
+        upstream_missing: dict[int, str] = {}
         for i, rule in enumerate(plan.rules):
             generated = compiled_support(rule.when)
             if not generated or static_support(rule.when, True) is None or chains[i] is None:
                 explain.add(i)
             if generated and static_support(rule.when, True) is None:
                 because[i] = f"; s[{i}] = {code.code(rule.when, True)}"
-            if generated and self.can_be_unknown(rule.when):
-                names = code.code(rule.when, None)
-                if rule.after or plan.overridden_by.get(i):  # its own condition may be known
-                    names = f"{names} if {self.tests(rule.when)[2]} else ()"
-                unknown[i] = f"; s[{i}] = {names}"
-            if not generated or i not in plain:
-                unknown[i] = f"; um.append({i}){unknown.get(i, '')}"
+            upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
+            own = code.code(rule.when, None) if generated and self.can_be_unknown(rule.when) else ""
+            if own and upstream:  # its own condition may be known
+                own = f"({own} if {self.tests(rule.when)[2]} else ())"
+            if i not in whole:
+                unknown[i] = f"; um.append({i})" + (f"; s[{i}] = {own}" if own else "")
+            elif not upstream:
+                unknown[i] = f"; s[{i}] = {own}" if own else ""
+            else:  # its own facts and its undetermined upstream rules', upstream first
+                parts = [own] if own else []
+                parts += [f"(s[{j}] if e{j} is None else ())" for j in upstream]
+                upstream_missing[i] = f"if e{i} is None: s[{i}] = " + " + ".join(parts)
 
         def fired(kind: str, i: int) -> str:
             dx = f"; dx.append({i})" if i in explain else ""
@@ -477,6 +484,7 @@ class _Codegen:
             for i in every
             if i not in never_unknown
         ]
+        lines += [upstream_missing[int(i)] for kind, i in plan.order if i in upstream_missing]
         for i in every:
             overriders = plan.overridden_by.get(i)
             if overriders:
@@ -521,6 +529,26 @@ class _Codegen:
     def signature(self, name: str) -> str:
         defaults = "".join(f", _k{n}=_k{n}" for n in range(len(self.constants)))
         return f"def {name}(facts{defaults}):"
+
+
+def missing_compiled(plan: Plan) -> frozenset[int]:
+    """The rules whose `missing` facts the generated core computes in full: their condition is
+    compiled (`compiled_support`), reads no derived fact (an unknown one would have to be
+    traced to the rules deriving it), and so do the rules they follow or that override them."""
+    found: set[int] = set()
+    for kind, key in plan.order:  # upstream first
+        if kind != "rule":
+            continue
+        i = int(key)
+        rule = plan.rules[i]
+        upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
+        if (
+            compiled_support(rule.when)
+            and not any(name in plan.derivers for name in m.expr_facts(rule.when))
+            and all(j in found for j in upstream)
+        ):
+            found.add(i)
+    return frozenset(found)
 
 
 def result_orders(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
@@ -675,14 +703,14 @@ class CompiledPolicy:
         )
         self.rule_ids: tuple[str, ...] = tuple(rule.id for rule in policy.rules)
         self.gap_ids: tuple[str, ...] = tuple(gap.id for gap in policy.gaps)
-        self.static_chains, self.plain = _static_chains(self.plan)
+        self.static_chains = _static_chains(self.plan)
         # Fired rules whose because and chain are the same for every patient: (because, chain).
         self.static_explained = tuple(
             None if because is None or chain is None else (because, chain)
             for because, chain in zip(self.static_because, self.static_chains, strict=True)
         )
-        # Undetermined rules whose missing facts are just the core's answer for them.
-        self.plain_generated = self.plain & self.generated_supports
+        # Undetermined rules whose missing facts are the core's answer for them, in full.
+        self.missing_generated = missing_compiled(self.plan)
 
     def cache_state(self) -> dict[str, object]:
         """What `leukorules.cache` keeps on disk: the policy, its sources and the generated
@@ -807,14 +835,12 @@ def _memoised(support: tr.Support, names: tuple[str, ...]) -> tr.Support:
     return memo
 
 
-def _static_chains(plan: Plan) -> tuple[tuple[tuple[str, ...] | None, ...], frozenset[int]]:
-    """Per rule, its chain when it cannot depend on the patient (None otherwise), and the
-    rules whose `missing` is just the unknown facts of their condition.
+def _static_chains(plan: Plan) -> tuple[tuple[str, ...] | None, ...]:
+    """Per rule, its chain when it cannot depend on the patient (None otherwise).
 
     A fired rule's chain is its `after` rules and the derivations of the derived facts in its
     `because`, transitively. When neither the rule nor any rule it follows (transitively) reads
-    a derived fact, that is the `after` closure alone, the same for every patient. A rule that
-    reads no derived fact and has no `after` and no overriding rule is `plain`."""
+    a derived fact, that is the `after` closure alone, the same for every patient."""
     reads_derived = [
         any(name in plan.derivers for name in m.expr_facts(rule.when)) for rule in plan.rules
     ]
@@ -832,12 +858,7 @@ def _static_chains(plan: Plan) -> tuple[tuple[tuple[str, ...] | None, ...], froz
             continue
         ids = sorted((plan.rules[j].id for j in closure), key=plan.position.__getitem__)
         chains.append(tuple(ids))
-    plain = frozenset(
-        i
-        for i, rule in enumerate(plan.rules)
-        if not reads_derived[i] and not rule.after and i not in plan.overridden_by
-    )
-    return tuple(chains), plain
+    return tuple(chains)
 
 
 _NOTHING: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
@@ -938,11 +959,10 @@ class Run:
         if found is not None:
             return found
         compiled = self.compiled
-        if i in compiled.plain:
+        if i in compiled.missing_generated:
             if self.effective[i] is not None:
                 return _NOTHING
-            names = self._unknown_support(i)
-            found = (frozenset(names), _NOTHING[1]) if names else _NOTHING
+            found = (frozenset(self.found.get(i, ())), _NOTHING[1])
             self._missing[i] = found
             return found
         plan = compiled.plan

@@ -296,7 +296,7 @@ def build_evaluation(
     overridden = run.overridden
     derived = run.derivations
     # The compiled core lists what depends on the patient beyond what it computed itself
-    # (`CompiledPolicy.static_explained`, `plain_generated`); the rest is a table lookup.
+    # (`CompiledPolicy.static_explained`, `missing_generated`); the rest is a table lookup.
     static_explained = compiled.static_explained
     explained: dict[int, tuple[tuple[str, ...], list[str]]] = {}
     for i in run.to_explain:
