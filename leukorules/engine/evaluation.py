@@ -285,32 +285,73 @@ def build_evaluation(
     `view=True`: an `EvaluationView` instead, built at once from `View` entries: the same field
     values, read as attributes only (typed as `Evaluation` for the renderers that read them);
     pydantic is not imported."""
-    static = compiled.static()
-    make: Make = _view if view else _trusted
-    strengths, engine = static.made(make)
-    rule_ids = compiled.rule_ids
-    outcomes = run.outcomes
-    fired_recommend = run.recommended
-    fired_notes = run.noted
-    undetermined = run.undetermined
-    overridden = run.overridden
-    derived = run.derivations
     # The compiled core lists what depends on the patient beyond what it computed itself
     # (`CompiledPolicy.static_explained`, `missing_generated`); the rest is a table lookup.
     static_explained = compiled.static_explained
     explained: dict[int, tuple[tuple[str, ...], list[str]]] = {}
     for i in run.to_explain:
         explained[i] = (run.because(i), run.chain(i))
-    for _, deriving in derived:
+    for _, deriving in run.derivations:
         i = deriving[0]
         if static_explained[i] is None and i not in explained:
             explained[i] = (run.because(i), run.chain(i))
     walked: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
     for i in run.to_walk:
         walked[i] = run.missing(i)
-    found = run.found
+    entries = Entries(compiled, run, explained, walked, trace)
+    if view:
+        built = entries.build(_view)
+        values = {
+            "policy": policy_info(compiled.policy, _view),
+            "facts_sha256": built.pop("facts_sha256"),
+            "engine": compiled.static().made(_view)[1],
+            "outcomes": run.outcomes,
+            **built,
+        }  # in `Evaluation`'s field order
+        return cast("r.Evaluation", EvaluationView(values))
+    pending = _CLASSES.get("pending")
+    if pending is None:
+        from leukorules.engine.result import pending_evaluation
 
-    def build() -> dict[str, Any]:
+        pending = _CLASSES["pending"] = pending_evaluation
+    engine = compiled.static().made(_trusted)[1]
+    eager = {"policy": compiled.policy_info(), "engine": engine, "outcomes": run.outcomes}
+    return cast("r.Evaluation", pending(eager, entries))
+
+
+class Entries:
+    """What one result's entries are built from: the run, and the because and chain, and the
+    missing facts, that `build_evaluation` worked out for the rules that needed work. Called,
+    it builds the pydantic entries (`Evaluation._materialise`)."""
+
+    __slots__ = ("compiled", "explained", "run", "trace", "walked")
+
+    def __init__(
+        self,
+        compiled: CompiledPolicy,
+        run: Run,
+        explained: dict[int, tuple[tuple[str, ...], list[str]]],
+        walked: dict[int, tuple[frozenset[str], frozenset[str]]],
+        trace: bool,
+    ) -> None:
+        self.compiled = compiled
+        self.run = run
+        self.explained = explained
+        self.walked = walked
+        self.trace = trace
+
+    def __call__(self) -> dict[str, Any]:
+        return self.build(_trusted)
+
+    def build(self, make: Make) -> dict[str, Any]:
+        """The fields of the result other than policy, engine and outcomes."""
+        compiled, run, explained, walked = self.compiled, self.run, self.explained, self.walked
+        static = compiled.static()
+        strengths = static.made(make)[0]
+        static_explained = compiled.static_explained
+        rule_ids = compiled.rule_ids
+        found = run.found
+
         def fired(i: int) -> dict[str, Any]:
             entry = static.entry(i)
             pair = explained.get(i)
@@ -320,7 +361,7 @@ def build_evaluation(
             return entry
 
         recommendations = []
-        for i in fired_recommend:
+        for i in run.recommended:
             action, _, alternatives, line, after = static.recommend[i]
             entry = fired(i)
             entry["action"] = action
@@ -330,20 +371,20 @@ def build_evaluation(
             entry["after"] = list(after)
             recommendations.append(make("Recommendation", entry))
         notes = []
-        for i in fired_notes:
+        for i in run.noted:
             kind, text = static.notes[i]
             entry = fired(i)
             entry["kind"] = kind
             entry["text"] = text
             notes.append(make("Note", entry))
         derived_entries: dict[str, r.Derived] = {}
-        for name, deriving in derived:
+        for name, deriving in run.derivations:
             entry = fired(deriving[0])
             entry["value"] = json_value(run.env[name])
             entry["rules"] = [rule_ids[j] for j in deriving]
             derived_entries[name] = make("Derived", entry)
         undetermined_entries = []
-        for i in undetermined:
+        for i in run.undetermined:
             facts, unresolved = walked.get(i) or (found[i], ())
             recommend = static.recommend.get(i)
             entry = static.entry(i)
@@ -353,7 +394,7 @@ def build_evaluation(
             entry["unresolved"] = sorted(unresolved)
             undetermined_entries.append(make("Undetermined", entry))
         overridden_entries = []
-        for i in overridden:
+        for i in run.overridden:
             entry = static.entry(i)
             entry["kind"] = static.kinds[i]
             entry["overridden_by"] = [rule_ids[o] for o in run.winners(i)]
@@ -370,28 +411,8 @@ def build_evaluation(
                 if truth is True
             ],
             "overridden": overridden_entries,
-            "trace": trace_entries(compiled, run, outcomes, make) if trace else None,
+            "trace": trace_entries(compiled, run, run.outcomes, make) if self.trace else None,
         }
-
-    if view:
-        built = build()
-        values = {
-            "policy": policy_info(compiled.policy, make),
-            "facts_sha256": built.pop("facts_sha256"),
-            "engine": engine,
-            "outcomes": outcomes,
-            **built,
-        }  # in `Evaluation`'s field order
-        return cast("r.Evaluation", EvaluationView(values))
-    pending = _CLASSES.get("pending")
-    if pending is None:
-        from leukorules.engine.result import pending_evaluation
-
-        pending = _CLASSES["pending"] = pending_evaluation
-    return cast(
-        "r.Evaluation",
-        pending({"policy": compiled.policy_info(), "engine": engine, "outcomes": outcomes}, build),
-    )
 
 
 def trace_entries(
