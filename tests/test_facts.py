@@ -299,3 +299,24 @@ def test_parse_facts_text_keeps_key_positions() -> None:
     assert problems == [] and raw is not None
     assert raw == {"a": {"nested": [1, {"b": 2}]}, "c": 3}
     assert {k: (s.line, s.column) for k, s in raw.spans.items()} == {"a": (1, 2), "c": (1, 34)}
+
+
+def test_text_with_a_lone_surrogate_is_refused_with_its_position(tmp_path: Path) -> None:
+    """JSON's `\\ud800` escape decodes to half a character, which no report, log or JSON
+    result can write: it is a bad value, reported like any other, never a crash later."""
+    values, problems = validate({"note": "ok\ud800", "fever": True})
+    assert problems == [
+        (
+            "LR503",
+            "`note` is not valid Unicode text: character 3 is a lone surrogate (U+D800)",
+        )
+    ]
+    assert values == {"fever": True}
+    assert validate({"note": "a pair \U0001f600 is fine"})[1] == []
+    from leukorules.cohort.decode import QuickCheck
+
+    assert QuickCheck(POLICY).check({"note": "x\udfff"}) is None  # left to validate_facts
+    file = write(tmp_path, "facts.json", '{"note": "x\\ud800"}')
+    raw, problems = load_facts_file(str(file))
+    assert raw is not None and not problems
+    assert [d.code for d in validate_facts(POLICY, raw)[1]] == ["LR503"]

@@ -34,6 +34,7 @@ from typing import Any
 from leukorules import model as m
 from leukorules.cohort.readers import MALFORMED, CohortFormat, Problem, RawBatch
 from leukorules.diagnostics import did_you_mean
+from leukorules.engine.values import LONE_SURROGATE
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 CSV_TRUE = frozenset({"true", "yes", "1"})
@@ -301,8 +302,8 @@ def _quick_check(fact_type: m.FactType) -> Callable[[object], object]:
         return number
     if kind == "enum":
         return lambda v: v if type(v) is str and v in allowed else _REFUSED
-    if kind == "string":
-        return lambda v: v if type(v) is str else _REFUSED
+    if kind == "string":  # lone surrogates: left to `validate_facts`, which reports them
+        return lambda v: v if type(v) is str and not LONE_SURROGATE.search(v) else _REFUSED
     if kind == "set":
 
         def elements(v: object) -> object:

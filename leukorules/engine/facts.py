@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, did_you_mean
-from leukorules.engine.values import number_text
+from leukorules.engine.values import LONE_SURROGATE, number_text
 from leukorules.source import SourceFile, Span
 
 if TYPE_CHECKING:
@@ -379,8 +379,16 @@ def _iso_date(value: object) -> object:
     return value
 
 
+def _unicode_text(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    if LONE_SURROGATE.search(value):
+        raise PydanticCustomError("text_not_unicode", "holds a lone surrogate")
+    return value
+
+
 def _annotation(fact_type: m.FactType) -> Any:
-    from pydantic import BeforeValidator, Field, Strict
+    from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
     kind = fact_type.kind
     low, high = fact_type.minimum, fact_type.maximum
@@ -395,7 +403,7 @@ def _annotation(fact_type: m.FactType) -> Any:
     if kind == "set":
         return frozenset[Literal.__getitem__(fact_type.values)]  # type: ignore[misc]
     if kind == "string":
-        return Annotated[str, Strict()]
+        return Annotated[str, Strict(), AfterValidator(_unicode_text)]
     return Annotated[datetime.date, Strict(), BeforeValidator(_iso_date)]
 
 
@@ -559,6 +567,14 @@ def _value_problem(
         hint = "write the date as YYYY-MM-DD, e.g. 2024-03-01"
     elif error_type == "finite_number":
         message = f"{where} must be a finite number"
+    elif error_type == "text_not_unicode" and isinstance(value, str):
+        found = LONE_SURROGATE.search(value)
+        assert found is not None
+        message = (
+            f"{where} is not valid Unicode text: character {found.start() + 1} is a lone "
+            f"surrogate (U+{ord(found.group()):04X})"
+        )
+        hint = "a \\uD800-\\uDFFF escape must be one half of a pair; fix the text or its encoding"
     elif fact_type.kind == "integer" and isinstance(value, float):
         message = f"{where} must be a whole number"
         if value.is_integer():

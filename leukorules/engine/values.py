@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 from leukorules import model as m
 
 JsonValue = bool | int | float | str | list[str] | None
+
+# Half of a UTF-16 surrogate pair on its own: JSON's `"\ud800"` escapes decode to one, but no
+# UTF-8 text (a report, a log, the JSON result) can hold it, so facts that hold one are refused.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_value(value: object) -> JsonValue:
