@@ -418,17 +418,7 @@ class _Codegen:
         """The rules that can never be undetermined: their condition cannot be unknown (a
         constant, `is known` tests) and neither can the rules they follow or that override
         them."""
-        plan = self.plan
-        found: set[int] = set()
-        for kind, key in plan.order:  # upstream first
-            if kind != "rule":
-                continue
-            i = int(key)
-            rule = plan.rules[i]
-            upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
-            if not self.can_be_unknown(rule.when) and all(j in found for j in upstream):
-                found.add(i)
-        return frozenset(found)
+        return closed_upstream(self.plan, lambda rule: not self.can_be_unknown(rule.when))
 
     def result_lists(self) -> list[str]:
         """Statements building what `evaluate` reports (`Reported`), in result order
@@ -452,7 +442,7 @@ class _Codegen:
                 explain.add(i)
             if generated and static_support(rule.when, True) is None:
                 because[i] = f"; s[{i}] = {code.code(rule.when, True)}"
-            upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
+            upstream = upstream_rules(plan, i)
             own = code.code(rule.when, None) if generated and self.can_be_unknown(rule.when) else ""
             if own and upstream:  # its own condition may be known
                 own = f"({own} if {self.tests(rule.when)[2]} else ())"
@@ -531,24 +521,35 @@ class _Codegen:
         return f"def {name}(facts{defaults}):"
 
 
-def missing_compiled(plan: Plan) -> frozenset[int]:
-    """The rules whose `missing` facts the generated core computes in full: their condition is
-    compiled (`compiled_support`), reads no derived fact (an unknown one would have to be
-    traced to the rules deriving it), and so do the rules they follow or that override them."""
+def upstream_rules(plan: Plan, i: int) -> list[int]:
+    """The rules rule i follows (`after`) and the rules overriding it."""
+    return [plan.index[p] for p in plan.rules[i].after] + list(plan.overridden_by.get(i, ()))
+
+
+def closed_upstream(plan: Plan, holds: Callable[[m.Rule], bool]) -> frozenset[int]:
+    """The rules for which `holds` is true, and for every rule they follow or that overrides
+    them, transitively."""
     found: set[int] = set()
     for kind, key in plan.order:  # upstream first
         if kind != "rule":
             continue
         i = int(key)
-        rule = plan.rules[i]
-        upstream = [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ()))
-        if (
-            compiled_support(rule.when)
-            and not any(name in plan.derivers for name in m.expr_facts(rule.when))
-            and all(j in found for j in upstream)
-        ):
+        if holds(plan.rules[i]) and all(j in found for j in upstream_rules(plan, i)):
             found.add(i)
     return frozenset(found)
+
+
+def missing_compiled(plan: Plan) -> frozenset[int]:
+    """The rules whose `missing` facts the generated core computes in full: their condition is
+    compiled (`compiled_support`), reads no derived fact (an unknown one would have to be
+    traced to the rules deriving it), and so do the rules they follow or that override them."""
+    return closed_upstream(
+        plan,
+        lambda rule: (
+            compiled_support(rule.when)
+            and not any(name in plan.derivers for name in m.expr_facts(rule.when))
+        ),
+    )
 
 
 def result_orders(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
@@ -966,7 +967,6 @@ class Run:
             self._missing[i] = found
             return found
         plan = compiled.plan
-        rule = plan.rules[i]
         inputs: set[str] = set()
         unresolved: set[str] = set()
         if self.effective[i] is None:
@@ -975,9 +975,7 @@ class Run:
                 read_inputs, read_unresolved = self.missing_behind(names)
                 inputs |= read_inputs
                 unresolved |= read_unresolved
-            dependencies = [plan.index[p] for p in rule.after]
-            dependencies.extend(plan.overridden_by.get(i, ()))
-            for j in dependencies:
+            for j in upstream_rules(plan, i):
                 if self.effective[j] is None:
                     more, stuck = self.missing(j)
                     inputs |= more
