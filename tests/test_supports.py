@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
+from test_engine_helpers import compiled
+from test_engine_helpers import rule as rule_text
 from test_properties_engine import HEALTH, Case, cases
 
 from leukorules import model as m
@@ -120,3 +122,27 @@ def test_deep_conditions_fall_back_to_the_walkers() -> None:
         when = m.Not(when)
     assert not supports.compiled_support(when)
     assert supports.compiled_support(m.Not(m.Compare("a", "==", True)))
+
+
+def test_a_line_of_therapy_written_before_the_one_it_follows_is_reported_in_line_order() -> None:
+    """Recommendations are in line-of-therapy order within a section even when the file has
+    the second line first: the generated core then lists them in a pass of their own."""
+    policy = compiled(
+        "fact a: bool\nfact b: bool\n"
+        + rule_text("second", "b", 'recommend "second line"', "  after first\n")
+        + rule_text("first", "a", 'recommend "first line"')
+        + rule_text("other", "a", 'recommend "other"')
+    )
+    assert [policy.rule_ids[i] for i in policy.orders[0]] == ["first", "other", "second"]
+    run = policy.run({"a": True, "b": True})
+    assert [policy.rule_ids[i] for i in run.recommended] == ["first", "other", "second"]
+    assert [r.rule for r in policy.evaluate({"a": True, "b": True}).recommendations] == [
+        "first",
+        "other",
+        "second",
+    ]
+    assert [policy.rule_ids[i] for i in policy.run({"b": True}).undetermined] == [
+        "second",
+        "first",
+        "other",
+    ]

@@ -361,8 +361,8 @@ class _Codegen:
 
     def body(self, with_gaps: bool, needed: set[tuple[str, int | str]] | None = None) -> list[str]:
         """Straight-line code for the rules and derived facts in dependency order (only the
-        `needed` ones when given), then the gaps. `_core` keeps each rule's base truth in `b<i>`;
-        the fast path (no gaps) needs only the effective truth `e<i>`."""
+        `needed` ones when given), then the gaps (`with_gaps`). Each rule's effective truth is
+        `e<i>`; a rule with overriders keeps its base truth in `b<i>` too."""
         plan = self.plan
         rules = plan.rules
         lines: list[str] = []
@@ -384,16 +384,13 @@ class _Codegen:
                 base = when
             lines.extend(self.pre)
             overriders = plan.overridden_by.get(i, ())
-            if not overriders and not with_gaps:
+            if not overriders:
                 lines.append(f"e{i} = {base.code}")
                 continue
             lines.append(f"b{i} = {base.code}")
-            if overriders:
-                parts = [variable(f"b{i}") if base.unknown else Part(f"b{i}", False)]
-                parts.extend(self.negate(variable(f"e{o}")) for o in overriders)
-                lines.append(f"e{i} = {self.junction(parts, False).code}")
-            else:
-                lines.append(f"e{i} = b{i}")
+            parts = [variable(f"b{i}") if base.unknown else Part(f"b{i}", False)]
+            parts.extend(self.negate(variable(f"e{o}")) for o in overriders)
+            lines.append(f"e{i} = {self.junction(parts, False).code}")
         if with_gaps:
             for k, gap in enumerate(self.policy.gaps):
                 self.pre = []
@@ -455,25 +452,37 @@ class _Codegen:
                 parts += [f"(s[{j}] if e{j} is None else ())" for j in upstream]
                 upstream_missing[i] = f"if e{i} is None: s[{i}] = " + " + ".join(parts)
 
-        def fired(kind: str, i: int) -> str:
-            dx = f"; dx.append({i})" if i in explain else ""
-            return f"if e{i} is True: {kind}.append({i}){dx}{because.pop(i, '')}"
-
+        # What to do when rule i fired (`when_true`) and when it is undetermined (`when_unknown`),
+        # as statements after `if e<i> is True:` and `if e<i> is None:`.
+        when_true: dict[int, str] = {}
+        for kind, rules in (("fr", recommend), ("fn", notes)):
+            for i in rules:
+                dx = f"; dx.append({i})" if i in explain else ""
+                when_true[i] = f"{kind}.append({i}){dx}{because.pop(i, '')}"
+        when_true.update((i, text[2:]) for i, text in because.items())  # derive rules
+        never_unknown = self.never_unknown()
+        when_unknown = {i: f"un.append({i}){unknown.get(i, '')}" for i in every}
+        for i in never_unknown:
+            del when_unknown[i]
         lines = ["s = {}", *(f"{name} = []" for name in REPORTED)]
-        lines += [fired("fr", i) for i in recommend]
-        lines += [fired("fn", i) for i in notes]
+        # One pass in section order fills every list, testing each rule once or twice, when
+        # recommendations in section order are already in result order (lines of therapy
+        # follow each other in the file); otherwise they get a pass of their own first.
+        in_section_order = tuple(i for i in every if i in recommend) == recommend
+        if not in_section_order:
+            lines += [f"if e{i} is True: {when_true.pop(i)}" for i in recommend]
+        for i in every:
+            if i in when_true:
+                lines.append(f"if e{i} is True: {when_true[i]}")
+                if i in when_unknown:
+                    lines.append(f"elif e{i} is None: {when_unknown[i]}")
+            elif i in when_unknown:
+                lines.append(f"if e{i} is None: {when_unknown[i]}")
         for name, derivers in plan.derivers.items():
             if derivers:
                 deriving = ", ".join(f"*(({i},) if e{i} is True else ())" for i in derivers)
                 value = self.var(name)
                 lines.append(f"if {value} is not None: dd.append(({name!r}, [{deriving}]))")
-        lines += [f"if e{i} is True:{text[1:]}" for i, text in because.items()]  # derive rules
-        never_unknown = self.never_unknown()
-        lines += [
-            f"if e{i} is None: un.append({i}){unknown.get(i, '')}"
-            for i in every
-            if i not in never_unknown
-        ]
         lines += [upstream_missing[int(i)] for kind, i in plan.order if i in upstream_missing]
         for i in every:
             overriders = plan.overridden_by.get(i)
