@@ -418,19 +418,20 @@ class _Codegen:
         return closed_upstream(self.plan, lambda rule: not self.can_be_unknown(rule.when))
 
     def result_lists(self) -> list[str]:
-        """Statements building what `evaluate` reports (`Reported`), in result order
-        (`result_orders`), and `s`, rule index -> the facts deciding its condition, for every
-        fired rule whose `because` depends on the patient (the others' is `static_support`)
-        and every undetermined rule whose condition is unknown, among the rules
-        `compiled_support` covers (the others walk their condition:
-        `trace.compile_support`)."""
+        """Statements building the lists `evaluate` reports (`REPORTED`, see `Run.__init__`), in
+        result order (`result_orders`), and `s`, rule index -> the facts deciding its condition,
+        for every
+        fired rule whose `because` depends on the patient (the others' is `static_support`) and
+        every undetermined rule whose condition is unknown, among the rules `compiled_support`
+        covers (the others walk their condition: `trace.compile_support`); for the rules
+        `missing_compiled` covers, `s` holds their whole `missing` facts."""
         plan = self.plan
         code = SupportCode(self.tests, self.can_be_unknown, self.var)
         recommend, notes, every = result_orders(plan)
         chains = _static_chains(plan)
-        because: dict[int, str] = {}  # `; s[i] = ...` where it depends on the patient
+        because: dict[int, str] = {}  # `s[i] = ...` where it depends on the patient
         explain: set[int] = set()  # fired rules whose because or chain depend on the patient
-        unknown: dict[int, str] = {}  # after `un.append(i)`
+        unknown: dict[int, str] = {}  # more statements after `un.append(i)`
         whole = missing_compiled(plan)
         upstream_missing: dict[int, str] = {}
         for i, rule in enumerate(plan.rules):
@@ -438,15 +439,16 @@ class _Codegen:
             if not generated or static_support(rule.when, True) is None or chains[i] is None:
                 explain.add(i)
             if generated and static_support(rule.when, True) is None:
-                because[i] = f"; s[{i}] = {code.code(rule.when, True)}"
+                because[i] = f"s[{i}] = {code.code(rule.when, True)}"
             upstream = upstream_rules(plan, i)
             own = code.code(rule.when, None) if generated and self.can_be_unknown(rule.when) else ""
             if own and upstream:  # its own condition may be known
                 own = f"({own} if {self.tests(rule.when)[2]} else ())"
             if i not in whole:
-                unknown[i] = f"; um.append({i})" + (f"; s[{i}] = {own}" if own else "")
+                unknown[i] = f"um.append({i})" + (f"; s[{i}] = {own}" if own else "")
             elif not upstream:
-                unknown[i] = f"; s[{i}] = {own}" if own else ""
+                if own:
+                    unknown[i] = f"s[{i}] = {own}"
             else:  # its own facts and its undetermined upstream rules', upstream first
                 parts = [own] if own else []
                 parts += [f"(s[{j}] if e{j} is None else ())" for j in upstream]
@@ -457,13 +459,19 @@ class _Codegen:
         when_true: dict[int, str] = {}
         for kind, rules in (("fr", recommend), ("fn", notes)):
             for i in rules:
-                dx = f"; dx.append({i})" if i in explain else ""
-                when_true[i] = f"{kind}.append({i}){dx}{because.pop(i, '')}"
-        when_true.update((i, text[2:]) for i, text in because.items())  # derive rules
+                statements = [f"{kind}.append({i})"]
+                if i in explain:
+                    statements.append(f"dx.append({i})")
+                if i in because:
+                    statements.append(because.pop(i))
+                when_true[i] = "; ".join(statements)
+        when_true.update(because)  # derive rules
         never_unknown = self.never_unknown()
-        when_unknown = {i: f"un.append({i}){unknown.get(i, '')}" for i in every}
-        for i in never_unknown:
-            del when_unknown[i]
+        when_unknown = {
+            i: "; ".join([f"un.append({i})", *([unknown[i]] if i in unknown else [])])
+            for i in every
+            if i not in never_unknown
+        }
         lines = ["s = {}", *(f"{name} = []" for name in REPORTED)]
         # One pass in section order fills every list, testing each rule once or twice, when
         # recommendations in section order are already in result order (lines of therapy
@@ -483,7 +491,7 @@ class _Codegen:
                 deriving = ", ".join(f"*(({i},) if e{i} is True else ())" for i in derivers)
                 value = self.var(name)
                 lines.append(f"if {value} is not None: dd.append(({name!r}, [{deriving}]))")
-        lines += [upstream_missing[int(i)] for kind, i in plan.order if i in upstream_missing]
+        lines += [upstream_missing[int(key)] for kind, key in plan.order if key in upstream_missing]
         for i in every:
             overriders = plan.overridden_by.get(i)
             if overriders:
