@@ -425,3 +425,32 @@ def test_keyword_glued_to_a_name_is_an_error_not_a_silent_split() -> None:
     assert "`rulex`" in diagnostic.message
     assert diagnostic.span is not None and (diagnostic.span.line, diagnostic.span.column) == (2, 1)
     assert diagnostic.hint == "put a space after `rule`: rule x"
+
+
+@pytest.mark.parametrize(
+    ("line", "glued", "hint"),
+    [
+        ("fact age: integer in0..120", "`in0`", "put a space after `in`: in 0"),
+        ("fact s: set of{a, b}", None, None),  # `of{` is two tokens: no glued keyword
+        ("fact s: setof {a, b}", "`setof`", "put a space after `set`: set of"),
+    ],
+)
+def test_any_keyword_glued_to_a_name_gets_the_space_hint(
+    line: str, glued: str | None, hint: str | None
+) -> None:
+    text = f'policy p {{ title "t" version "1" }}\n{line}\n'
+    module, diagnostics = parse(SourceFile.from_text("glued.rules", text))
+    if glued is None:
+        assert module is not None and not diagnostics
+        return
+    (diagnostic,) = diagnostics
+    assert diagnostic.code == "LR110" and glued in diagnostic.message
+    assert diagnostic.hint == hint
+
+
+def test_the_glued_keyword_list_is_every_keyword_of_the_grammar() -> None:
+    from leukorules.syntax.grammar import data_dir
+    from leukorules.syntax.parser import GRAMMAR_KEYWORDS
+
+    grammar = (data_dir("grammar") / "leukorules.lark").read_text(encoding="utf-8")
+    assert set(re.findall(r'"([a-z_]+)"', grammar)) == GRAMMAR_KEYWORDS

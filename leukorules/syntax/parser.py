@@ -55,6 +55,18 @@ BODY_KEYWORDS = (
     "overrides",
 )
 TOP_KEYWORDS = ("policy", "include", "evidence", "fact", "derived", "section", "rule", "gap")
+# Every keyword of the grammar (a test keeps this equal to the grammar's literals): where only
+# a keyword may stand, the recovering parse's contextual lexer reads one at the start of a
+# longer word (`in0..120`), which the plain parse refuses as a name.
+GRAMMAR_KEYWORDS = frozenset(
+    (
+        *TOP_KEYWORDS,
+        *BODY_KEYWORDS,
+        *("after", "and", "background", "bool", "contains", "date", "derive", "enum", "false"),
+        *("in", "integer", "is", "known", "not", "number", "of", "or", "overrides", "set"),
+        *("string", "true", "unknown"),
+    )
+)
 
 _TERMINAL_WORDS = {
     "NAME": "a name",
@@ -1168,9 +1180,10 @@ def _fallback_diagnostic(source: SourceFile, error: Exception) -> Diagnostic:
     token = getattr(error, "token", None)
     if isinstance(token, Token) and token.type == "NAME":
         word = str(token.value)
-        glued = next(
-            (k for k in (*TOP_KEYWORDS, *BODY_KEYWORDS) if word.startswith(k) and word != k),
-            None,
+        glued = max(
+            (k for k in GRAMMAR_KEYWORDS if word.startswith(k) and word != k),
+            key=len,
+            default=None,
         )
         hint = f"put a space after `{glued}`: {glued} {word[len(glued) :]}" if glued else None
         return Diagnostic.make(
