@@ -121,7 +121,10 @@ def run(policy: m.Policy, cohort: Path, out: Path, engine: str, **kw: Any) -> Su
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    # Lines end in "\n" only: str.splitlines would also split at characters such as U+0085 or
+    # U+2028, which JSON strings (an id, a reason) may hold unescaped.
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n") if line]
 
 
 def mixed_lines() -> list[str]:
