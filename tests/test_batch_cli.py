@@ -76,12 +76,13 @@ def test_batch_writes_results_and_prints_summary(files: dict[str, Path], engine:
     assert "r.adult: Do A" in text
     assert "missing: age 1" in text
     assert "\r" not in text  # no progress bar when the output is not a terminal
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    # JSON Lines end in "\n" only (str.splitlines would also split inside a value at U+0085)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n")[:-1]]
     assert [(r["id"], r["fired"], r["undetermined"]) for r in records] == [
         ("p1", ["r.adult"], []),
         ("p2", [], ["r.adult"]),
     ]
-    errors = (files["dir"] / "r.errors.jsonl").read_text().splitlines()
+    errors = (files["dir"] / "r.errors.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
     assert json.loads(errors[0])["row"] == 3
     data = json.loads(summary_json.read_text())
     assert data["rows"] == {"read": 3, "evaluated": 2, "rejected": 1}
