@@ -248,11 +248,6 @@ class Static:
         self.gaps = compiled.policy.gaps
         self._made: dict[Make, tuple[dict[int, Any], Any]] = {}
         self.rule_ids = compiled.rule_ids
-        # Result order is static (`compile.result_orders`): overridden rules in section order.
-        self.overridable_order = tuple(i for i in compiled.orders[2] if plan.overridden_by.get(i))
-        self.derived = tuple(
-            (name, plan.derivers[name]) for name in plan.derived_names if plan.derivers[name]
-        )
 
     def made(self, make: Make) -> tuple[dict[int, Any], Any]:
         """The strength of every recommendation and the engine entry, built once per `make`
@@ -354,8 +349,9 @@ class Entries:
 
         def fired(i: int) -> dict[str, Any]:
             entry = static.entry(i)
-            pair = explained.get(i)
-            because, chain = static_explained[i] if pair is None else pair  # type: ignore[misc]
+            pair = explained.get(i) or static_explained[i]
+            assert pair is not None  # `build_evaluation` explained every rule the table lacks
+            because, chain = pair
             entry["because"] = reasons(run, because, make)
             entry["chain"] = list(chain)
             return entry
