@@ -32,6 +32,7 @@ from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.evaluation import View
 from leukorules.engine.facts import load_facts_file, parse_facts_text
 from leukorules.engine.result import Reason, trusted
+from leukorules.engine.values import LONE_SURROGATE
 from leukorules.report.json_writer import encode_value, render_json
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "patients").iterdir())
@@ -109,6 +110,10 @@ def _check_cli_values(compiled: CompiledPolicy, facts: dict[str, object]) -> Non
     raw, problems = parse_facts_text(_facts_json(facts), fmt="json")
     assert raw is not None and not problems
     values, problems = _validated(compiled, raw)
+    if any(isinstance(v, str) and LONE_SURROGATE.search(v) for v in facts.values()):
+        # refused before anything is evaluated (`test_facts`): nothing reaches the writer
+        assert problems and {d.code for d in problems} == {"LR503"}
+        return
     assert not problems, [d.message for d in problems]
     for trace in (False, True):
         expected = _model_json(compiled, values, trace)
@@ -333,6 +338,7 @@ def test_the_command_falls_back_to_the_model_for_floats_with_an_exponent(
 
 
 def test_a_lone_surrogate_is_left_to_pydantic_which_refuses_it() -> None:
+    # Validated facts never hold one (LR503); values handed to the engine directly can.
     compiled = compile_rules(NUMBER_RULES)
     values: dict[str, object] = {"label": "\ud800"}
     assert render_json(compiled.evaluate_view(values, trace=True)) is None
