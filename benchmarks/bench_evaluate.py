@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +30,9 @@ sys.path.insert(0, str(HERE))
 
 from generate import patients  # noqa: E402
 from handwritten import decide as handwritten  # noqa: E402
+from run import interleaved_latency  # noqa: E402
 
 FACTS = HERE.parent / "examples" / "patients" / "adem-steroid-nonresponder.yaml"
-
-
-def medians(
-    engines: Mapping[str, Callable[[Any], Any]], cohort: Sequence[Any], seconds: float
-) -> dict[str, float]:
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    chunks = [cohort[i : i + 50] for i in range(0, len(cohort), 50)]
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        for chunk in chunks:
-            for name, fn in engines.items():
-                start = time.perf_counter_ns()
-                for patient in chunk:
-                    fn(patient)
-                samples[name].append((time.perf_counter_ns() - start) / len(chunk) / 1000)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def cli_times(runs: int) -> dict[str, float]:
@@ -126,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for fn in engines.values():  # warm: memo tables, pydantic schemas
         for p in sample:
             fn(p)
-    found = medians(engines, sample, args.seconds)
+    found = interleaved_latency(engines, sample, args.seconds)
     floor = found["hand-written"]
     cli = cli_times(args.cli_runs)
     lines = [
