@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from leukorules import model as m
 from leukorules.check import check_text
 from leukorules.engine.compile import CompiledPolicy, compile_policy
@@ -47,3 +51,22 @@ def every_construct_policy() -> CompiledPolicy:
         + "}\n"
         + "gap gap.young { when band == young }\n"
     )
+
+
+def cli_in_a_fresh_process(args: list[str]) -> tuple[str, list[str]]:
+    """`leukorules ARGS` run in a new interpreter (exit status 0 required): what it printed, and
+    the `pydantic*` modules it imported on the way."""
+    script = (
+        "import json, sys\n"
+        "from leukorules.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('pydantic'))\n"
+        "print(json.dumps(loaded), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return done.stdout, modules

@@ -11,15 +11,13 @@ import copy
 import datetime
 import json
 import pickle
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from test_engine_helpers import every_construct_policy
+from test_engine_helpers import cli_in_a_fresh_process, every_construct_policy
 
 from leukorules.engine.result import Evaluation
 
@@ -188,19 +186,9 @@ def test_the_view_has_the_results_fields_and_renders_alike(path: Path, trace: bo
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_text_and_markdown_commands_do_not_import_pydantic(fmt: str) -> None:
-    script = (
-        "import sys\n"
-        "from leukorules.cli import main\n"
-        "try:\n"
-        f"    main(['evaluate', {str(EXAMPLES[0])!r}, '--format', {fmt!r}])\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "print('pydantic' in sys.modules, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "False"
-    assert done.stdout
+    printed, modules = cli_in_a_fresh_process(["evaluate", str(EXAMPLES[0]), "--format", fmt])
+    assert "pydantic" not in modules
+    assert printed
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

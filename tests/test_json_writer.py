@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import fact_values, facts_for, policies
-from test_engine_helpers import HEADER, rule
+from test_engine_helpers import HEADER, cli_in_a_fresh_process, rule
 from test_engine_helpers import compiled as compile_rules
 
 from leukorules import load_policy
@@ -293,19 +291,10 @@ def test_the_command_prints_the_model_json(path: Path, trace: bool) -> None:
 
 
 def test_the_json_command_does_not_import_pydantic() -> None:
-    script = (
-        "import sys\n"
-        "from leukorules.cli import main\n"
-        "try:\n"
-        f"    main(['evaluate', {str(EXAMPLES[0])!r}, '--format', 'json', '--trace'])\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "print(sorted(m for m in sys.modules if m.startswith('pydantic')), file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "[]"
-    assert done.stdout == _model_json(BUNDLED, _example_values(EXAMPLES[0]), True)
+    args = ["evaluate", str(EXAMPLES[0]), "--format", "json", "--trace"]
+    printed, modules = cli_in_a_fresh_process(args)
+    assert modules == []
+    assert printed == _model_json(BUNDLED, _example_values(EXAMPLES[0]), True)
 
 
 # A number fact the rule reports (`because`) and a string fact the trace shows (`reads`).
