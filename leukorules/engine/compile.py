@@ -417,14 +417,15 @@ class _Codegen:
         them."""
         return closed_upstream(self.plan, lambda rule: not self.can_be_unknown(rule.when))
 
-    def result_lists(self) -> list[str]:
+    def result_lists(self, never_unknown: frozenset[int]) -> list[str]:
         """Statements building the lists `evaluate` reports (`REPORTED`, see `Run.__init__`), in
         result order (`result_orders`), and `s`, rule index -> the facts deciding its condition,
         for every
         fired rule whose `because` depends on the patient (the others' is `static_support`) and
         every undetermined rule whose condition is unknown, among the rules `compiled_support`
         covers (the others walk their condition: `trace.compile_support`); for the rules
-        `missing_compiled` covers, `s` holds their whole `missing` facts."""
+        `missing_compiled` covers, `s` holds their whole `missing` facts. Rules in
+        `never_unknown` get no undetermined test."""
         plan = self.plan
         code = SupportCode(self.tests, self.can_be_unknown, self.var)
         recommend, notes, every = result_orders(plan)
@@ -436,9 +437,10 @@ class _Codegen:
         upstream_missing: dict[int, str] = {}
         for i, rule in enumerate(plan.rules):
             generated = compiled_support(rule.when)
-            if not generated or static_support(rule.when, True) is None or chains[i] is None:
+            dynamic = not generated or static_support(rule.when, True) is None
+            if dynamic or chains[i] is None:
                 explain.add(i)
-            if generated and static_support(rule.when, True) is None:
+            if generated and dynamic:
                 because[i] = f"s[{i}] = {code.code(rule.when, True)}"
             upstream = upstream_rules(plan, i)
             own = code.code(rule.when, None) if generated and self.can_be_unknown(rule.when) else ""
@@ -466,7 +468,6 @@ class _Codegen:
                     statements.append(because.pop(i))
                 when_true[i] = "; ".join(statements)
         when_true.update(because)  # derive rules
-        never_unknown = self.never_unknown()
         when_unknown = {
             i: "; ".join([f"un.append({i})", *([unknown[i]] if i in unknown else [])])
             for i in every
@@ -641,7 +642,7 @@ def generate(policy: m.Policy, plan: Plan) -> tuple[str, dict[str, object]]:
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
         f"    o = {{{outcomes}}}",
-        *(f"    {line}" for line in core.result_lists()),
+        *(f"    {line}" for line in core.result_lists(never_unknown)),
         f"    return {tup('e', n_rules)}, {{{overridable}}}, {tup('d', n_derived)}, "
         f"{tup('g', n_gaps)}, o, "
         "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}, "
