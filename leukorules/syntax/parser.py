@@ -396,15 +396,10 @@ def _cache_file() -> str | bool:
     The cache is per user (never a shared temp folder: it is a pickle) and Lark checks that it
     matches the grammar and its own version before using it.
     """
-    if os.environ.get("LEUKORULES_NO_CACHE"):
-        return False
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "leukorules")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
+    from leukorules.cache import cache_folder
+
+    folder = cache_folder()  # None: caching is off, or the folder is not this user's alone
+    if folder is None or not os.access(folder, os.W_OK):
         return False
     digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()[:16]
     return os.path.join(folder, f"grammar-{digest}.lark-cache")
