@@ -65,7 +65,7 @@ def _private(info: os.stat_result) -> bool:
 def code_digest() -> str:
     """sha256 over the leukorules version, the Python version and every module of the package
     (what checks, compiles and names a policy: a changed line means a new key)."""
-    from leukorules import __version__
+    from leukorules.version import __version__
 
     digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{sys.version}\0".encode())
     files = sorted(p for p in _PACKAGE.rglob("*") if p.suffix in (".py", ".lark") and p.is_file())

@@ -10,9 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules import model as m
+from leukorules.authoring.coverage import (
+    compare,
+    default_source,
+    render_markdown,
+    render_text,
+    split_source,
+)
 from leukorules.check import check_paths, check_text
 from leukorules.cli import main
-from leukorules.coverage import compare, default_source, render_markdown, render_text, split_source
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policies" / "leukoencephalopathy"

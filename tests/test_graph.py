@@ -9,9 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules import model as m
-from leukorules.check import check_paths, check_text
-from leukorules.cli import main
-from leukorules.graph import (
+from leukorules.authoring.diagram import (
     Edge,
     Graph,
     Node,
@@ -23,6 +21,8 @@ from leukorules.graph import (
     render_mermaid,
     render_svg,
 )
+from leukorules.check import check_paths, check_text
+from leukorules.cli import main
 from leukorules.syntax.grammar import bundled_policy_dir
 
 GOLDEN = Path(__file__).parent / "test_graph_golden"

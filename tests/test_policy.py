@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leukorules import model as m
+from leukorules.authoring.coverage import normalize_path, split_source
 from leukorules.check import CheckResult, check_paths
-from leukorules.coverage import normalize_path, split_source
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 
 ROOT = Path(__file__).resolve().parent.parent

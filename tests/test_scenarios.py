@@ -9,11 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules import model as m
-from leukorules.check import check_paths, check_text
-from leukorules.check.analysis import scenario_yaml
-from leukorules.cli import main
-from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.scenarios import (
+from leukorules.authoring.scenarios import (
     Scenario,
     load_scenario_file,
     load_scenario_text,
@@ -21,6 +17,10 @@ from leukorules.scenarios import (
     run_scenario,
     scenario_files,
 )
+from leukorules.check import check_paths, check_text
+from leukorules.check.analysis import scenario_yaml
+from leukorules.cli import main
+from leukorules.engine.compile import CompiledPolicy, compile_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policies" / "leukoencephalopathy"

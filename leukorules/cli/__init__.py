@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from leukorules import __version__
+from leukorules.version import __version__
 
 # command name -> (module, attribute, one-line help shown by `leukorules --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from leukorules.authoring.diagram import FORMATS, build_graph, render
 from leukorules.cli.common import fail, load_or_exit, policy_paths
-from leukorules.graph import FORMATS, build_graph, render
 
 
 @click.command()

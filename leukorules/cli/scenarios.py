@@ -19,7 +19,7 @@ from leukorules.cli.common import (
 from leukorules.diagnostics import Severity
 
 if TYPE_CHECKING:
-    from leukorules.scenarios import Evaluator
+    from leukorules.authoring.scenarios import Evaluator
 
 # --- test ---------------------------------------------------------------------------------------
 
@@ -42,7 +42,7 @@ def _policy_above(start: Path) -> Path | None:
 
 def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]]:
     """Policy -> the scenario files to run against it, in the order the paths were given."""
-    from leukorules.scenarios import SCENARIO_SUFFIXES, scenario_files
+    from leukorules.authoring.scenarios import SCENARIO_SUFFIXES, scenario_files
 
     plan: dict[Path, list[Path]] = {}
 
@@ -112,7 +112,7 @@ def test(
     scenario fired. Exit status: 0 all passed, 1 a failure, a bad scenario file, or rule
     coverage below --fail-under; 2 usage error.
     """
-    from leukorules.scenarios import (
+    from leukorules.authoring.scenarios import (
         ScenarioResult,
         duplicate_names,
         load_scenario_file,
@@ -224,7 +224,7 @@ def coverage(
     Exit status: 0 when coverage reaches --fail-under and every rule quotes the source; 1
     otherwise or on bad input; 2 usage error.
     """
-    from leukorules.coverage import (
+    from leukorules.authoring.coverage import (
         compare,
         default_source,
         render_json,

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from leukorules import __version__
 from leukorules import model as m
 from leukorules.engine import trace as tr
 from leukorules.engine.compile import ENGINE_NAME, CompiledPolicy, Run
 from leukorules.engine.values import json_value
+from leukorules.version import __version__
 
 if TYPE_CHECKING:
     from leukorules.engine import result as r

@@ -23,13 +23,18 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from leukorules import __version__
 from leukorules import model as m
-from leukorules.coverage import SourceStatement, default_source, normalize_text, split_source
+from leukorules.authoring.coverage import (
+    SourceStatement,
+    default_source,
+    normalize_text,
+    split_source,
+)
+from leukorules.authoring.diagram import Edge, Graph, Node, NodeKind, render_svg
 from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text, value_text
-from leukorules.graph import Edge, Graph, Node, NodeKind, render_svg
 from leukorules.report.html_style import CSS
+from leukorules.version import __version__
 
 if TYPE_CHECKING:
     from leukorules.engine.compile import CompiledPolicy
