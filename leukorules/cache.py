@@ -23,50 +23,25 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import stat
 import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from leukorules.engine.compile import CompiledPolicy
+from leukorules.cachedir import cache_folder, is_private
+from leukorules.engine.compile import CompiledPolicy
+from leukorules.version import __version__
 
 _FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent
 _POLICY_SUFFIX = ".rules"
 
 
-def cache_folder() -> Path | None:
-    """The per-user cache folder (created 0700), or None when caching is off or impossible."""
-    if os.environ.get("LEUKORULES_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "leukorules")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not _private(os.stat(folder)):
-            return None
-    except OSError:
-        return None
-    return Path(folder)
-
-
-def _private(info: os.stat_result) -> bool:
-    """Owned by this user and writable by nobody else."""
-    getuid = getattr(os, "getuid", None)
-    if getuid is not None and info.st_uid != getuid():
-        return False
-    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 @cache
 def code_digest() -> str:
     """sha256 over the leukorules version, the Python version and every module of the package
     (what checks, compiles and names a policy: a changed line means a new key)."""
-    from leukorules.version import __version__
-
     digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{sys.version}\0".encode())
     files = sorted(p for p in _PACKAGE.rglob("*") if p.suffix in (".py", ".lark") and p.is_file())
     for file in files:
@@ -109,7 +84,7 @@ def load_cached(paths: list[Path]) -> CompiledPolicy | None:
         key = _lookup_key(paths)
         file = _entry_file(folder, key)
         with open(file, "rb") as handle:
-            if not _private(os.fstat(handle.fileno())):
+            if not is_private(os.fstat(handle.fileno())):
                 return None
             entry: dict[str, Any] = pickle.load(handle)
         if entry.get("format") != _FORMAT or entry.get("key") != key:
@@ -119,8 +94,6 @@ def load_cached(paths: list[Path]) -> CompiledPolicy | None:
         for name, digest in entry["files"]:
             if _sha256_file(name) != digest:
                 return None
-        from leukorules.engine.compile import CompiledPolicy
-
         return CompiledPolicy.from_cache(entry["compiled"])
     except Exception:
         return None

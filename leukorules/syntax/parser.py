@@ -24,6 +24,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 
+from leukorules.cachedir import cache_folder
 from leukorules.diagnostics import Diagnostic, Related, did_you_mean, sorted_diagnostics
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
@@ -396,8 +397,6 @@ def _cache_file() -> str | bool:
     The cache is per user (never a shared temp folder: it is a pickle) and Lark checks that it
     matches the grammar and its own version before using it.
     """
-    from leukorules.cache import cache_folder
-
     folder = cache_folder()  # None: caching is off, or the folder is not this user's alone
     if folder is None or not os.access(folder, os.W_OK):
         return False
