@@ -26,61 +26,76 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-# The registry of codes: code -> (default severity, one-line description). Codes never change
-# meaning once released; `leukorules check --explain-codes` prints this table.
-CODES: dict[str, tuple[Severity, str]] = {
+class Code(enum.StrEnum):
+    """Every diagnostic code, with its default severity and a one-line description.
+
+    Codes never change meaning once released; `leukorules check --explain-codes` prints this
+    table. A code is a `str` (`Code.LR201 == "LR201"`), so JSON and text output are unchanged;
+    naming one that does not exist is a type error, not a `KeyError` at run time. The messages
+    that use each code are declared once, in `leukorules.messages`.
+    """
+
+    severity: Severity
+    description: str
+
+    def __new__(cls, value: str, severity: Severity, description: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.severity = severity
+        member.description = description
+        return member
+
     # LR1xx: reading and parsing
-    "LR101": (Severity.ERROR, "file too large"),
-    "LR102": (Severity.ERROR, "file is not UTF-8 text"),
-    "LR103": (Severity.ERROR, "file cannot be read"),
-    "LR104": (Severity.ERROR, "empty policy"),
-    "LR110": (Severity.ERROR, "syntax error: unexpected token"),
-    "LR111": (Severity.ERROR, "syntax error: unexpected character"),
-    "LR112": (Severity.ERROR, "syntax error: unexpected end of file"),
-    "LR113": (Severity.ERROR, "unterminated string"),
-    "LR114": (Severity.ERROR, "expression nested too deeply"),
-    "LR120": (Severity.ERROR, "include cannot be resolved"),
-    "LR121": (Severity.ERROR, "include cycle"),
+    LR101 = "LR101", Severity.ERROR, "file too large"
+    LR102 = "LR102", Severity.ERROR, "file is not UTF-8 text"
+    LR103 = "LR103", Severity.ERROR, "file cannot be read"
+    LR104 = "LR104", Severity.ERROR, "empty policy"
+    LR110 = "LR110", Severity.ERROR, "syntax error: unexpected token"
+    LR111 = "LR111", Severity.ERROR, "syntax error: unexpected character"
+    LR112 = "LR112", Severity.ERROR, "syntax error: unexpected end of file"
+    LR113 = "LR113", Severity.ERROR, "unterminated string"
+    LR114 = "LR114", Severity.ERROR, "expression nested too deeply"
+    LR120 = "LR120", Severity.ERROR, "include cannot be resolved"
+    LR121 = "LR121", Severity.ERROR, "include cycle"
     # LR2xx: names
-    "LR201": (Severity.ERROR, "undeclared fact"),
-    "LR202": (Severity.ERROR, "undeclared evidence reference"),
-    "LR203": (Severity.ERROR, "undeclared rule"),
-    "LR204": (Severity.ERROR, "duplicate declaration"),
-    "LR205": (Severity.ERROR, "unknown field"),
-    "LR206": (Severity.ERROR, "missing required field"),
-    "LR207": (Severity.ERROR, "duplicate field"),
-    "LR208": (Severity.ERROR, "missing or duplicate policy header"),
-    "LR209": (Severity.ERROR, "invalid value for field"),
+    LR201 = "LR201", Severity.ERROR, "undeclared fact"
+    LR202 = "LR202", Severity.ERROR, "undeclared evidence reference"
+    LR203 = "LR203", Severity.ERROR, "undeclared rule"
+    LR204 = "LR204", Severity.ERROR, "duplicate declaration"
+    LR205 = "LR205", Severity.ERROR, "unknown field"
+    LR206 = "LR206", Severity.ERROR, "missing required field"
+    LR207 = "LR207", Severity.ERROR, "duplicate field"
+    LR208 = "LR208", Severity.ERROR, "missing or duplicate policy header"
+    LR209 = "LR209", Severity.ERROR, "invalid value for field"
     # LR3xx: types
-    "LR301": (Severity.ERROR, "value not in enum"),
-    "LR302": (Severity.ERROR, "type mismatch"),
-    "LR303": (Severity.ERROR, "unit mismatch"),
-    "LR304": (Severity.ERROR, "operator not defined for this type"),
-    "LR305": (Severity.ERROR, "invalid fact type"),
-    "LR306": (Severity.WARNING, "literal outside declared range"),
+    LR301 = "LR301", Severity.ERROR, "value not in enum"
+    LR302 = "LR302", Severity.ERROR, "type mismatch"
+    LR303 = "LR303", Severity.ERROR, "unit mismatch"
+    LR304 = "LR304", Severity.ERROR, "operator not defined for this type"
+    LR305 = "LR305", Severity.ERROR, "invalid fact type"
+    LR306 = "LR306", Severity.WARNING, "literal outside declared range"
     # LR4xx: policy logic
-    "LR401": (Severity.ERROR, "statement without evidence"),
-    "LR402": (Severity.ERROR, "rule without conclusion"),
-    "LR403": (Severity.ERROR, "cycle among rules or derived facts"),
-    "LR404": (Severity.ERROR, "condition can never be true"),
-    "LR405": (Severity.ERROR, "conflicting derivations without precedence"),
-    "LR406": (Severity.WARNING, "unused fact"),
-    "LR407": (Severity.WARNING, "unused evidence"),
-    "LR408": (Severity.WARNING, "evidence without citation"),
-    "LR409": (Severity.INFO, "declared guideline gap"),
-    "LR410": (Severity.ERROR, "invalid precedence or sequencing"),
-    "LR411": (Severity.WARNING, "derived fact never derived"),
-    "LR412": (Severity.ERROR, "unknown strength"),
-    "LR413": (Severity.WARNING, "conflict check not exhaustive"),
+    LR401 = "LR401", Severity.ERROR, "statement without evidence"
+    LR402 = "LR402", Severity.ERROR, "rule without conclusion"
+    LR403 = "LR403", Severity.ERROR, "cycle among rules or derived facts"
+    LR404 = "LR404", Severity.ERROR, "condition can never be true"
+    LR405 = "LR405", Severity.ERROR, "conflicting derivations without precedence"
+    LR406 = "LR406", Severity.WARNING, "unused fact"
+    LR407 = "LR407", Severity.WARNING, "unused evidence"
+    LR408 = "LR408", Severity.WARNING, "evidence without citation"
+    LR409 = "LR409", Severity.INFO, "declared guideline gap"
+    LR410 = "LR410", Severity.ERROR, "invalid precedence or sequencing"
+    LR411 = "LR411", Severity.WARNING, "derived fact never derived"
+    LR412 = "LR412", Severity.ERROR, "unknown strength"
+    LR413 = "LR413", Severity.WARNING, "conflict check not exhaustive"
     # LR5xx: facts and runtime
-    "LR501": (Severity.ERROR, "facts file cannot be read"),
-    "LR502": (Severity.ERROR, "unknown fact"),
-    "LR503": (Severity.ERROR, "wrong fact type"),
-    "LR504": (Severity.ERROR, "value not allowed"),
-    "LR505": (Severity.ERROR, "value outside declared range"),
-    "LR506": (Severity.ERROR, "derived fact supplied as input"),
-    "LR507": (Severity.ERROR, "malformed facts document"),
-}
+    LR501 = "LR501", Severity.ERROR, "facts file cannot be read"
+    LR502 = "LR502", Severity.ERROR, "unknown fact"
+    LR503 = "LR503", Severity.ERROR, "wrong fact type"
+    LR504 = "LR504", Severity.ERROR, "value not allowed"
+    LR505 = "LR505", Severity.ERROR, "value outside declared range"
+    LR506 = "LR506", Severity.ERROR, "derived fact supplied as input"
+    LR507 = "LR507", Severity.ERROR, "malformed facts document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +106,7 @@ class Related:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    code: str
+    code: Code
     message: str
     span: Span | None
     severity: Severity = Severity.ERROR
@@ -100,15 +115,16 @@ class Diagnostic:
 
     @staticmethod
     def make(
-        code: str,
+        code: Code,
         message: str,
         span: Span | None,
         hint: str | None = None,
         related: Sequence[Related] = (),
         severity: Severity | None = None,
     ) -> Diagnostic:
-        default = CODES[code][0]
-        return Diagnostic(code, message, span, severity or default, hint, tuple(related))
+        """A diagnostic with a message written at the call site. Prefer a `Message` of
+        `leukorules.messages` (`MESSAGE.at(span, ...)`): declared once, listed in one place."""
+        return Diagnostic(code, message, span, severity or code.severity, hint, tuple(related))
 
     def sort_key(self) -> tuple[str, int, int, str]:
         if self.span is None:
@@ -128,13 +144,50 @@ class Diagnostic:
             }
 
         return {
-            "code": self.code,
+            "code": str(self.code),
             "severity": self.severity.label,
             "message": self.message,
             "span": span_json(self.span),
             "hint": self.hint,
             "related": [{"message": r.message, "span": span_json(r.span)} for r in self.related],
         }
+
+
+class _Declared(enum.Enum):
+    HINT = "the hint the message declares"
+
+
+DECLARED = _Declared.HINT
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One diagnostic message, declared once in `leukorules.messages`: its code, its text and
+    its hint. Text and hint are `str.format` templates whose fields the call site fills:
+    `FACT_UNDECLARED.at(span, name="age")`. A hint that only the call site can write (a "did
+    you mean", a list of valid values) is passed as `hint=`; `severity` is set only where a
+    message is less severe than its code's default."""
+
+    code: Code
+    text: str
+    hint: str | None = None
+    severity: Severity | None = None
+
+    def at(
+        self,
+        span: Span | None,
+        /,
+        *,
+        hint: str | _Declared | None = DECLARED,
+        related: Sequence[Related] = (),
+        **fields: object,
+    ) -> Diagnostic:
+        """This message as a diagnostic at `span`, its templates filled from `fields`."""
+        text = self.text.format(**fields) if fields else self.text
+        if hint is DECLARED:
+            hint = self.hint.format(**fields) if self.hint is not None and fields else self.hint
+        severity = self.severity or self.code.severity
+        return Diagnostic(self.code, text, span, severity, hint, tuple(related))
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -10,11 +10,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
-
-# A policy file larger than this is refused before parsing: real guidelines are kilobytes, and a
-# runaway generated file should get a diagnostic, not minutes of parsing.
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,64 +66,3 @@ class SourceFile:
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
-
-
-class SourceError(Exception):
-    """A file that cannot become a SourceFile; carries the span of the offending byte."""
-
-    def __init__(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.span = span
-        self.hint = hint
-
-
-def decode_source(path: str, raw: bytes) -> SourceFile:
-    """Decode policy bytes as UTF-8, refusing binary data with a located error."""
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise SourceError(
-            "LR101",
-            f"file is {len(raw):,} bytes; policy files are limited to {MAX_SOURCE_BYTES:,} bytes",
-            Span.point(path, 1, 1),
-            "split the policy into several files joined with `include`",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        prefix = raw[: error.start].decode("utf-8", errors="replace")
-        line = prefix.count("\n") + 1
-        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
-        raise SourceError(
-            "LR102",
-            f"file is not valid UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded",
-            Span.point(path, line, column),
-            "policy files are UTF-8 text; re-save the file as UTF-8",
-        ) from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        source = SourceFile.from_text(path, text, raw)
-        line, column = source.position(nul)
-        raise SourceError(
-            "LR102",
-            "file contains a NUL byte; it looks like binary data, not a policy",
-            Span.point(path, line, column),
-            "policy files are UTF-8 text",
-        )
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return SourceFile.from_text(path, text, raw)
-
-
-def read_source(path: Path, display: str | None = None) -> SourceFile:
-    """Read and decode a policy file; OSError and SourceError propagate to the caller."""
-    name = display if display is not None else str(path)
-    size = path.stat().st_size
-    if size > MAX_SOURCE_BYTES:
-        raise SourceError(
-            "LR101",
-            f"file is {size:,} bytes; policy files are limited to {MAX_SOURCE_BYTES:,} bytes",
-            Span.point(name, 1, 1),
-            "split the policy into several files joined with `include`",
-        )
-    return decode_source(name, path.read_bytes())

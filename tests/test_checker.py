@@ -19,7 +19,7 @@ from leukorules.check.analysis import (
     _precedence,
     satisfying_assignment,
 )
-from leukorules.diagnostics import CODES
+from leukorules.diagnostics import Code
 from leukorules.logic import evaluate
 
 HEADER = """\
@@ -384,7 +384,7 @@ def test_language_reference_lists_every_diagnostic_code() -> None:
         r"^\| (LR\d{3}) \| (\w+) \| ([^|]+) \|", LANGUAGE_DOC.read_text(encoding="utf-8"), re.M
     )
     assert {code: (severity, meaning.strip()) for code, severity, meaning in rows} == {
-        code: (severity.label, description) for code, (severity, description) in CODES.items()
+        code: (code.severity.label, code.description) for code in Code
     }
 
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules.cli import main
-from leukorules.diagnostics import CODES
+from leukorules.diagnostics import Code
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "diagnostics"
@@ -107,7 +107,7 @@ def test_every_policy_diagnostic_code_has_a_golden_case() -> None:
     covered: set[str] = set()
     for expected in CASES.glob("*.expected"):
         covered.update(re.findall(r"\[(LR\d{3})\]$", expected.read_text(encoding="utf-8"), re.M))
-    policy_codes = {code for code in CODES if code[2] in "1234"}
+    policy_codes = {code for code in Code if code[2] in "1234"}
     missing = policy_codes - covered - set(NOT_IN_GOLDEN)
     assert not missing, f"no golden case triggers {sorted(missing)}"
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from leukorules.check import check_text
 from leukorules.cli import main
-from leukorules.diagnostics import CODES, Severity, has_errors, render_json, render_text
-from leukorules.source import MAX_SOURCE_BYTES
+from leukorules.diagnostics import Code, Severity, has_errors, render_json, render_text
+from leukorules.reading import MAX_SOURCE_BYTES
 
 # A valid policy that uses every construct of the language.
 VALID = """\
@@ -320,7 +320,7 @@ def mutated(draw: st.DrawFn) -> str:
 
 def _assert_answers_with_diagnostics(text: str) -> None:
     result = check_text(text, "mutant.rules")
-    assert all(d.code in CODES for d in result.diagnostics)
+    assert all(d.code in Code.__members__ for d in result.diagnostics)
     assert result.ok == (not has_errors(result.diagnostics))
     if not result.ok:
         assert any(d.severity is Severity.ERROR for d in result.diagnostics)

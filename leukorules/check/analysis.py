@@ -18,7 +18,7 @@ import yaml
 
 from leukorules import model as m
 from leukorules.check.resolve import Draft
-from leukorules.diagnostics import Diagnostic, Related
+from leukorules.diagnostics import Code, Diagnostic, Related
 from leukorules.logic import evaluate
 
 # The search gives up (and says so) past this many candidate assignments for one question.
@@ -185,7 +185,7 @@ def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterabl
         for target in (*rule.after, *rule.overrides):
             if target in gaps:
                 yield Diagnostic.make(
-                    "LR410",
+                    Code.LR410,
                     f"`{target}` is a gap; `after` and `overrides` name rules",
                     rule.span,
                 )
@@ -193,7 +193,7 @@ def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterabl
             other = rules.get(target)
             if other is not None and rule.id in other.overrides and _mutual_reporter(rule, other):
                 yield Diagnostic.make(
-                    "LR410",
+                    Code.LR410,
                     f"`{rule.id}` and `{target}` override each other",
                     rule.span,
                     "precedence goes one way: keep `overrides` on the rule that wins",
@@ -255,7 +255,7 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
                     first_rule = next((c for c in cycle if c.startswith("rule:")), cycle[0])
                     diagnostics.append(
                         Diagnostic.make(
-                            "LR403",
+                            Code.LR403,
                             f"cycle: {shown}",
                             spans.get(first_rule),
                             "a rule cannot depend, through derived facts, `after` or "
@@ -285,7 +285,7 @@ def _never_true(draft: Draft) -> Iterable[Diagnostic]:
         if found is None:
             kind = "gap" if isinstance(item, m.Gap) else "rule"
             yield Diagnostic.make(
-                "LR404",
+                Code.LR404,
                 f"the condition of {kind} `{item.id}` can never be true",
                 item.when.span or item.span,
                 "no combination of fact values satisfies it; look for contradictory tests "
@@ -373,7 +373,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 example = satisfying_assignment(both, draft.facts)
             except SearchTooLarge:
                 yield Diagnostic.make(
-                    "LR413",
+                    Code.LR413,
                     f"could not decide whether `{first.id}` and `{second.id}` can both fire",
                     second.span,
                     "the conditions involve too many facts to enumerate; declare the "
@@ -396,7 +396,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                     + " directly; reach them through their rules)"
                 )
             yield Diagnostic.make(
-                "LR405",
+                Code.LR405,
                 f"rules `{first.id}` and `{second.id}` can both fire and derive different "
                 f"values for `{fact_name}` ({_show(first.conclusion.value)} vs "
                 f"{_show(second.conclusion.value)}), and neither overrides the other",
@@ -420,7 +420,7 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
             if fact.derived:
                 continue
             yield Diagnostic.make(
-                "LR406",
+                Code.LR406,
                 f"fact `{fact.name}` is declared but no condition reads it",
                 fact.span,
                 "remove it, or use it in a rule",
@@ -429,7 +429,7 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
     for fact in draft.facts.values():
         if fact.derived and fact.name not in derived_targets:
             yield Diagnostic.make(
-                "LR411",
+                Code.LR411,
                 f"derived fact `{fact.name}` is never derived by any rule",
                 fact.span,
                 f"add a rule with `derive {fact.name} = ...`",
@@ -437,13 +437,13 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
     for evidence in draft.evidence.values():
         if evidence.id not in draft.evidence_uses:
             yield Diagnostic.make(
-                "LR407",
+                Code.LR407,
                 f"evidence `{evidence.id}` is declared but no rule cites it",
                 evidence.span,
             )
         if not evidence.citation_declared:
             yield Diagnostic.make(
-                "LR408",
+                Code.LR408,
                 f"evidence `{evidence.id}` has no citation",
                 evidence.span,
                 'add `citation "..."`, or `citation unknown` when the source gives none',
@@ -451,7 +451,7 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
     for gap in draft.gaps:
         heading = gap.section[-1] if gap.section else "(top level)"
         yield Diagnostic.make(
-            "LR409",
+            Code.LR409,
             f"guideline gap `{gap.id}`: the source makes no statement under {heading!r}",
             gap.span,
         )

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leukorules.diagnostics import Diagnostic
-from leukorules.source import SourceError, SourceFile, Span, read_source
+from leukorules.diagnostics import Code, Diagnostic
+from leukorules.reading import SourceError, read_source
+from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 from leukorules.syntax.parser import parse
 
@@ -47,7 +48,7 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
             if not files:
                 problems.append(
                     Diagnostic.make(
-                        "LR103",
+                        Code.LR103,
                         f"folder contains no {POLICY_SUFFIX} files",
                         Span.point(display_path(path), 1, 1),
                     )
@@ -59,7 +60,7 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
         else:
             problems.append(
                 Diagnostic.make(
-                    "LR103",
+                    Code.LR103,
                     "no such file or folder",
                     Span.point(display_path(path), 1, 1),
                     f"give a {POLICY_SUFFIX} file or a folder of them",
@@ -125,7 +126,9 @@ def _load_file(
     if resolved in stack:
         cycle = " -> ".join(display_path(p) for p in (*stack, resolved))
         loaded.diagnostics.append(
-            Diagnostic.make("LR121", f"include cycle: {cycle}", included_at, "remove one include")
+            Diagnostic.make(
+                Code.LR121, f"include cycle: {cycle}", included_at, "remove one include"
+            )
         )
         return
     if resolved in seen:
@@ -134,15 +137,15 @@ def _load_file(
     try:
         source = read_source(path, name)
     except SourceError as error:
-        loaded.diagnostics.append(
-            Diagnostic.make(error.code, error.message, error.span, error.hint)
-        )
+        loaded.diagnostics.append(error.diagnostic)
         loaded.syntax_ok = False
         return
     except OSError as error:
         where = included_at or Span.point(name, 1, 1)
         reason = error.strerror or str(error)
-        loaded.diagnostics.append(Diagnostic.make("LR103", f"cannot read {name}: {reason}", where))
+        loaded.diagnostics.append(
+            Diagnostic.make(Code.LR103, f"cannot read {name}: {reason}", where)
+        )
         loaded.syntax_ok = False
         return
     loaded.sources[source.path] = source
@@ -168,7 +171,7 @@ def _load_file(
                     hint += "; files here: " + ", ".join(candidates)
                 loaded.diagnostics.append(
                     Diagnostic.make(
-                        "LR120",
+                        Code.LR120,
                         f"included file `{item.path.value}` does not exist",
                         item.path.span,
                         hint,

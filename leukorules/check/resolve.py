@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from leukorules import model as m
-from leukorules.diagnostics import Diagnostic, Related, did_you_mean
+from leukorules.diagnostics import Code, Diagnostic, Related, did_you_mean
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 
@@ -70,7 +70,7 @@ class Resolver:
 
     def error(
         self,
-        code: str,
+        code: Code,
         message: str,
         span: Span | None,
         hint: str | None = None,
@@ -92,7 +92,7 @@ class Resolver:
         if self.draft.header is None:
             first = next((getattr(i, "span", None) for i in items), None)
             self.error(
-                "LR208",
+                Code.LR208,
                 "the policy has no `policy` header",
                 first,
                 'start the main file with: policy my.policy { title "..." version "1.0" }',
@@ -113,10 +113,10 @@ class Resolver:
             key = f.name.name
             if key not in allowed:
                 hint = did_you_mean(key, allowed) or f"{what} fields are: {', '.join(allowed)}"
-                self.error("LR205", f"unknown field `{key}` in {what}", f.name.span, hint)
+                self.error(Code.LR205, f"unknown field `{key}` in {what}", f.name.span, hint)
             elif key in seen:
                 self.error(
-                    "LR207",
+                    Code.LR207,
                     f"field `{key}` is given twice in {what}",
                     f.name.span,
                     related=[Related(seen[key].name.span, "first given here")],
@@ -131,14 +131,14 @@ class Resolver:
         if isinstance(f.value, ast.NumberLit | ast.NameLit | ast.DottedLit):
             # Bare version numbers and identifiers are accepted where a string is meant.
             return f.value.text if not isinstance(f.value, ast.NameLit) else f.value.name
-        self.error("LR209", f"`{f.name.name}` of {what} must be a string", f.value.span)
+        self.error(Code.LR209, f"`{f.name.name}` of {what} must be a string", f.value.span)
         return None
 
     def _policy(self, block: ast.PolicyBlock) -> None:
         draft = self.draft
         if draft.header is not None:
             self.error(
-                "LR208",
+                Code.LR208,
                 "a policy has exactly one `policy` header; this is a second one",
                 block.id.span,
                 "an included file holds declarations and sections, not a header",
@@ -151,7 +151,7 @@ class Resolver:
         for key in ("title", "version"):
             if key not in fields:
                 self.error(
-                    "LR206",
+                    Code.LR206,
                     f"the policy header has no `{key}`",
                     block.id.span,
                     f'add `{key} "..."` inside the braces',
@@ -167,7 +167,7 @@ class Resolver:
             parsed = value.parse() if isinstance(value, ast.DateLit) else None
             if parsed is None:
                 self.error(
-                    "LR209",
+                    Code.LR209,
                     "`effective` must be a calendar date",
                     value.span,
                     "write it as YYYY-MM-DD, e.g. effective 2026-01-31",
@@ -179,7 +179,7 @@ class Resolver:
         if ref in self.draft.evidence:
             previous = self.draft.evidence[ref].span
             self.error(
-                "LR204",
+                Code.LR204,
                 f"evidence `{ref}` is declared twice",
                 block.id.span,
                 related=[Related(previous, "first declared here")] if previous else (),
@@ -200,7 +200,7 @@ class Resolver:
                 citation = value.value
             else:
                 self.error(
-                    "LR209",
+                    Code.LR209,
                     "`citation` must be a quoted citation or `unknown`",
                     value.span,
                     "write `citation unknown` when the source gives no citation",
@@ -227,7 +227,7 @@ class Resolver:
             return value.name
         shown = value.name if isinstance(value, ast.NameLit) else getattr(value, "text", "?")
         hint = did_you_mean(str(shown), allowed) or f"allowed: {', '.join(allowed)}"
-        self.error("LR209", f"`{shown}` is not a {what}", value.span, hint)
+        self.error(Code.LR209, f"`{shown}` is not a {what}", value.span, hint)
         return None
 
     # --- facts ------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ class Resolver:
         if name in self.draft.facts:
             previous = self.draft.facts[name].span
             self.error(
-                "LR204",
+                Code.LR204,
                 f"fact `{name}` is declared twice",
                 decl.name.span,
                 related=[Related(previous, "first declared here")] if previous else (),
@@ -254,7 +254,7 @@ class Resolver:
         ok = True
         for value in spec.values:
             if value.name in values:
-                self.error("LR204", f"enum value `{value.name}` is listed twice", value.span)
+                self.error(Code.LR204, f"enum value `{value.name}` is listed twice", value.span)
                 ok = False
             values.append(value.name)
         low = high = None
@@ -263,14 +263,14 @@ class Resolver:
             low, high = low_lit.value, high_lit.value
             if low > high:
                 self.error(
-                    "LR305",
+                    Code.LR305,
                     f"range {low_lit.text}..{high_lit.text} is empty",
                     low_lit.span,
                     "write the lower bound first",
                 )
                 ok = False
             if spec.kind == "integer" and not (isinstance(low, int) and isinstance(high, int)):
-                self.error("LR305", "an integer range needs whole-number bounds", low_lit.span)
+                self.error(Code.LR305, "an integer range needs whole-number bounds", low_lit.span)
                 ok = False
         if not ok:
             return None
@@ -295,7 +295,7 @@ class Resolver:
                 if rule_id in self.draft.rule_ids:
                     kind = "gap" if item.is_gap else "rule"
                     self.error(
-                        "LR204",
+                        Code.LR204,
                         f"{kind} id `{rule_id}` is used twice",
                         item.id.span,
                         "rule and gap ids are stable identifiers and must be unique",
@@ -310,7 +310,7 @@ class Resolver:
             section_path = (*path, item.title.value)
             if section_path in self._section_paths:
                 self.error(
-                    "LR204",
+                    Code.LR204,
                     f"section {item.title.value!r} appears twice under the same heading",
                     item.title.span,
                     "merge the two sections; each heading of the source appears once",
@@ -330,7 +330,7 @@ class Resolver:
         for body in block.items:
             if body.kind not in allowed:
                 hint = f"a {kind} may hold: {', '.join(allowed)}"
-                self.error("LR205", f"`{body.kind}` is not allowed in a {kind}", body.span, hint)
+                self.error(Code.LR205, f"`{body.kind}` is not allowed in a {kind}", body.span, hint)
             elif body.kind in seen:
                 if body.kind == "when":
                     hint = "combine the conditions in one `when` with `and`"
@@ -340,7 +340,7 @@ class Resolver:
                 else:
                     hint = f"a {kind} has one `{body.kind}`"
                 self.error(
-                    "LR207",
+                    Code.LR207,
                     f"`{body.kind}` is given twice in {kind} `{block.id.name}`",
                     body.span,
                     hint,
@@ -369,7 +369,7 @@ class Resolver:
         statement = ""
         if "statement" not in body:
             self.error(
-                "LR206",
+                Code.LR206,
                 f"rule `{rule_id}` has no `statement`",
                 block.id.span,
                 'quote the guideline sentence verbatim: statement "..."',
@@ -380,11 +380,11 @@ class Resolver:
             assert isinstance(arg, ast.StringLit)
             statement = arg.value
             if not statement.strip():
-                self.error("LR209", "the statement is empty", arg.span)
+                self.error(Code.LR209, "the statement is empty", arg.span)
         evidence: list[str] = []
         if "evidence" not in body:
             self.error(
-                "LR401",
+                Code.LR401,
                 f"rule `{rule_id}` states a guideline statement without evidence",
                 block.id.span,
                 "add the statement's evidence reference, e.g. `evidence 4`",
@@ -396,7 +396,7 @@ class Resolver:
                 self.draft.evidence_uses.setdefault(ref.name, []).append(ref.span)
                 if ref.name not in self.draft.evidence:
                     self.error(
-                        "LR202",
+                        Code.LR202,
                         f"evidence `{ref.name}` is not declared",
                         ref.span,
                         did_you_mean(ref.name, self.draft.evidence)
@@ -404,7 +404,7 @@ class Resolver:
                     )
                     broken = True
                 elif ref.name in evidence:
-                    self.error("LR207", f"evidence `{ref.name}` is listed twice", ref.span)
+                    self.error(Code.LR207, f"evidence `{ref.name}` is listed twice", ref.span)
                 else:
                     evidence.append(ref.name)
         when = self._when(body.get("when"))
@@ -440,13 +440,13 @@ class Resolver:
             assert isinstance(arg, ast.Name)
             if arg.name == rule_id:
                 self.error(
-                    "LR410",
+                    Code.LR410,
                     f"rule `{rule_id}` cannot be `{body.kind}` itself",
                     arg.span,
                 )
             elif arg.name not in self.draft.rule_ids:
                 self.error(
-                    "LR203",
+                    Code.LR203,
                     f"rule `{arg.name}` is not declared",
                     arg.span,
                     did_you_mean(arg.name, (r for r in self.draft.rule_ids if r != rule_id)),
@@ -468,7 +468,7 @@ class Resolver:
         given = [body[k] for k in CONCLUSIONS if k in body]
         if not given:
             self.error(
-                "LR402",
+                Code.LR402,
                 f"rule `{block.id.name}` has no conclusion",
                 block.id.span,
                 'add one of: recommend "action", note, caution, background, derive fact = value',
@@ -477,7 +477,7 @@ class Resolver:
         if len(given) > 1:
             first, second = sorted(given, key=lambda b: (b.span.line, b.span.column))[:2]
             self.error(
-                "LR402",
+                Code.LR402,
                 f"rule `{block.id.name}` has more than one conclusion",
                 second.span,
                 "split it into two rules, one conclusion each",
@@ -489,7 +489,7 @@ class Resolver:
             for extra in ("strength", "alternatives"):
                 if extra in body:
                     self.error(
-                        "LR209",
+                        Code.LR209,
                         f"`{extra}` belongs to a `recommend` conclusion",
                         body[extra].span,
                     )
@@ -502,7 +502,7 @@ class Resolver:
                     assert isinstance(name_arg, ast.Name)
                     if name_arg.name not in m.STRENGTHS:
                         self.error(
-                            "LR412",
+                            Code.LR412,
                             f"`{name_arg.name}` is not a strength of recommendation",
                             name_arg.span,
                             did_you_mean(name_arg.name, m.STRENGTHS)
@@ -527,7 +527,7 @@ class Resolver:
                 if fact is None:
                     derived = [f.name for f in self.draft.facts.values() if f.derived]
                     self.error(
-                        "LR201",
+                        Code.LR201,
                         f"derived fact `{target.name}` is not declared",
                         target.span,
                         did_you_mean(target.name, derived)
@@ -536,7 +536,7 @@ class Resolver:
                     return None
                 if not fact.derived:
                     self.error(
-                        "LR302",
+                        Code.LR302,
                         f"`{target.name}` is an input fact; only `derived` facts can be derived",
                         target.span,
                         related=[Related(fact.span, "declared as an input fact here")]
@@ -586,7 +586,7 @@ class Resolver:
                     return None
                 if fact.type.kind != "bool":
                     self.error(
-                        "LR302",
+                        Code.LR302,
                         f"`{name.name}` is {_a(fact.type)}, not a yes/no fact",
                         name.span,
                         _compare_hint(fact),
@@ -604,7 +604,7 @@ class Resolver:
                     return None
                 if fact.type.kind == "set":
                     self.error(
-                        "LR304",
+                        Code.LR304,
                         f"`{name.name}` is a set; test one element with `contains`",
                         name.span,
                         f"e.g. {name.name} contains {fact.type.values[0]}",
@@ -622,7 +622,7 @@ class Resolver:
                     return None
                 if fact.type.kind != "set":
                     self.error(
-                        "LR304",
+                        Code.LR304,
                         f"`contains` needs a set fact; `{name.name}` is {_a(fact.type)}",
                         name.span,
                         _compare_hint(fact),
@@ -639,7 +639,7 @@ class Resolver:
         self.draft.fact_uses.setdefault(name.name, []).append(name.span)
         if fact is None:
             self.error(
-                "LR201",
+                Code.LR201,
                 f"fact `{name.name}` is not declared",
                 name.span,
                 did_you_mean(name.name, self.draft.facts)
@@ -656,7 +656,7 @@ class Resolver:
         kind = fact.type.kind
         if kind == "set":
             self.error(
-                "LR304",
+                Code.LR304,
                 f"`{fact.name}` is a set; test its elements with `contains`",
                 expr.fact.span,
                 _compare_hint(fact),
@@ -672,7 +672,7 @@ class Resolver:
                 return self._compare_facts(expr, fact, other)
         if op in ORDERING_OPS and kind not in ("integer", "number", "date"):
             self.error(
-                "LR304",
+                Code.LR304,
                 f"`{op}` orders numbers and dates; `{fact.name}` is {_a(fact.type)}",
                 expr.span,
                 "use == or != (or `in {...}`) for this fact",
@@ -688,7 +688,7 @@ class Resolver:
         comparable = lt.kind == rt.kind or {lt.kind, rt.kind} == {"integer", "number"}
         if not comparable or (lt.kind == "enum" and set(lt.values) != set(rt.values)):
             self.error(
-                "LR302",
+                Code.LR302,
                 f"cannot compare `{left.name}` ({lt.describe()}) with "
                 f"`{right.name}` ({rt.describe()})",
                 expr.span,
@@ -696,14 +696,14 @@ class Resolver:
             return None
         if (lt.unit or rt.unit) and lt.unit != rt.unit:
             self.error(
-                "LR303",
+                Code.LR303,
                 f"unit mismatch: `{left.name}` is in [{lt.unit}], `{right.name}` in [{rt.unit}]",
                 expr.span,
                 "compare facts measured in the same unit",
             )
             return None
         if expr.op in ORDERING_OPS and lt.kind not in ("integer", "number", "date"):
-            self.error("LR304", f"`{expr.op}` orders numbers and dates only", expr.span)
+            self.error(Code.LR304, f"`{expr.op}` orders numbers and dates only", expr.span)
             return None
         return m.CompareFacts(left.name, expr.op, right.name, expr.span)  # type: ignore[arg-type]
 
@@ -717,7 +717,7 @@ class Resolver:
             hint = did_you_mean(shown, fact.type.values)
             allowed = "allowed values: " + ", ".join(fact.type.values)
             self.error(
-                "LR301",
+                Code.LR301,
                 f"`{shown}` is not a value of `{fact.name}`",
                 literal.span,
                 f"{hint} ({allowed})" if hint else allowed,
@@ -734,7 +734,7 @@ class Resolver:
             if literal.unit and literal.unit != fact.type.unit:
                 declared = f"[{fact.type.unit}]" if fact.type.unit else "no unit"
                 self.error(
-                    "LR303",
+                    Code.LR303,
                     f"unit mismatch: `{fact.name}` is declared with {declared}, "
                     f"the value is in [{literal.unit}]",
                     literal.span,
@@ -746,7 +746,7 @@ class Resolver:
             if low is not None and high is not None and not low <= value <= high:
                 self.diagnostics.append(
                     Diagnostic.make(
-                        "LR306",
+                        Code.LR306,
                         f"{literal.text} is outside the declared range of `{fact.name}` "
                         f"({fact.type.describe()})",
                         literal.span,
@@ -761,14 +761,14 @@ class Resolver:
             if isinstance(literal, ast.DateLit):
                 parsed = literal.parse()
                 if parsed is None:
-                    self.error("LR302", f"`{literal.text}` is not a calendar date", literal.span)
+                    self.error(Code.LR302, f"`{literal.text}` is not a calendar date", literal.span)
                 return parsed
             return self._mismatch(fact, literal, "a date (YYYY-MM-DD)")
         return None  # pragma: no cover
 
     def _mismatch(self, fact: m.Fact, literal: ast.Literal_, expected: str) -> m.Value | None:
         self.error(
-            "LR302",
+            Code.LR302,
             f"`{fact.name}` is {_a(fact.type)}; `{_literal_text(literal)}` is not {expected}",
             literal.span,
             _compare_hint(fact),

@@ -9,7 +9,7 @@ import click
 
 from leukorules.check import check_paths
 from leukorules.cli.common import EXIT_BAD_INPUT, EXIT_OK, policy_paths, use_color
-from leukorules.diagnostics import CODES, has_errors, render_json, render_text, summary_line
+from leukorules.diagnostics import Code, has_errors, render_json, render_text, summary_line
 
 
 @click.command()
@@ -29,8 +29,8 @@ def check(paths: tuple[Path, ...], output_format: str, explain_codes: bool) -> N
     Exit status: 0 clean or warnings only, 1 errors, 2 usage error.
     """
     if explain_codes:
-        for code, (severity, description) in CODES.items():
-            click.echo(f"{code}  {severity.label:<7}  {description}")
+        for code in Code:
+            click.echo(f"{code}  {code.severity.label:<7}  {code.description}")
         return
     targets = policy_paths(paths)
     result = check_paths(targets)

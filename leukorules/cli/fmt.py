@@ -19,10 +19,12 @@ from pathlib import Path
 
 import click
 
+from leukorules import messages as msg
 from leukorules.check.loader import POLICY_SUFFIX, display_path
 from leukorules.cli.common import EXIT_BAD_INPUT, EXIT_OK, policy_paths, use_color
-from leukorules.diagnostics import Diagnostic, render_text
-from leukorules.source import MAX_SOURCE_BYTES, SourceError, SourceFile, Span, decode_source
+from leukorules.diagnostics import Code, Diagnostic, render_text
+from leukorules.reading import MAX_SOURCE_BYTES, SourceError, decode_source
+from leukorules.source import SourceFile, Span
 from leukorules.syntax.formatter import format_source, same_content
 from leukorules.syntax.parser import parse
 
@@ -35,7 +37,7 @@ def policy_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
 
     def problem(path: Path, message: str, hint: str | None = None) -> None:
         span = Span.point(display_path(path), 1, 1)
-        problems.append(Diagnostic.make("LR103", message, span, hint))
+        problems.append(Diagnostic.make(Code.LR103, message, span, hint))
 
     for path in paths:
         if path.is_dir():
@@ -98,17 +100,14 @@ class _Run:
     def file(self, path: Path) -> None:
         name = display_path(path)
         try:
-            if path.stat().st_size > MAX_SOURCE_BYTES:
-                raise SourceError(
-                    "LR101",
-                    f"file is larger than {MAX_SOURCE_BYTES:,} bytes",
-                    Span.point(name, 1, 1),
-                )
+            size = path.stat().st_size
+            if size > MAX_SOURCE_BYTES:
+                at = Span.point(name, 1, 1)
+                raise SourceError(msg.FILE_TOO_LARGE.at(at, size=size, limit=MAX_SOURCE_BYTES))
             raw = path.read_bytes()
             source = decode_source(name, raw)
         except SourceError as error:
-            diagnostic = Diagnostic.make(error.code, error.message, error.span, error.hint)
-            self.report([diagnostic], {})
+            self.report([error.diagnostic], {})
             return
         except OSError as error:
             self.error(f"cannot read {name}: {error.strerror or error}")

@@ -232,7 +232,7 @@ def coverage(
         render_text,
         split_source,
     )
-    from leukorules.source import SourceError, decode_source
+    from leukorules.reading import SourceError, decode_source
 
     targets = policy_paths(policies)
     result = load_or_exit(targets)
@@ -250,7 +250,7 @@ def coverage(
     try:
         text = decode_source(str(source_path), raw).text
     except SourceError as error:
-        fail(f"{error.span}: {error.message}")
+        fail(f"{error.diagnostic.span}: {error.diagnostic.message}")
     document = split_source(text, str(source_path))
     if not document.statements:
         fail(f"{source_path}: no statements found (no line ends in an evidence number)")

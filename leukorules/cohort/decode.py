@@ -33,7 +33,7 @@ from typing import Any
 
 from leukorules import model as m
 from leukorules.cohort.readers import MALFORMED, CohortFormat, Problem, RawBatch
-from leukorules.diagnostics import did_you_mean
+from leukorules.diagnostics import Code, did_you_mean
 from leukorules.engine.values import LONE_SURROGATE
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -409,7 +409,7 @@ class Decoder:
             for index, fact in fact_index:
                 value, reason = csv_value(fact, record[index])
                 if reason is not None:
-                    problems.append(("LR503", reason))
+                    problems.append((Code.LR503, reason))
                 elif value is not None:
                     raw[fact.name] = value
             self._finish(out, row, record_id, raw, problems)
@@ -449,7 +449,7 @@ def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> lis
             and name in inputs
             and inputs[name].type.kind == "integer"
         ):
-            found.append(("LR505", f"`{name}` is outside the 64-bit integer range"))
+            found.append((Code.LR505, f"`{name}` is outside the 64-bit integer range"))
             del raw[name]
     return found
 

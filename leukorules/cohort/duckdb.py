@@ -23,6 +23,7 @@ from leukorules.cohort.readers import MALFORMED, CohortReader, Problem
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.sql import Dialect, compile_policy, value_checks
 from leukorules.cohort.summary import Counts
+from leukorules.diagnostics import Code
 
 if TYPE_CHECKING:
     import duckdb as duckdb_module
@@ -142,13 +143,13 @@ def _date_from_text(d: DuckDBDialect, name: str, text: str, known: str) -> Decod
         [
             (
                 f"{known} AND NOT regexp_full_match({text}, {d.string(DATE_PATTERN)})",
-                "LR503",
+                Code.LR503,
                 d.string(f"`{name}` must be a date written YYYY-MM-DD"),
             ),
             (
                 f"{known} AND regexp_full_match({text}, {d.string(DATE_PATTERN)}) "
                 f"AND {value} IS NULL",
-                "LR503",
+                Code.LR503,
                 d.string(f"`{name}` is not a calendar date"),
             ),
         ],
@@ -175,7 +176,7 @@ def decode_csv(d: DuckDBDialect, fact: m.Fact, column: str) -> Decoded:
             [
                 (
                     f"{known} AND {value} IS NULL",
-                    "LR503",
+                    Code.LR503,
                     d.string(f"`{name}` must be true or false (true/false, yes/no, 1/0)"),
                 )
             ],
@@ -186,10 +187,10 @@ def decode_csv(d: DuckDBDialect, fact: m.Fact, column: str) -> Decoded:
         return Decoded(
             value,
             [
-                (f"{known} AND NOT {ok}", "LR503", d.string(f"`{name}` must be a whole number")),
+                (f"{known} AND NOT {ok}", Code.LR503, d.string(f"`{name}` must be a whole number")),
                 (
                     f"{known} AND {ok} AND {value} IS NULL",
-                    "LR505",
+                    Code.LR505,
                     d.string(f"`{name}` is outside the 64-bit integer range"),
                 ),
             ],
@@ -203,7 +204,7 @@ def decode_csv(d: DuckDBDialect, fact: m.Fact, column: str) -> Decoded:
             [
                 (
                     f"{known} AND {value} IS NULL",
-                    "LR503",
+                    Code.LR503,
                     d.string(f"`{name}` must be a finite number"),
                 )
             ],
@@ -231,7 +232,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
     def wrong(expected: str, accepted: str) -> tuple[str, str, str]:
         return (
             f"{known} AND NOT ({accepted})",
-            "LR503",
+            Code.LR503,
             f"({d.string(f'`{name}` must be {expected}; it is ')} || {what})",
         )
 
@@ -254,7 +255,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
                 wrong("a whole number", f"{integer} OR {too_big}"),
                 (
                     f"{known} AND {too_big}",
-                    "LR505",
+                    Code.LR505,
                     d.string(f"`{name}` is outside the 64-bit integer range"),
                 ),
             ],
@@ -268,7 +269,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
                 wrong("a finite number", accepted),
                 (
                     f"{known} AND {accepted} AND NOT isfinite({number})",
-                    "LR503",
+                    Code.LR503,
                     d.string(f"`{name}` must be a finite number"),
                 ),
             ],
@@ -296,7 +297,7 @@ def decode_json(d: DuckDBDialect, fact: m.Fact, value: str) -> Decoded:
             wrong("a list of values from: " + values, accepted),
             (
                 f"{known} AND {accepted} AND len({strings}) < len({items})",
-                "LR503",
+                Code.LR503,
                 d.string(f"an item of `{name}` is not one of: {values}"),
             ),
         ],
@@ -317,7 +318,7 @@ def decode_parquet(d: DuckDBDialect, fact: m.Fact, column: str, arrow_kind: str)
                 [
                     (
                         f"{known} AND {value} IS NULL",
-                        "LR505",
+                        Code.LR505,
                         d.string(f"`{name}` is outside the 64-bit integer range"),
                     )
                 ],
@@ -327,10 +328,14 @@ def decode_parquet(d: DuckDBDialect, fact: m.Fact, column: str, arrow_kind: str)
         return Decoded(
             value,
             [
-                (f"{known} AND NOT {whole}", "LR503", d.string(f"`{name}` must be a whole number")),
+                (
+                    f"{known} AND NOT {whole}",
+                    Code.LR503,
+                    d.string(f"`{name}` must be a whole number"),
+                ),
                 (
                     f"{known} AND {whole} AND {value} IS NULL",
-                    "LR505",
+                    Code.LR505,
                     d.string(f"`{name}` is outside the 64-bit integer range"),
                 ),
             ],
@@ -342,7 +347,7 @@ def decode_parquet(d: DuckDBDialect, fact: m.Fact, column: str, arrow_kind: str)
             [
                 (
                     f"{known} AND NOT isfinite({number})",
-                    "LR503",
+                    Code.LR503,
                     d.string(f"`{name}` must be a finite number"),
                 )
             ],
@@ -358,7 +363,7 @@ def decode_parquet(d: DuckDBDialect, fact: m.Fact, column: str, arrow_kind: str)
             [
                 (
                     f"{known} AND len(list_filter({value}, lambda x: x IS NULL)) > 0",
-                    "LR503",
+                    Code.LR503,
                     d.string(f"an item of `{name}` is not one of: {', '.join(fact.type.values)}"),
                 )
             ],
@@ -591,7 +596,7 @@ class DuckDBRun:
             found.append(
                 (
                     f"len({derived_keys}) > 0",
-                    "LR506",
+                    Code.LR506,
                     f"array_to_string(list_transform({derived_keys}, lambda k: '`' || k || "
                     "'` is a derived fact; the policy''s rules derive it from other facts'), "
                     "'; ')",
@@ -602,7 +607,7 @@ class DuckDBRun:
         found.append(
             (
                 f"len({unknown}) > 0",
-                "LR502",
+                Code.LR502,
                 f"array_to_string(list_transform({unknown}, lambda k: '`' || k || "
                 f"'` is not a fact of this policy'), '; ')",
             )

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from leukorules.diagnostics import Code
+
 CohortFormat = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, CohortFormat] = {
     ".jsonl": "jsonl",
@@ -30,7 +32,7 @@ SUFFIXES: dict[str, CohortFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-MALFORMED = "LR507"  # the registry's code for a facts document that cannot be read as one
+MALFORMED = Code.LR507  # the registry's code for a facts document that cannot be read as one
 
 
 class CohortError(Exception):

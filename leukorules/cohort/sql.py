@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leukorules import model as m
+from leukorules.diagnostics import Code
 
 # Column names are built from fact names (`[A-Za-z_][A-Za-z0-9_]*`) and rule ids (dotted names),
 # prefixed for the columns the compiler adds; nothing else ever becomes an identifier.
@@ -184,7 +185,7 @@ def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[tuple[str,
         checks.append(
             (
                 f"{column} NOT IN ({allowed})",
-                "LR504",
+                Code.LR504,
                 _concat(
                     dialect.string("`"),
                     column,
@@ -196,7 +197,7 @@ def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[tuple[str,
         checks.append(
             (
                 dialect.set_outside(column, fact.type.values),
-                "LR504",
+                Code.LR504,
                 dialect.string(f"`{name}` holds a value that is not allowed"),
             )
         )
@@ -208,7 +209,7 @@ def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[tuple[str,
             checks.append(
                 (
                     f"({column} < {dialect.literal(low)} OR {column} > {dialect.literal(high)})",
-                    "LR505",
+                    Code.LR505,
                     _concat(
                         dialect.string(f"`{name}` = "),
                         f"CAST({column} AS VARCHAR)",

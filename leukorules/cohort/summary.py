@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leukorules import model as m
-from leukorules.diagnostics import CODES
+from leukorules.diagnostics import Code
 
 
 @dataclass
@@ -98,7 +98,8 @@ class Summary:
         if c.rejected_by_code:
             parts = []
             for code, n in sorted(c.rejected_by_code.items()):
-                label = CODES[code][1] if code in CODES else code
+                known = Code.__members__.get(code)
+                label = known.description if known is not None else code
                 parts.append(f"{code} {label}: {n:,}")
             lines.append("rejected rows by problem: " + "; ".join(parts))
         if self.ignored_columns:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 from leukorules import model as m
-from leukorules.diagnostics import Diagnostic, Related, did_you_mean
+from leukorules.diagnostics import Code, Diagnostic, Related, did_you_mean
 from leukorules.engine.values import LONE_SURROGATE, number_text
 from leukorules.source import SourceFile, Span
 
@@ -63,7 +63,7 @@ class FactsDocument(dict[str, object]):
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _problem(code: str, message: str, span: Span | None, hint: str | None = None) -> Diagnostic:
+def _problem(code: Code, message: str, span: Span | None, hint: str | None = None) -> Diagnostic:
     return Diagnostic.make(code, message, span, hint)
 
 
@@ -77,7 +77,7 @@ def load_facts_file(
         try:
             raw = stream.read(MAX_FACTS_BYTES + 1)
         except OSError as error:
-            return None, [_problem("LR501", f"cannot read stdin: {error}", None)]
+            return None, [_problem(Code.LR501, f"cannot read stdin: {error}", None)]
         suffix = ""
     else:
         file = Path(path)
@@ -86,7 +86,7 @@ def load_facts_file(
         if file.is_dir():
             return None, [
                 _problem(
-                    "LR501",
+                    Code.LR501,
                     f"{name} is a folder, not a facts file",
                     None,
                     "give one JSON or YAML file",
@@ -97,11 +97,11 @@ def load_facts_file(
                 raw = handle.read(MAX_FACTS_BYTES + 1)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            return None, [_problem("LR501", f"cannot read facts file {name}: {reason}", None)]
+            return None, [_problem(Code.LR501, f"cannot read facts file {name}: {reason}", None)]
     if len(raw) > MAX_FACTS_BYTES:
         return None, [
             _problem(
-                "LR501",
+                Code.LR501,
                 f"facts file is larger than {MAX_FACTS_BYTES:,} bytes",
                 Span.point(name, 1, 1),
                 "a facts file holds one patient's facts",
@@ -113,7 +113,7 @@ def load_facts_file(
         line = raw[: error.start].count(b"\n") + 1
         return None, [
             _problem(
-                "LR501",
+                Code.LR501,
                 "facts file is not UTF-8 text",
                 Span.point(name, line, 1),
                 "save it as UTF-8 JSON or YAML",
@@ -145,7 +145,7 @@ def parse_facts_text(
     if not text.strip():
         return None, [
             _problem(
-                "LR507",
+                Code.LR507,
                 "the facts document is empty",
                 Span.point(name, 1, 1),
                 "write a mapping of fact name to value; `{}` when no fact is known",
@@ -162,7 +162,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 def _not_a_mapping(what: str, span: Span) -> Diagnostic:
     return _problem(
-        "LR507",
+        Code.LR507,
         f"the facts document is {what}, not a mapping of fact name to value",
         span,
         'write one mapping, e.g. {"age": 54}',
@@ -196,13 +196,13 @@ def _parse_json(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
     except json.JSONDecodeError as error:
         return None, [
             _problem(
-                "LR507",
+                Code.LR507,
                 f"malformed JSON: {error.msg}",
                 Span.point(source.path, error.lineno, error.colno),
             )
         ]
     except RecursionError:
-        return None, [_problem("LR507", "JSON nested too deeply", Span.point(source.path, 1, 1))]
+        return None, [_problem(Code.LR507, "JSON nested too deeply", Span.point(source.path, 1, 1))]
     if not isinstance(data, dict):
         start = _WS.match(source.text, 0)
         offset = start.end() if start else 0
@@ -243,7 +243,7 @@ def _skip(text: str, pos: int) -> int:
 
 def _duplicate(key: str, span: Span, first: Span) -> Diagnostic:
     return Diagnostic.make(
-        "LR507",
+        Code.LR507,
         f"fact `{key}` is given twice",
         span,
         "give each fact once",
@@ -267,7 +267,7 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 return None, [
                     _problem(
-                        "LR507",
+                        Code.LR507,
                         "YAML anchors and aliases (`&name`, `*name`) are not allowed "
                         "in facts files",
                         _mark_span(name, event.start_mark),
@@ -280,7 +280,7 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
             if node is None:
                 return None, [
                     _problem(
-                        "LR507",
+                        Code.LR507,
                         "the facts document is empty",
                         Span.point(name, 1, 1),
                         "write a mapping of fact name to value; `{}` when no fact is known",
@@ -296,13 +296,13 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
                 span = _mark_span(name, key_node.start_mark)
                 key = _construct(loader, key_node)
                 if isinstance(key, _Unreadable):
-                    problems.append(_problem("LR507", f"cannot read this key: {key}", span))
+                    problems.append(_problem(Code.LR507, f"cannot read this key: {key}", span))
                     continue
                 if not isinstance(key, str):
                     shown = "null" if key is None else _kind_of(key)
                     problems.append(
                         _problem(
-                            "LR502",
+                            Code.LR502,
                             f"fact names are text; this key is {shown}",
                             span,
                             "quote the key if it is meant as a fact name",
@@ -317,7 +317,7 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
                 if isinstance(value, _Unreadable):
                     problems.append(
                         _problem(
-                            "LR507",
+                            Code.LR507,
                             f"the value of `{key}` cannot be read: {value}",
                             _mark_span(name, value_node.start_mark),
                         )
@@ -330,11 +330,11 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
         mark = error.problem_mark or error.context_mark
         parts = [p for p in (error.context, error.problem) if p]
         problem = ", ".join(parts) if parts else "cannot be read"
-        return None, [_problem("LR507", f"malformed YAML: {problem}", _mark_span(name, mark))]
+        return None, [_problem(Code.LR507, f"malformed YAML: {problem}", _mark_span(name, mark))]
     except yaml.YAMLError as error:
-        return None, [_problem("LR507", f"malformed YAML: {error}", Span.point(name, 1, 1))]
+        return None, [_problem(Code.LR507, f"malformed YAML: {error}", Span.point(name, 1, 1))]
     except RecursionError:
-        return None, [_problem("LR507", "YAML nested too deeply", Span.point(name, 1, 1))]
+        return None, [_problem(Code.LR507, "YAML nested too deeply", Span.point(name, 1, 1))]
     if problems:
         return None, problems
     return FactsDocument(data, spans, name), []
@@ -451,17 +451,19 @@ def validate_facts(
     for key, value in raw.items():
         span = spans.get(key) if isinstance(key, str) else None
         if not isinstance(key, str):
-            problems.append(_problem("LR502", "fact names are text", span))
+            problems.append(_problem(Code.LR502, "fact names are text", span))
             continue
         fact = model_policy.facts.get(key)
         if fact is None:
             hint = did_you_mean(key, inputs) or _listing("facts of this policy", inputs)
-            problems.append(_problem("LR502", f"`{key}` is not a fact of this policy", span, hint))
+            problems.append(
+                _problem(Code.LR502, f"`{key}` is not a fact of this policy", span, hint)
+            )
             continue
         if fact.derived:
             problems.append(
                 _problem(
-                    "LR506",
+                    Code.LR506,
                     f"`{key}` is a derived fact; the policy's rules derive it from other facts",
                     span,
                     "remove it and give the facts it is derived from",
@@ -541,14 +543,14 @@ def _value_problem(
         if value.strip().lower() in ("unknown", "null", "none", "n/a", ""):
             hint += "; for an unknown fact, leave it out or write null"
         return _problem(
-            "LR504", f"`{_short(value)}` is not an allowed value of {where}", span, hint
+            Code.LR504, f"`{_short(value)}` is not an allowed value of {where}", span, hint
         )
     if error_type in ("greater_than_equal", "less_than_equal") and isinstance(value, int | float):
         unit = f" [{fact_type.unit}]" if fact_type.unit else ""
         low = number_text(fact_type.minimum) if fact_type.minimum is not None else "-inf"
         high = number_text(fact_type.maximum) if fact_type.maximum is not None else "inf"
         return _problem(
-            "LR505",
+            Code.LR505,
             f"`{name}` = {number_text(value)}{unit} is outside its declared range {low}..{high}",
             span,
             "check the value and its unit",
@@ -592,7 +594,7 @@ def _value_problem(
             )
     elif fact_type.kind == "set" and index is None:
         hint = f"e.g. {name}: [{fact_type.values[0]}]"
-    return _problem("LR503", message, span, hint)
+    return _problem(Code.LR503, message, span, hint)
 
 
 def _looks_numeric(text: str) -> bool:

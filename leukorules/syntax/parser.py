@@ -25,7 +25,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 
 from leukorules.cachedir import cache_folder
-from leukorules.diagnostics import Diagnostic, Related, did_you_mean, sorted_diagnostics
+from leukorules.diagnostics import Code, Diagnostic, Related, did_you_mean, sorted_diagnostics
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 from leukorules.syntax.grammar import grammar_text
@@ -749,7 +749,7 @@ class _Recovery:
 
     def _report(
         self,
-        code: str,
+        code: Code,
         message: str,
         span: Span,
         hint: str | None = None,
@@ -825,7 +825,7 @@ class _Recovery:
         span = Span.point(self.source.path, line, column)
         hint, related = self._unclosed(expected)
         message = f"unexpected end of file; expected {_expected_text(expected)}"
-        self._report("LR112", message, span, hint, related)
+        self._report(Code.LR112, message, span, hint, related)
         return None
 
     def _resume_or_finish(self, resumed: bool) -> bool:
@@ -913,7 +913,7 @@ class _Recovery:
             # A keyword that starts something new where a closer was due: an unclosed block.
             hint, related = self._unclosed(expected)
 
-        self._report("LR110", message, span, hint, related)
+        self._report(Code.LR110, message, span, hint, related)
         if fix is not None:
             for item in fix:
                 self._feed(item)
@@ -942,7 +942,7 @@ class _Recovery:
                 length = len(run[:-1].rstrip())
             end_line, end_column = self.source.position(position + length)
             self._report(
-                "LR113",
+                Code.LR113,
                 'unterminated string: a string must end with `"` on the line where it starts',
                 Span(self.source.path, line, column, end_line, end_column),
                 'add the closing `"`; write \\" for a quote inside a string',
@@ -954,7 +954,7 @@ class _Recovery:
             if body and body[-1] == _WRONG_QUOTES[char]:
                 body = body[:-1]
             self._report(
-                "LR111",
+                Code.LR111,
                 f"unexpected character {_shown_char(char)}; expected {_expected_text(expected)}",
                 span,
                 'strings are written in straight double quotes: "..."',
@@ -966,7 +966,7 @@ class _Recovery:
             length = 2 if self.text[position : position + 2] in ("&&", "||") else 1
             shown = self.text[position : position + length]
             self._report(
-                "LR111",
+                Code.LR111,
                 f"unexpected `{shown}`; expected {_expected_text(expected)}",
                 span,
                 fix_hint,
@@ -976,7 +976,7 @@ class _Recovery:
         if char == "-" and "DOT" in expected:
             hint = "names and ids are letters, digits and `_`, joined by dots; `-` is not allowed"
         self._report(
-            "LR111",
+            Code.LR111,
             f"unexpected character {_shown_char(char)}; expected {_expected_text(expected)}",
             span,
             hint,
@@ -1087,7 +1087,7 @@ class _TooDeep(Exception):
     def diagnostic(self) -> Diagnostic:
         span = _token_span(self.token)
         return Diagnostic.make(
-            "LR114",
+            Code.LR114,
             f"nested more than {MAX_PARSE_DEPTH:,} levels deep; the file is not read further",
             Span.point(span.file, span.line, span.column),
             "split the condition with derived facts, or remove redundant parentheses",
@@ -1181,14 +1181,14 @@ def _fallback_diagnostic(source: SourceFile, error: Exception) -> Diagnostic:
         )
         hint = f"put a space after `{glued}`: {glued} {word[len(glued) :]}" if glued else None
         return Diagnostic.make(
-            "LR110",
+            Code.LR110,
             f"unexpected name `{word}`",
             _token_span(token),
             hint or did_you_mean(word, (*TOP_KEYWORDS, *BODY_KEYWORDS)),
         )
     line = max(1, int(getattr(error, "line", 1) or 1))
     column = max(1, int(getattr(error, "column", 1) or 1))
-    return Diagnostic.make("LR110", "syntax error", Span.point(source.path, line, column))
+    return Diagnostic.make(Code.LR110, "syntax error", Span.point(source.path, line, column))
 
 
 def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -1197,7 +1197,7 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
         span = Span.point(source.path, 1, 1)
         return ast.Module(source.path, ()), [
             Diagnostic.make(
-                "LR104",
+                Code.LR104,
                 "policy file is empty",
                 span,
                 "a policy file holds declarations such as `policy`, `fact`, `section` and `rule`",
@@ -1235,7 +1235,7 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     if deep is not None:
         return None, [
             Diagnostic.make(
-                "LR114",
+                Code.LR114,
                 f"condition nested more than {MAX_EXPR_DEPTH} levels deep",
                 Span.point(deep.span.file, deep.span.line, deep.span.column),
                 "split the condition with derived facts, or remove redundant parentheses",
@@ -1244,7 +1244,7 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     if not items:
         return ast.Module(source.path, (), comments), [
             Diagnostic.make(
-                "LR104",
+                Code.LR104,
                 "policy file holds only comments",
                 Span.point(source.path, 1, 1),
                 "a policy file holds declarations such as `policy`, `fact`, `section` and `rule`",
