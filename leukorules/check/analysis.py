@@ -207,68 +207,27 @@ def _mutual_reporter(rule: m.Rule, other: m.Rule) -> bool:
 
 
 def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
-    """Rules and derived facts must form a DAG; reports each cycle once."""
-    derivers: dict[str, list[str]] = {}
-    for rule in draft.rules:
-        if isinstance(rule.conclusion, m.Derive):
-            derivers.setdefault(rule.conclusion.fact, []).append(rule.id)
-    overrides = {rule.id: set(rule.overrides) for rule in draft.rules}
-    overridden_by: dict[str, list[str]] = {}
-    for rule in draft.rules:
-        for target in rule.overrides:
-            if rule.id in overrides.get(target, ()):
-                continue  # two rules overriding each other are reported once, as LR410
-            overridden_by.setdefault(target, []).append(rule.id)
-    depends: dict[str, list[str]] = {}
-    for rule in draft.rules:
-        edges: list[str] = []
-        for name in dict.fromkeys(m.expr_facts(rule.when)):
-            fact = draft.facts.get(name)
-            if fact is not None and fact.derived:
-                edges.append(f"fact:{name}")
-        edges.extend(f"rule:{r}" for r in rule.after)
-        edges.extend(f"rule:{r}" for r in overridden_by.get(rule.id, ()))
-        depends[f"rule:{rule.id}"] = edges
-    for fact_name, rule_ids in derivers.items():
-        depends[f"fact:{fact_name}"] = [f"rule:{r}" for r in rule_ids]
+    """Rules and derived facts must form a DAG (the model's `PolicyGraph` relies on it);
+    reports each cycle once."""
+    rules = draft.rules
+    _, derivers, _, edges = m.dependency_edges(rules, draft.facts)
 
-    spans = {f"rule:{r.id}": r.span for r in draft.rules}
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    found = False
-    for start in depends:
-        if state.get(start):
-            continue
-        path: list[str] = []
-        stack: list[tuple[str, int]] = [(start, 0)]
-        while stack:
-            node, index = stack.pop()
-            if index == 0:
-                state[node] = 1
-                path.append(node)
-            edges = depends.get(node, [])
-            if index < len(edges):
-                stack.append((node, index + 1))
-                nxt = edges[index]
-                if state.get(nxt) == 1:
-                    cycle = [*path[path.index(nxt) :], nxt]
-                    shown = " -> ".join(c.split(":", 1)[1] for c in cycle)
-                    first_rule = next((c for c in cycle if c.startswith("rule:")), cycle[0])
-                    diagnostics.append(
-                        Diagnostic.make(
-                            Code.LR403,
-                            f"cycle: {shown}",
-                            spans.get(first_rule),
-                            "a rule cannot depend, through derived facts, `after` or "
-                            "`overrides`, on itself",
-                        )
-                    )
-                    found = True
-                elif not state.get(nxt):
-                    stack.append((nxt, 0))
-            else:
-                state[node] = 2
-                path.pop()
-    return found
+    def depends(node: m.GraphNode) -> list[m.GraphNode]:
+        return list(derivers[node]) if isinstance(node, str) else edges[node]
+
+    _, cycles = m.dependency_walk([*range(len(rules)), *derivers], depends)
+    for cycle in cycles:
+        shown = " -> ".join(rules[n].id if isinstance(n, int) else n for n in cycle)
+        first_rule = next((n for n in cycle if isinstance(n, int)), None)
+        diagnostics.append(
+            Diagnostic.make(
+                Code.LR403,
+                f"cycle: {shown}",
+                rules[first_rule].span if first_rule is not None else None,
+                "a rule cannot depend, through derived facts, `after` or `overrides`, on itself",
+            )
+        )
+    return bool(cycles)
 
 
 def _never_true(draft: Draft) -> Iterable[Diagnostic]:
