@@ -7,8 +7,10 @@ wall time, as ratios measured in one run (issue 5, "Per-patient speed").
 The floor is `benchmarks/handwritten.py` (the bundled policy written by hand, shared with
 `run.py`); it is checked against `decide` on a seeded cohort of 3,000 generated patients before
 anything is timed. Engines take turns over chunks of 50 patients; medians of many chunks.
-`evaluate` builds its pydantic entries on first read, so it is also timed together with
-`model_dump_json()` (what the CLI and the audit log pay).
+`evaluate` is also timed with every field of the result read (`read_all`: what a caller that
+shows the whole result pays) and with its JSON written (what the CLI and the audit log pay).
+`read_all` works on results of any shape (records or, in older versions, pydantic models), so
+the script can time an older checkout the same way (`PYTHONPATH=/path/to/old/checkout`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,27 @@ from handwritten import decide as handwritten  # noqa: E402
 from run import interleaved_latency  # noqa: E402
 
 FACTS = HERE.parent / "examples" / "patients" / "adem-steroid-nonresponder.yaml"
+
+
+def read_all(value: Any) -> int:
+    """Read every field of a result, recursively; returns how many values were read."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is None:
+        fields = getattr(type(value), "model_fields", None)
+    if fields is not None:
+        return 1 + sum(read_all(getattr(value, name)) for name in fields)
+    if isinstance(value, list | tuple):
+        return 1 + sum(read_all(item) for item in value)
+    if isinstance(value, dict):
+        return 1 + sum(read_all(item) for item in value.values())
+    return 1
+
+
+def to_json(evaluation: Any) -> str:
+    """The result's JSON, by whichever method this version of leukorules offers."""
+    write = getattr(evaluation, "to_json", None) or evaluation.model_dump_json
+    text: str = write()
+    return text
 
 
 def cli_times(runs: int) -> dict[str, float]:
@@ -101,11 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hand-written": handwritten,
         "decide": policy.decide,
         "evaluate": policy.evaluate,
-        "evaluate + model_dump_json()": lambda p: policy.evaluate(p).model_dump_json(),
-        "evaluate(trace=True), trace read": lambda p: policy.evaluate(p, trace=True).trace,
-        "evaluate(trace=True) + model_dump_json()": lambda p: policy.evaluate(
-            p, trace=True
-        ).model_dump_json(),
+        "evaluate, every field read": lambda p: read_all(policy.evaluate(p)),
+        "evaluate + JSON": lambda p: to_json(policy.evaluate(p)),
+        "evaluate(trace=True), every field read": lambda p: read_all(
+            policy.evaluate(p, trace=True)
+        ),
+        "evaluate(trace=True) + JSON": lambda p: to_json(policy.evaluate(p, trace=True)),
     }
     sample = cohort[:500]
     for fn in engines.values():  # warm: memo tables, pydantic schemas
@@ -131,14 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "`evaluate` computes every outcome, the because and chain of every reported fired rule,",
         "the missing facts of every undetermined one, derivations and gaps: the generated core",
         "computes most of it (`leukorules/engine/supports.py`), the rest is per-policy tables.",
-        "The pydantic entries, the facts hash and, with `trace=True`, each rule's why-not are",
-        "built on first read (reading `.trace` builds them all), so the rows with a read or a",
-        "dump are what a caller that reads the whole result pays. `model_dump_json()` without",
-        "options skips pydantic's wrap serializer (same bytes, tested).",
-        "",
-        "The text, markdown and json formats of the CLI render an attribute-only view of the",
-        "result and never import pydantic (json: `leukorules/report/json_writer.py`, the same",
-        "bytes as `model_dump_json(indent=2)`, tested); html and --log build the pydantic model.",
+        "The result is a tree of immutable records (`leukorules/result/model.py`): the parts",
+        "that do not depend on the patient are built once per policy and the records that",
+        "repeat between patients come from a bounded memo (`leukorules/engine/build.py`).",
+        "`every field read` walks the whole result; `JSON` writes it as the CLI and the audit",
+        "log do (`leukorules/result/serialize.py`, the one writer; no pydantic).",
         "",
         "| command | median wall ms |",
         "|---|---:|",

@@ -260,7 +260,7 @@ def latency_section(
             "leukorules decide": compiled.decide,
             "leukorules evaluate": compiled.evaluate,
             # what a caller that reads or stores the whole result pays (entries are built lazily)
-            "leukorules evaluate + JSON": lambda p, c=compiled: c.evaluate(p).model_dump_json(),
+            "leukorules evaluate + JSON": lambda p, c=compiled: c.evaluate(p).to_json(),
         }
         if len(policy.rules) < 1000:  # the trace of 3,000 rules takes seconds per patient
             # the trace is built when first read

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from leukorules.diagnostics import Diagnostic, Severity, render_text
 from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.engine.result import Evaluation
+from leukorules.result.model import Evaluation
 from leukorules.source import SourceFile
 
 __all__ = ["CompiledPolicy", "Evaluation", "PolicyError", "load_policy"]

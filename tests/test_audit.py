@@ -20,7 +20,7 @@ from leukorules.audit.store import canonical_json, sha256_hex
 from leukorules.audit.verify import verify_log
 from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy
-from leukorules.engine.result import Evaluation
+from leukorules.result import Evaluation
 
 MAIN_RULES = """
 policy demo.audit {
@@ -156,7 +156,7 @@ def test_logged_rows_hold_everything(db: Path, policy: CompiledPolicy) -> None:
     assert first.engine_code == engine_code_sha256()
     assert json.loads(first.facts or "") == PATIENT
     ev = evaluate(policy, PATIENT)
-    assert first.result == ev.model_dump_json()
+    assert first.result == ev.to_json()
     assert first.facts_sha256 == ev.facts_sha256
     assert first.fired_rules() == ["treat.first", "treat.second"]
     rels = sorted(s.rel for s in first.sources())

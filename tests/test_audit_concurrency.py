@@ -44,10 +44,10 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from leukorules.audit import log_decision
-    from leukorules.engine.result import Evaluation
+    from leukorules.result.schema import parse_evaluation
 
     db, evaluation, sources, worker, count = sys.argv[1:6]
-    ev = Evaluation.model_validate_json(open(evaluation, encoding="utf-8").read())
+    ev = parse_evaluation(open(evaluation, encoding="utf-8").read())
     texts = json.load(open(sources, encoding="utf-8"))
     facts = {"age": 40}
     print("ready", flush=True)
@@ -71,7 +71,7 @@ def test_eight_processes_append_concurrently(tmp_path: Path) -> None:
     policy = load_policy(policy_file)
     values, _ = policy.validate({"age": 40})
     evaluation = tmp_path / "evaluation.json"
-    evaluation.write_text(policy.evaluate(values).model_dump_json(), encoding="utf-8")
+    evaluation.write_text(policy.evaluate(values).to_json(), encoding="utf-8")
     sources = tmp_path / "sources.json"
     sources.write_text(json.dumps({k: s.text for k, s in policy.sources.items()}), "utf-8")
     worker = tmp_path / "worker.py"

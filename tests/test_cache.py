@@ -79,9 +79,7 @@ def test_a_hit_is_the_same_compiled_policy(cache_home: Path, policy_copy: Path) 
     assert hit.sources == full.sources
     assert hit.source == full.source
     facts = {"leukoencephalopathy_type": "post_infectious", "seizures": True}
-    assert hit.evaluate(facts, trace=True).model_dump_json() == (
-        full.evaluate(facts, trace=True).model_dump_json()
-    )
+    assert hit.evaluate(facts, trace=True).to_json() == (full.evaluate(facts, trace=True).to_json())
 
 
 def test_any_change_to_the_sources_is_seen(cache_home: Path, policy_copy: Path) -> None:

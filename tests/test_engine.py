@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_engine_helpers import HEADER, checked, compiled, rule
 
 from leukorules import logic
 from leukorules import model as m
 from leukorules.engine.compile import CompiledPolicy, compile_policy
+from leukorules.engine.values import facts_sha256
 
 T, F, U = True, False, None
 OUTCOME = {T: "fired", F: "not_fired", U: "undetermined"}
@@ -244,9 +249,9 @@ def test_lines_of_therapy_and_chain() -> None:
     ev = SEQUENCE.evaluate({"a": True, "b": True, "c": True, "stop": False})
     lines = {rec.rule: (rec.line, rec.after, rec.chain) for rec in ev.recommendations}
     assert lines == {
-        "first": (1, [], []),
-        "second": (2, ["first"], ["first"]),
-        "third": (3, ["second"], ["first", "second"]),
+        "first": (1, (), ()),
+        "second": (2, ("first",), ("first",)),
+        "third": (3, ("second",), ("first", "second")),
     }
     assert [rec.rule for rec in ev.recommendations] == ["first", "second", "third"]
 
@@ -254,14 +259,14 @@ def test_lines_of_therapy_and_chain() -> None:
 def test_overridden_when_the_condition_holds_and_the_winner_fired() -> None:
     ev = SEQUENCE.evaluate({"a": True, "b": True, "c": True, "stop": True}, trace=True)
     assert ev.outcomes["second"] == "overridden"
-    assert [(o.rule, o.overridden_by) for o in ev.overridden] == [("second", ["halt"])]
+    assert [(o.rule, o.overridden_by) for o in ev.overridden] == [("second", ("halt",))]
     assert ev.outcomes["third"] == "not_fired"  # an overridden line does not lead on
     assert ev.trace is not None
     why = {t.rule: t.why_not for t in ev.trace}
     assert why["second"] is not None and why["second"].reason == "overridden"
-    assert why["second"].rules == ["halt"]
+    assert why["second"].rules == ("halt",)
     assert why["third"] is not None and why["third"].reason == "after"
-    assert why["third"].rules == ["second"]
+    assert why["third"].rules == ("second",)
     assert SEQUENCE.decide({"a": True, "b": True, "c": True, "stop": True}) == {"first", "halt"}
 
 
@@ -269,14 +274,14 @@ def test_an_undetermined_winner_leaves_the_loser_undetermined_with_its_missing_f
     ev = SEQUENCE.evaluate({"a": True, "b": True})
     assert ev.outcomes["second"] == "undetermined"
     missing = {u.rule: u.missing for u in ev.undetermined}
-    assert missing["second"] == ["stop"]
-    assert missing["third"] == ["c", "stop"]
+    assert missing["second"] == ("stop",)
+    assert missing["third"] == ("c", "stop")
 
 
 def test_a_winner_that_fired_over_an_unknown_condition_means_not_fired() -> None:
     ev = SEQUENCE.evaluate({"a": True, "stop": True}, trace=True)
     assert ev.outcomes["second"] == "not_fired"  # "overridden" would claim `b` held
-    assert ev.overridden == []
+    assert ev.overridden == ()
     assert ev.trace is not None
     entry = next(t for t in ev.trace if t.rule == "second")
     assert entry.why_not is not None and entry.why_not.reason == "overridden"
@@ -309,7 +314,7 @@ def test_a_derived_value_needs_its_rule_fired_and_the_others_not() -> None:
         ("risk", "high", True, "risk.high"),
         ("fever", True, False, None),
     ]
-    assert rec.chain == ["risk.high"]
+    assert rec.chain == ("risk.high",)
 
 
 def test_an_undetermined_derivation_leaves_the_fact_unknown_downstream() -> None:
@@ -318,8 +323,8 @@ def test_an_undetermined_derivation_leaves_the_fact_unknown_downstream() -> None
     assert ev.outcomes["risk.high"] == "undetermined"
     assert ev.outcomes["treat"] == "undetermined"
     by_rule = {u.rule: u for u in ev.undetermined}
-    assert by_rule["treat"].missing == ["seizure"]  # mapped back through the derivation
-    assert by_rule["watch"].missing == ["seizure"]
+    assert by_rule["treat"].missing == ("seizure",)  # mapped back through the derivation
+    assert by_rule["watch"].missing == ("seizure",)
 
 
 def test_a_derived_fact_no_rule_derived_stays_unknown_and_is_reported_unresolved() -> None:
@@ -332,7 +337,7 @@ def test_a_derived_fact_no_rule_derived_stays_unknown_and_is_reported_unresolved
     ev = policy.evaluate({"a": False, "b": False})
     assert ev.derived == {}
     (entry,) = ev.undetermined
-    assert (entry.rule, entry.missing, entry.unresolved) == ("uses", [], ["level"])
+    assert (entry.rule, entry.missing, entry.unresolved) == ("uses", (), ("level",))
     ev = policy.evaluate({"a": True, "b": True})  # precedence settles the conflict
     assert ev.derived["level"].value == "two"
     assert ev.outcomes["level.one"] == "overridden"
@@ -358,7 +363,7 @@ def test_conflicting_derivations_never_yield_a_value() -> None:
     assert ev.outcomes["level.one"] == ev.outcomes["level.two"] == "fired"
     assert ev.derived == {}
     assert ev.outcomes["uses"] == "undetermined"
-    assert ev.undetermined[0].unresolved == ["level"]
+    assert ev.undetermined[0].unresolved == ("level",)
 
 
 def test_a_derivation_of_another_value_left_undetermined_keeps_the_fact_unknown() -> None:
@@ -385,7 +390,7 @@ def test_a_derivation_of_another_value_left_undetermined_keeps_the_fact_unknown(
     assert (ev.outcomes["one"], ev.outcomes["two"]) == ("fired", "undetermined")
     assert ev.derived == {}
     assert ev.outcomes["uses"] == "undetermined"
-    assert ev.undetermined[-1].missing == ["b"]
+    assert ev.undetermined[-1].missing == ("b",)
     assert policy.evaluate({"a": True, "b": False}).derived["level"].value == "one"
 
 
@@ -398,9 +403,9 @@ def test_derive_rules_with_the_same_value_agree() -> None:
     )
     ev = policy.evaluate({"a": True})  # b unknown, but it derives the same value
     assert ev.derived["flag"].value is True
-    assert ev.derived["flag"].rules == ["flag.a"]
+    assert ev.derived["flag"].rules == ("flag.a",)
     assert ev.outcomes["uses"] == "fired"
-    assert policy.evaluate({"a": True, "b": True}).derived["flag"].rules == ["flag.a", "flag.b"]
+    assert policy.evaluate({"a": True, "b": True}).derived["flag"].rules == ("flag.a", "flag.b")
 
 
 # --- missing and because ----------------------------------------------------------------------
@@ -430,7 +435,7 @@ def test_missing_lists_only_the_unknown_facts_that_would_decide(
 ) -> None:
     ev = LOGIC.evaluate(facts)
     entry = next(u for u in ev.undetermined if u.rule == rule_id)
-    assert entry.missing == missing
+    assert list(entry.missing) == missing
 
 
 @pytest.mark.parametrize(
@@ -472,8 +477,8 @@ def test_trace_names_the_first_false_sub_condition_and_its_values() -> None:
 def test_trace_is_absent_unless_asked_for() -> None:
     ev = LOGIC.evaluate({"a": True})
     assert ev.trace is None
-    assert '"trace"' not in ev.model_dump_json()
-    assert '"trace"' in LOGIC.evaluate({"a": True}, trace=True).model_dump_json()
+    assert '"trace"' not in ev.to_json()
+    assert '"trace"' in LOGIC.evaluate({"a": True}, trace=True).to_json()
 
 
 # --- entries, order, gaps ---------------------------------------------------------------------
@@ -516,12 +521,12 @@ def test_recommendations_follow_sections_then_lines_then_source_order() -> None:
     assert [n.rule for n in ev.notes] == ["b.note", "a.caution"]
     by_id = {r.rule: r for r in ev.recommendations}
     first = by_id["b.first"]
-    assert first.strength.model_dump() == {"key": "recommended", "label": "recommended"}
-    assert first.section == ["B section"]
-    assert by_id["b.nested"].section == ["B section", "Nested"]
-    assert by_id["b.nested"].alternatives == ["Alt 1", "Alt 2"]
+    assert (first.strength.key, first.strength.label) == ("recommended", "recommended")
+    assert first.section == ("B section",)
+    assert by_id["b.nested"].section == ("B section", "Nested")
+    assert by_id["b.nested"].alternatives == ("Alt 1", "Alt 2")
     assert ev.recommendations[0].strength.label == "no strength stated"
-    assert ev.recommendations[0].because == []
+    assert ev.recommendations[0].because == ()
     note = ev.notes[0]
     assert (note.kind, note.text, note.statement) == (
         "note",
@@ -534,10 +539,10 @@ def test_recommendations_follow_sections_then_lines_then_source_order() -> None:
 def test_gaps_are_reported_when_their_condition_is_true() -> None:
     assert [g.id for g in ORDERED.evaluate({"a": True}).gaps] == ["gap.nested"]
     gaps = ORDERED.evaluate({"a": False}).gaps
-    assert [(g.id, g.section, g.note) for g in gaps] == [("gap.top", [], None)]
-    assert ORDERED.evaluate({}).gaps == []  # an unknown condition is not a relevant gap
+    assert [(g.id, g.section, g.note) for g in gaps] == [("gap.top", (), None)]
+    assert ORDERED.evaluate({}).gaps == ()  # an unknown condition is not a relevant gap
     nested = ORDERED.evaluate({"a": True}).gaps[0]
-    assert (nested.section, nested.note) == (["B section", "Nested"], "Nothing said for this case")
+    assert (nested.section, nested.note) == (("B section", "Nested"), "Nothing said for this case")
 
 
 def test_outcomes_list_every_rule_in_guideline_order() -> None:
@@ -565,8 +570,8 @@ def test_policy_block_resolves_every_evidence_id() -> None:
 def test_same_policy_and_facts_give_byte_identical_json() -> None:
     facts = {"age": 70, "seizure": False, "fever": True}
     reordered = dict(reversed(list(facts.items())))
-    first = DERIVED.evaluate(facts, trace=True).model_dump_json()
-    again = compile_policy(checked(DERIVED_TEXT)).evaluate(reordered, trace=True).model_dump_json()
+    first = DERIVED.evaluate(facts, trace=True).to_json()
+    again = compile_policy(checked(DERIVED_TEXT)).evaluate(reordered, trace=True).to_json()
     assert first == again
 
 
@@ -595,6 +600,38 @@ def test_facts_sha256_is_of_the_canonical_known_input_facts() -> None:
     )  # sha256("{}")
 
 
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    st.dates(),
+    st.frozensets(st.text(max_size=3), max_size=3),
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), _VALUES, max_size=6))
+def test_facts_sha256_is_the_hash_of_the_documented_canonical_json(
+    facts: dict[str, object],
+) -> None:
+    """`docs/audit.md`: keys sorted, no white space, ASCII only, whole floats as integers, sets
+    as sorted lists, dates as YYYY-MM-DD; unknown facts left out."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, frozenset):
+            return sorted(value)
+        return value
+
+    known = {k: plain(v) for k, v in facts.items() if v is not None}
+    text = json.dumps(known, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert facts_sha256(facts, tuple(facts)) == hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def test_compilation_is_cached_per_policy() -> None:
     policy = checked(DERIVED_TEXT)
     assert compile_policy(policy) is compile_policy(checked(DERIVED_TEXT))
@@ -603,7 +640,7 @@ def test_compilation_is_cached_per_policy() -> None:
 
 
 def test_decide_builds_no_result_or_trace_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from leukorules.engine import evaluation, trace
+    from leukorules.engine import build, trace
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("decide must not explain")
@@ -612,7 +649,7 @@ def test_decide_builds_no_result_or_trace_objects(monkeypatch: pytest.MonkeyPatc
         (trace, "support"),
         (trace, "condition_tree"),
         (trace, "first_false"),
-        (evaluation, "build_evaluation"),
+        (build, "build_evaluation"),
     ]:
         monkeypatch.setattr(module, name, refuse)
     assert DERIVED.decide({"age": 70, "fever": True}) == {"treat"}
@@ -695,19 +732,19 @@ def test_explain_a_fired_rule_step_by_step() -> None:
     ]
     read = ex.condition.children[0].reads[0]
     assert (read.fact, read.value, read.derived, read.rule) == ("risk", "high", True, "risk.high")
-    assert ex.chain == ["risk.high"]
+    assert ex.chain == ("risk.high",)
 
 
 def test_explain_undetermined_and_not_fired_rules_and_gaps() -> None:
     ex = DERIVED.explain({"fever": True}, "treat")
     assert ex.outcome == "undetermined"
-    assert ex.missing == ["age", "seizure"]
+    assert ex.missing == ("age", "seizure")
     ex = DERIVED.explain({"age": 70, "fever": False}, "treat")
     assert ex.outcome == "not_fired"
     assert ex.why_not is not None and ex.why_not.condition == "fever"
     ex = ORDERED.explain({"a": False}, "gap.top")
     assert (ex.kind, ex.outcome) == ("gap", "relevant")
-    assert ORDERED.explain({}, "gap.top").missing == ["a"]
+    assert ORDERED.explain({}, "gap.top").missing == ("a",)
 
 
 def test_explain_an_unknown_id_raises_key_error() -> None:

@@ -1,8 +1,10 @@
-"""The published result contract: `docs/result.schema.json` is the model's schema, and real
-results (with and without trace) validate against it and round-trip through the model."""
+"""The published result contract: `docs/result.schema.json` is the records' schema, real
+results (with and without trace) validate against it and read back to equal records, and the
+records are immutable."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -11,7 +13,8 @@ import jsonschema
 import pytest
 from test_engine_helpers import every_construct_policy
 
-from leukorules.engine.result import Evaluation, result_schema, result_schema_text
+from leukorules.result import Evaluation, Reason, WhyNot
+from leukorules.result.schema import parse_evaluation, result_schema, result_schema_text
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "result.schema.json"
 
@@ -23,7 +26,7 @@ def test_published_schema_is_the_model_schema(update_golden: bool) -> None:
         SCHEMA_FILE.write_text(result_schema_text(), encoding="utf-8")
     assert SCHEMA_FILE.read_text(encoding="utf-8") == result_schema_text(), (
         "docs/result.schema.json is stale: run pytest --update-golden "
-        "(or python -m leukorules.engine.result > docs/result.schema.json)"
+        "(or python -m leukorules.result.schema > docs/result.schema.json)"
     )
     jsonschema.Draft202012Validator.check_schema(result_schema())
 
@@ -44,15 +47,17 @@ def test_results_validate_against_the_published_schema(
 ) -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     ev = POLICY.evaluate(facts, trace=trace)
-    document = json.loads(ev.model_dump_json())
+    document = json.loads(ev.to_json())
     jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     assert ("trace" in document) is trace
-    assert Evaluation.model_validate_json(ev.model_dump_json()) == ev
+    assert parse_evaluation(ev.to_json()) == ev
+    assert parse_evaluation(ev.to_json(indent=2)) == ev
+    assert isinstance(ev, Evaluation)
 
 
 def test_a_result_that_breaks_the_contract_does_not_validate() -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    document = json.loads(POLICY.evaluate({"age": 70}).model_dump_json())
+    document = json.loads(POLICY.evaluate({"age": 70}).to_json())
     document["outcomes"]["care.first"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
@@ -62,7 +67,7 @@ def test_a_result_that_breaks_the_contract_does_not_validate() -> None:
 
 
 def test_top_level_keys_are_the_documented_ones() -> None:
-    document = json.loads(POLICY.evaluate({"age": 70}, trace=True).model_dump_json())
+    document = json.loads(POLICY.evaluate({"age": 70}, trace=True).to_json())
     assert list(document) == [
         "policy",
         "facts_sha256",
@@ -93,13 +98,36 @@ def test_top_level_keys_are_the_documented_ones() -> None:
     }
 
 
-def test_trusted_construction_fills_defaults_and_refuses_wrong_fields() -> None:
-    from leukorules.engine.result import Reason, WhyNot, trusted
+def test_records_are_immutable_and_hold_no_lists() -> None:
+    ev = POLICY.evaluate({"age": 70}, trace=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ev.facts_sha256 = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ev.recommendations[0].because = ()  # type: ignore[misc]
 
-    why = trusted(WhyNot, {"reason": "after", "rules": ["a"]})
-    assert why == WhyNot(reason="after", rules=["a"])
-    assert trusted(WhyNot, {"reason": "after"}).reads is not trusted(WhyNot, {"reason": "x"}).reads
-    with pytest.raises(TypeError, match="required"):
-        trusted(Reason, {"value": 1})
-    with pytest.raises(TypeError, match="no field 'colour'"):
-        trusted(Reason, {"fact": "a", "value": 1, "colour": "red"})
+    def lists_in(value: object, where: str) -> list[str]:
+        if isinstance(value, list):
+            return [where]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return [
+                found
+                for f in dataclasses.fields(value)
+                for found in lists_in(getattr(value, f.name), f"{where}.{f.name}")
+            ]
+        if isinstance(value, tuple):
+            return [found for n, v in enumerate(value) for found in lists_in(v, f"{where}[{n}]")]
+        if isinstance(value, dict):
+            return [found for k, v in value.items() for found in lists_in(v, f"{where}[{k!r}]")]
+        return []
+
+    assert lists_in(ev, "evaluation") == []
+
+
+def test_a_result_read_back_refuses_what_the_schema_refuses() -> None:
+    document = json.loads(POLICY.evaluate({"age": 70}).to_json())
+    document["recommendations"][0]["colour"] = "red"
+    with pytest.raises(ValueError, match="colour"):
+        parse_evaluation(json.dumps(document))
+    assert WhyNot(reason="after").rules == ()
+    with pytest.raises(TypeError):
+        Reason(value=1)  # type: ignore[call-arg]

@@ -12,7 +12,7 @@ from leukorules.check import check_paths
 from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.facts import load_facts_file, validate_facts
-from leukorules.engine.result import Evaluation
+from leukorules.result import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "patients"

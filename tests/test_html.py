@@ -11,8 +11,8 @@ import pytest
 
 from leukorules import CompiledPolicy, load_policy
 from leukorules.engine.facts import load_facts_file
-from leukorules.engine.result import Evaluation
 from leukorules.report.html import find_guideline_text, render_html
+from leukorules.result import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 PATIENTS = ROOT / "examples" / "patients"

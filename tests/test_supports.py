@@ -17,26 +17,26 @@ from leukorules.engine.compile import CompiledPolicy, Run
 
 
 def walked_missing(run: Run, i: int) -> tuple[set[str], set[str]]:
-    """`missing` as the module docstring of `leukorules.engine.compile` defines it, walking the
+    """`missing` as the module docstring of `leukorules.engine.runtime` defines it, walking the
     conditions with `trace.support` only."""
-    plan = run.compiled.plan
-    rule = plan.rules[i]
+    graph = run.plan.graph
+    rule = run.plan.rules[i]
     inputs: set[str] = set()
     unresolved: set[str] = set()
     truth, names = tr.support(rule.when, run.env)
     if truth is None:
         for name in names:
-            if name not in plan.derivers:
+            if name not in graph.derivers:
                 inputs.add(name)
                 continue
-            open_rules = [j for j in plan.derivers[name] if run.effective[j] is None]
+            open_rules = [j for j in graph.derivers[name] if run.effective[j] is None]
             for j in open_rules:
                 more, stuck = walked_missing(run, j)
                 inputs |= more
                 unresolved |= stuck
             if not open_rules:
                 unresolved.add(name)
-    for j in [plan.index[p] for p in rule.after] + list(plan.overridden_by.get(i, ())):
+    for j in [graph.index[p] for p in rule.after] + list(graph.overridden_by.get(i, ())):
         if run.effective[j] is None:
             more, stuck = walked_missing(run, j)
             inputs |= more
@@ -48,7 +48,7 @@ def check_run(compiled: CompiledPolicy, facts: dict[str, object]) -> None:
     run = compiled.run(facts)
     plan = compiled.plan
     effective = run.effective
-    recommend, notes, every = compiled.orders
+    recommend, notes, every = plan.recommend_order, plan.note_order, plan.every_order
     assert run.recommended == [i for i in recommend if effective[i] is True]
     assert run.noted == [i for i in notes if effective[i] is True]
     assert run.undetermined == [i for i in every if effective[i] is None]
@@ -63,7 +63,7 @@ def check_run(compiled: CompiledPolicy, facts: dict[str, object]) -> None:
             assert truth is True
             assert run.because(i) == names, rule.id
             if i in reported and i not in run.to_explain:  # the policy's table answers for it
-                assert compiled.static_explained[i] == (names, tuple(run.chain(i))), rule.id
+                assert plan.static_explained[i] == (names, tuple(run.chain(i))), rule.id
         if effective[i] is None:
             inputs, unresolved = walked_missing(run, i)
             assert run.missing(i) == (inputs, unresolved), rule.id
@@ -99,11 +99,11 @@ def test_results_do_not_depend_on_which_rules_have_compiled_explanations(case: C
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(supports, "MAX_DEPTH", -1)
         walked = CompiledPolicy(policy)
-    assert not walked.generated_supports
+    assert not walked.plan.generated_supports
     for facts in (full, partial):
         for trace in (False, True):
-            expected = walked.evaluate(facts, trace=trace).model_dump_json()
-            assert compiled.evaluate(facts, trace=trace).model_dump_json() == expected
+            expected = walked.evaluate(facts, trace=trace).to_json()
+            assert compiled.evaluate(facts, trace=trace).to_json() == expected
 
 
 def test_static_supports_are_the_walkers_answers_whenever_they_exist() -> None:
@@ -133,7 +133,7 @@ def test_a_line_of_therapy_written_before_the_one_it_follows_is_reported_in_line
         + rule_text("first", "a", 'recommend "first line"')
         + rule_text("other", "a", 'recommend "other"')
     )
-    assert [policy.rule_ids[i] for i in policy.orders[0]] == ["first", "other", "second"]
+    assert [policy.rule_ids[i] for i in policy.plan.recommend_order] == ["first", "other", "second"]
     run = policy.run({"a": True, "b": True})
     assert [policy.rule_ids[i] for i in run.recommended] == ["first", "other", "second"]
     assert [r.rule for r in policy.evaluate({"a": True, "b": True}).recommendations] == [

@@ -30,7 +30,7 @@ from leukorules.audit import store
 from leukorules.audit.store import AuditError, Row, StoredSource
 
 if TYPE_CHECKING:
-    from leukorules.engine.result import Evaluation
+    from leukorules.result.model import Evaluation
 
 __all__ = ["AuditError", "Row", "StoredSource", "log_decision", "open_log"]
 
@@ -142,7 +142,7 @@ def log_decision(
         source_content=contents,
         facts_sha256=evaluation.facts_sha256,
         facts=None if redact or facts is None else facts_json(facts),
-        result=evaluation.model_dump_json(),
+        result=evaluation.to_json(),
         fired=[rule for rule, outcome in evaluation.outcomes.items() if outcome == "fired"],
         engine_version=evaluation.engine.version,
         engine_code=engine_code_sha256(),

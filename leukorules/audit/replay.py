@@ -15,6 +15,7 @@ paths back into the result's source list; every other byte is compared as produc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from collections.abc import Mapping
@@ -81,7 +82,7 @@ def _run(
 ) -> None:
     from leukorules.check import check_paths
     from leukorules.engine.compile import compile_policy
-    from leukorules.engine.result import SourceInfo
+    from leukorules.result.model import SourceInfo
 
     checked = check_paths([folder])
     if checked.policy is None:
@@ -134,9 +135,9 @@ def _run(
             "the policy files were restored to a temporary folder; their logged paths were "
             "written back into the result after their contents were proved identical"
         )
-        policy_info = evaluation.policy.model_copy(update={"sources": located})
-        evaluation = evaluation.model_copy(update={"policy": policy_info})
-    text = evaluation.model_dump_json()
+        policy_info = dataclasses.replace(evaluation.policy, sources=tuple(located))
+        evaluation = dataclasses.replace(evaluation, policy=policy_info)
+    text = evaluation.to_json()
     replay.replayed = text
     replay.replayed_sha256 = store.sha256_hex(text.encode("utf-8"))
     if text == row.result:

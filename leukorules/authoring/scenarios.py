@@ -39,7 +39,7 @@ from leukorules.engine.facts import FactsDocument, validate_facts
 from leukorules.source import Span
 
 if TYPE_CHECKING:
-    from leukorules.engine.result import Evaluation
+    from leukorules.result.model import Evaluation
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024

@@ -21,8 +21,8 @@ from leukorules.diagnostics import render_text
 if TYPE_CHECKING:
     from leukorules.diagnostics import Diagnostic
     from leukorules.engine.compile import CompiledPolicy
-    from leukorules.engine.result import Evaluation
     from leukorules.report import Format
+    from leukorules.result.model import Evaluation
 
 FORMAT_CHOICE = click.Choice(["text", "json", "markdown"])
 POLICY_HELP = "Policy file or folder (repeatable); default: the bundled leukoencephalopathy policy."
@@ -78,7 +78,7 @@ def _validated(
         return {n: quick[n] for n in compiled.plan.input_names if n in quick}, []
     from leukorules.engine.facts import validate_facts
 
-    typed, problems = validate_facts(compiled, raw)
+    typed, problems = validate_facts(compiled.policy, raw)
     return dict(typed), problems
 
 
@@ -191,29 +191,6 @@ def evaluate(
     compiled = _compiled(policy)
     values = _facts_or_exit(compiled, facts)
     color = output_format == "text" and use_color(sys.stdout)
-    if log is None and output_format in ("text", "markdown", "json"):
-        # These renderers only read attributes: an attribute-only view, without pydantic.
-        view = compiled.evaluate_view(values, trace=trace)
-        if output_format == "text":
-            from leukorules.report.text import render_text
-
-            text = render_text(view, color=color)
-        elif output_format == "markdown":
-            from leukorules.report.markdown import render_markdown
-
-            text = render_markdown(view)
-        else:
-            from leukorules.report.json_writer import render_json
-
-            # The same bytes as the result model's JSON; None for the rare value only
-            # pydantic-core writes right (a float with an exponent): then the model writes it.
-            found = render_json(view)
-            if found is None:
-                found = compiled.evaluate(values, trace=trace).model_dump_json(indent=2) + "\n"
-            text = found
-        # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
-        click.echo(text, nl=False, color=color)
-        sys.exit(EXIT_OK)
     from leukorules.report import render
 
     evaluation = compiled.evaluate(values, trace=trace or output_format == "html")
@@ -223,6 +200,7 @@ def evaluate(
 
         click.echo(render_html(evaluation, compiled, values), nl=False)
         sys.exit(EXIT_OK)
+    # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
     click.echo(
         render(evaluation, cast("Format", output_format), color=color), nl=False, color=color
     )

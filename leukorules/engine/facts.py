@@ -38,8 +38,6 @@ from leukorules.source import SourceFile, Span
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from leukorules.engine.compile import CompiledPolicy
-
 # Facts of one patient are a few kilobytes; anything this large is a mistake, not a patient.
 MAX_FACTS_BYTES = 1024 * 1024
 STDIN_NAME = "<stdin>"
@@ -429,12 +427,8 @@ def facts_model(policy: m.Policy) -> type[BaseModel]:
     return _model_for(tuple((f.name, f.type) for f in policy.input_facts))
 
 
-def _policy_of(policy: m.Policy | CompiledPolicy) -> m.Policy:
-    return policy if isinstance(policy, m.Policy) else policy.policy
-
-
 def validate_facts(
-    policy: m.Policy | CompiledPolicy, raw: Mapping[str, object]
+    policy: m.Policy, raw: Mapping[str, object]
 ) -> tuple[dict[str, m.Value], list[Diagnostic]]:
     """Raw JSON/YAML values -> typed values of the known input facts, plus every problem.
 
@@ -443,7 +437,7 @@ def validate_facts(
     """
     from pydantic import ValidationError
 
-    model_policy = _policy_of(policy)
+    model_policy = policy
     spans: Mapping[str, Span] = getattr(raw, "spans", {})
     inputs = [f.name for f in model_policy.input_facts]
     problems: list[Diagnostic] = []

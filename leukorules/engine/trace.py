@@ -173,7 +173,7 @@ def literal_text(value: object) -> str:
     return str(value)
 
 
-def _value_text(value: object, fact: m.Fact | None) -> str:
+def literal_value_text(value: object, fact: m.Fact | None) -> str:
     if isinstance(value, str) and (fact is None or fact.type.kind == "string"):
         return json.dumps(value, ensure_ascii=False)
     text = literal_text(value)
@@ -194,11 +194,11 @@ def expr_text(expr: m.Expr, facts: Mapping[str, m.Fact], parent: int = 0) -> str
         case m.Compare(fact=name, op="==", value=True) if _is_bool(fact_of(name)):
             return name
         case m.Compare(fact=name, op=op, value=value):
-            return f"{name} {op} {_value_text(value, fact_of(name))}"
+            return f"{name} {op} {literal_value_text(value, fact_of(name))}"
         case m.CompareFacts(left=left, op=op, right=right):
             return f"{left} {op} {right}"
         case m.Member(fact=name, values=values, negated=negated):
-            inner = ", ".join(_value_text(v, fact_of(name)) for v in values)
+            inner = ", ".join(literal_value_text(v, fact_of(name)) for v in values)
             return f"{name} {'not in' if negated else 'in'} {{{inner}}}"
         case m.Contains(fact=name, value=value):
             return f"{name} contains {value}"

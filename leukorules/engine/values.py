@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from leukorules import model as m
 
@@ -35,23 +36,51 @@ def json_value(value: object) -> JsonValue:
     raise TypeError(f"not a fact value: {type(value).__name__}")
 
 
+def result_value(value: object) -> bool | int | float | str | tuple[str, ...] | None:
+    """A fact value as results hold it: `json_value`, with a set as a sorted tuple (results
+    are immutable)."""
+    if isinstance(value, frozenset | set | tuple | list):
+        return tuple(sorted(str(v) for v in value))
+    found = json_value(value)
+    assert not isinstance(found, list)
+    return found
+
+
 def _canonical(value: object) -> object:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return json_value(value)
 
 
+_ascii_string = json.encoder.encode_basestring_ascii
+
+
+@lru_cache(maxsize=64)
+def _sorted_names(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The names in canonical (sorted) order, each with its JSON key text."""
+    return tuple((name, _ascii_string(name) + ":") for name in sorted(names))
+
+
 def facts_sha256(facts: Mapping[str, object], names: Iterable[str]) -> str:
-    """sha256 of the canonical JSON of the known facts among `names` (the input facts)."""
-    known: dict[str, object] = {}
-    for name in names:
+    """sha256 of the canonical JSON of the known facts among `names` (the input facts): the
+    text `json.dumps(known, sort_keys=True, separators=(",", ":"), ensure_ascii=True)` writes
+    (tested), written directly for the common types because it is computed for every result."""
+    parts: list[str] = []
+    for name, key in _sorted_names(tuple(names)):
         value = facts.get(name)
         if value is None:
             continue
         kind = type(value)
-        known[name] = value if kind is str or kind is bool or kind is int else _canonical(value)
-    text = json.dumps(known, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+        if kind is str:
+            text = _ascii_string(value)  # type: ignore[arg-type]
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif kind is int:
+            text = int.__repr__(value)
+        else:
+            text = json.dumps(_canonical(value), separators=(",", ":"), ensure_ascii=True)
+        parts.append(key + text)
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("ascii")).hexdigest()
 
 
 def number_text(value: float | int) -> str:
@@ -79,7 +108,9 @@ def value_text(value: object, fact: m.Fact | None = None) -> str:
     return str(value)
 
 
-def json_value_text(value: JsonValue, unit: str | None = None, quoted: bool = False) -> str:
+def json_value_text(
+    value: JsonValue | tuple[str, ...], unit: str | None = None, quoted: bool = False
+) -> str:
     """Display text of a value already in JSON form (what renderers hold)."""
     if value is None:
         return "unknown"
@@ -88,6 +119,6 @@ def json_value_text(value: JsonValue, unit: str | None = None, quoted: bool = Fa
     if isinstance(value, int | float):
         text = number_text(value)
         return f"{text} [{unit}]" if unit else text
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "{" + ", ".join(value) + "}"
     return json.dumps(value, ensure_ascii=False) if quoted else value

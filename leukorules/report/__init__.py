@@ -1,6 +1,6 @@
 """Renderers of an `Evaluation` (and of one rule's `Explanation`): text, JSON, markdown.
 
-Input: the result models of `leukorules.engine.result` only (never the policy), so a saved JSON
+Input: the result models of `leukorules.result` only (never the policy), so a saved JSON
 result can be rendered again later. Output: a string ending in a newline. Text is for a
 clinician at a terminal (colour only when asked for), markdown is an auditor's report of the
 same content, JSON is the result model itself.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # annotations only: `leukorules.report.text` must not import pydantic
-    from leukorules.engine.result import Evaluation, Explanation
+if TYPE_CHECKING:
+    from leukorules.result.model import Evaluation, Explanation
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown")
@@ -19,7 +19,7 @@ FORMATS: tuple[Format, ...] = ("text", "json", "markdown")
 
 def render(evaluation: Evaluation, fmt: Format = "text", color: bool = False) -> str:
     if fmt == "json":
-        return evaluation.model_dump_json(indent=2) + "\n"
+        return evaluation.to_json(indent=2) + "\n"
     if fmt == "markdown":
         from leukorules.report.markdown import render_markdown
 
@@ -31,7 +31,7 @@ def render(evaluation: Evaluation, fmt: Format = "text", color: bool = False) ->
 
 def render_explanation(explanation: Explanation, fmt: Format = "text", color: bool = False) -> str:
     if fmt == "json":
-        return explanation.model_dump_json(indent=2) + "\n"
+        return explanation.to_json(indent=2) + "\n"
     if fmt == "markdown":
         from leukorules.report.markdown import render_explanation_markdown
 

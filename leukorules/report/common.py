@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from leukorules.engine.values import json_value_text
 
 if TYPE_CHECKING:
-    from leukorules.engine import result as r
+    from leukorules.result import model as r
 
 SECTION_SEPARATOR = " › "
 TOP_LEVEL = "(general)"

@@ -31,9 +31,9 @@ from leukorules.authoring.coverage import (
     split_source,
 )
 from leukorules.authoring.diagram import Edge, Graph, Node, NodeKind, render_svg
-from leukorules.engine import result as r
 from leukorules.engine.values import json_value_text, value_text
 from leukorules.report.html_style import CSS
+from leukorules.result import model as r
 from leukorules.version import __version__
 
 if TYPE_CHECKING:
@@ -538,12 +538,12 @@ class _Report:
             )
             notes.append(f"<p>{self.evidence_html(rule.evidence)}</p>")
             if outcome == "undetermined":
-                missing = next((u.missing for u in self.ev.undetermined if u.rule == rule.id), [])
+                missing = next((u.missing for u in self.ev.undetermined if u.rule == rule.id), ())
                 if missing:
                     notes.append(f"<p>missing: {_codes(missing)}</p>")
             elif outcome == "overridden":
                 winners = next(
-                    (o.overridden_by for o in self.ev.overridden if o.rule == rule.id), []
+                    (o.overridden_by for o in self.ev.overridden if o.rule == rule.id), ()
                 )
                 notes.append(f"<p>overridden by {_codes(winners)}</p>")
             elif outcome == "not_fired":

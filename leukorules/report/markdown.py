@@ -23,7 +23,7 @@ from leukorules.report.common import (
 )
 
 if TYPE_CHECKING:
-    from leukorules.engine import result as r
+    from leukorules.result import model as r
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -109,7 +109,7 @@ def render_markdown(ev: r.Evaluation) -> str:
     out += [f"## Recommendations ({len(ev.recommendations)})", ""]
     if not ev.recommendations:
         out += ["None apply on the facts given.", ""]
-    current: list[str] | None = None
+    current: tuple[str, ...] | None = None
     for number, rec in enumerate(ev.recommendations, 1):
         if rec.section != current:
             current = rec.section

@@ -26,7 +26,7 @@ from leukorules.report.common import (
 )
 
 if TYPE_CHECKING:
-    from leukorules.engine import result as r
+    from leukorules.result import model as r
 
 WIDTH = 96
 DISCLAIMER = "Decision support: check each item against the guideline and the patient."
@@ -121,7 +121,7 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
     lines.append(s.heading(f"RECOMMENDATIONS ({len(ev.recommendations)})"))
     if not ev.recommendations:
         lines.append("  none apply on the facts given")
-    current: list[str] | None = None
+    current: tuple[str, ...] | None = None
     for number, rec in enumerate(ev.recommendations, 1):
         if rec.section != current:
             current = rec.section

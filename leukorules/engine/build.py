@@ -1,0 +1,355 @@
+"""A run of the compiled core -> the `Evaluation` result records.
+
+Input: a `Run` (every rule's truth and outcome, derived values, gap truths, and the lists the
+core filled in result order). Output: the `Evaluation` of `leukorules.result`, with entries in
+their documented order (see `leukorules.engine.plan`): recommendations by section, then line of
+therapy, then guideline order; notes, undetermined and overridden rules by section, then
+guideline order; derived facts in declaration order; gaps in guideline order.
+
+Records are immutable, so `ResultParts` builds what does not depend on the patient once per
+policy (the policy's description, each rule's statement, evidence and section, strengths, gaps)
+and keeps a bounded memo of the records that repeat between patients (a reason is a fact and
+its value; an entry is a rule and the facts that decided it): real patients repeat the same few
+combinations, and a record found in the memo costs a dictionary lookup instead of a build.
+Memo keys hold the type of each value beside it, so `1`, `1.0` and `True` never share a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, TypeVar
+
+from leukorules import model as m
+from leukorules.engine import trace as tr
+from leukorules.engine.plan import Plan
+from leukorules.engine.runtime import Run
+from leukorules.engine.values import result_value
+from leukorules.result import model as r
+from leukorules.version import __version__
+
+ENGINE_NAME = "leukorules"
+# Records remembered per memo table of one compiled policy, at most (each a few hundred bytes).
+MEMO_SIZE = 4096
+
+_TRUTH_TEXT: dict[bool | None, r.Truth] = {True: "true", False: "false", None: "unknown"}
+Record = TypeVar("Record")
+
+
+def policy_info(policy: m.Policy) -> r.PolicyInfo:
+    return r.PolicyInfo(
+        id=policy.id,
+        title=policy.title,
+        version=policy.version,
+        source=policy.source,
+        effective=policy.effective.isoformat() if policy.effective else None,
+        sha256=policy.sha256,
+        sources=tuple(r.SourceInfo(path=s.path, sha256=s.sha256) for s in policy.sources),
+        evidence={
+            e.id: r.EvidenceInfo(
+                id=e.id,
+                citation=e.citation,
+                url=e.url,
+                doi=e.doi,
+                pmid=e.pmid,
+                grade=e.grade,
+                certainty=e.certainty,
+            )
+            for e in policy.evidence.values()
+        },
+    )
+
+
+class _RuleParts:
+    """What every entry about one rule says, whoever the patient is."""
+
+    __slots__ = ("evidence", "id", "kind", "section", "statement")
+
+    def __init__(self, rule: m.Rule) -> None:
+        self.id = rule.id
+        self.statement = rule.statement
+        self.evidence = rule.evidence
+        self.section = rule.section
+        self.kind: r.RuleKind = rule.kind  # type: ignore[assignment]
+
+
+class ResultParts:
+    """Per compiled policy: the parts of results that do not depend on the patient, built
+    once, and bounded memos of the records that repeat between patients."""
+
+    def __init__(self, plan: Plan) -> None:
+        policy = plan.policy
+        self.plan = plan
+        self.policy = policy_info(policy)
+        self.engine = r.EngineInfo(name=ENGINE_NAME, version=__version__)
+        self.rules = tuple(_RuleParts(rule) for rule in plan.rules)
+        self.gaps = tuple(
+            r.GapInfo(id=gap.id, section=gap.section, note=gap.note) for gap in policy.gaps
+        )
+        self.strengths: dict[int, r.Strength] = {}
+        for i, rule in enumerate(plan.rules):
+            if isinstance(rule.conclusion, m.Recommend):
+                key = rule.conclusion.strength
+                self.strengths[i] = r.Strength(key=key, label=m.STRENGTHS.get(key, key))
+        self.units = {name: fact.type.unit for name, fact in policy.facts.items()}
+        self._memo: dict[Hashable, object] = {}
+
+    def recalled(self, key: Hashable) -> Any:
+        """The record remembered under `key` (which determines every field), or None."""
+        return self._memo.get(key)
+
+    def keep(self, key: Hashable, record: Record) -> Record:
+        """Remember `record` under `key` while the memo has room; returns it."""
+        if len(self._memo) < MEMO_SIZE:
+            self._memo[key] = record
+        return record
+
+
+def reason(parts: ResultParts, run: Run, name: str) -> r.Reason:
+    """A fact that decided a condition, with its value (and for a derived fact, its rule)."""
+    value = run.env.get(name)
+    derived = name in parts.plan.graph.derivers
+    rule = None
+    if derived:
+        deriving = run.deriving(name)
+        rule = parts.plan.rule_ids[deriving[0]] if deriving else None
+    key = ("reason", name, type(value), value, rule)
+    found: r.Reason | None = parts.recalled(key)
+    if found is None:
+        found = parts.keep(
+            key,
+            r.Reason(
+                fact=name,
+                value=result_value(value),
+                unit=parts.units.get(name),
+                derived=derived,
+                rule=rule,
+            ),
+        )
+    return found
+
+
+def read(parts: ResultParts, run: Run, name: str) -> r.Read:
+    found = reason(parts, run, name)
+    return r.Read(
+        fact=found.fact, value=found.value, unit=found.unit, derived=found.derived, rule=found.rule
+    )
+
+
+def why_not(parts: ResultParts, run: Run, i: int) -> r.WhyNot | None:
+    """For a rule that did not fire: its first false sub-condition, or the `after` rules that did
+    not fire, or the rules that overrode it. None for fired and undetermined rules."""
+    plan = parts.plan
+    rule = plan.rules[i]
+    outcome = run.outcome(i)
+    if outcome in ("fired", "undetermined"):
+        return None
+    if outcome == "not_fired" and tr.truth_of(rule.when, run.env) is False:
+        node = tr.first_false(rule.when, run.env)
+        return r.WhyNot(
+            reason="condition",
+            condition=tr.expr_text(node, plan.policy.facts),
+            line=node.span.line if node.span else None,
+            column=node.span.column if node.span else None,
+            reads=tuple(read(parts, run, name) for name in tr.reads(node)),
+        )
+    index = plan.graph.index
+    blocked = tuple(p for p in rule.after if run.effective[index[p]] is False)
+    if outcome == "not_fired" and blocked:
+        return r.WhyNot(reason="after", rules=blocked)
+    winners = tuple(plan.rule_ids[o] for o in run.winners(i))
+    return r.WhyNot(reason="overridden", rules=winners)
+
+
+class _Builder:
+    """Builds the entries of one result, each from the memo where it can."""
+
+    __slots__ = ("env", "parts", "plan", "run")
+
+    def __init__(self, parts: ResultParts, run: Run) -> None:
+        self.parts = parts
+        self.plan = parts.plan
+        self.run = run
+        self.env = run.env
+
+    def explained(self, i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(because, chain) of fired rule i."""
+        pair = self.plan.static_explained[i]
+        return pair if pair is not None else (self.run.because(i), tuple(self.run.chain(i)))
+
+    def facts_key(self, names: tuple[str, ...]) -> tuple[object, ...]:
+        """What decides the reasons for `names`: each value with its type, and for a derived
+        fact the rule that derived it."""
+        env, derivers = self.env, self.plan.graph.derivers
+        key: list[object] = []
+        for name in names:
+            value = env.get(name)
+            if name in derivers:
+                deriving = self.run.deriving(name)
+                key.append((type(value), value, deriving[0] if deriving else None))
+            else:
+                key.append((type(value), value))
+        return tuple(key)
+
+    def reasons(self, names: tuple[str, ...]) -> tuple[r.Reason, ...]:
+        return tuple(reason(self.parts, self.run, name) for name in names)
+
+    def recommendation(self, i: int) -> r.Recommendation:
+        because, chain = self.explained(i)
+        key = ("recommendation", i, because, self.facts_key(because), chain)
+        found: r.Recommendation | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        own = self.parts.rules[i]
+        rule = self.plan.rules[i]
+        conclusion = rule.conclusion
+        assert isinstance(conclusion, m.Recommend)
+        return self.parts.keep(
+            key,
+            r.Recommendation(
+                rule=own.id,
+                statement=own.statement,
+                evidence=own.evidence,
+                section=own.section,
+                because=self.reasons(because),
+                chain=chain,
+                action=conclusion.action,
+                strength=self.parts.strengths[i],
+                alternatives=conclusion.alternatives,
+                line=self.plan.graph.line[i],
+                after=rule.after,
+            ),
+        )
+
+    def note(self, i: int) -> r.Note:
+        because, chain = self.explained(i)
+        key = ("note", i, because, self.facts_key(because), chain)
+        found: r.Note | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        own = self.parts.rules[i]
+        note = self.plan.rules[i].conclusion
+        assert isinstance(note, m.StateNote)
+        return self.parts.keep(
+            key,
+            r.Note(
+                rule=own.id,
+                statement=own.statement,
+                evidence=own.evidence,
+                section=own.section,
+                because=self.reasons(because),
+                chain=chain,
+                kind=note.kind,
+                text=note.text,
+            ),
+        )
+
+    def derived(self, name: str, deriving: list[int]) -> r.Derived:
+        i = deriving[0]
+        because, chain = self.explained(i)
+        value = self.env[name]
+        rules = tuple(deriving)
+        key = ("derived", name, rules, type(value), value, because, self.facts_key(because))
+        found: r.Derived | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        own = self.parts.rules[i]
+        return self.parts.keep(
+            key,
+            r.Derived(
+                rule=own.id,
+                statement=own.statement,
+                evidence=own.evidence,
+                section=own.section,
+                because=self.reasons(because),
+                chain=chain,
+                value=result_value(value),
+                rules=tuple(self.plan.rule_ids[j] for j in rules),
+            ),
+        )
+
+    def undetermined(
+        self, i: int, walked: dict[int, tuple[frozenset[str], frozenset[str]]]
+    ) -> r.Undetermined:
+        """Rule i undetermined: its missing facts are the core's answer (`found[i]`, a tuple
+        that may repeat a name), or were walked (`walked[i]`, with the unresolved facts)."""
+        pair = walked.get(i)
+        key = ("undetermined", i, pair if pair is not None else self.run.found[i])
+        found: r.Undetermined | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        facts, unresolved = pair if pair is not None else (self.run.found[i], ())
+        own = self.parts.rules[i]
+        conclusion = self.plan.rules[i].conclusion
+        return self.parts.keep(
+            key,
+            r.Undetermined(
+                rule=own.id,
+                statement=own.statement,
+                evidence=own.evidence,
+                section=own.section,
+                kind=own.kind,
+                action=conclusion.action if isinstance(conclusion, m.Recommend) else None,
+                missing=tuple(sorted(set(facts))),
+                unresolved=tuple(sorted(unresolved)),
+            ),
+        )
+
+    def overridden(self, i: int) -> r.Overridden:
+        winners = tuple(self.plan.rule_ids[o] for o in self.run.winners(i))
+        key = ("overridden", i, winners)
+        found: r.Overridden | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        own = self.parts.rules[i]
+        return self.parts.keep(
+            key,
+            r.Overridden(
+                rule=own.id,
+                statement=own.statement,
+                evidence=own.evidence,
+                section=own.section,
+                kind=own.kind,
+                overridden_by=winners,
+            ),
+        )
+
+
+def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
+    """The result for one run: the outcome of every rule, and the because and chain of every
+    fired rule reported, the missing facts of every undetermined rule, the derivations and the
+    gaps. The core listed what depends on the patient beyond what it computed itself (the
+    plan's `static_explained` and `missing_generated`); the rest is a table lookup."""
+    builder = _Builder(parts, run)
+    walked = {i: run.missing(i) for i in run.to_walk}
+    return r.Evaluation(
+        policy=parts.policy,
+        facts_sha256=run.facts_sha256(),
+        engine=parts.engine,
+        outcomes=run.outcomes,
+        recommendations=tuple(map(builder.recommendation, run.recommended)),
+        notes=tuple(map(builder.note, run.noted)),
+        derived={name: builder.derived(name, deriving) for name, deriving in run.derivations},
+        undetermined=tuple(builder.undetermined(i, walked) for i in run.undetermined),
+        gaps=tuple(g for g, truth in zip(parts.gaps, run.gap_truth, strict=True) if truth is True),
+        overridden=tuple(map(builder.overridden, run.overridden)),
+        trace=trace_entries(parts, run) if trace else None,
+    )
+
+
+def trace_entries(parts: ResultParts, run: Run) -> tuple[r.TraceEntry, ...]:
+    """Every rule's outcome, its condition's truth alone, and why it did not fire."""
+    entries = []
+    for i, rule in enumerate(parts.plan.rules):
+        outcome = run.outcomes[rule.id]
+        missing = tuple(sorted(run.missing(i)[0])) if outcome == "undetermined" else ()
+        entries.append(
+            r.TraceEntry(
+                rule=rule.id,
+                kind=parts.rules[i].kind,
+                outcome=outcome,
+                condition=_TRUTH_TEXT[tr.truth_of(rule.when, run.env)],
+                why_not=why_not(parts, run, i),
+                missing=missing,
+            )
+        )
+    return tuple(entries)

@@ -1,0 +1,58 @@
+"""The result stage: what an evaluation found, as immutable records, and its JSON.
+
+Takes: nothing but what the engine hands it (the engine builds the records). Gives: the
+`Evaluation` and `Explanation` record trees (`model`), their JSON text (`serialize`) and their
+JSON Schema plus validated parsing of saved results (`schema`, the only pydantic user here).
+Must never import: the engine, the checker, the parser, or any renderer; `model` and
+`serialize` must not import pydantic.
+"""
+
+from leukorules.result.model import (
+    ConditionStep,
+    Dependency,
+    Derived,
+    EngineInfo,
+    Evaluation,
+    EvidenceInfo,
+    Explanation,
+    FactValue,
+    GapInfo,
+    Note,
+    Outcome,
+    Overridden,
+    PolicyInfo,
+    Read,
+    Reason,
+    Recommendation,
+    RuleKind,
+    SourceInfo,
+    Strength,
+    TraceEntry,
+    Undetermined,
+    WhyNot,
+)
+
+__all__ = [
+    "ConditionStep",
+    "Dependency",
+    "Derived",
+    "EngineInfo",
+    "Evaluation",
+    "EvidenceInfo",
+    "Explanation",
+    "FactValue",
+    "GapInfo",
+    "Note",
+    "Outcome",
+    "Overridden",
+    "PolicyInfo",
+    "Read",
+    "Reason",
+    "Recommendation",
+    "RuleKind",
+    "SourceInfo",
+    "Strength",
+    "TraceEntry",
+    "Undetermined",
+    "WhyNot",
+]
