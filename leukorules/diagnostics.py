@@ -96,6 +96,8 @@ class Code(enum.StrEnum):
     LR505 = "LR505", Severity.ERROR, "value outside declared range"
     LR506 = "LR506", Severity.ERROR, "derived fact supplied as input"
     LR507 = "LR507", Severity.ERROR, "malformed facts document"
+    LR520 = "LR520", Severity.ERROR, "invalid FHIR resource"
+    LR521 = "LR521", Severity.ERROR, "sources disagree on a fact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,44 @@
+"""Facts from the health record: FHIR R4 in (issue 14).
+
+A patient's record (a FHIR R4 Bundle, or one resource) or a cohort's Bulk Data export folder ->
+the policy's facts, with the resource that supplied each one (provenance), under terminology
+bindings that say which codes give which fact and how a resource's status counts.
+
+    from leukorules.fhir import map_record_file
+    record = map_record_file("record.json")      # RecordFacts: facts, provenance, diagnostics
+    record.facts                                  # {"leukoencephalopathy_type": "pml", ...}
+    record.provenance["seizures"].to_json()       # value or reason, and every resource that spoke
+
+Importing this package is cheap: `fhir.resources` (the `fhir` extra) is imported when the first
+resource is validated; without it `FhirExtraMissing` names `pip install 'leukorules[fhir]'`.
+Modules: `systems` (code formats), `terminology` (checked codes), `bindings` (the model),
+`leukoencephalopathy` (the bundled policy's bindings), `reading` (JSON, NDJSON, validation),
+`evidence` (one resource -> evidence), `mapping` (evidence -> facts), `provenance` (output types),
+`synthetic` (facts -> records, for tests and examples).
+"""
+
+from __future__ import annotations
+
+from leukorules.fhir.mapping import (
+    map_bulk_export,
+    map_entries,
+    map_record_file,
+    map_record_text,
+    with_facts,
+)
+from leukorules.fhir.provenance import Evidence, FactProvenance, RecordFacts, Source
+from leukorules.fhir.reading import FhirExtraMissing, is_fhir_text
+
+__all__ = [
+    "Evidence",
+    "FactProvenance",
+    "FhirExtraMissing",
+    "RecordFacts",
+    "Source",
+    "is_fhir_text",
+    "map_bulk_export",
+    "map_entries",
+    "map_record_file",
+    "map_record_text",
+    "with_facts",
+]
