@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),
     "graph": ("leukorules.cli.graph", "graph", "Draw the policy's rule graph."),
     "batch": ("leukorules.cli.batch", "batch", "Evaluate a cohort of patients."),
+    "compile": (
+        "leukorules.cli.compile",
+        "compile_command",
+        "Print a policy's generated Python or cohort SQL.",
+    ),
 }
 
 

@@ -1,0 +1,43 @@
+"""`leukorules compile --emit ...`: the compiled forms of the bundled policy, kept as golden files
+that a reviewer reads in `git diff` (regenerate with `pytest --update-golden`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leukorules.cli import main
+
+GOLDEN = Path(__file__).parent / "golden" / "compiled"
+
+
+@pytest.mark.parametrize(("emit", "name"), [("python", "policy.py")])
+def test_the_bundled_policy_compiles_to_its_golden_form(
+    emit: str, name: str, update_golden: bool
+) -> None:
+    result = CliRunner().invoke(main, ["compile", "--emit", emit])
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / name
+    if update_golden:
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_the_generated_python_is_the_code_that_runs() -> None:
+    from leukorules import load_policy
+
+    source = (GOLDEN / "policy.py").read_text(encoding="utf-8")
+    assert load_policy().source in source
+
+
+def test_compile_writes_a_file_and_refuses_a_bad_policy(tmp_path: Path) -> None:
+    out = tmp_path / "policy.py"
+    result = CliRunner().invoke(main, ["compile", "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8").startswith("# leukorules")
+    bad = tmp_path / "bad.rules"
+    bad.write_text("policy x {\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["compile", str(bad)])
+    assert result.exit_code == 1
+    assert "LR112" in result.stderr
