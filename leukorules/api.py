@@ -1,13 +1,15 @@
 """The Python API: load a policy, evaluate patients.
 
-    from leukorules import load_policy, PolicyError
+    from leukorules import FactsError, load_policy
     policy = load_policy()                      # the bundled leukoencephalopathy policy
-    ev = policy.evaluate({"age": 54, "mri_pattern": "symmetric_white_matter"})
+    ev = policy.evaluate({"leukoencephalopathy_type": "pml", "hiv_positive": True})
     fired = policy.decide(facts)                # fast path: fired recommend/note ids only
+    facts = policy.validate(raw)                # ValidatedFacts: taken as they are, later
 
-Facts passed to `evaluate`/`decide` are validated Python values (bool, int, float, str,
-datetime.date, frozenset of str); absent or None is unknown. Raw JSON/YAML values go through
-`leukorules.engine.facts.validate_facts` first (or `CompiledPolicy.validate`).
+Every entry point that takes facts (`evaluate`, `decide`, `explain`) validates them against the
+policy's declarations unless they are `ValidatedFacts` of this policy, and raises `FactsError`
+(every diagnostic, each offending fact named) for facts that break them: a wrong name, type,
+value or range, or a derived fact supplied, is never read as "no". Absent or None is unknown.
 """
 
 from __future__ import annotations
@@ -17,10 +19,18 @@ from pathlib import Path
 
 from leukorules.diagnostics import Diagnostic, Severity, render_text
 from leukorules.engine.compile import CompiledPolicy, compile_policy
+from leukorules.engine.facts import FactsError, ValidatedFacts
 from leukorules.result.model import Evaluation
 from leukorules.source import SourceFile
 
-__all__ = ["CompiledPolicy", "Evaluation", "PolicyError", "load_policy"]
+__all__ = [
+    "CompiledPolicy",
+    "Evaluation",
+    "FactsError",
+    "PolicyError",
+    "ValidatedFacts",
+    "load_policy",
+]
 
 PathLike = str | Path
 

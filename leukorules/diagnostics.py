@@ -166,9 +166,9 @@ DECLARED = _Declared.HINT
 class Message:
     """One diagnostic message, declared once in `leukorules.messages`: its code, its text and
     its hint. Text and hint are `str.format` templates whose fields the call site fills:
-    `FACT_UNDECLARED.at(span, name="age")`. A hint that only the call site can write (a "did
-    you mean", a list of valid values) is passed as `hint=`; `severity` is set only where a
-    message is less severe than its code's default."""
+    `FACT_UNDECLARED.at(span, name="age")` (a literal brace is written `{{` or `}}`). A hint
+    that only the call site can write (a "did you mean", a list of valid values) is passed as
+    `hint=`; `severity` is set only where a message is less severe than its code's default."""
 
     code: Code
     text: str
@@ -185,9 +185,9 @@ class Message:
         **fields: object,
     ) -> Diagnostic:
         """This message as a diagnostic at `span`, its templates filled from `fields`."""
-        text = self.text.format(**fields) if fields else self.text
+        text = self.text.format(**fields)
         if hint is DECLARED:
-            hint = self.hint.format(**fields) if self.hint is not None and fields else self.hint
+            hint = self.hint.format(**fields) if self.hint is not None else None
         severity = self.severity or self.code.severity
         return Diagnostic(self.code, text, span, severity, hint, tuple(related))
 

@@ -35,7 +35,90 @@ FILE_HAS_NUL = Message(
 
 # --- LR4xx: policy logic ------------------------------------------------------------------------
 
-# --- LR5xx: facts -------------------------------------------------------------------------------
+
+# --- LR5xx: facts ------------------------------------------------------------------------------
+# Reading a facts document (`leukorules.engine.facts_file`).
+
+FACTS_STDIN_UNREADABLE = Message(Code.LR501, "cannot read stdin: {reason}")
+FACTS_FILE_IS_FOLDER = Message(
+    Code.LR501, "{name} is a folder, not a facts file", "give one JSON or YAML file"
+)
+FACTS_FILE_UNREADABLE = Message(Code.LR501, "cannot read facts file {name}: {reason}")
+FACTS_FILE_TOO_LARGE = Message(
+    Code.LR501,
+    "facts file is larger than {limit:,} bytes",
+    "a facts file holds one patient's facts",
+)
+FACTS_FILE_NOT_UTF8 = Message(
+    Code.LR501, "facts file is not UTF-8 text", "save it as UTF-8 JSON or YAML"
+)
+FACT_NAME_NOT_TEXT = Message(
+    Code.LR502,
+    "fact names are text; this key is {kind}",
+    "quote the key if it is meant as a fact name",
+)
+FACTS_EMPTY = Message(
+    Code.LR507,
+    "the facts document is empty",
+    "write a mapping of fact name to value; `{{}}` when no fact is known",
+)
+FACTS_NOT_A_MAPPING = Message(
+    Code.LR507,
+    "the facts document is {what}, not a mapping of fact name to value",
+    'write one mapping, e.g. {{"age": 54}}',
+)
+FACTS_MALFORMED_JSON = Message(Code.LR507, "malformed JSON: {problem}")
+FACTS_MALFORMED_YAML = Message(Code.LR507, "malformed YAML: {problem}")
+FACTS_NESTED_TOO_DEEPLY = Message(Code.LR507, "{format} nested too deeply")
+FACT_GIVEN_TWICE = Message(Code.LR507, "fact `{name}` is given twice", "give each fact once")
+FACTS_YAML_ALIAS = Message(
+    Code.LR507,
+    "YAML anchors and aliases (`&name`, `*name`) are not allowed in facts files",
+    "write every value out in full",
+)
+FACTS_KEY_UNREADABLE = Message(Code.LR507, "cannot read this key: {reason}")
+FACT_VALUE_UNREADABLE = Message(Code.LR507, "the value of `{name}` cannot be read: {reason}")
+
+# Validating facts against the policy's declarations (`leukorules.engine.facts`).
+
+FACT_NAME_NOT_A_STRING = Message(Code.LR502, "fact names are text")
+FACT_UNKNOWN = Message(Code.LR502, "`{name}` is not a fact of this policy")
+FACT_WRONG_TYPE = Message(Code.LR503, "{where} must be {expected}; it is {kind}")
+FACT_NOT_A_DATE = Message(
+    Code.LR503, "{where} must be a date written YYYY-MM-DD", "e.g. 2024-03-01"
+)
+FACT_NOT_A_CALENDAR_DATE = Message(
+    Code.LR503,
+    "{where} is not a calendar date",
+    "write the date as YYYY-MM-DD, e.g. 2024-03-01",
+)
+FACT_NOT_FINITE = Message(Code.LR503, "{where} must be a finite number")
+FACT_NOT_WHOLE = Message(Code.LR503, "{where} must be a whole number")
+FACT_LONE_SURROGATE = Message(
+    Code.LR503,
+    "{where} is not valid Unicode text: character {position} is a lone surrogate (U+{code:04X})",
+    "a \\uD800-\\uDFFF escape must be one half of a pair; fix the text or its encoding",
+)
+FACT_VALUE_NOT_ALLOWED = Message(Code.LR504, "`{value}` is not an allowed value of {where}")
+FACT_OUT_OF_RANGE = Message(
+    Code.LR505,
+    "`{name}` = {value}{unit} is outside its declared range {low}..{high}",
+    "check the value and its unit",
+)
+FACT_DERIVED_SUPPLIED = Message(
+    Code.LR506,
+    "`{name}` is a derived fact; the policy's rules derive it from other facts",
+    "remove it and give the facts it is derived from",
+)
+# Hints `FACT_WRONG_TYPE` takes, by what the value looks like.
+HINT_DATE_ONLY = "give only the date, YYYY-MM-DD"
+HINT_NO_DECIMAL_POINT = "write whole numbers without a decimal point"
+HINT_YAML_BOOLEAN = "YAML reads yes/no/on/off as true/false; quote the value"
+HINT_NO_QUOTES = "write the value without quotes"
+HINT_UNKNOWN_IS_NULL = "for an unknown fact, leave it out or write null"
+HINT_NUMBER_READ_AS_TEXT = (
+    "the value was read as text; write a plain number (YAML reads forms like 1e3 as text)"
+)
 
 # --- LR5xx as FHIR records report them ----------------------------------------------------------
 

@@ -82,7 +82,7 @@ def policy(policy_dir: Path) -> CompiledPolicy:
 
 
 def evaluate(policy: CompiledPolicy, raw: dict[str, object], trace: bool = True) -> Evaluation:
-    values, problems = policy.validate(raw)
+    values, problems = policy.check_facts(raw)
     assert not problems
     return policy.evaluate(values, trace=trace)
 

@@ -69,7 +69,7 @@ def test_eight_processes_append_concurrently(tmp_path: Path) -> None:
     policy_file = tmp_path / "policy.rules"
     policy_file.write_text(POLICY, encoding="utf-8")
     policy = load_policy(policy_file)
-    values, _ = policy.validate({"age": 40})
+    values = policy.validate({"age": 40})
     evaluation = tmp_path / "evaluation.json"
     evaluation.write_text(policy.evaluate(values).to_json(), encoding="utf-8")
     sources = tmp_path / "sources.json"

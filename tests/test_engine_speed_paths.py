@@ -22,6 +22,7 @@ from leukorules import model as m
 from leukorules.engine import build
 from leukorules.engine.build import ResultParts, build_evaluation
 from leukorules.engine.compile import CompiledPolicy, compile_policy
+from leukorules.engine.runtime import Run
 from leukorules.result import Evaluation
 
 POLICY = every_construct_policy()
@@ -30,7 +31,6 @@ FACTS: list[dict[str, object]] = [
     {},
     {"age": 70},
     {"age": 30},
-    {"age": 70.0},
     {"age": 70, "symptoms": frozenset({"a"})},
     {"age": 70, "symptoms": frozenset({"a"}), "onset": datetime.date(2019, 1, 1)},
 ]
@@ -56,7 +56,8 @@ def test_values_that_compare_equal_but_differ_in_type_never_share_records() -> N
     parts = ResultParts(POLICY.plan)
 
     def age_values(facts: dict[str, object]) -> set[type]:
-        ev = build_evaluation(parts, POLICY.run(facts), False)
+        run = Run(POLICY.plan, POLICY._core(facts))  # unvalidated: 70.0 is no integer
+        ev = build_evaluation(parts, run, False)
         return {type(r.value) for r in ev.derived["band"].because if r.fact == "age"}
 
     assert age_values({"age": 70}) == {int}

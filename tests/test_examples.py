@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from leukorules.check import check_paths
 from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.engine.facts import load_facts_file, validate_facts
+from leukorules.engine.facts import validate_facts
+from leukorules.engine.facts_file import load_facts_file
 from leukorules.result import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent

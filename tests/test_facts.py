@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from test_engine_helpers import checked, rule
 
-from leukorules.engine.facts import (
+from leukorules.engine.facts import facts_model, validate_facts
+from leukorules.engine.facts_file import (
     MAX_FACTS_BYTES,
     FactsDocument,
-    facts_model,
     load_facts_file,
     parse_facts_text,
-    validate_facts,
 )
 
 POLICY = checked(

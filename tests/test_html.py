@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from leukorules import CompiledPolicy, load_policy
-from leukorules.engine.facts import load_facts_file
+from leukorules.engine.facts_file import load_facts_file
 from leukorules.report.html import find_guideline_text, render_html
 from leukorules.result import Evaluation
 
@@ -68,7 +68,7 @@ def bundled() -> CompiledPolicy:
 def patient(policy: CompiledPolicy, name: str) -> tuple[dict[str, object], Evaluation]:
     raw, problems = load_facts_file(PATIENTS / name)
     assert raw is not None, problems
-    values, problems = policy.validate(raw)
+    values, problems = policy.check_facts(raw)
     assert not problems
     return dict(values), policy.evaluate(values, trace=True)
 
@@ -155,7 +155,7 @@ rule r.two {{
         encoding="utf-8",
     )
     policy = load_policy(folder)
-    values, _ = policy.validate({"note": f"V {hostile}\"'", "flag": True})
+    values = policy.validate({"note": f"V {hostile}\"'", "flag": True})
     ev = policy.evaluate(values, trace=True)
     document = render_html(ev, policy, values)
     parsed = parse(document)

@@ -24,11 +24,10 @@ from strategies import fact_values, facts_for, policies
 from test_engine_helpers import HEADER, cli_in_a_fresh_process, rule
 from test_engine_helpers import compiled as compile_rules
 
-from leukorules import load_policy
+from leukorules import FactsError, load_policy
 from leukorules.cli import main
-from leukorules.cli.evaluate import _validated
 from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.engine.facts import load_facts_file, parse_facts_text
+from leukorules.engine.facts_file import load_facts_file, parse_facts_text
 from leukorules.engine.values import LONE_SURROGATE
 from leukorules.result import Evaluation, Reason
 from leukorules.result.serialize import to_json
@@ -49,9 +48,9 @@ def _example_values(path: Path) -> dict[str, object]:
     """The facts of an example patient, read and validated as `leukorules evaluate` does."""
     raw, problems = load_facts_file(path)
     assert raw is not None and not problems
-    values, problems = _validated(BUNDLED, raw)
-    assert not problems
-    return values
+    values, problems = BUNDLED.check_facts(raw)
+    assert values is not None and not problems
+    return dict(values)
 
 
 # --- the result of every example patient ------------------------------------------------------
@@ -91,12 +90,12 @@ def _check_cli_values(compiled: CompiledPolicy, facts: dict[str, object]) -> Non
     the writer's text equals pydantic-core's for the same records."""
     raw, problems = parse_facts_text(_facts_json(facts), fmt="json")
     assert raw is not None and not problems
-    values, problems = _validated(compiled, raw)
+    values, problems = compiled.check_facts(raw)
     if any(isinstance(v, str) and LONE_SURROGATE.search(v) for v in facts.values()):
         # refused before anything is evaluated (`test_facts`): nothing reaches the writer
         assert problems and {d.code for d in problems} == {"LR503"}
         return
-    assert not problems, [d.message for d in problems]
+    assert values is not None, [d.message for d in problems]
     for trace in (False, True):
         evaluation = compiled.evaluate(values, trace=trace)
         assert evaluation.to_json(indent=2) == _pydantic_result(evaluation)
@@ -287,9 +286,9 @@ def test_floats_with_an_exponent_are_written_as_pydantic_writes_them(
     assert printed == _pydantic_result(evaluation) + "\n"
 
 
-def test_a_lone_surrogate_is_refused_by_the_writer() -> None:
-    # Validated facts never hold one (LR503); values handed to the engine directly can.
+def test_a_lone_surrogate_never_reaches_the_writer() -> None:
+    # Facts holding one are refused (LR503) before anything is evaluated; the writer refuses
+    # such text too (`test_strings`).
     compiled = compile_rules(NUMBER_RULES)
-    evaluation = compiled.evaluate({"label": "\ud800"}, trace=True)
-    with pytest.raises(ValueError, match="UTF-8"):
-        evaluation.to_json(indent=2)
+    with pytest.raises(FactsError, match="LR503"):
+        compiled.evaluate({"label": "\ud800"}, trace=True)

@@ -109,9 +109,9 @@ def _run(
             raise AuditError(f"decision #{row.seq}: the stored facts are not a JSON object")
     else:
         raw = dict(given_facts)
-    values, problems = compiled.validate(raw)
+    values, problems = compiled.check_facts(raw)
     errors = [d for d in problems if d.severity is Severity.ERROR]
-    if errors:
+    if values is None:
         replay.difference = (
             f"the facts no longer validate against the stored policy: {errors[0].message}"
             + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")

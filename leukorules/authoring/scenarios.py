@@ -35,7 +35,8 @@ import yaml
 
 from leukorules import model as m
 from leukorules.diagnostics import did_you_mean
-from leukorules.engine.facts import FactsDocument, validate_facts
+from leukorules.engine.facts import validate_facts
+from leukorules.engine.facts_file import FactsDocument
 from leukorules.source import Span
 
 if TYPE_CHECKING:

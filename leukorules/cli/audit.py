@@ -359,7 +359,7 @@ def replay(decision: int, db: Path, facts_file: Path | None, show_diff: bool) ->
 
     facts = None
     if facts_file is not None:
-        from leukorules.engine.facts import load_facts_file
+        from leukorules.engine.facts_file import load_facts_file
 
         document, problems = load_facts_file(facts_file)
         if document is None:

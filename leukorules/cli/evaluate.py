@@ -19,8 +19,8 @@ from leukorules.cli.common import EXIT_OK, fail, load_or_exit, policy_paths, use
 from leukorules.diagnostics import render_text
 
 if TYPE_CHECKING:
-    from leukorules.diagnostics import Diagnostic
     from leukorules.engine.compile import CompiledPolicy
+    from leukorules.engine.facts import ValidatedFacts
     from leukorules.report import Format
     from leukorules.result.model import Evaluation
 
@@ -46,40 +46,22 @@ def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
     return compiled
 
 
-def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> dict[str, object]:
-    from leukorules.engine.facts import load_facts_file
+def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> ValidatedFacts:
+    from leukorules.engine.facts_file import load_facts_file
 
     # sys.stdin.buffer rather than click.get_binary_stream, deprecated since Click 8.5; under
     # click.testing.CliRunner sys.stdin is a text wrapper whose buffer holds the input bytes.
     raw, problems = load_facts_file(facts, stdin=sys.stdin.buffer)
-    values: dict[str, object] = {}
+    values = None
     if raw is not None:
-        values, problems = _validated(compiled, raw)
-    if problems:
+        values, problems = compiled.check_facts(raw)
+    if values is None:
         color = use_color(sys.stderr)
         click.echo(render_text(problems, {}, color=color), err=True, nl=False, color=color)
         name = "facts on stdin" if facts == "-" else f"facts file {facts}"
         count = len(problems)
         fail(f"{name}: {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
     return values
-
-
-def _validated(
-    compiled: CompiledPolicy, raw: dict[str, object]
-) -> tuple[dict[str, object], list[Diagnostic]]:
-    """`validate_facts`, without building its pydantic model when a plain check accepts every
-    value: the cohort's `QuickCheck` says yes only to what `validate_facts` accepts, converted
-    alike (property-tested there); anything else, and every diagnostic, comes from
-    `validate_facts`. Values come back in declaration order, as `validate_facts` returns them."""
-    from leukorules.cohort.decode import QuickCheck
-
-    quick = QuickCheck(compiled.policy).check(raw)
-    if quick is not None:
-        return {n: quick[n] for n in compiled.plan.input_names if n in quick}, []
-    from leukorules.engine.facts import validate_facts
-
-    typed, problems = validate_facts(compiled.policy, raw)
-    return dict(typed), problems
 
 
 # --- decision log and HTML report (owned with leukorules.audit / leukorules.report.html) -------
@@ -137,7 +119,7 @@ def _require_log_for_log_flags(
 def _log_or_exit(
     log: Path | None,
     evaluation: Evaluation,
-    values: dict[str, object],
+    values: ValidatedFacts,
     compiled: CompiledPolicy,
     user: str | None,
     case: str | None,

@@ -24,7 +24,7 @@ from leukorules import model as m
 from leukorules.engine.build import ResultParts, build_evaluation
 from leukorules.engine.codegen import CoreResult, PolicyCompileError, generate, namespace
 from leukorules.engine.explain import explain
-from leukorules.engine.facts import facts_model, validate_facts
+from leukorules.engine.facts import FactsValidator, ValidatedFacts, facts_model
 from leukorules.engine.plan import Plan, plan_policy
 from leukorules.engine.runtime import Run
 from leukorules.result import model as r
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from leukorules.diagnostics import Diagnostic
+
+# What the engine's entry points take: facts already validated for this policy, or raw facts,
+# which are validated first (`FactsError` when they break the policy's declarations).
+Facts = ValidatedFacts | Mapping[str, object]
 
 __all__ = ["CompiledPolicy", "PolicyCompileError", "Run", "clear_cache", "compile_policy"]
 
@@ -65,6 +69,7 @@ class CompiledPolicy:
         self._core: Callable[[Mapping[str, object]], CoreResult] = scope["_core"]  # type: ignore[assignment]
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = scope["_decide"]  # type: ignore[assignment]
         self._parts: ResultParts | None = None
+        self.validator = FactsValidator(policy)
         self.rule_ids: tuple[str, ...] = self.plan.rule_ids
         self.gap_ids: tuple[str, ...] = self.plan.gap_ids
 
@@ -99,20 +104,35 @@ class CompiledPolicy:
         rules = len(self.rule_ids)
         return f"<CompiledPolicy {self.policy.id} {self.policy.version} ({rules} rules)>"
 
-    # --- the fast path
-
-    def decide(self, facts: Mapping[str, object]) -> frozenset[str]:
-        """Ids of the fired recommend/note/caution/background rules; builds no trace objects."""
-        return self._decide(facts)
-
     # --- facts
+
+    def validate(self, raw: Mapping[str, object]) -> ValidatedFacts:
+        """`raw` checked against the policy's declarations; raises `FactsError` naming every
+        offending fact. The result is taken by `decide`, `evaluate` and `explain` as it is."""
+        return self.validator.validate(raw)
+
+    def check_facts(
+        self, raw: Mapping[str, object]
+    ) -> tuple[ValidatedFacts | None, list[Diagnostic]]:
+        """`validate` without raising: the validated facts, or None and every diagnostic."""
+        return self.validator.check(raw)
 
     @property
     def facts_model(self) -> type[BaseModel]:
         return facts_model(self.policy)
 
-    def validate(self, raw: Mapping[str, object]) -> tuple[dict[str, m.Value], list[Diagnostic]]:
-        return validate_facts(self.policy, raw)
+    def _known(self, facts: Facts) -> Mapping[str, object]:
+        """The typed values of `facts`, validating them unless they already are."""
+        if type(facts) is ValidatedFacts and self.validator.accepts(facts):
+            return facts._values
+        return self.validator.validate(facts)._values
+
+    # --- the fast path
+
+    def decide(self, facts: Facts) -> frozenset[str]:
+        """Ids of the fired recommend/note/caution/background rules; builds no trace objects.
+        Raises `FactsError` for invalid facts."""
+        return self._decide(self._known(facts))
 
     # --- the full result
 
@@ -123,17 +143,18 @@ class CompiledPolicy:
             self._parts = ResultParts(self.plan)
         return self._parts
 
-    def run(self, facts: Mapping[str, object]) -> Run:
+    def run(self, facts: Facts) -> Run:
         """The raw outcome of one patient: truths, outcomes, derived values (see `Run`)."""
-        return Run(self.plan, self._core(facts))
+        return Run(self.plan, self._core(self._known(facts)))
 
-    def evaluate(self, facts: Mapping[str, object], trace: bool = False) -> r.Evaluation:
-        """The full, traceable result for one patient. `facts` hold validated values; absent or
-        None is unknown; names that are not input facts of the policy are ignored."""
+    def evaluate(self, facts: Facts, trace: bool = False) -> r.Evaluation:
+        """The full, traceable result for one patient; absent or None facts are unknown.
+        Raises `FactsError` for invalid facts."""
         return build_evaluation(self.result_parts, self.run(facts), trace)
 
-    def explain(self, facts: Mapping[str, object], rule_id: str) -> r.Explanation:
-        """Step by step, why one rule (or gap) fired, did not fire, or is undetermined."""
+    def explain(self, facts: Facts, rule_id: str) -> r.Explanation:
+        """Step by step, why one rule (or gap) fired, did not fire, or is undetermined.
+        Raises `FactsError` for invalid facts, `UnknownRule` (a KeyError) for an unknown id."""
         return explain(self.result_parts, self.run(facts), rule_id)
 
     def policy_info(self) -> r.PolicyInfo:

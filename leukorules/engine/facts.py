@@ -1,365 +1,220 @@
-"""Patient facts: a JSON or YAML document -> typed fact values, validated against the policy.
+"""Facts -> validated values: the gate every fact passes before a rule reads it.
 
-Input: a facts file (or `-` for stdin) holding one mapping of fact name -> value, and a checked
-`Policy`. Output: `dict[str, Value]` of the known input facts plus every problem as a
-`Diagnostic` (codes LR501-LR507), all of them at once, never an exception.
+Input: raw facts (a mapping of fact name -> value, from a facts file, a cohort row or a Python
+caller) and the policy's declarations. Output: `ValidatedFacts`, an immutable mapping of the
+known input facts holding typed values, or every problem as a `Diagnostic` (LR502 unknown name,
+LR503 wrong type, LR504 value not allowed, LR505 outside the declared range, LR506 a derived fact
+supplied), all of them at once. `FactsValidator.validate` raises them together as `FactsError`.
 
-Rules of the format:
-- absent or `null` means unknown, never false;
-- values are checked by a pydantic model built from the policy's `fact` declarations (strict:
-  no "3" for 3, no 1 for true); bool: true/false; integer: a whole number in the declared range;
-  number: a finite number in range (stored as float); enum: one declared value; set: a list of
-  declared values; string: text; date: `YYYY-MM-DD` (or a YAML date);
-- derived facts cannot be supplied: the policy's rules derive them;
-- YAML is read with the safe loader; anchors and aliases are refused outright (no alias bombs),
-  documents that are not a single mapping are refused, duplicate keys are refused.
+Rules: absent or None is unknown, never false; derived facts cannot be supplied; values are
+strict (no "3" for 3, no 1 for true): bool true/false; integer a whole number in range; number a
+finite number in range (kept as float); enum one declared value; set a list (or tuple, set or
+frozenset) of declared values (kept as a frozenset); string text holding no lone surrogate;
+date a `datetime.date` or `YYYY-MM-DD`.
 
-Diagnostics point at the line of the offending key. Being health data, values are quoted in a
-diagnostic only where the reader needs them to fix the problem (an enum value with a typo, a
-number outside its range) and never for free text; no code frame of the facts file is printed.
+Two paths, one meaning: a per-policy check built from the declarations (`FactsValidator`) accepts
+the common, valid facts in a few microseconds and says nothing else; whatever it does not accept
+goes to `validate_facts`, a pydantic model built from the same declarations, which accepts what
+is valid after all and writes the diagnostics of what is not. Tests hold the two to the same
+answers. Being health data, values are quoted in a diagnostic only where the reader needs them
+(an enum value with a typo, a number outside its range), never free text.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
+import math
 import re
-import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, final
 
+from leukorules import messages as msg
 from leukorules import model as m
-from leukorules.diagnostics import Code, Diagnostic, Related, did_you_mean
+from leukorules.diagnostics import Diagnostic, did_you_mean
+from leukorules.engine.facts_file import kind_of
 from leukorules.engine.values import LONE_SURROGATE, number_text
-from leukorules.source import SourceFile, Span
+from leukorules.source import Span
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-# Facts of one patient are a few kilobytes; anything this large is a mistake, not a patient.
-MAX_FACTS_BYTES = 1024 * 1024
-STDIN_NAME = "<stdin>"
-FactsFormat = Literal["json", "yaml"]
+# The input facts of a policy as validation sees them: (name, type) in declaration order.
+Declarations = tuple[tuple[str, m.FactType], ...]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-class FactsDocument(dict[str, object]):
-    """A raw facts mapping that remembers where each fact name was written."""
-
-    def __init__(
-        self,
-        items: Mapping[str, object] | None = None,
-        spans: Mapping[str, Span] | None = None,
-        name: str = "",
-    ) -> None:
-        super().__init__(items or {})
-        self.spans: dict[str, Span] = dict(spans or {})
-        self.name = name
+def declarations(policy: m.Policy) -> Declarations:
+    return tuple((f.name, f.type) for f in policy.input_facts)
 
 
-# --- reading ----------------------------------------------------------------------------------
+class FactsError(ValueError):
+    """Facts that break the policy's declarations; `diagnostics` holds every problem, and the
+    message names each offending fact."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        count = len(self.diagnostics)
+        lines = [f"{count} invalid fact{'s' if count != 1 else ''}; nothing was evaluated:"]
+        for d in self.diagnostics:
+            line = f"  {d.message} [{d.code}]"
+            if d.hint:
+                line += f" ({d.hint})"
+            lines.append(line)
+        super().__init__("\n".join(lines))
 
 
-def _problem(code: Code, message: str, span: Span | None, hint: str | None = None) -> Diagnostic:
-    return Diagnostic.make(code, message, span, hint)
+@final
+class ValidatedFacts(Mapping[str, m.Value]):
+    """One patient's known input facts, checked against one policy's declarations.
+
+    Immutable. Built only by `FactsValidator` (or `CompiledPolicy.validate`); the engine takes
+    it without checking again, for a policy with the same declarations. Its repr names the facts
+    it holds, never their values (health data)."""
+
+    __slots__ = ("_values", "declarations")
+
+    def __init__(self, values: dict[str, m.Value], declared: Declarations, /) -> None:
+        self._values = values
+        self.declarations = declared
+
+    def __getitem__(self, name: str) -> m.Value:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name, default)
+
+    def __repr__(self) -> str:
+        return f"<ValidatedFacts: {', '.join(self._values) or 'no fact known'}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ValidatedFacts):
+            return self._values == other._values and self.declarations == other.declarations
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._values.items()))
 
 
-def load_facts_file(
-    path: str | Path, stdin: IO[bytes] | None = None
-) -> tuple[FactsDocument | None, list[Diagnostic]]:
-    """Read a JSON or YAML facts document; `-` reads stdin. Values are not validated here."""
-    if str(path) == "-":
-        name = STDIN_NAME
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        try:
-            raw = stream.read(MAX_FACTS_BYTES + 1)
-        except OSError as error:
-            return None, [_problem(Code.LR501, f"cannot read stdin: {error}", None)]
-        suffix = ""
-    else:
-        file = Path(path)
-        name = _display(file)
-        suffix = file.suffix.lower()
-        if file.is_dir():
-            return None, [
-                _problem(
-                    Code.LR501,
-                    f"{name} is a folder, not a facts file",
-                    None,
-                    "give one JSON or YAML file",
-                )
-            ]
-        try:
-            with file.open("rb") as handle:
-                raw = handle.read(MAX_FACTS_BYTES + 1)
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            return None, [_problem(Code.LR501, f"cannot read facts file {name}: {reason}", None)]
-    if len(raw) > MAX_FACTS_BYTES:
-        return None, [
-            _problem(
-                Code.LR501,
-                f"facts file is larger than {MAX_FACTS_BYTES:,} bytes",
-                Span.point(name, 1, 1),
-                "a facts file holds one patient's facts",
-            )
-        ]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return None, [
-            _problem(
-                Code.LR501,
-                "facts file is not UTF-8 text",
-                Span.point(name, line, 1),
-                "save it as UTF-8 JSON or YAML",
-            )
-        ]
-    text = text.removeprefix("\ufeff")
-    return parse_facts_text(text, name, _format_of(suffix, text))
+class FactsValidator:
+    """The validation of one policy's facts (see the module docstring)."""
+
+    def __init__(self, policy: m.Policy) -> None:
+        self.policy = policy
+        self.declarations = declarations(policy)
+        self._checks: dict[str, Callable[[object], object]] = {
+            name: _fast_check(fact_type) for name, fact_type in self.declarations
+        }
+
+    def accepts(self, facts: ValidatedFacts) -> bool:
+        """Whether `facts` were validated against these same declarations."""
+        return facts.declarations is self.declarations or facts.declarations == self.declarations
+
+    def check(self, raw: Mapping[str, object]) -> tuple[ValidatedFacts | None, list[Diagnostic]]:
+        """The validated facts, or None and every problem."""
+        fast = self._fast(raw)
+        if fast is not None:
+            return ValidatedFacts(fast, self.declarations), []
+        values, problems = validate_facts(self.policy, raw)
+        if problems:
+            return None, problems
+        return ValidatedFacts(values, self.declarations), []
+
+    def validate(self, raw: Mapping[str, object]) -> ValidatedFacts:
+        """The validated facts; raises `FactsError` with every problem."""
+        if isinstance(raw, ValidatedFacts) and self.accepts(raw):
+            return raw
+        facts, problems = self.check(raw)
+        if facts is None:
+            raise FactsError(problems)
+        return facts
+
+    def _fast(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:
+        """The typed values when every fact passes its check, in declaration order; None when
+        any does not (the full validation then decides, and explains)."""
+        checks = self._checks
+        for name, value in raw.items():
+            if value is not None and checks.get(name) is None:
+                return None
+            if value is None and name not in checks:
+                return None
+        values: dict[str, m.Value] = {}
+        for name, check in checks.items():
+            value = raw.get(name)
+            if value is None:
+                continue
+            converted = check(value)
+            if converted is _REFUSED:
+                return None
+            values[name] = converted  # type: ignore[assignment]
+        return values
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+_REFUSED = object()
 
 
-def _format_of(suffix: str, text: str) -> FactsFormat:
-    if suffix == ".json":
-        return "json"
-    if suffix in (".yaml", ".yml"):
-        return "yaml"
-    return "json" if text.lstrip().startswith("{") else "yaml"
+def _fast_check(fact_type: m.FactType) -> Callable[[object], object]:
+    """A check of one value that accepts only what `validate_facts` accepts, converted alike,
+    and returns `_REFUSED` for everything else (including much that is valid after all)."""
+    kind = fact_type.kind
+    low, high = fact_type.minimum, fact_type.maximum
+    allowed = frozenset(fact_type.values)
+    if kind == "bool":
+        return lambda v: v if type(v) is bool else _REFUSED
+    if kind == "integer":
+
+        def integer(v: object) -> object:
+            if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
+                return _REFUSED
+            if (low is not None and v < low) or (high is not None and v > high):
+                return _REFUSED
+            return v
+
+        return integer
+    if kind == "number":
+
+        def number(v: object) -> object:
+            if type(v) is int:
+                try:
+                    v = float(v)
+                except OverflowError:
+                    return _REFUSED
+            if type(v) is not float or not math.isfinite(v):
+                return _REFUSED
+            if (low is not None and v < low) or (high is not None and v > high):
+                return _REFUSED
+            return v
+
+        return number
+    if kind == "enum":
+        return lambda v: v if type(v) is str and v in allowed else _REFUSED
+    if kind == "string":
+        return lambda v: v if type(v) is str and not LONE_SURROGATE.search(v) else _REFUSED
+    if kind == "set":
+
+        def elements(v: object) -> object:
+            if type(v) not in (list, tuple, set, frozenset):
+                return _REFUSED
+            items = frozenset(v)  # type: ignore[call-overload]
+            return items if items <= allowed and all(type(e) is str for e in items) else _REFUSED
+
+        return elements
+
+    def date(v: object) -> object:
+        if type(v) is datetime.date:
+            return v
+        return _REFUSED
+
+    return date
 
 
-def parse_facts_text(
-    text: str, name: str = STDIN_NAME, fmt: FactsFormat = "yaml"
-) -> tuple[FactsDocument | None, list[Diagnostic]]:
-    """Parse facts text (JSON or YAML) into a `FactsDocument` with the position of every key."""
-    if not text.strip():
-        return None, [
-            _problem(
-                Code.LR507,
-                "the facts document is empty",
-                Span.point(name, 1, 1),
-                "write a mapping of fact name to value; `{}` when no fact is known",
-            )
-        ]
-    source = SourceFile.from_text(name, text)
-    if fmt == "json":
-        return _parse_json(source)
-    return _parse_yaml(source)
-
-
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _not_a_mapping(what: str, span: Span) -> Diagnostic:
-    return _problem(
-        Code.LR507,
-        f"the facts document is {what}, not a mapping of fact name to value",
-        span,
-        'write one mapping, e.g. {"age": 54}',
-    )
-
-
-def _kind_of(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime.datetime):
-        return "a date and time"
-    if isinstance(value, datetime.date):
-        return "a date"
-    if isinstance(value, list | tuple | set | frozenset):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__} value"
-
-
-def _parse_json(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnostic]]:
-    decoder = json.JSONDecoder()
-    try:
-        data = decoder.decode(source.text)
-    except json.JSONDecodeError as error:
-        return None, [
-            _problem(
-                Code.LR507,
-                f"malformed JSON: {error.msg}",
-                Span.point(source.path, error.lineno, error.colno),
-            )
-        ]
-    except RecursionError:
-        return None, [_problem(Code.LR507, "JSON nested too deeply", Span.point(source.path, 1, 1))]
-    if not isinstance(data, dict):
-        start = _WS.match(source.text, 0)
-        offset = start.end() if start else 0
-        line, column = source.position(offset)
-        return None, [_not_a_mapping(_kind_of(data), Span.point(source.path, line, column))]
-    # The document is valid JSON holding one object: walk its top level again for key positions
-    # and duplicate keys (json.loads silently keeps the last duplicate).
-    text = source.text
-    positions: list[tuple[str, int]] = []
-    pos = _skip(text, _skip(text, 0) + 1)
-    if text[pos] != "}":
-        while True:
-            key, end = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
-            positions.append((key, pos))
-            pos = _skip(text, _skip(text, end) + 1)
-            _, pos = decoder.raw_decode(text, pos)
-            pos = _skip(text, pos)
-            if text[pos] != ",":
-                break
-            pos = _skip(text, pos + 1)
-    spans: dict[str, Span] = {}
-    problems: list[Diagnostic] = []
-    for key, offset in positions:
-        span = source.span(offset, offset + len(key) + 2)
-        if key in spans:
-            problems.append(_duplicate(key, span, spans[key]))
-        else:
-            spans[key] = span
-    if problems:
-        return None, problems
-    return FactsDocument(data, spans, source.path), []
-
-
-def _skip(text: str, pos: int) -> int:
-    match = _WS.match(text, pos)
-    return match.end() if match else pos
-
-
-def _duplicate(key: str, span: Span, first: Span) -> Diagnostic:
-    return Diagnostic.make(
-        Code.LR507,
-        f"fact `{key}` is given twice",
-        span,
-        "give each fact once",
-        [Related(first, "first given here")],
-    )
-
-
-def _mark_span(name: str, mark: Any) -> Span:
-    if mark is None:
-        return Span.point(name, 1, 1)
-    return Span.point(name, int(mark.line) + 1, int(mark.column) + 1)
-
-
-def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnostic]]:
-    import yaml
-
-    name = source.path
-    try:
-        # Events first: refuse anchors and aliases before anything is composed or constructed.
-        for event in yaml.parse(source.text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                return None, [
-                    _problem(
-                        Code.LR507,
-                        "YAML anchors and aliases (`&name`, `*name`) are not allowed "
-                        "in facts files",
-                        _mark_span(name, event.start_mark),
-                        "write every value out in full",
-                    )
-                ]
-        loader = yaml.SafeLoader(source.text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None, [
-                    _problem(
-                        Code.LR507,
-                        "the facts document is empty",
-                        Span.point(name, 1, 1),
-                        "write a mapping of fact name to value; `{}` when no fact is known",
-                    )
-                ]
-            if not isinstance(node, yaml.MappingNode):
-                what = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-                return None, [_not_a_mapping(what, _mark_span(name, node.start_mark))]
-            data: dict[str, object] = {}
-            spans: dict[str, Span] = {}
-            problems: list[Diagnostic] = []
-            for key_node, value_node in node.value:
-                span = _mark_span(name, key_node.start_mark)
-                key = _construct(loader, key_node)
-                if isinstance(key, _Unreadable):
-                    problems.append(_problem(Code.LR507, f"cannot read this key: {key}", span))
-                    continue
-                if not isinstance(key, str):
-                    shown = "null" if key is None else _kind_of(key)
-                    problems.append(
-                        _problem(
-                            Code.LR502,
-                            f"fact names are text; this key is {shown}",
-                            span,
-                            "quote the key if it is meant as a fact name",
-                        )
-                    )
-                    continue
-                if key in spans:
-                    problems.append(_duplicate(key, span, spans[key]))
-                    continue
-                spans[key] = span
-                value = _construct(loader, value_node)
-                if isinstance(value, _Unreadable):
-                    problems.append(
-                        _problem(
-                            Code.LR507,
-                            f"the value of `{key}` cannot be read: {value}",
-                            _mark_span(name, value_node.start_mark),
-                        )
-                    )
-                    continue
-                data[key] = value
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        parts = [p for p in (error.context, error.problem) if p]
-        problem = ", ".join(parts) if parts else "cannot be read"
-        return None, [_problem(Code.LR507, f"malformed YAML: {problem}", _mark_span(name, mark))]
-    except yaml.YAMLError as error:
-        return None, [_problem(Code.LR507, f"malformed YAML: {error}", Span.point(name, 1, 1))]
-    except RecursionError:
-        return None, [_problem(Code.LR507, "YAML nested too deeply", Span.point(name, 1, 1))]
-    if problems:
-        return None, problems
-    return FactsDocument(data, spans, name), []
-
-
-class _Unreadable(str):
-    """A YAML node the safe constructor could not build (the text says why)."""
-
-
-def _construct(loader: Any, node: Any) -> object:
-    """Build one node with the safe constructor. A scalar the constructor rejects (an impossible
-    date such as 2025-02-30 is resolved as a timestamp and raises) is kept as its text, so
-    validation can say what is wrong with it; other failures come back as `_Unreadable`."""
-    import yaml
-
-    try:
-        return loader.construct_object(node, deep=True)
-    except (ValueError, OverflowError) as error:
-        loader.recursive_objects.clear()
-        loader.state_generators = []
-        loader.deep_construct = False
-        if isinstance(node, yaml.ScalarNode):
-            return str(node.value)
-        return _Unreadable(str(error))
-
-
-# --- validation -------------------------------------------------------------------------------
+# --- the full validation, which also explains -----------------------------------------------
 
 
 def _iso_date(value: object) -> object:
@@ -424,49 +279,40 @@ def _model_for(declarations: tuple[tuple[str, m.FactType], ...]) -> type[BaseMod
 
 def facts_model(policy: m.Policy) -> type[BaseModel]:
     """The pydantic model of a patient's input facts, built from the policy's declarations."""
-    return _model_for(tuple((f.name, f.type) for f in policy.input_facts))
+    return _model_for(declarations(policy))
 
 
 def validate_facts(
     policy: m.Policy, raw: Mapping[str, object]
 ) -> tuple[dict[str, m.Value], list[Diagnostic]]:
-    """Raw JSON/YAML values -> typed values of the known input facts, plus every problem.
+    """Raw values -> typed values of the known input facts, plus every problem.
 
-    `null` values are dropped (unknown). On problems, the returned dict holds the facts that
-    had none, so callers can still show partial results if they wish; the CLI does not.
+    None values are dropped (unknown). On problems, the returned dict holds the facts that had
+    none; every caller here refuses the whole patient then. Positions come from a
+    `FactsDocument` (`raw.spans`) when there is one.
     """
     from pydantic import ValidationError
 
-    model_policy = policy
     spans: Mapping[str, Span] = getattr(raw, "spans", {})
-    inputs = [f.name for f in model_policy.input_facts]
+    inputs = [f.name for f in policy.input_facts]
     problems: list[Diagnostic] = []
     pending: dict[str, object] = {}
     for key, value in raw.items():
         span = spans.get(key) if isinstance(key, str) else None
         if not isinstance(key, str):
-            problems.append(_problem(Code.LR502, "fact names are text", span))
+            problems.append(msg.FACT_NAME_NOT_A_STRING.at(span))
             continue
-        fact = model_policy.facts.get(key)
+        fact = policy.facts.get(key)
         if fact is None:
             hint = did_you_mean(key, inputs) or _listing("facts of this policy", inputs)
-            problems.append(
-                _problem(Code.LR502, f"`{key}` is not a fact of this policy", span, hint)
-            )
+            problems.append(msg.FACT_UNKNOWN.at(span, name=key, hint=hint))
             continue
         if fact.derived:
-            problems.append(
-                _problem(
-                    Code.LR506,
-                    f"`{key}` is a derived fact; the policy's rules derive it from other facts",
-                    span,
-                    "remove it and give the facts it is derived from",
-                )
-            )
+            problems.append(msg.FACT_DERIVED_SUPPLIED.at(span, name=key))
             continue
         if value is not None:
             pending[key] = value
-    model = facts_model(model_policy)
+    model = facts_model(policy)
     bad: set[str] = set()
     try:
         validated = model.model_validate(pending)
@@ -476,10 +322,9 @@ def validate_facts(
             name = str(location[0])
             bad.add(name)
             index = location[1] if len(location) > 1 else None
-            fact = model_policy.facts[name]
             problems.append(
                 _value_problem(
-                    fact,
+                    policy.facts[name],
                     detail["type"],
                     detail.get("input"),
                     index if isinstance(index, int) else None,
@@ -532,63 +377,52 @@ def _value_problem(
     if error_type == "literal_error" and isinstance(value, str):
         where = f"`{name}`" if index is None else f"`{name}` (item {index + 1})"
         suggestion = did_you_mean(value, fact_type.values)
-        hint: str | None = f"{suggestion} ({allowed})" if suggestion else allowed
-        assert hint is not None
+        listed = f"{suggestion} ({allowed})" if suggestion else allowed
         if value.strip().lower() in ("unknown", "null", "none", "n/a", ""):
-            hint += "; for an unknown fact, leave it out or write null"
-        return _problem(
-            Code.LR504, f"`{_short(value)}` is not an allowed value of {where}", span, hint
-        )
+            listed += "; " + msg.HINT_UNKNOWN_IS_NULL
+        return msg.FACT_VALUE_NOT_ALLOWED.at(span, value=_short(value), where=where, hint=listed)
     if error_type in ("greater_than_equal", "less_than_equal") and isinstance(value, int | float):
-        unit = f" [{fact_type.unit}]" if fact_type.unit else ""
-        low = number_text(fact_type.minimum) if fact_type.minimum is not None else "-inf"
-        high = number_text(fact_type.maximum) if fact_type.maximum is not None else "inf"
-        return _problem(
-            Code.LR505,
-            f"`{name}` = {number_text(value)}{unit} is outside its declared range {low}..{high}",
+        return msg.FACT_OUT_OF_RANGE.at(
             span,
-            "check the value and its unit",
+            name=name,
+            value=number_text(value),
+            unit=f" [{fact_type.unit}]" if fact_type.unit else "",
+            low=number_text(fact_type.minimum) if fact_type.minimum is not None else "-inf",
+            high=number_text(fact_type.maximum) if fact_type.maximum is not None else "inf",
         )
     where = f"`{name}`" if index is None else f"item {index + 1} of `{name}`"
     expected = _expected(fact_type) if index is None else "one of: " + ", ".join(fact_type.values)
-    message = f"{where} must be {expected}; it is {_kind_of(value)}"
-    hint = None
-    if error_type == "date_time":
-        hint = "give only the date, YYYY-MM-DD"
-    elif error_type == "date_format":
-        message = f"{where} must be a date written YYYY-MM-DD"
-        hint = "e.g. 2024-03-01"
-    elif error_type == "date_invalid":
-        message = f"{where} is not a calendar date"
-        hint = "write the date as YYYY-MM-DD, e.g. 2024-03-01"
-    elif error_type == "finite_number":
-        message = f"{where} must be a finite number"
-    elif error_type == "text_not_unicode" and isinstance(value, str):
+    if error_type == "date_format":
+        return msg.FACT_NOT_A_DATE.at(span, where=where)
+    if error_type == "date_invalid":
+        return msg.FACT_NOT_A_CALENDAR_DATE.at(span, where=where)
+    if error_type == "finite_number":
+        return msg.FACT_NOT_FINITE.at(span, where=where)
+    if error_type == "text_not_unicode" and isinstance(value, str):
         found = LONE_SURROGATE.search(value)
         assert found is not None
-        message = (
-            f"{where} is not valid Unicode text: character {found.start() + 1} is a lone "
-            f"surrogate (U+{ord(found.group()):04X})"
+        return msg.FACT_LONE_SURROGATE.at(
+            span, where=where, position=found.start() + 1, code=ord(found.group())
         )
-        hint = "a \\uD800-\\uDFFF escape must be one half of a pair; fix the text or its encoding"
-    elif fact_type.kind == "integer" and isinstance(value, float):
-        message = f"{where} must be a whole number"
-        if value.is_integer():
-            hint = "write whole numbers without a decimal point"
+    if fact_type.kind == "integer" and isinstance(value, float):
+        whole = msg.HINT_NO_DECIMAL_POINT if value.is_integer() else None
+        return msg.FACT_NOT_WHOLE.at(span, where=where, hint=whole)
+    hint: str | None = None
+    if error_type == "date_time":
+        hint = msg.HINT_DATE_ONLY
     elif isinstance(value, bool) and fact_type.kind in ("enum", "string", "set"):
-        hint = "YAML reads yes/no/on/off as true/false; quote the value"
+        hint = msg.HINT_YAML_BOOLEAN
     elif isinstance(value, str) and fact_type.kind in ("bool", "integer", "number"):
-        hint = "write the value without quotes"
+        hint = msg.HINT_NO_QUOTES
         if value.strip().lower() in ("unknown", "null", "none", "n/a", ""):
-            hint = "for an unknown fact, leave it out or write null"
+            hint = msg.HINT_UNKNOWN_IS_NULL
         elif _looks_numeric(value) and fact_type.kind != "bool":
-            hint = (
-                "the value was read as text; write a plain number "
-                "(YAML reads forms like 1e3 as text)"
-            )
+            hint = msg.HINT_NUMBER_READ_AS_TEXT
     elif fact_type.kind == "set" and index is None:
         hint = f"e.g. {name}: [{fact_type.values[0]}]"
-    return _problem(Code.LR503, message, span, hint)
+    return msg.FACT_WRONG_TYPE.at(
+        span, where=where, expected=expected, kind=kind_of(value), hint=hint
+    )
 
 
 def _looks_numeric(text: str) -> bool:

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from leukorules import load_policy
-from leukorules.engine.facts import load_facts_file
+from leukorules.engine.facts_file import load_facts_file
 from leukorules.report.html import render_html
 
 pytestmark = pytest.mark.slow
@@ -197,7 +197,7 @@ def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: b
     policy = load_policy()
     raw, problems = load_facts_file(EXAMPLE)
     assert raw is not None, problems
-    values, problems = policy.validate(raw)
+    values, problems = policy.check_facts(raw)
     assert not problems
     ev = policy.evaluate(values, trace=True)
     page = tmp_path / "report.html"
@@ -265,7 +265,7 @@ rule r.one {{
         encoding="utf-8",
     )
     policy = load_policy(folder)
-    values, _ = policy.validate({"note": attack})
+    values = policy.validate({"note": attack})
     page = tmp_path / "evil.html"
     page.write_text(
         render_html(policy.evaluate(values, trace=True), policy, values), encoding="utf-8"

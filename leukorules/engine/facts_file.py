@@ -1,0 +1,273 @@
+"""Facts files: a JSON or YAML document -> a `FactsDocument` of raw values, with positions.
+
+Input: a facts file (or `-` for stdin) holding one mapping of fact name -> value. Output: a
+`FactsDocument` (the raw mapping, and where each fact name was written) or every problem as a
+`Diagnostic` (LR501 unreadable, LR502 a key that is not text, LR507 malformed), all at once,
+never an exception. Values are not validated here: `leukorules.engine.facts` does that against
+the policy's declarations.
+
+Rules of the format: one mapping; YAML is read with the safe loader; anchors and aliases are
+refused outright (no alias bombs); documents that are not a single mapping, and duplicate keys,
+are refused. Diagnostics point at the line of the offending key. Being health data, values are
+never quoted in these diagnostics and no code frame of the facts file is printed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from leukorules import messages as msg
+from leukorules.diagnostics import Diagnostic, Related
+from leukorules.source import SourceFile, Span
+
+# Facts of one patient are a few kilobytes; anything this large is a mistake, not a patient.
+MAX_FACTS_BYTES = 1024 * 1024
+STDIN_NAME = "<stdin>"
+FactsFormat = Literal["json", "yaml"]
+
+
+class FactsDocument(dict[str, object]):
+    """A raw facts mapping that remembers where each fact name was written."""
+
+    def __init__(
+        self,
+        items: Mapping[str, object] | None = None,
+        spans: Mapping[str, Span] | None = None,
+        name: str = "",
+    ) -> None:
+        super().__init__(items or {})
+        self.spans: dict[str, Span] = dict(spans or {})
+        self.name = name
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load_facts_file(
+    path: str | Path, stdin: IO[bytes] | None = None
+) -> tuple[FactsDocument | None, list[Diagnostic]]:
+    """Read a JSON or YAML facts document; `-` reads stdin. Values are not validated here."""
+    if str(path) == "-":
+        name = STDIN_NAME
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        try:
+            raw = stream.read(MAX_FACTS_BYTES + 1)
+        except OSError as error:
+            return None, [msg.FACTS_STDIN_UNREADABLE.at(None, reason=error)]
+        suffix = ""
+    else:
+        file = Path(path)
+        name = _display(file)
+        suffix = file.suffix.lower()
+        if file.is_dir():
+            return None, [msg.FACTS_FILE_IS_FOLDER.at(None, name=name)]
+        try:
+            with file.open("rb") as handle:
+                raw = handle.read(MAX_FACTS_BYTES + 1)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            return None, [msg.FACTS_FILE_UNREADABLE.at(None, name=name, reason=reason)]
+    if len(raw) > MAX_FACTS_BYTES:
+        return None, [msg.FACTS_FILE_TOO_LARGE.at(Span.point(name, 1, 1), limit=MAX_FACTS_BYTES)]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [msg.FACTS_FILE_NOT_UTF8.at(Span.point(name, line, 1))]
+    text = text.removeprefix("\ufeff")
+    return parse_facts_text(text, name, _format_of(suffix, text))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _format_of(suffix: str, text: str) -> FactsFormat:
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def parse_facts_text(
+    text: str, name: str = STDIN_NAME, fmt: FactsFormat = "yaml"
+) -> tuple[FactsDocument | None, list[Diagnostic]]:
+    """Parse facts text (JSON or YAML) into a `FactsDocument` with the position of every key."""
+    if not text.strip():
+        return None, [msg.FACTS_EMPTY.at(Span.point(name, 1, 1))]
+    source = SourceFile.from_text(name, text)
+    if fmt == "json":
+        return _parse_json(source)
+    return _parse_yaml(source)
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def kind_of(value: object) -> str:
+    """What a raw value is, in words (`text`, `a number`, ...), without showing the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime.datetime):
+        return "a date and time"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__} value"
+
+
+def _parse_json(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnostic]]:
+    decoder = json.JSONDecoder()
+    try:
+        data = decoder.decode(source.text)
+    except json.JSONDecodeError as error:
+        at = Span.point(source.path, error.lineno, error.colno)
+        return None, [msg.FACTS_MALFORMED_JSON.at(at, problem=error.msg)]
+    except RecursionError:
+        at = Span.point(source.path, 1, 1)
+        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="JSON")]
+    if not isinstance(data, dict):
+        start = _WS.match(source.text, 0)
+        offset = start.end() if start else 0
+        line, column = source.position(offset)
+        at = Span.point(source.path, line, column)
+        return None, [msg.FACTS_NOT_A_MAPPING.at(at, what=kind_of(data))]
+    # The document is valid JSON holding one object: walk its top level again for key positions
+    # and duplicate keys (json.loads silently keeps the last duplicate).
+    text = source.text
+    positions: list[tuple[str, int]] = []
+    pos = _skip(text, _skip(text, 0) + 1)
+    if text[pos] != "}":
+        while True:
+            key, end = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
+            positions.append((key, pos))
+            pos = _skip(text, _skip(text, end) + 1)
+            _, pos = decoder.raw_decode(text, pos)
+            pos = _skip(text, pos)
+            if text[pos] != ",":
+                break
+            pos = _skip(text, pos + 1)
+    spans: dict[str, Span] = {}
+    problems: list[Diagnostic] = []
+    for key, offset in positions:
+        span = source.span(offset, offset + len(key) + 2)
+        if key in spans:
+            problems.append(_duplicate(key, span, spans[key]))
+        else:
+            spans[key] = span
+    if problems:
+        return None, problems
+    return FactsDocument(data, spans, source.path), []
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    return match.end() if match else pos
+
+
+def _duplicate(key: str, span: Span, first: Span) -> Diagnostic:
+    return msg.FACT_GIVEN_TWICE.at(span, name=key, related=[Related(first, "first given here")])
+
+
+def _mark_span(name: str, mark: Any) -> Span:
+    if mark is None:
+        return Span.point(name, 1, 1)
+    return Span.point(name, int(mark.line) + 1, int(mark.column) + 1)
+
+
+def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnostic]]:
+    import yaml
+
+    name = source.path
+    try:
+        # Events first: refuse anchors and aliases before anything is composed or constructed.
+        for event in yaml.parse(source.text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                return None, [msg.FACTS_YAML_ALIAS.at(_mark_span(name, event.start_mark))]
+        loader = yaml.SafeLoader(source.text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, [msg.FACTS_EMPTY.at(Span.point(name, 1, 1))]
+            if not isinstance(node, yaml.MappingNode):
+                what = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+                return None, [
+                    msg.FACTS_NOT_A_MAPPING.at(_mark_span(name, node.start_mark), what=what)
+                ]
+            data: dict[str, object] = {}
+            spans: dict[str, Span] = {}
+            problems: list[Diagnostic] = []
+            for key_node, value_node in node.value:
+                span = _mark_span(name, key_node.start_mark)
+                key = _construct(loader, key_node)
+                if isinstance(key, _Unreadable):
+                    problems.append(msg.FACTS_KEY_UNREADABLE.at(span, reason=key))
+                    continue
+                if not isinstance(key, str):
+                    shown = "null" if key is None else kind_of(key)
+                    problems.append(msg.FACT_NAME_NOT_TEXT.at(span, kind=shown))
+                    continue
+                if key in spans:
+                    problems.append(_duplicate(key, span, spans[key]))
+                    continue
+                spans[key] = span
+                value = _construct(loader, value_node)
+                if isinstance(value, _Unreadable):
+                    at = _mark_span(name, value_node.start_mark)
+                    problems.append(msg.FACT_VALUE_UNREADABLE.at(at, name=key, reason=value))
+                    continue
+                data[key] = value
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        parts = [p for p in (error.context, error.problem) if p]
+        problem = ", ".join(parts) if parts else "cannot be read"
+        return None, [msg.FACTS_MALFORMED_YAML.at(_mark_span(name, mark), problem=problem)]
+    except yaml.YAMLError as error:
+        return None, [msg.FACTS_MALFORMED_YAML.at(Span.point(name, 1, 1), problem=error)]
+    except RecursionError:
+        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(Span.point(name, 1, 1), format="YAML")]
+    if problems:
+        return None, problems
+    return FactsDocument(data, spans, name), []
+
+
+class _Unreadable(str):
+    """A YAML node the safe constructor could not build (the text says why)."""
+
+
+def _construct(loader: Any, node: Any) -> object:
+    """Build one node with the safe constructor. A scalar the constructor rejects (an impossible
+    date such as 2025-02-30 is resolved as a timestamp and raises) is kept as its text, so
+    validation can say what is wrong with it; other failures come back as `_Unreadable`."""
+    import yaml
+
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as error:
+        loader.recursive_objects.clear()
+        loader.state_generators = []
+        loader.deep_construct = False
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        return _Unreadable(str(error))
