@@ -32,6 +32,7 @@ Value: TypeAlias = bool | int | float | str | datetime.date | frozenset[str]
 STRENGTHS: dict[str, str] = {
     "first_line": "first-line",
     "primary": "primary approach",
+    "crucial": "crucial",
     "recommended": "recommended",
     "suggested": "suggested",
     "may_be_considered": "may be considered",

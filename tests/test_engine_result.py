@@ -78,6 +78,7 @@ def test_top_level_keys_are_the_documented_ones() -> None:
         "derived",
         "undetermined",
         "gaps",
+        "undetermined_gaps",
         "overridden",
         "trace",
     ]

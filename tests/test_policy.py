@@ -143,7 +143,7 @@ STRENGTH_WORDS = (
     ("may provide", "may_help"),
     ("cornerstone", "primary"),
     ("primary", "primary"),
-    ("crucial", "recommended"),
+    ("crucial", "crucial"),
     ("recommended", "recommended"),
 )
 
@@ -198,7 +198,6 @@ def test_precedence_is_declared_only_where_the_response_criteria_overlap() -> No
     after = {r.id: r.after for r in policy().rules if r.after}
     assert after == {
         "adem.plasma_exchange": ("adem.corticosteroids",),
-        "adem.ivig": ("adem.plasma_exchange",),
         "considerations.blood_pressure_control_pres": ("considerations.blood_pressure_control",),
     }
 
@@ -222,17 +221,21 @@ def compiled() -> CompiledPolicy:
 
 
 def _response_table(course: str | None, csf: str | None, mri: str | None) -> str | None:
-    """The response decision table of docs/facts.md, written independently of the rules."""
+    """The response decision table of docs/facts.md, written independently of the rules.
+    None: undetermined (a fact that would change the answer is unknown)."""
+    if csf == "progressed" or mri == "progressed":
+        return "non_response"  # whatever the symptom course; never a partial response
     if course in ("unchanged", "progressed"):
         return "non_response"
+    both_known = csf is not None and mri is not None  # unknown findings may have progressed
     if course == "improved":
-        return "partial_response"
+        return "partial_response" if both_known else None
     if course == "resolved":
         if csf == "normalized" and mri in ("normalized", "minimal_residual"):
             return "complete_remission"
-        if csf in ("abnormal", "progressed") or mri in ("abnormal", "progressed"):
+        if both_known and "abnormal" in (csf, mri):
             return "partial_response"
-    return None  # unknown: an improving course would make anything a partial response
+    return None  # a course that is unknown could be improved, or unchanged
 
 
 def test_response_follows_the_documented_table_for_every_combination() -> None:

@@ -9,14 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules import model as m
-from leukorules.authoring.scenarios import (
-    Scenario,
-    load_scenario_file,
-    load_scenario_text,
-    rule_coverage,
-    run_scenario,
-    scenario_files,
-)
+from leukorules.authoring.scenario_files import load_scenario_file, load_scenario_text
+from leukorules.authoring.scenarios import Scenario, rule_coverage, run_scenario, scenario_files
 from leukorules.check import check_paths, check_text
 from leukorules.check.analysis import scenario_yaml
 from leukorules.cli import main

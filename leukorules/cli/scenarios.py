@@ -112,10 +112,10 @@ def test(
     scenario fired. Exit status: 0 all passed, 1 a failure, a bad scenario file, or rule
     coverage below --fail-under; 2 usage error.
     """
+    from leukorules.authoring.scenario_files import load_scenario_file
     from leukorules.authoring.scenarios import (
         ScenarioResult,
         duplicate_names,
-        load_scenario_file,
         rule_coverage,
         run_scenario,
     )

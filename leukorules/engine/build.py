@@ -294,6 +294,26 @@ class _Builder:
             ),
         )
 
+    def undetermined_gap(self, k: int) -> r.UndeterminedGap:
+        """Gap k, its condition unknown: the facts that would decide whether it applies."""
+        names = self.plan.gap_supports[k](self.env)[1]
+        missing, unresolved = self.run.missing_behind(names)
+        key = ("undetermined gap", k, frozenset(missing), frozenset(unresolved))
+        found: r.UndeterminedGap | None = self.parts.recalled(key)
+        if found is not None:
+            return found
+        gap = self.parts.gaps[k]
+        return self.parts.keep(
+            key,
+            r.UndeterminedGap(
+                id=gap.id,
+                section=gap.section,
+                note=gap.note,
+                missing=tuple(sorted(missing)),
+                unresolved=tuple(sorted(unresolved)),
+            ),
+        )
+
     def overridden(self, i: int) -> r.Overridden:
         winners = tuple(self.plan.rule_ids[o] for o in self.run.winners(i))
         key = ("overridden", i, winners)
@@ -331,6 +351,9 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
         derived={name: builder.derived(name, deriving) for name, deriving in run.derivations},
         undetermined=tuple(builder.undetermined(i, walked) for i in run.undetermined),
         gaps=tuple(g for g, truth in zip(parts.gaps, run.gap_truth, strict=True) if truth is True),
+        undetermined_gaps=tuple(
+            builder.undetermined_gap(k) for k, truth in enumerate(run.gap_truth) if truth is None
+        ),
         overridden=tuple(map(builder.overridden, run.overridden)),
         trace=trace_entries(parts, run) if trace else None,
     )

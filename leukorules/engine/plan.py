@@ -79,6 +79,8 @@ class Plan:
     needed_for_decide: frozenset[m.GraphNode]
     # per rule: its condition's walker (`trace.support`, specialised and memoised)
     supports: tuple[tr.Support, ...]
+    # per gap: the same for its condition
+    gap_supports: tuple[tr.Support, ...]
 
     def reads_derived(self, i: int) -> bool:
         return bool(self.graph.reads_derived[i])
@@ -121,6 +123,9 @@ def plan_policy(policy: m.Policy) -> Plan:
         ),
         supports=tuple(
             memoised(tr.compile_support(rule.when), tr.reads(rule.when)) for rule in rules
+        ),
+        gap_supports=tuple(
+            memoised(tr.compile_support(gap.when), tr.reads(gap.when)) for gap in policy.gaps
         ),
     )
 

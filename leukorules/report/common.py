@@ -70,7 +70,7 @@ def note_body(entry: r.Note) -> str:
     return entry.text if entry.text else entry.statement
 
 
-def all_missing(entries: Iterable[r.Undetermined]) -> list[str]:
+def all_missing(entries: Iterable[r.Undetermined | r.UndeterminedGap]) -> list[str]:
     return sorted({name for entry in entries for name in entry.missing})
 
 

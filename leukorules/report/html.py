@@ -32,6 +32,7 @@ from leukorules.authoring.coverage import (
 )
 from leukorules.authoring.diagram import Edge, Graph, Node, NodeKind, render_svg
 from leukorules.engine.values import json_value_text, value_text
+from leukorules.report.common import all_missing
 from leukorules.report.html_style import CSS
 from leukorules.result import model as r
 from leukorules.version import __version__
@@ -217,7 +218,7 @@ class _Report:
         counts = [
             (len(ev.recommendations), "recommendations"),
             (len(ev.notes), "notes and cautions"),
-            (len(ev.undetermined), "undetermined"),
+            (len(ev.undetermined) + len(ev.undetermined_gaps), "undetermined"),
             (len(ev.overridden), "overridden"),
             (len(ev.gaps), "guideline gaps"),
         ]
@@ -225,7 +226,7 @@ class _Report:
             f'<li><span class="count">{n}</span><span class="label">{esc(label)}</span></li>'
             for n, label in counts
         )
-        missing = sorted({name for entry in ev.undetermined for name in entry.missing})
+        missing = all_missing([*ev.undetermined, *ev.undetermined_gaps])
         extra = ""
         if missing:
             extra = (
@@ -431,7 +432,7 @@ class _Report:
 
     def undetermined_section(self) -> str:
         ev = self.ev
-        if not ev.undetermined:
+        if not ev.undetermined and not ev.undetermined_gaps:
             body = '<p class="empty">Nothing is undetermined: every rule was decided.</p>'
         else:
             rows = []
@@ -444,6 +445,16 @@ class _Report:
                 rows.append(
                     f"<tr><td><code>{esc(entry.rule)}</code></td><td>{esc(what)}</td>"
                     f"<td>{esc(entry.statement)}</td><td>{missing}</td></tr>"
+                )
+            for gap in ev.undetermined_gaps:
+                missing = _codes(gap.missing) if gap.missing else "—"
+                what = (
+                    f"{_section(gap.section)}: the guideline makes no statement for this case, "
+                    "which may be this patient's"
+                )
+                rows.append(
+                    f"<tr><td><code>{esc(gap.id)}</code></td><td>guideline gap</td>"
+                    f"<td>{esc(what)}</td><td>{missing}</td></tr>"
                 )
             body = (
                 "<table><thead><tr><th>Rule</th><th>Would conclude</th><th>Statement</th>"

@@ -167,8 +167,9 @@ def render_markdown(ev: r.Evaluation) -> str:
             )
         out.append("")
 
-    out += [f"## Undetermined: information needed ({len(ev.undetermined)})", ""]
-    if not ev.undetermined:
+    open_items = len(ev.undetermined) + len(ev.undetermined_gaps)
+    out += [f"## Undetermined: information needed ({open_items})", ""]
+    if not open_items:
         out += ["None: every rule was decided by the facts given.", ""]
     else:
         out += [
@@ -180,7 +181,16 @@ def render_markdown(ev: r.Evaluation) -> str:
                 f"| {code(item.rule)} | {md(item.kind)} | {md(item.statement)} "
                 f"| {_ids(item.missing, '—')} | {_ids(item.unresolved, '—')} |"
             )
-        needed = all_missing(ev.undetermined)
+        for open_gap in ev.undetermined_gaps:
+            what = (
+                f"{section_text(open_gap.section)}: no statement for this case, which may be "
+                "this patient's"
+            )
+            out.append(
+                f"| {code(open_gap.id)} | gap | {md(what)} "
+                f"| {_ids(open_gap.missing, '—')} | {_ids(open_gap.unresolved, '—')} |"
+            )
+        needed = all_missing([*ev.undetermined, *ev.undetermined_gaps])
         out.append("")
         if needed:
             out += [f"To decide these, find out: {_ids(needed)}.", ""]

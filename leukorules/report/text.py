@@ -181,12 +181,13 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
     if ev.gaps:
         lines.append(s.heading("GUIDELINE GAPS"))
         for gap in ev.gaps:
-            text = f"  {section_text(gap.section)}: the guideline makes no statement here"
+            text = f"  {section_text(gap.section)}: the guideline makes no statement for this case"
             lines.append(text + (f" ({gap.note})" if gap.note else "") + "  " + s.dim(gap.id))
         lines.append("")
 
-    lines.append(s.heading(f"INFORMATION NEEDED ({len(ev.undetermined)} undetermined)"))
-    if not ev.undetermined:
+    open_items = len(ev.undetermined) + len(ev.undetermined_gaps)
+    lines.append(s.heading(f"INFORMATION NEEDED ({open_items} undetermined)"))
+    if not open_items:
         lines.append("  nothing: every rule was decided by the facts given")
     for item in ev.undetermined:
         if item.kind == "recommend":
@@ -205,7 +206,13 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
                 f"{', '.join(item.unresolved)} stays unknown",
                 4,
             )
-    needed = all_missing(ev.undetermined)
+    for open_gap in ev.undetermined_gaps:
+        what = f"guideline gap under {section_text(open_gap.section)}: the guideline makes no"
+        what += " statement for this case, which may be this patient's"
+        _wrapped(lines, f"{what}  {s.dim(open_gap.id)}", "  - ", color)
+        if open_gap.missing:
+            _field(lines, "missing", s.missing(", ".join(open_gap.missing)), 4)
+    needed = all_missing([*ev.undetermined, *ev.undetermined_gaps])
     if needed:
         lines.append("")
         _field(lines, "  To decide these, find out", s.missing(", ".join(needed)), 0)

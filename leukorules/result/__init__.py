@@ -29,6 +29,7 @@ from leukorules.result.model import (
     Strength,
     TraceEntry,
     Undetermined,
+    UndeterminedGap,
     WhyNot,
 )
 
@@ -54,5 +55,6 @@ __all__ = [
     "Strength",
     "TraceEntry",
     "Undetermined",
+    "UndeterminedGap",
     "WhyNot",
 ]

@@ -167,6 +167,20 @@ class GapInfo:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UndeterminedGap:
+    """A gap of the guideline that may concern this patient: its condition is unknown."""
+
+    __pydantic_config__: ClassVar[Any] = _CLOSED
+    id: str
+    section: tuple[str, ...]
+    note: str | None
+    missing: tuple[str, ...] = _doc("unknown input facts that would decide whether it applies")
+    unresolved: tuple[str, ...] = _doc(
+        "derived facts it reads that stay unknown whatever is supplied", default_factory=_no_rules
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Read:
     __pydantic_config__: ClassVar[Any] = _CLOSED
     fact: str
@@ -220,6 +234,9 @@ class Evaluation:
     derived: Mapping[str, Derived]
     undetermined: tuple[Undetermined, ...]
     gaps: tuple[GapInfo, ...]
+    undetermined_gaps: tuple[UndeterminedGap, ...] = _doc(
+        "gaps whose condition is unknown: they may concern the patient"
+    )
     overridden: tuple[Overridden, ...]
     trace: tuple[TraceEntry, ...] | None = _doc(
         "present only when tracing was asked for", default=None
