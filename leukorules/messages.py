@@ -36,6 +36,64 @@ FILE_HAS_NUL = Message(
 # --- LR4xx: policy logic ------------------------------------------------------------------------
 
 
+# The checker's logic analysis (`leukorules.check.analysis`).
+
+CYCLE = Message(
+    Code.LR403,
+    "cycle: {path}",
+    "a rule cannot depend, through derived facts, `after` or `overrides`, on itself",
+)
+NEVER_TRUE = Message(
+    Code.LR404,
+    "the condition of {kind} `{id}` can never be true",
+    "no combination of fact values satisfies it; look for contradictory tests such as "
+    "`x == a and x == b`",
+)
+CONFLICTING_DERIVATIONS = Message(
+    Code.LR405,
+    "rules `{first}` and `{second}` can both fire and derive different values for `{fact}` "
+    "({first_value} vs {second_value}), and neither overrides the other",
+    "say which rule wins: add `overrides {first}` to `{second}` (or `overrides {second}` to "
+    "`{first}`), or make the conditions exclusive.\nA patient that makes both fire, as a "
+    "scenario:\n{scenario}",
+)
+FACT_UNUSED = Message(
+    Code.LR406,
+    "fact `{name}` is declared but no condition reads it",
+    "remove it, or use it in a rule",
+)
+EVIDENCE_UNUSED = Message(Code.LR407, "evidence `{id}` is declared but no rule cites it")
+EVIDENCE_WITHOUT_CITATION = Message(
+    Code.LR408,
+    "evidence `{id}` has no citation",
+    'add `citation "..."`, or `citation unknown` when the source gives none',
+)
+GAP_EMPTY_HEADING = Message(
+    Code.LR409, "guideline gap `{id}`: the source makes no statement under {heading!r}"
+)
+GAP_TOPIC = Message(
+    Code.LR409,
+    "guideline gap `{id}`: the statements under {heading!r} do not cover this case",
+    "{note}",
+)
+GAP_AS_RULE_TARGET = Message(Code.LR410, "`{target}` is a gap; `after` and `overrides` name rules")
+MUTUAL_OVERRIDES = Message(
+    Code.LR410,
+    "`{first}` and `{second}` override each other",
+    "precedence goes one way: keep `overrides` on the rule that wins",
+)
+DERIVED_NEVER_DERIVED = Message(
+    Code.LR411,
+    "derived fact `{name}` is never derived by any rule",
+    "add a rule with `derive {name} = ...`",
+)
+CONFLICT_CHECK_GAVE_UP = Message(
+    Code.LR413,
+    "could not decide whether `{first}` and `{second}` can both fire",
+    "the conditions involve too many facts to enumerate; declare the precedence with "
+    "`overrides` to be safe",
+)
+
 # --- LR5xx: facts ------------------------------------------------------------------------------
 # Reading a facts document (`leukorules.engine.facts_file`).
 

@@ -16,9 +16,10 @@ from itertools import combinations, pairwise
 
 import yaml
 
+from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.check.resolve import Draft
-from leukorules.diagnostics import Code, Diagnostic, Related
+from leukorules.diagnostics import Diagnostic, Related
 from leukorules.logic import evaluate
 
 # The search gives up (and says so) past this many candidate assignments for one question.
@@ -184,20 +185,13 @@ def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterabl
     for rule in draft.rules:
         for target in (*rule.after, *rule.overrides):
             if target in gaps:
-                yield Diagnostic.make(
-                    Code.LR410,
-                    f"`{target}` is a gap; `after` and `overrides` name rules",
-                    rule.span,
-                )
+                yield msg.GAP_AS_RULE_TARGET.at(rule.span, target=target)
         for target in rule.overrides:
             other = rules.get(target)
             if other is not None and rule.id in other.overrides and _mutual_reporter(rule, other):
-                yield Diagnostic.make(
-                    Code.LR410,
-                    f"`{rule.id}` and `{target}` override each other",
-                    rule.span,
-                    "precedence goes one way: keep `overrides` on the rule that wins",
-                    [Related(other.span, "the other rule")] if other.span else (),
+                related = [Related(other.span, "the other rule")] if other.span else []
+                yield msg.MUTUAL_OVERRIDES.at(
+                    rule.span, first=rule.id, second=target, related=related
                 )
 
 
@@ -220,12 +214,7 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
         shown = " -> ".join(rules[n].id if isinstance(n, int) else n for n in cycle)
         first_rule = next((n for n in cycle if isinstance(n, int)), None)
         diagnostics.append(
-            Diagnostic.make(
-                Code.LR403,
-                f"cycle: {shown}",
-                rules[first_rule].span if first_rule is not None else None,
-                "a rule cannot depend, through derived facts, `after` or `overrides`, on itself",
-            )
+            msg.CYCLE.at(rules[first_rule].span if first_rule is not None else None, path=shown)
         )
     return bool(cycles)
 
@@ -243,13 +232,7 @@ def _never_true(draft: Draft) -> Iterable[Diagnostic]:
             continue
         if found is None:
             kind = "gap" if isinstance(item, m.Gap) else "rule"
-            yield Diagnostic.make(
-                Code.LR404,
-                f"the condition of {kind} `{item.id}` can never be true",
-                item.when.span or item.span,
-                "no combination of fact values satisfies it; look for contradictory tests "
-                "such as `x == a and x == b`",
-            )
+            yield msg.NEVER_TRUE.at(item.when.span or item.span, kind=kind, id=item.id)
 
 
 def _effective_condition(rule: m.Rule, rules: Mapping[str, m.Rule], depth: int = 0) -> m.Expr:
@@ -331,13 +314,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
             try:
                 example = satisfying_assignment(both, draft.facts)
             except SearchTooLarge:
-                yield Diagnostic.make(
-                    Code.LR413,
-                    f"could not decide whether `{first.id}` and `{second.id}` can both fire",
-                    second.span,
-                    "the conditions involve too many facts to enumerate; declare the "
-                    "precedence with `overrides` to be safe",
-                )
+                yield msg.CONFLICT_CHECK_GAVE_UP.at(second.span, first=first.id, second=second.id)
                 continue
             if example is None:
                 continue
@@ -354,16 +331,17 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                     + ", ".join(derived_inputs)
                     + " directly; reach them through their rules)"
                 )
-            yield Diagnostic.make(
-                Code.LR405,
-                f"rules `{first.id}` and `{second.id}` can both fire and derive different "
-                f"values for `{fact_name}` ({_show(first.conclusion.value)} vs "
-                f"{_show(second.conclusion.value)}), and neither overrides the other",
+            yield msg.CONFLICTING_DERIVATIONS.at(
                 second.span,
-                f"say which rule wins: add `overrides {first.id}` to `{second.id}` (or "
-                f"`overrides {second.id}` to `{first.id}`), or make the conditions exclusive.\n"
-                "A patient that makes both fire, as a scenario:\n" + scenario + note,
-                [Related(first.span, f"`{first.id}` is declared here")] if first.span else (),
+                first=first.id,
+                second=second.id,
+                fact=fact_name,
+                first_value=_show(first.conclusion.value),
+                second_value=_show(second.conclusion.value),
+                scenario=scenario + note,
+                related=[Related(first.span, f"`{first.id}` is declared here")]
+                if first.span
+                else [],
             )
 
 
@@ -378,39 +356,22 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
         if fact.name not in draft.fact_uses:
             if fact.derived:
                 continue
-            yield Diagnostic.make(
-                Code.LR406,
-                f"fact `{fact.name}` is declared but no condition reads it",
-                fact.span,
-                "remove it, or use it in a rule",
-            )
+            yield msg.FACT_UNUSED.at(fact.span, name=fact.name)
     derived_targets = {r.conclusion.fact for r in draft.rules if isinstance(r.conclusion, m.Derive)}
     for fact in draft.facts.values():
         if fact.derived and fact.name not in derived_targets:
-            yield Diagnostic.make(
-                Code.LR411,
-                f"derived fact `{fact.name}` is never derived by any rule",
-                fact.span,
-                f"add a rule with `derive {fact.name} = ...`",
-            )
+            yield msg.DERIVED_NEVER_DERIVED.at(fact.span, name=fact.name)
     for evidence in draft.evidence.values():
         if evidence.id not in draft.evidence_uses:
-            yield Diagnostic.make(
-                Code.LR407,
-                f"evidence `{evidence.id}` is declared but no rule cites it",
-                evidence.span,
-            )
+            yield msg.EVIDENCE_UNUSED.at(evidence.span, id=evidence.id)
         if not evidence.citation_declared:
-            yield Diagnostic.make(
-                Code.LR408,
-                f"evidence `{evidence.id}` has no citation",
-                evidence.span,
-                'add `citation "..."`, or `citation unknown` when the source gives none',
-            )
+            yield msg.EVIDENCE_WITHOUT_CITATION.at(evidence.span, id=evidence.id)
+    # A gap under a heading that has statements is a gap in its topic, not an empty heading.
+    sections_with_rules = {r.section for r in draft.rules}
     for gap in draft.gaps:
         heading = gap.section[-1] if gap.section else "(top level)"
-        yield Diagnostic.make(
-            Code.LR409,
-            f"guideline gap `{gap.id}`: the source makes no statement under {heading!r}",
-            gap.span,
-        )
+        if gap.section in sections_with_rules:
+            note = gap.note or "the guideline says nothing about it"
+            yield msg.GAP_TOPIC.at(gap.span, id=gap.id, heading=heading, note=note)
+        else:
+            yield msg.GAP_EMPTY_HEADING.at(gap.span, id=gap.id, heading=heading)
