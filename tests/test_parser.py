@@ -457,3 +457,22 @@ def test_keywords_are_read_off_the_grammar() -> None:
     # the syntax tree has a type for each body line and each fact type the grammar has
     assert words.body_fields == ast.BodyKind.__args__  # type: ignore[attr-defined]
     assert words.types == ast.TypeKind.__args__  # type: ignore[attr-defined]
+
+
+def test_only_the_adapter_imports_lark() -> None:
+    """Everything that touches Lark goes through `syntax/lark_adapter.py`."""
+    import ast as python_ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "leukorules"
+    importers = set()
+    for file in package.rglob("*.py"):
+        for node in python_ast.walk(python_ast.parse(file.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, python_ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, python_ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(name == "lark" or name.startswith("lark.") for name in names):
+                importers.add(file.relative_to(package).as_posix())
+    assert importers == {"syntax/lark_adapter.py"}

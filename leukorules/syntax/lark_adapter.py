@@ -15,13 +15,14 @@ the front of a longer word where no name may stand (`rulex.y` as `rule x.y`); bo
 that as a glued keyword (`Cursor.glued`) instead of silently splitting the word. Nothing outside
 this module imports `lark` (a test checks it).
 
-Lark's public `InteractiveParser` (`parse_interactive`, `copy`, `accepts`, `choices`,
-`feed_token`, `feed_eof`, `parser_state`, `lexer_thread`) drives the cursor. What it does not
-offer, and this module therefore reaches for: the parser's state stack (its depth, and cutting
-it back to an enclosing construct, `Cursor.cut`), a parse configuration without callbacks for
-trial feeds (as `InteractiveParser.accepts` itself makes one), whether an action shifts, the
-lexer's line counter (the reading position, and skipping characters no terminal matches, as
-Lark's own `on_error` does) and the context-free root lexer (reading on past an error).
+Lark's public `InteractiveParser` (`parse_interactive`, `accepts`, `choices`, `feed_token`,
+`feed_eof`, `parser_state`, `lexer_thread`) drives the cursor. What it does not offer, and this
+module therefore reaches for: the parser's stacks (their depth; cutting them back to an enclosing
+construct, `Cursor.cut`; trying terminals on the parse table without feeding them,
+`Cursor.fits`, which is `accepts` without a copy of the parser per terminal), the lexer's line
+counter (the reading position, and skipping characters no terminal matches, as Lark's own
+`on_error` does) and the context-free root lexer (reading on past an error). `pyproject.toml`
+pins Lark's major version for them.
 """
 
 from __future__ import annotations
@@ -200,8 +201,8 @@ def _runs_into_name(text: str, token: Token) -> bool:
 class Cursor:
     """One text parsed a token at a time: read, try, feed, and back out of constructs.
 
-    Every `fits` runs on a copy of the parser, so a failed attempt leaves it untouched, and
-    `feed` refuses a token (changing nothing) unless the parser accepts it.
+    `fits` tries terminals without feeding them, so a failed attempt leaves the parser
+    untouched, and `feed` refuses a token (changing nothing) unless the parser accepts it.
     """
 
     def __init__(
@@ -213,9 +214,10 @@ class Cursor:
         self._interactive = interactive
         self._state = self._interactive.parser_state
         self._thread = self._interactive.lexer_thread
-        quiet = copy(self._state.parse_conf)
-        quiet.callbacks = {}  # trial feeds build nothing
-        self._quiet = quiet
+        self._table: Mapping[Any, Mapping[str, tuple[Any, Any]]] = (
+            self._state.parse_conf.parse_table.states
+        )
+        self._end_state = self._state.parse_conf.end_state
 
     # --- the parser -------------------------------------------------------------------------
 
@@ -234,18 +236,36 @@ class Cursor:
         return frozenset(self._interactive.accepts())
 
     def fits(self, kinds: Sequence[str], keep: int | None = None) -> bool:
-        """Would the parser accept these terminals, in turn, after its stack is cut to `keep`?"""
-        probe = self._interactive.copy(deepcopy_values=False)
-        state = probe.parser_state
-        if keep is not None:
-            del state.state_stack[keep:]
-            del state.value_stack[keep - 1 :]
-        state.parse_conf = self._quiet
-        try:
-            for kind in kinds:
-                probe.feed_token(Token(kind, ""))
-        except UnexpectedToken:
-            return False
+        """Would the parser accept these terminals, in turn, after its stack is cut to `keep`?
+
+        Worked out on the parse table (the `choices` of each state the parser would pass
+        through), so trying costs no copy of the parser and changes nothing.
+        """
+        stack = self._state.state_stack
+        base = len(stack) if keep is None else keep
+        pushed: list[Any] = []  # states the trial pushed on top of stack[:base]
+        table = self._table
+        for kind in kinds:
+            while True:
+                top = pushed[-1] if pushed else stack[base - 1]
+                action = table[top].get(kind)
+                if action is None:
+                    return False
+                what, target = action
+                if what is Shift:
+                    pushed.append(target)
+                    break
+                size = len(target.expansion)  # a reduction: pop the rule's symbols
+                popped = min(size, len(pushed))
+                if popped:
+                    del pushed[-popped:]
+                base -= size - popped
+                if base < 1:
+                    return False  # pragma: no cover - a valid table never pops its start
+                top = pushed[-1] if pushed else stack[base - 1]
+                pushed.append(table[top][target.origin.name][1])
+                if kind == "$END" and pushed[-1] == self._end_state:
+                    return True
         return True
 
     def feed(self, token: Token) -> bool:
