@@ -150,7 +150,7 @@ class Conditions:
         value = self.literal_value(fact, operand)
         if value is None:
             return None
-        return m.Compare(fact.name, op, value, expr.span)  # type: ignore[arg-type]
+        return m.Compare(fact.name, op, value, expr.span)
 
     def compare_facts(self, expr: ast.CompareExpr, left: m.Fact, right: m.Fact) -> m.Expr | None:
         lt, rt = left.type, right.type
@@ -180,7 +180,7 @@ class Conditions:
         if expr.op in ORDERING_OPS and lt.kind not in _ORDERED_KINDS:
             self.diagnostics.append(msg.ORDERING_FACTS.at(expr.span, op=expr.op))
             return None
-        return m.CompareFacts(left.name, expr.op, right.name, expr.span)  # type: ignore[arg-type]
+        return m.CompareFacts(left.name, expr.op, right.name, expr.span)
 
     def literal_value(self, fact: m.Fact, literal: ast.Literal_) -> m.Value | None:
         """Type-check a literal against a fact and return its model value."""

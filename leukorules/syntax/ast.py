@@ -1,7 +1,10 @@
 """The syntax tree: what the author wrote, with spans, before any name or type is resolved.
 
-Produced by `leukorules.syntax.parser`; consumed by the checker (which builds the model) and by
-the formatter (which prints it back). Lark's own tree never leaves the syntax package.
+Produced by `leukorules.syntax.parser` (the nodes are built by `syntax.build` as the parser
+reduces); consumed by the checker (which builds the model) and by the formatter (which prints it
+back). Every node is a frozen, slotted dataclass whose span is left out of equality, so two trees
+that differ only in layout compare equal; each kind of rule-body line has its own type. Lark's
+own tree never leaves the syntax package.
 """
 
 from __future__ import annotations
@@ -88,10 +91,13 @@ class Truthy:
     span: Span = field(compare=False)
 
 
+Comparator = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
 @dataclass(frozen=True, slots=True)
 class CompareExpr:
     fact: Name
-    op: str
+    op: Comparator
     operand: Literal_
     span: Span = field(compare=False)
 

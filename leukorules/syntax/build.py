@@ -108,6 +108,17 @@ def unquote(token: Token) -> str:
     return "".join(out)
 
 
+# The COMPARATOR terminal's texts, typed.
+_COMPARATORS: dict[str, ast.Comparator] = {
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
+
+
 def _name(token: Token) -> ast.Name:
     return ast.Name(token.value, token_span(token))
 
@@ -305,7 +316,7 @@ class AstBuilder:
 
     def compare(self, span: Span, items: list[Any]) -> ast.CompareExpr:
         fact, op, operand = items
-        return ast.CompareExpr(_name(fact), op.value, _literal(operand), span)
+        return ast.CompareExpr(_name(fact), _COMPARATORS[op.value], _literal(operand), span)
 
     def member(self, span: Span, items: list[Any]) -> ast.MemberExpr:
         values = tuple(_literal(i) for i in items[1:])

@@ -178,6 +178,9 @@ class LalrParser:
         last: Token | None = None
         try:
             for token in interactive.lexer_thread.lex(state):
+                # Checked here rather than in a lexer callback: this loop sees every token
+                # anyway (for the depth limit), and which terminals are keywords is known only
+                # once Lark has named them (`string` is `__ANON_0`).
                 if token.type in keywords and _runs_into_name(text, token):
                     raise GluedKeyword(token)
                 feed(token)

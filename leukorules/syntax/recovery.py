@@ -14,8 +14,8 @@ recovery tries, in order of preference:
   5. panic: skipping tokens (balancing braces) to the next keyword or `}` that an enclosing
      construct accepts, and going on from there.
 Characters no terminal starts with go through `repairs.CHARACTER_REPAIRS` the same way. Each
-attempt is tried on a copy of the parser first, so a failed one changes nothing; each error
-position is reported once, and a slip repeated on one line only the first time.
+attempt is tried on the parse table first (`Cursor.fits`), so a failed one changes nothing;
+each error position is reported once, and a slip repeated on one line only the first time.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ class Wording(TypedDict, total=False):
 
 # Brackets: closer terminal -> (opener terminal, opener text, closer text).
 _BRACKETS = {"RPAR": ("LPAR", "(", ")"), "RBRACE": ("LBRACE", "{", "}")}
+# Tokens dropped as strays when the token after them fits (`title: "x"`, `when a > 1 ;`).
+_DELETABLE = frozenset(
+    {"COLON", "EQUAL", "COMMA", "DOT", "RPAR", "NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT"}
+)
 
 
 class Recovery:
@@ -85,13 +89,15 @@ class Recovery:
     # --- reporting --------------------------------------------------------------------------
 
     def report(self, diagnostic: Diagnostic) -> None:
+        """Keep a diagnostic, unless its place is reported already, or it is the same slip
+        as the one before on the same line."""
         span = diagnostic.span
-        assert span is not None  # every syntax diagnostic points into the file
-        key = (span.line, span.column)
-        if key in self.reported:
-            return
-        self.reported.add(key)
-        if self.diagnostics and diagnostic.hint is not None:
+        if span is not None:
+            key = (span.line, span.column)
+            if key in self.reported:
+                return
+            self.reported.add(key)
+        if self.diagnostics and diagnostic.hint is not None and span is not None:
             last = self.diagnostics[-1]
             same_line = last.span is not None and last.span.line == span.line
             if last.hint == diagnostic.hint and same_line:
@@ -256,8 +262,10 @@ class Recovery:
                 fix, keep = (), None
         if not fix:
             for insertion in INSERTIONS:
+                if not insertion.applies(slip):
+                    continue
                 candidate = insertion.replacement(slip)
-                if insertion.applies(slip) and self.cursor.fits([t.type for t in candidate]):
+                if self.cursor.fits([t.type for t in candidate]):
                     fix = candidate
                     if explained is None or explained.message is None:
                         explained = insertion
@@ -384,9 +392,3 @@ class Recovery:
                     self.cursor.cut(keep)
                     self.feed(token)
                     return True
-
-
-# Tokens dropped as strays when the token after them fits (`title: "x"`, `when a > 1 ;`).
-_DELETABLE = frozenset(
-    {"COLON", "EQUAL", "COMMA", "DOT", "RPAR", "NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT"}
-)
