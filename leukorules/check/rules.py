@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from leukorules import messages as msg
 from leukorules import model as m
@@ -25,7 +24,6 @@ from leukorules.syntax.keywords import keywords
 GAP_FIELDS = ("when", "note")
 # Body lines that take a comma-separated list: a second line of one is written on the first.
 _LIST_FIELDS = ("evidence", "alternatives", "after", "overrides")
-_Line = TypeVar("_Line", bound=object)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +43,34 @@ class RuleBody:
 
 def _sorted_body(lines: Sequence[ast.BodyItem]) -> RuleBody:
     """Body lines (at most one of each kind) sorted into their places."""
-    by_type: dict[type, ast.BodyItem] = {type(line): line for line in lines}
-
-    def line_of(kind: type[_Line]) -> _Line | None:
-        line = by_type.get(kind)
-        return line if isinstance(line, kind) else None
-
+    statement: ast.Statement | None = None
+    evidence: ast.EvidenceRefs | None = None
+    when: ast.When | None = None
+    strength: ast.Strength | None = None
+    alternatives: ast.Alternatives | None = None
+    after: ast.After | None = None
+    overrides: ast.Overrides | None = None
+    conclusions: list[ast.Conclusion] = []
+    for line in lines:
+        match line:
+            case ast.Statement():
+                statement = line
+            case ast.EvidenceRefs():
+                evidence = line
+            case ast.When():
+                when = line
+            case ast.Strength():
+                strength = line
+            case ast.Alternatives():
+                alternatives = line
+            case ast.After():
+                after = line
+            case ast.Overrides():
+                overrides = line
+            case ast.Recommend() | ast.Note() | ast.Derive():
+                conclusions.append(line)
     return RuleBody(
-        statement=line_of(ast.Statement),
-        evidence=line_of(ast.EvidenceRefs),
-        when=line_of(ast.When),
-        strength=line_of(ast.Strength),
-        alternatives=line_of(ast.Alternatives),
-        after=line_of(ast.After),
-        overrides=line_of(ast.Overrides),
-        conclusions=tuple(
-            line for line in lines if isinstance(line, ast.Recommend | ast.Note | ast.Derive)
-        ),
+        statement, evidence, when, strength, alternatives, after, overrides, tuple(conclusions)
     )
 
 
@@ -72,6 +81,7 @@ class Rules:
         self.draft = draft
         self.diagnostics = diagnostics
         self.conditions = conditions
+        self.rule_fields = keywords().body_fields
         self._section_paths: set[tuple[str, ...]] = set()  # for duplicate headings, in O(1)
 
     def collect_ids(self, items: Sequence[ast.Item]) -> None:
@@ -149,7 +159,7 @@ class Rules:
 
     def rule(self, block: ast.RuleBlock, path: tuple[str, ...]) -> None:
         rule_id = block.id.name
-        body = self.body(block, keywords().body_fields)
+        body = self.body(block, self.rule_fields)
         broken = False
         statement = ""
         if body.statement is None:

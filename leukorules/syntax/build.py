@@ -86,8 +86,8 @@ def _children_span(children: Sequence[Any]) -> Span:
             last.end_line or last.line or 1,
             last.end_column or (last.column or 1) + 1,
         )
-    start = next((p for p in map(_start, children) if p is not None), None)
-    end = next((p for p in map(_end, reversed(children)) if p is not None), None)
+    start = _start(first) or next((p for p in map(_start, children) if p is not None), None)
+    end = _end(last) or next((p for p in map(_end, reversed(children)) if p is not None), None)
     if start is None or end is None:
         return Span(context.path, 1, 1, 1, 2)
     return Span(context.path, start[0], start[1], end[0], end[1])
