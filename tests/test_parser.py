@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from leukorules.diagnostics import Diagnostic, sorted_diagnostics
 from leukorules.source import SourceFile
 from leukorules.syntax import ast
+from leukorules.syntax.lark_adapter import Token
 from leukorules.syntax.parser import (
     MAX_EXPR_DEPTH,
     MAX_PARSE_DEPTH,
@@ -471,3 +472,38 @@ def test_only_the_adapter_imports_lark() -> None:
         if imports_lark.search(file.read_text(encoding="utf-8"))
     }
     assert importers == {"syntax/lark_adapter.py"}
+
+
+def test_the_adapter_reads_tokens_as_larks_own_lexer_does() -> None:
+    """The adapter reads with the contextual lexer's own per-state scanners and callbacks, in a
+    leaner loop than Lark's; on real policies it reads exactly the tokens Lark's lexer reads
+    (this guards the Lark internals the adapter relies on)."""
+    from pathlib import Path
+
+    from leukorules.syntax import build
+    from leukorules.syntax.grammar import bundled_policy_dir
+    from leukorules.syntax.lark_adapter import _Reader
+    from leukorules.syntax.tables import shared_parser
+
+    def shown(tokens: list[Token]) -> list[tuple[object, ...]]:
+        return [
+            (t.type, t.value, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
+            for t in tokens
+        ]
+
+    parser = shared_parser()
+    golden = Path(__file__).parent / "formatter"
+    files = [*bundled_policy_dir().glob("*.rules"), *golden.glob("*.rules")]
+    assert len(files) >= 5
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        with build.lock:
+            build.context.path = file.name
+            theirs = list(parser._lark.parse_interactive(text).iter_parse())
+            interactive = parser._lark.parse_interactive(text)
+            ours = []
+            for token in _Reader(text, parser._lexers).tokens(interactive.parser_state.state_stack):
+                interactive.feed_token(token)
+                ours.append(token)
+            build.context.comments = []
+        assert shown(ours) == shown(theirs), file.name

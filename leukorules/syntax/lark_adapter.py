@@ -2,39 +2,44 @@
 
 Input: the grammar text, the callbacks that build syntax nodes as rules reduce, and a policy
 text. Output: what the rest of `leukorules.syntax` needs, in its own small types:
-- `LalrParser.parse`: the fast parse (Lark's LALR parser and contextual lexer) of a file; it
-  raises `SyntaxStop` at the first syntax error, `GluedKeyword` where a keyword runs into a name
-  (`rulex.y`), `TooDeep` past the nesting limit;
+- `LalrParser.parse`: the fast parse of a file; it raises `SyntaxStop` at the first syntax
+  error, `GluedKeyword` where a keyword runs into a name (`rulex.y`), `TooDeep` past the
+  nesting limit;
 - `LalrParser.cursor`: a `Cursor`, the same parser driven one token at a time, which error
   recovery uses to try a repair before making it;
 - `LalrParser.facts`: the compiled grammar's terminals and productions (`GrammarFacts`), from
   which `leukorules.syntax.keywords` derives the language's keywords.
 
-Guarantees: one lexing behaviour, Lark's contextual lexer, on both paths. It reads a keyword off
-the front of a longer word where no name may stand (`rulex.y` as `rule x.y`); both paths see
-that as a glued keyword (`Cursor.glued`) instead of silently splitting the word. Nothing outside
-this module imports `lark` (a test checks it).
+One lexing behaviour: Lark's contextual lexer. In each parser state it matches only the
+terminals that state accepts, with Lark's compiled scanner for that set and Lark's callbacks
+(which make a name that spells a keyword the keyword, where the keyword fits). Both paths read
+through one routine, `_Reader.tokens`, over those per-state scanners: it does what Lark's
+`BasicLexer.next_token` does without its per-token bookkeeping, which made a parse a fifth
+slower. Where no name may stand, the contextual lexer reads a keyword off the front of a longer
+word (`rulex.y` as `rule x.y`); both paths see that as a glued keyword instead of silently
+splitting the word. Nothing outside this module imports `lark` (a test checks it).
 
-Lark's public `InteractiveParser` (`parse_interactive`, `accepts`, `choices`, `feed_token`,
-`feed_eof`, `parser_state`, `lexer_thread`) drives the cursor. What it does not offer, and this
-module therefore reaches for: the parser's stacks (their depth; cutting them back to an enclosing
+Lark's public API drives the parser: `parse_interactive`, and the `InteractiveParser`'s
+`parser_state`, `choices`, `accepts`, `feed_token` and `feed_eof`. What it does not offer, and
+this module therefore reaches for: the contextual lexer's per-state scanners and callbacks
+(`ContextualLexer.lexers`, `root_lexer`; `BasicLexer.scanner`, `callback`, `ignore_types`,
+`newline_types`), and the parser's stacks (their depth; cutting them back to an enclosing
 construct, `Cursor.cut`; trying terminals on the parse table without feeding them,
-`Cursor.fits`, which is `accepts` without a copy of the parser per terminal), the lexer's line
-counter (the reading position, and skipping characters no terminal matches, as Lark's own
-`on_error` does) and the context-free root lexer (reading on past an error). `pyproject.toml`
-pins Lark's major version for them.
+`Cursor.fits`, which is `accepts` without a copy of the parser per terminal). `pyproject.toml`
+pins Lark's major version for them, and a test checks that `_Reader` reads real policies exactly
+as Lark's own lexer does.
 """
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Callable, Mapping, Sequence
-from copy import copy
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 
 __all__ = [
@@ -117,6 +122,132 @@ def token_at(
     return Token(kind, text, start, start_at[0], start_at[1], end_at[0], end_at[1], end)
 
 
+@dataclass(frozen=True, slots=True)
+class _StateLexer:
+    """How the lexer reads in one parser state: Lark's compiled scanner for the terminals that
+    state accepts plus the ones it ignores (white space, comments), and the callbacks on them."""
+
+    match: Callable[[str, int], re.Match[str] | None]
+    callbacks: Mapping[str, TokenCallback]
+    ignored: frozenset[str]
+    multiline: frozenset[str]  # terminals whose text may hold a newline
+
+
+def _state_lexer(basic: Any) -> _StateLexer:
+    """One of Lark's `BasicLexer`s, as `_Reader` uses it."""
+    patterns: tuple[re.Pattern[str], ...] = tuple(basic.scanner._mres)
+
+    def match_any(text: str, position: int) -> re.Match[str] | None:
+        # Python's `re` limits groups, so Lark may split a long alternation in parts.
+        for pattern in patterns:
+            found = pattern.match(text, position)
+            if found is not None:
+                return found
+        return None
+
+    match: Callable[[str, int], re.Match[str] | None]
+    match = patterns[0].match if len(patterns) == 1 else match_any
+    return _StateLexer(
+        match,
+        dict(basic.callback),
+        frozenset(basic.ignore_types),
+        frozenset(basic.newline_types),
+    )
+
+
+# Where `_Reader` reads without context: every terminal of the language at once.
+_ANY_STATE = object()
+
+
+class _Lexers:
+    """The contextual lexer's `_StateLexer` for each parser state, made on first use."""
+
+    def __init__(self, contextual: Any) -> None:
+        self._contextual = contextual
+        self._by_basic: dict[int, _StateLexer] = {}  # Lark shares one lexer among states
+        self.by_state: dict[object, _StateLexer] = {}
+
+    def __call__(self, state: object) -> _StateLexer:
+        lexer = self.by_state.get(state)
+        if lexer is None:
+            contextual = self._contextual
+            basic = contextual.root_lexer if state is _ANY_STATE else contextual.lexers[state]
+            lexer = self._by_basic.get(id(basic))
+            if lexer is None:
+                lexer = self._by_basic[id(basic)] = _state_lexer(basic)
+            self.by_state[state] = lexer
+        return lexer
+
+
+class _Reader:
+    """A reading position in a text (offset, line, start of the line) and the one routine
+    that reads tokens from it, for the fast parse and the recovering one alike."""
+
+    __slots__ = ("lexers", "line", "line_start", "position", "text")
+
+    def __init__(self, text: str, lexers: _Lexers) -> None:
+        self.text = text
+        self.lexers = lexers
+        self.position = 0
+        self.line = 1
+        self.line_start = 0
+
+    def tokens(self, stack: Sequence[object]) -> Iterator[Token]:
+        """Tokens as the state on top of the parser's `stack` reads each, the way Lark's
+        `BasicLexer.next_token` reads them: ignored terminals are skipped (after their
+        callbacks), every other token goes through its callbacks and is yielded.
+
+        Raises NoTerminal where no terminal the state reads starts; the position is then at
+        that character.
+        """
+        text = self.text
+        size = len(text)
+        by_state = self.lexers.by_state
+        position, line, line_start = self.position, self.line, self.line_start
+        while position < size:
+            state = stack[-1]
+            lexer = by_state.get(state) or self.lexers(state)
+            found = lexer.match(text, position)
+            if found is None:
+                self.position, self.line, self.line_start = position, line, line_start
+                raise NoTerminal
+            kind = found.lastgroup or ""
+            start, end = position, found.end()
+            start_line, column = line, start - line_start + 1
+            if kind in lexer.multiline:
+                newlines = text.count("\n", start, end)
+                if newlines:
+                    line += newlines
+                    line_start = text.rindex("\n", start, end) + 1
+            position = end
+            callback = lexer.callbacks.get(kind)
+            if callback is None and kind in lexer.ignored:
+                continue
+            token = Token(
+                kind, found.group(), start, start_line, column, line, end - line_start + 1, end
+            )
+            if callback is not None:
+                token = callback(token)
+                if kind in lexer.ignored:
+                    continue
+            self.position, self.line, self.line_start = position, line, line_start
+            yield token
+        self.position, self.line, self.line_start = position, line, line_start
+
+    def read(self, state: object) -> Token | None:
+        """The next token as `state` reads it; None at the end of the text."""
+        return next(self.tokens((state,)), None)
+
+    def skip(self, count: int) -> None:
+        """Move on by `count` characters."""
+        start, end = self.position, self.position + count
+        newlines = self.text.count("\n", start, end)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rindex("\n", start, end) + 1
+        self.position = end
+
+
 class LalrParser:
     """Lark's LALR(1) parser with its contextual lexer, for one grammar.
 
@@ -162,6 +293,7 @@ class LalrParser:
         self.keywords = frozenset(
             name for name, text in self.facts.terminals.items() if text and text.isalpha()
         )
+        self._lexers = _Lexers(self._lark.parser.lexer)
 
     def parse(self, text: str) -> Any:
         """The value of the `start` rule's callback for a text without syntax errors.
@@ -173,14 +305,14 @@ class LalrParser:
         state = interactive.parser_state
         stack = state.state_stack
         feed = state.feed_token
+        reader = _Reader(text, self._lexers)
         keywords = self.keywords
         limit = self.max_depth
         last: Token | None = None
         try:
-            for token in interactive.lexer_thread.lex(state):
-                # Checked here rather than in a lexer callback: this loop sees every token
-                # anyway (for the depth limit), and which terminals are keywords is known only
-                # once Lark has named them (`string` is `__ANON_0`).
+            for token in reader.tokens(stack):
+                # Checked here rather than in a lexer callback: which terminals are keywords is
+                # known only once Lark has named them (`string` is `__ANON_0`).
                 if token.type in keywords and _runs_into_name(text, token):
                     raise GluedKeyword(token)
                 feed(token)
@@ -190,10 +322,14 @@ class LalrParser:
             return interactive.feed_eof(last)
         except UnexpectedInput as error:
             raise SyntaxStop(max(1, error.line or 1), max(1, error.column or 1)) from None
+        except NoTerminal:
+            raise SyntaxStop(reader.line, reader.position - reader.line_start + 1) from None
 
     def cursor(self, text: str) -> Cursor:
         """The text ready to be parsed a token at a time."""
-        return Cursor(self._lark.parse_interactive(text), text, self.keywords, self.max_depth)
+        reader = _Reader(text, self._lexers)
+        interactive = self._lark.parse_interactive(text)
+        return Cursor(interactive, reader, self.keywords, self.max_depth)
 
 
 def _runs_into_name(text: str, token: Token) -> bool:
@@ -209,14 +345,14 @@ class Cursor:
     """
 
     def __init__(
-        self, interactive: Any, text: str, keywords: frozenset[str], max_depth: int
+        self, interactive: Any, reader: _Reader, keywords: frozenset[str], max_depth: int
     ) -> None:
-        self.text = text
+        self.text = reader.text
+        self._reader = reader
         self._keywords = keywords
         self._max_depth = max_depth
         self._interactive = interactive
-        self._state = self._interactive.parser_state
-        self._thread = self._interactive.lexer_thread
+        self._state = interactive.parser_state
         self._table: Mapping[Any, Mapping[str, tuple[Any, Any]]] = (
             self._state.parse_conf.parse_table.states
         )
@@ -298,12 +434,11 @@ class Cursor:
     @property
     def position(self) -> int:
         """Offset in the text of the next character to read."""
-        return int(self._thread.state.line_ctr.char_pos)
+        return self._reader.position
 
     def skip(self, count: int) -> None:
         """Move the reading position on by `count` characters."""
-        position = self.position
-        self._thread.state.line_ctr.feed(self.text[position : position + count])
+        self._reader.skip(count)
 
     def next_token(self) -> Token | None:
         """The next token as the parser's current state reads it (the contextual lexer), or a
@@ -312,35 +447,27 @@ class Cursor:
         Raises NoTerminal when no terminal of the language starts at the reading position.
         """
         try:
-            return next(self._thread.lex(self._state), None)
-        except UnexpectedToken as error:  # a terminal that exists, but not here
-            token: Token = error.token
-            return token
-        except UnexpectedCharacters:
-            raise NoTerminal from None
+            return self._reader.read(self._state.state_stack[-1])
+        except NoTerminal:
+            return self._reader.read(_ANY_STATE)  # a terminal that exists, but not here
 
     def next_word(self) -> Token | None:
         """The next token read without context (keywords are keywords); None at the end.
 
         Raises NoTerminal when no terminal of the language starts at the reading position.
         """
-        try:
-            token: Token = self._thread.lexer.root_lexer.next_token(self._thread.state)
-            return token
-        except EOFError:
-            return None
-        except UnexpectedCharacters:
-            raise NoTerminal from None
+        return self._reader.read(_ANY_STATE)
 
     def peek_fits(self) -> bool:
         """Does the next token fit the parser's current state? Consumes nothing."""
-        saved = copy(self._thread.state)
+        reader = self._reader
+        saved = (reader.position, reader.line, reader.line_start)
         try:
             token = self.next_token()
         except NoTerminal:
             return False
         finally:
-            self._thread.state = saved
+            reader.position, reader.line, reader.line_start = saved
         return self.fits(("$END",) if token is None else (token.type,))
 
     def glued(self, token: Token) -> bool:
