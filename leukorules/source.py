@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from dataclasses import dataclass, field
+
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ class SourceFile:
     def from_text(path: str, text: str, raw: bytes | None = None) -> SourceFile:
         data = raw if raw is not None else text.encode("utf-8")
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        starts.extend(newline.end() for newline in _NEWLINE.finditer(text))
         return SourceFile(path, text, hashlib.sha256(data).hexdigest(), tuple(starts))
 
     def line_text(self, line: int) -> str:

@@ -110,9 +110,24 @@ def test_golden_inputs_cover_every_construct() -> None:
         match node:
             case ast.SectionBlock(items=items) | ast.RuleBlock(items=items):
                 stack.extend(items)
-            case ast.BodyItem(kind=kind, args=args):
-                seen.add(f"body:{kind}")
-                stack.extend(args)
+            case ast.Statement(text=text) | ast.Recommend(action=text) | ast.Note(text=text):
+                seen.add(f"body:{node.kind}")
+                stack.extend([text] if text is not None else [])
+            case ast.EvidenceRefs(refs=names) | ast.After(rules=names) | ast.Overrides(rules=names):
+                seen.add(f"body:{node.kind}")
+                stack.extend(names)
+            case ast.Alternatives(actions=actions):
+                seen.add(f"body:{node.kind}")
+                stack.extend(actions)
+            case ast.When(condition=condition):
+                seen.add(f"body:{node.kind}")
+                stack.append(condition)
+            case ast.Strength(level=level):
+                seen.add(f"body:{node.kind}")
+                stack.append(level)
+            case ast.Derive(fact=fact, value=value):
+                seen.add(f"body:{node.kind}")
+                stack.extend([fact, value])
             case ast.FactDecl(type=spec):
                 seen.add(f"type:{spec.kind}")
             case ast.AndExpr(items=items) | ast.OrExpr(items=items):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leukorules.diagnostics import Code, Diagnostic
+from leukorules import messages as msg
+from leukorules.diagnostics import Diagnostic
 from leukorules.reading import SourceError, read_source
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
@@ -46,26 +47,15 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
         if path.is_dir():
             files = sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file())
             if not files:
-                problems.append(
-                    Diagnostic.make(
-                        Code.LR103,
-                        f"folder contains no {POLICY_SUFFIX} files",
-                        Span.point(display_path(path), 1, 1),
-                    )
-                )
+                at = Span.point(display_path(path), 1, 1)
+                problems.append(msg.FOLDER_WITHOUT_POLICY.at(at, suffix=POLICY_SUFFIX))
             included = _included_by_any(files)
             roots.extend(f for f in files if f.resolve() not in included)
         elif path.exists():
             roots.append(path)
         else:
-            problems.append(
-                Diagnostic.make(
-                    Code.LR103,
-                    "no such file or folder",
-                    Span.point(display_path(path), 1, 1),
-                    f"give a {POLICY_SUFFIX} file or a folder of them",
-                )
-            )
+            at = Span.point(display_path(path), 1, 1)
+            problems.append(msg.NO_SUCH_PATH.at(at, suffix=POLICY_SUFFIX))
     return roots, problems
 
 
@@ -125,11 +115,7 @@ def _load_file(
     name = display_path(path)
     if resolved in stack:
         cycle = " -> ".join(display_path(p) for p in (*stack, resolved))
-        loaded.diagnostics.append(
-            Diagnostic.make(
-                Code.LR121, f"include cycle: {cycle}", included_at, "remove one include"
-            )
-        )
+        loaded.diagnostics.append(msg.INCLUDE_CYCLE.at(included_at, cycle=cycle))
         return
     if resolved in seen:
         return  # a shared module included twice is loaded once
@@ -143,9 +129,7 @@ def _load_file(
     except OSError as error:
         where = included_at or Span.point(name, 1, 1)
         reason = error.strerror or str(error)
-        loaded.diagnostics.append(
-            Diagnostic.make(Code.LR103, f"cannot read {name}: {reason}", where)
-        )
+        loaded.diagnostics.append(msg.FILE_UNREADABLE.at(where, name=name, reason=reason))
         loaded.syntax_ok = False
         return
     loaded.sources[source.path] = source
@@ -166,15 +150,10 @@ def _load_file(
             target = path.parent / item.path.value
             if not target.is_file():
                 candidates = sorted(p.name for p in path.parent.glob(f"*{POLICY_SUFFIX}"))
-                hint = "paths are relative to the including file"
-                if candidates:
-                    hint += "; files here: " + ", ".join(candidates)
+                files_here = "; files here: " + ", ".join(candidates) if candidates else ""
                 loaded.diagnostics.append(
-                    Diagnostic.make(
-                        Code.LR120,
-                        f"included file `{item.path.value}` does not exist",
-                        item.path.span,
-                        hint,
+                    msg.INCLUDE_MISSING.at(
+                        item.path.span, path=item.path.value, files_here=files_here
                     )
                 )
                 continue

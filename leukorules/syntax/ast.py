@@ -1,14 +1,17 @@
 """The syntax tree: what the author wrote, with spans, before any name or type is resolved.
 
-Produced by `leukorules.syntax.parser`; consumed by the checker (which builds the model) and by
-the formatter (which prints it back). Lark's own tree never leaves the syntax package.
+Produced by `leukorules.syntax.parser` (the nodes are built by `syntax.build` as the parser
+reduces); consumed by the checker (which builds the model) and by the formatter (which prints it
+back). Every node is a frozen, slotted dataclass whose span is left out of equality, so two trees
+that differ only in layout compare equal; each kind of rule-body line has its own type. Lark's
+own tree never leaves the syntax package.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 from leukorules.source import Span
 
@@ -88,10 +91,13 @@ class Truthy:
     span: Span = field(compare=False)
 
 
+Comparator = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
 @dataclass(frozen=True, slots=True)
 class CompareExpr:
     fact: Name
-    op: str
+    op: Comparator
     operand: Literal_
     span: Span = field(compare=False)
 
@@ -208,6 +214,8 @@ class FactDecl:
     span: Span = field(compare=False)
 
 
+# --- rule and gap bodies: one type per kind of line -------------------------------------------
+
 BodyKind = Literal[
     "statement",
     "evidence",
@@ -222,15 +230,115 @@ BodyKind = Literal[
     "after",
     "overrides",
 ]
+NoteKind = Literal["note", "caution", "background"]
 
 
 @dataclass(frozen=True, slots=True)
-class BodyItem:
-    """One line of a rule or gap body, e.g. `evidence 3, 4` or `when x and y`."""
+class Statement:
+    """`statement "..."`: the guideline sentence, quoted verbatim."""
 
-    kind: BodyKind
-    args: tuple[Name | Literal_ | Expr, ...]
+    text: StringLit
     span: Span = field(compare=False)
+    kind: ClassVar[Literal["statement"]] = "statement"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRefs:
+    """`evidence 3, 4`: the evidence a rule rests on."""
+
+    refs: tuple[Name, ...]
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["evidence"]] = "evidence"
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """`when ...`: the condition under which a rule applies."""
+
+    condition: Expr
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["when"]] = "when"
+
+
+@dataclass(frozen=True, slots=True)
+class Recommend:
+    """`recommend "..."`: a recommendation, the conclusion of a rule."""
+
+    action: StringLit
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["recommend"]] = "recommend"
+
+
+@dataclass(frozen=True, slots=True)
+class Strength:
+    """`strength recommended`: the strength of a recommendation."""
+
+    level: Name
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["strength"]] = "strength"
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    """`alternatives "...", "..."`: other actions a recommendation allows."""
+
+    actions: tuple[StringLit, ...]
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["alternatives"]] = "alternatives"
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """`note`, `caution` or `background` (its `kind`), with its text or without (then the
+    statement itself is what the rule states)."""
+
+    kind: NoteKind
+    text: StringLit | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Derive:
+    """`derive fact = value`: sets a derived fact, the conclusion of a rule."""
+
+    fact: Name
+    value: Literal_
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["derive"]] = "derive"
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """`after a, b`: rules whose conclusions come before this one's."""
+
+    rules: tuple[Name, ...]
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["after"]] = "after"
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """`overrides a, b`: rules this one takes precedence over."""
+
+    rules: tuple[Name, ...]
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["overrides"]] = "overrides"
+
+
+# One line of a rule or gap body; every kind has a `kind` (its keyword) and a `span`.
+BodyItem: TypeAlias = (
+    Statement
+    | EvidenceRefs
+    | When
+    | Recommend
+    | Strength
+    | Alternatives
+    | Note
+    | Derive
+    | After
+    | Overrides
+)
+Conclusion: TypeAlias = Recommend | Note | Derive
 
 
 @dataclass(frozen=True, slots=True)

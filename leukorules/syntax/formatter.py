@@ -64,7 +64,6 @@ _WHITESPACE = " \t\f\r"
 _OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
 
 Pos = tuple[int, int]  # (line, column), 1-based, as in spans
-_LITERALS = (ast.NameLit, ast.StringLit, ast.NumberLit, ast.DateLit, ast.BoolLit)
 
 # --- names, literals, conditions (shared with render) ---------------------------------------
 
@@ -146,22 +145,24 @@ def fact_text(decl: ast.FactDecl) -> str:
 
 def body_text(item: ast.BodyItem) -> str:
     """A rule or gap body line on one line (`when` included)."""
-    match item.kind:
-        case "evidence":
-            args = [ref_text(a.name) for a in item.args if isinstance(a, ast.Name)]
-        case "derive":
-            target, value = item.args
-            assert isinstance(target, ast.Name)
-            assert isinstance(value, _LITERALS)
-            return f"derive {target.name} = {literal_text(value)}"
-        case "when":
-            return "when " + expr_text(item.args[0])  # type: ignore[arg-type]
-        case _:
-            args = [
-                a.name if isinstance(a, ast.Name) else literal_text(a)  # type: ignore[arg-type]
-                for a in item.args
-            ]
-    return item.kind + (" " + ", ".join(args) if args else "")
+    match item:
+        case ast.Statement(text=text) | ast.Recommend(action=text):
+            words = [literal_text(text)]
+        case ast.EvidenceRefs(refs=refs):
+            words = [ref_text(ref.name) for ref in refs]
+        case ast.When(condition=condition):
+            words = [expr_text(condition)]
+        case ast.Strength(level=level):
+            words = [level.name]
+        case ast.Alternatives(actions=actions):
+            words = [literal_text(action) for action in actions]
+        case ast.Note(text=text):
+            words = [literal_text(text)] if text is not None else []
+        case ast.Derive(fact=fact, value=value):
+            words = [f"{fact.name} = {literal_text(value)}"]
+        case ast.After(rules=rules) | ast.Overrides(rules=rules):
+            words = [rule.name for rule in rules]
+    return item.kind + (" " + ", ".join(words) if words else "")
 
 
 # --- layout ---------------------------------------------------------------------------------
@@ -316,13 +317,13 @@ class _Layout:
 
     def _body(self, body: Sequence[ast.BodyItem], depth: int) -> None:
         for item in body:
-            if item.kind == "when" and self._when_lines(item, depth):
+            if isinstance(item, ast.When) and self._when_lines(item, depth):
                 continue
             self._line(depth, body_text(item), _start(item.span), _end(item.span))
 
-    def _when_lines(self, item: ast.BodyItem, depth: int) -> bool:
+    def _when_lines(self, item: ast.When, depth: int) -> bool:
         """Write a `when` broken before each top-level `and`/`or`, if it needs breaking."""
-        expr = item.args[0]
+        expr = item.condition
         if not isinstance(expr, ast.AndExpr | ast.OrExpr):
             return False
         flat = len(INDENT) * depth + len(body_text(item))

@@ -174,44 +174,40 @@ def _fact(fact: m.Fact) -> ast.FactDecl:
     return ast.FactDecl(_name(fact.name), spec, description, fact.derived, _HERE)
 
 
-def _body(kind: ast.BodyKind, *args: ast.Name | ast.Literal_ | ast.Expr) -> ast.BodyItem:
-    return ast.BodyItem(kind, args, _HERE)
-
-
 def _when(expr: m.Expr, facts: Mapping[str, m.Fact]) -> list[ast.BodyItem]:
     if isinstance(expr, m.Const) and expr.value:
         return []  # no `when`: always applies
-    return [_body("when", condition(expr, facts))]
+    return [ast.When(condition(expr, facts), _HERE)]
 
 
 def _rule(rule: m.Rule, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
-    body = [
-        _body("statement", _string(rule.statement)),
-        _body("evidence", *map(_name, rule.evidence)),
+    body: list[ast.BodyItem] = [
+        ast.Statement(_string(rule.statement), _HERE),
+        ast.EvidenceRefs(tuple(map(_name, rule.evidence)), _HERE),
         *_when(rule.when, facts),
     ]
     if rule.after:
-        body.append(_body("after", *map(_name, rule.after)))
+        body.append(ast.After(tuple(map(_name, rule.after)), _HERE))
     if rule.overrides:
-        body.append(_body("overrides", *map(_name, rule.overrides)))
+        body.append(ast.Overrides(tuple(map(_name, rule.overrides)), _HERE))
     match rule.conclusion:
         case m.Recommend(action=action, strength=strength, alternatives=alternatives):
-            body.append(_body("recommend", _string(action)))
+            body.append(ast.Recommend(_string(action), _HERE))
             if strength != "unqualified":
-                body.append(_body("strength", _name(strength)))
+                body.append(ast.Strength(_name(strength), _HERE))
             if alternatives:
-                body.append(_body("alternatives", *map(_string, alternatives)))
+                body.append(ast.Alternatives(tuple(map(_string, alternatives)), _HERE))
         case m.StateNote(kind=kind, text=text):
-            body.append(_body(kind, *([_string(text)] if text is not None else [])))
+            body.append(ast.Note(kind, _string(text) if text is not None else None, _HERE))
         case m.Derive(fact=name, value=value):
-            body.append(_body("derive", _name(name), _literal(value, facts.get(name))))
+            body.append(ast.Derive(_name(name), _literal(value, facts.get(name)), _HERE))
     return ast.RuleBlock(_name(rule.id), tuple(body), False, _HERE)
 
 
 def _gap(gap: m.Gap, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
     body = _when(gap.when, facts)
     if gap.note is not None:
-        body.append(_body("note", _string(gap.note)))
+        body.append(ast.Note("note", _string(gap.note), _HERE))
     return ast.RuleBlock(_name(gap.id), tuple(body), True, _HERE)
 
 
