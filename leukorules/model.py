@@ -13,6 +13,7 @@ building its own.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -68,14 +69,35 @@ class FactType:
         if self.unit:
             text += f" [{self.unit}]"
         if self.minimum is not None and self.maximum is not None:
-            text += f" in {_number_text(self.minimum)}..{_number_text(self.maximum)}"
+            text += f" in {number_text(self.minimum)}..{number_text(self.maximum)}"
         return text
 
 
-def _number_text(value: float | int) -> str:
+def number_text(value: float | int) -> str:
+    """A number as reports print it: whole floats without `.0`, others as Python writes them."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
+
+
+def value_text(value: object, fact: Fact | None = None) -> str:
+    """How a fact value reads in reports and explanations: `true`, `65 [mg/dL]`, `high`,
+    `{a, b}`, `unknown`; text of a string fact is quoted."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        text = number_text(value)
+        unit = fact.type.unit if fact is not None else None
+        return f"{text} [{unit}]" if unit else text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set | list | tuple):
+        return "{" + ", ".join(sorted(str(v) for v in value)) + "}"
+    if isinstance(value, str) and fact is not None and fact.type.kind == "string":
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from leukorules.syntax.formatter import (
     same_content,
 )
 from leukorules.syntax.parser import parse
-from leukorules.syntax.render import condition, number_text, render_policy
+from leukorules.syntax.render import condition, number_literal, render_policy
 
 GOLDEN = Path(__file__).parent / "formatter"
 CASES = sorted(GOLDEN.glob("*.rules"))
@@ -326,14 +326,14 @@ def test_render_literals_by_fact_type() -> None:
     assert shown(m.CompareFacts("a", "==", "b")) == "a == b"
 
 
-def test_number_text_never_uses_an_exponent() -> None:
-    assert number_text(1e16) == "10000000000000000"
-    assert number_text(1e-05) == "0.00001"
-    assert number_text(-2.5) == "-2.5"
-    assert number_text(3) == "3"
-    assert number_text(0.1) == "0.1"
+def test_number_literals_never_use_an_exponent() -> None:
+    assert number_literal(1e16) == "10000000000000000"
+    assert number_literal(1e-05) == "0.00001"
+    assert number_literal(-2.5) == "-2.5"
+    assert number_literal(3) == "3"
+    assert number_literal(0.1) == "0.1"
     with pytest.raises(ValueError):
-        number_text(float("nan"))
+        number_literal(float("nan"))
 
 
 def test_render_rebuilds_sections_so_rules_keep_their_order() -> None:

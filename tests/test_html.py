@@ -75,7 +75,7 @@ def patient(policy: CompiledPolicy, name: str) -> tuple[dict[str, object], Evalu
 
 def test_report_holds_every_part(bundled: CompiledPolicy) -> None:
     facts, ev = patient(bundled, "adem-plasma-exchange-nonresponder.yaml")
-    document = render_html(ev, bundled, facts)
+    document = render_html(ev, bundled.policy, facts)
     parsed = parse(document)
     text = " ".join(parsed.text)
     ids = {attrs.get("id") for _, attrs in parsed.tags}
@@ -107,7 +107,7 @@ def test_report_holds_every_part(bundled: CompiledPolicy) -> None:
 
 def test_report_is_self_contained(bundled: CompiledPolicy) -> None:
     facts, ev = patient(bundled, "toluene-agitation-seizures.yaml")
-    document = render_html(ev, bundled, facts)
+    document = render_html(ev, bundled.policy, facts)
     parsed = parse(document)
     for tag, attrs in parsed.tags:
         assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
@@ -157,7 +157,7 @@ rule r.two {{
     policy = load_policy(folder)
     values = policy.validate({"note": f"V {hostile}\"'", "flag": True})
     ev = policy.evaluate(values, trace=True)
-    document = render_html(ev, policy, values)
+    document = render_html(ev, policy.policy, values)
     parsed = parse(document)
     assert "<script" not in document and "<b>" not in document
     assert not any(tag == "script" for tag, _ in parsed.tags)
@@ -169,7 +169,7 @@ rule r.two {{
 
 def test_literate_view_marks_statements_by_outcome(bundled: CompiledPolicy) -> None:
     facts, ev = patient(bundled, "adem-steroid-nonresponder.yaml")
-    document = render_html(ev, bundled, facts)
+    document = render_html(ev, bundled.policy, facts)
     literate = document[
         document.index('<section id="guideline">') : document.index('<section id="trace">')
     ]
@@ -203,14 +203,14 @@ def test_literate_view_marks_statements_by_outcome(bundled: CompiledPolicy) -> N
 
 def test_report_without_guideline_or_trace_or_facts(bundled: CompiledPolicy) -> None:
     ev = bundled.evaluate({}, trace=False)
-    document = render_html(ev, bundled, {}, guideline_text=None)
+    document = render_html(ev, bundled.policy, {}, guideline_text=None)
     parse(document)
     assert "evaluate with the trace" in document
     assert "No fact was given" in document
     policy_without_source = load_policy(ROOT / "tests" / "test_graph_golden" / "small.rules")
-    assert find_guideline_text(policy_without_source) is None
+    assert find_guideline_text(policy_without_source.policy) is None
     small_ev = policy_without_source.evaluate({"age": 50, "severity": "severe"}, trace=True)
-    small = render_html(small_ev, policy_without_source, {"age": 50, "severity": "severe"})
+    small = render_html(small_ev, policy_without_source.policy, {"age": 50, "severity": "severe"})
     parse(small)
     assert "guideline source text is not available" in small
     assert "Give steroids &lt;IV&gt;" in small
@@ -218,9 +218,9 @@ def test_report_without_guideline_or_trace_or_facts(bundled: CompiledPolicy) -> 
 
 def test_report_is_deterministic(bundled: CompiledPolicy) -> None:
     facts, ev = patient(bundled, "hiv-associated-pml.yaml")
-    assert render_html(ev, bundled, facts) == render_html(ev, bundled, facts)
+    assert render_html(ev, bundled.policy, facts) == render_html(ev, bundled.policy, facts)
 
 
 def test_guideline_text_is_found_for_the_bundled_policy(bundled: CompiledPolicy) -> None:
-    text = find_guideline_text(bundled)
+    text = find_guideline_text(bundled.policy)
     assert text is not None and text.startswith("Treatment Approach for Leukoencephalopathy")

@@ -271,7 +271,7 @@ def describe_type(fact_type: m.FactType) -> str:
         text += f" in [{fact_type.unit}]"
     if fact_type.minimum is not None and fact_type.maximum is not None:
         low, high = fact_type.minimum, fact_type.maximum
-        text += f" ({m._number_text(low)}..{m._number_text(high)})"
+        text += f" ({m.number_text(low)}..{m.number_text(high)})"
     return text
 
 

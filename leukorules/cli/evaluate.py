@@ -180,7 +180,7 @@ def evaluate(
     if output_format == "html":
         from leukorules.report.html import render_html
 
-        click.echo(render_html(evaluation, compiled, values), nl=False)
+        click.echo(render_html(evaluation, compiled.policy, values), nl=False)
         sys.exit(EXIT_OK)
     # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
     click.echo(

@@ -33,7 +33,7 @@ from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, did_you_mean
 from leukorules.engine.facts_file import kind_of
-from leukorules.engine.values import LONE_SURROGATE, number_text
+from leukorules.engine.values import LONE_SURROGATE
 from leukorules.source import Span
 
 if TYPE_CHECKING:
@@ -385,10 +385,10 @@ def _value_problem(
         return msg.FACT_OUT_OF_RANGE.at(
             span,
             name=name,
-            value=number_text(value),
+            value=m.number_text(value),
             unit=f" [{fact_type.unit}]" if fact_type.unit else "",
-            low=number_text(fact_type.minimum) if fact_type.minimum is not None else "-inf",
-            high=number_text(fact_type.maximum) if fact_type.maximum is not None else "inf",
+            low=m.number_text(fact_type.minimum) if fact_type.minimum is not None else "-inf",
+            high=m.number_text(fact_type.maximum) if fact_type.maximum is not None else "inf",
         )
     where = f"`{name}`" if index is None else f"item {index + 1} of `{name}`"
     expected = _expected(fact_type) if index is None else "one of: " + ", ".join(fact_type.values)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from leukorules import model as m
-from leukorules.engine.values import number_text
 from leukorules.logic import COMPARATORS, Truth, leaf_truth
 from leukorules.source import Span
 
@@ -165,7 +164,7 @@ def literal_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return number_text(value)
+        return m.number_text(value)
     if isinstance(value, str):
         return value  # enum values are identifiers; string literals are quoted by the caller
     if hasattr(value, "isoformat"):

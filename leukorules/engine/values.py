@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from leukorules import model as m
-
 JsonValue = bool | int | float | str | list[str] | None
 
 # Half of a UTF-16 surrogate pair on its own: JSON's `"\ud800"` escapes decode to one, but no
@@ -81,44 +79,3 @@ def facts_sha256(facts: Mapping[str, object], names: Iterable[str]) -> str:
             text = json.dumps(_canonical(value), separators=(",", ":"), ensure_ascii=True)
         parts.append(key + text)
     return hashlib.sha256(("{" + ",".join(parts) + "}").encode("ascii")).hexdigest()
-
-
-def number_text(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def value_text(value: object, fact: m.Fact | None = None) -> str:
-    """How a value reads in reports and explanations: `true`, `65`, `high`, `{a, b}`, `unknown`."""
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        text = number_text(value)
-        unit = fact.type.unit if fact is not None else None
-        return f"{text} [{unit}]" if unit else text
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set | list | tuple):
-        return "{" + ", ".join(sorted(str(v) for v in value)) + "}"
-    if isinstance(value, str) and fact is not None and fact.type.kind == "string":
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def json_value_text(
-    value: JsonValue | tuple[str, ...], unit: str | None = None, quoted: bool = False
-) -> str:
-    """Display text of a value already in JSON form (what renderers hold)."""
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        text = number_text(value)
-        return f"{text} [{unit}]" if unit else text
-    if isinstance(value, list | tuple):
-        return "{" + ", ".join(value) + "}"
-    return json.dumps(value, ensure_ascii=False) if quoted else value

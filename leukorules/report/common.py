@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from leukorules.engine.values import json_value_text
+from leukorules import model as m
 
 if TYPE_CHECKING:
     from leukorules.result import model as r
@@ -84,3 +85,17 @@ def why_not_text(why: r.WhyNot | None) -> str:
     if why.reason == "after":
         return "comes after " + ", ".join(why.rules) + ", which did not fire"
     return "overridden by " + ", ".join(why.rules)
+
+
+def json_value_text(value: r.FactValue, unit: str | None = None, quoted: bool = False) -> str:
+    """Display text of a value already in JSON form (what renderers hold)."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        text = m.number_text(value)
+        return f"{text} [{unit}]" if unit else text
+    if isinstance(value, tuple):
+        return "{" + ", ".join(value) + "}"
+    return json.dumps(value, ensure_ascii=False) if quoted else value

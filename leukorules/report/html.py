@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from leukorules import model as m
 from leukorules.authoring.coverage import (
@@ -31,14 +30,10 @@ from leukorules.authoring.coverage import (
     split_source,
 )
 from leukorules.authoring.diagram import Edge, Graph, Node, NodeKind, render_svg
-from leukorules.engine.values import json_value_text, value_text
-from leukorules.report.common import all_missing
+from leukorules.report.common import all_missing, json_value_text
 from leukorules.report.html_style import CSS
 from leukorules.result import model as r
 from leukorules.version import __version__
-
-if TYPE_CHECKING:
-    from leukorules.engine.compile import CompiledPolicy
 
 SECTION_SEPARATOR = " › "
 OUTCOME_LABELS = {
@@ -69,13 +64,9 @@ def _anchor(prefix: str, name: str) -> str:
     return esc(f"{prefix}-{name}")
 
 
-def _policy_model(policy: CompiledPolicy | m.Policy) -> m.Policy:
-    return policy if isinstance(policy, m.Policy) else policy.policy
-
-
-def find_guideline_text(policy: CompiledPolicy | m.Policy) -> str | None:
+def find_guideline_text(policy: m.Policy) -> str | None:
     """The guideline source the policy names (`source "..."`), beside it or in `source/`."""
-    path = default_source(_policy_model(policy))
+    path = default_source(policy)
     if path is None:
         return None
     try:
@@ -86,16 +77,15 @@ def find_guideline_text(policy: CompiledPolicy | m.Policy) -> str | None:
 
 def render_html(
     evaluation: r.Evaluation,
-    policy: CompiledPolicy | m.Policy,
+    policy: m.Policy,
     facts: Mapping[str, object],
     guideline_text: str | None = None,
 ) -> str:
     """The report as one HTML document. `facts` are the patient's input facts (validated values
     or the raw document); `guideline_text` None looks for the source the policy names."""
-    model = _policy_model(policy)
     if guideline_text is None:
-        guideline_text = find_guideline_text(model)
-    return _Report(evaluation, model, facts, guideline_text).render()
+        guideline_text = find_guideline_text(policy)
+    return _Report(evaluation, policy, facts, guideline_text).render()
 
 
 class _Report:
@@ -253,7 +243,7 @@ class _Report:
                 continue
             rows.append(
                 f'<tr id="{_anchor("fact", fact.name)}"><td><code>{esc(fact.name)}</code></td>'
-                f'<td class="value">{esc(value_text(value, fact))}</td>'
+                f'<td class="value">{esc(m.value_text(value, fact))}</td>'
                 f"<td>{esc(fact.description or '')}</td></tr>"
             )
         if rows:
@@ -581,7 +571,7 @@ class _Report:
             case m.StateNote(kind=kind):
                 return f": {esc(NOTE_LABELS.get(kind, kind).lower())}"
             case m.Derive(fact=fact, value=value):
-                return f": derives <code>{esc(fact)} = {esc(value_text(value))}</code>"
+                return f": derives <code>{esc(fact)} = {esc(m.value_text(value))}</code>"
         return ""
 
     def why_not_of(self, rule_id: str) -> str:

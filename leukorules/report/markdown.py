@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from leukorules.engine.values import json_value_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
     all_missing,
+    json_value_text,
     note_body,
     note_label,
     section_text,

@@ -13,12 +13,12 @@ import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from leukorules.engine.values import json_value_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
     all_missing,
     evidence_text,
     facts_text,
+    json_value_text,
     note_body,
     note_label,
     section_text,

@@ -54,7 +54,7 @@ def _string(text: str) -> ast.StringLit:
     return ast.StringLit(text, _HERE)
 
 
-def number_text(value: int | float) -> str:
+def number_literal(value: int | float) -> str:
     """A number as the grammar writes it: digits, an optional fraction, never an exponent."""
     if isinstance(value, bool):
         raise TypeError("a bool is not a number")
@@ -66,7 +66,7 @@ def number_text(value: int | float) -> str:
 
 
 def _number(value: int | float, unit: str | None = None) -> ast.NumberLit:
-    return ast.NumberLit(number_text(value), unit, _HERE)
+    return ast.NumberLit(number_literal(value), unit, _HERE)
 
 
 def _literal(value: m.Value, fact: m.Fact | None) -> ast.Literal_:

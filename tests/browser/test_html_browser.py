@@ -201,7 +201,7 @@ def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: b
     assert not problems
     ev = policy.evaluate(values, trace=True)
     page = tmp_path / "report.html"
-    page.write_text(render_html(ev, policy, values), encoding="utf-8")
+    page.write_text(render_html(ev, policy.policy, values), encoding="utf-8")
 
     console = _load(browser, page)
     assert console == [], f"console messages: {console}"
@@ -268,7 +268,7 @@ rule r.one {{
     values = policy.validate({"note": attack})
     page = tmp_path / "evil.html"
     page.write_text(
-        render_html(policy.evaluate(values, trace=True), policy, values), encoding="utf-8"
+        render_html(policy.evaluate(values, trace=True), policy.policy, values), encoding="utf-8"
     )
     assert _load(browser, page) == []
     assert browser.run("return document.title") == "Evil: decision report"
