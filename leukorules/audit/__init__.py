@@ -1,9 +1,10 @@
 """The auditor's decision log: tamper-evident, replayable records of every logged evaluation.
 
-Input: an `Evaluation` with the facts and the policy sources that produced it. Output: a row in a
+Takes: an `Evaluation` with the facts and the policy sources that produced it. Gives: a row in a
 SQLite decision log (one file, no server) and, later, proof about it: `verify` recomputes the
-hash chain, `replay` re-runs a decision against the exact stored policy text and facts and
-compares the result JSON byte for byte.
+hash chain, `replay` re-runs a decision against the exact stored policy text and facts (through
+`leukorules.check` and `leukorules.engine`) and compares the result JSON byte for byte.
+Must never import: `leukorules.cli`, `leukorules.report`, `leukorules.cohort`.
 
 What a row holds: time (UTC), optional user and case labels, policy id, version and sha256, the
 policy's source files (stored once each, content-addressed by sha256, with their relative paths),

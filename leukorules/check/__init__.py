@@ -1,8 +1,12 @@
 """The checker: policy files -> a checked `Policy` plus every diagnostic.
 
-Stages: `loader` (files, includes, parsing) -> `resolve` (names, fields, types) -> `analysis`
-(cycles, unreachable conditions, conflicts, unused declarations). A policy is returned only when
-no error was found; warnings and notes never block it.
+Takes: policy files or folders (or text). Gives: `CheckResult`, the `model.Policy` when no error
+was found (warnings and notes never block it) and every diagnostic, sorted by position.
+Stages: `loader` (files, includes, parsing) -> `resolve` with `declarations`, `conditions` and
+`rules` (names, fields, types, into a `draft`) -> `analysis` (cycles, conditions that can never
+hold, conflicts, unused declarations).
+Must never import: `leukorules.engine`, `leukorules.result`, `leukorules.report`,
+`leukorules.cohort`, `leukorules.cli`, `leukorules.syntax.lark_adapter`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """The `leukorules` command line: thin commands that parse arguments, call the API, render, exit.
 
+Takes: command lines. Gives: output on stdout, diagnostics on stderr, an exit status. Sits on
+top of every stage, and nothing imports it.
+Must never import: `leukorules.syntax.lark_adapter` (commands reach the parser through the
+checker or the syntax package).
+
 Exit status everywhere: 0 success (warnings allowed), 1 bad input (a policy or facts problem,
 reported as diagnostics on stderr), 2 usage error. Subcommands live in their own modules and
 are imported only when run, so `leukorules --help` and each command start quickly.

@@ -1,6 +1,12 @@
-"""The engine: facts validation, the compiled evaluator, the result model and explanations.
+"""The engine: facts validation, the compiled evaluator, explanations.
 
-Stages: `facts` (a facts document -> typed values) -> `compile` (a checked policy -> generated
-straight-line code, cached per policy) -> `evaluation` (a run -> the `Evaluation` result of
-`result`) and `explain` (one rule, step by step) using the walkers of `trace`.
+Takes: a checked `model.Policy`, and a patient's facts. Gives: `CompiledPolicy` (`compile`, the
+façade, cached per policy): `decide` (fired ids), `evaluate` (the `Evaluation` records of
+`leukorules.result`), `explain` (one rule), `run` (the raw outcome, for cohorts); facts as
+`ValidatedFacts`, or `FactsError` with every diagnostic (`facts`, reading files in
+`facts_file`). Inside: `plan` (what does not depend on the patient) -> `codegen` (generated
+Python) -> `runtime` (one patient's `Run`) -> `build` (records) and `explain`, with the condition
+walkers of `trace` and the compiled explanations of `supports`.
+Must never import: `leukorules.check`, `leukorules.syntax`, `leukorules.report`,
+`leukorules.cohort`, `leukorules.audit`, `leukorules.cli`, `leukorules.authoring`.
 """

@@ -1,4 +1,9 @@
-"""Facts from the health record: FHIR R4 in (issue 14).
+"""Facts from the health record: FHIR R4 in.
+
+Takes: FHIR R4 JSON (a Bundle, one resource, or a Bulk Data export folder). Gives: the policy's
+raw facts with their provenance and diagnostics, to validate like any facts document.
+Must never import: `leukorules.cli`, `leukorules.report`, `leukorules.cohort`,
+`leukorules.audit`, `leukorules.check`.
 
 A patient's record (a FHIR R4 Bundle, or one resource) or a cohort's Bulk Data export folder ->
 the policy's facts, with the resource that supplied each one (provenance), under terminology

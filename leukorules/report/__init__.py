@@ -1,9 +1,12 @@
-"""Renderers of an `Evaluation` (and of one rule's `Explanation`): text, JSON, markdown.
+"""Renderers of an `Evaluation` (and of one rule's `Explanation`): text, JSON, markdown, HTML.
 
-Input: the result models of `leukorules.result` only (never the policy), so a saved JSON
-result can be rendered again later. Output: a string ending in a newline. Text is for a
-clinician at a terminal (colour only when asked for), markdown is an auditor's report of the
-same content, JSON is the result model itself.
+Takes: the result records of `leukorules.result` (text, markdown and JSON read nothing else, so
+a saved result can be rendered again later; the HTML report also reads the `model.Policy`, for
+its literate view of the guideline, and the authoring tools' diagram and source reading).
+Gives: a string ending in a newline. Text is for a clinician at a terminal (colour only when
+asked for), markdown is an auditor's report of the same content, JSON is the result itself.
+Must never import: `leukorules.engine`, `leukorules.check`, `leukorules.syntax`,
+`leukorules.cohort`, `leukorules.audit`, `leukorules.cli`.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Takes: nothing but what the engine hands it (the engine builds the records). Gives: the
 `Evaluation` and `Explanation` record trees (`model`), their JSON text (`serialize`) and their
 JSON Schema plus validated parsing of saved results (`schema`, the only pydantic user here).
-Must never import: the engine, the checker, the parser, or any renderer; `model` and
-`serialize` must not import pydantic.
+Must never import: `leukorules.engine`, `leukorules.check`, `leukorules.syntax`,
+`leukorules.report`, `leukorules.model` (results are read without the policy). `model` and
+`serialize` do not import pydantic.
 """
 
 from leukorules.result.model import (
