@@ -30,7 +30,8 @@ MODULES = _modules()
 
 
 def _imports(name: str, path: Path) -> Iterator[str]:
-    """Every leukorules module `name` imports: at the top, inside functions, for typing."""
+    """Every leukorules module `name` imports: at the top, inside functions, for typing. (The
+    packages Python imports on the way to a module are not counted: every module needs them.)"""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets: list[str] = []
@@ -42,7 +43,11 @@ def _imports(name: str, path: Path) -> Iterator[str]:
                 parent = package.split(".")
                 parent = parent[: len(parent) - node.level + 1]
                 base = ".".join([*parent, *([base] if base else [])])
-            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            # `from a.b import c`: the module a.b.c when there is one, else (a name) a.b
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                for alias in node.names
+            ]
         for target in targets:
             while target and target not in MODULES:
                 target = target.rpartition(".")[0]

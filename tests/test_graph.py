@@ -9,18 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from leukorules import model as m
-from leukorules.authoring.diagram import (
-    Edge,
-    Graph,
-    Node,
-    _layout,
-    build_graph,
-    layer_ranks,
-    render,
-    render_dot,
-    render_mermaid,
-    render_svg,
-)
+from leukorules.authoring.diagram import build_graph, render, render_dot, render_mermaid
+from leukorules.authoring.diagram_svg import _layout, layer_ranks, render_svg
+from leukorules.authoring.graph import Edge, Graph, Node
 from leukorules.check import check_paths, check_text
 from leukorules.cli import main
 from leukorules.syntax.grammar import bundled_policy_dir

@@ -29,7 +29,8 @@ from leukorules.authoring.coverage import (
     normalize_text,
     split_source,
 )
-from leukorules.authoring.diagram import Edge, Graph, Node, NodeKind, render_svg
+from leukorules.authoring.diagram_svg import render_svg
+from leukorules.authoring.graph import Edge, Graph, Node, NodeKind
 from leukorules.report.common import all_missing, json_value_text
 from leukorules.report.html_style import CSS
 from leukorules.result import model as r
