@@ -88,6 +88,10 @@ class Code(enum.StrEnum):
     LR411 = "LR411", Severity.WARNING, "derived fact never derived"
     LR412 = "LR412", Severity.ERROR, "unknown strength"
     LR413 = "LR413", Severity.WARNING, "conflict check not exhaustive"
+    LR414 = "LR414", Severity.ERROR, "constraint reads a derived fact"
+    LR415 = "LR415", Severity.WARNING, "constraint never applies"
+    LR416 = "LR416", Severity.WARNING, "constraint can never be broken"
+    LR417 = "LR417", Severity.WARNING, "constraint can never be met"
     # LR5xx: facts and runtime
     LR501 = "LR501", Severity.ERROR, "facts file cannot be read"
     LR502 = "LR502", Severity.ERROR, "unknown fact"
@@ -96,6 +100,7 @@ class Code(enum.StrEnum):
     LR505 = "LR505", Severity.ERROR, "value outside declared range"
     LR506 = "LR506", Severity.ERROR, "derived fact supplied as input"
     LR507 = "LR507", Severity.ERROR, "malformed facts document"
+    LR508 = "LR508", Severity.ERROR, "facts contradict each other"
     LR520 = "LR520", Severity.ERROR, "invalid FHIR resource"
     LR521 = "LR521", Severity.ERROR, "sources disagree on a fact"
 

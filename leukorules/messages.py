@@ -139,7 +139,7 @@ ENUM_VALUE_TWICE = Message(Code.LR204, "enum value `{value}` is listed twice")
 RULE_ID_TWICE = Message(
     Code.LR204,
     "{block} id `{id}` is used twice",
-    "rule and gap ids are stable identifiers and must be unique",
+    "rule, gap and constraint ids are stable identifiers and must be unique",
 )
 SECTION_TWICE = Message(
     Code.LR204,
@@ -194,6 +194,16 @@ CITATION_NOT_TEXT = Message(
 NOT_A_CHOICE = Message(Code.LR209, "`{value}` is not a {what}", "allowed: {allowed}")
 EMPTY_STATEMENT = Message(Code.LR209, "the statement is empty")
 RECOMMENDATION_FIELD = Message(Code.LR209, "`{key}` belongs to a `recommend` conclusion")
+LINE_NOT_A_LINE = Message(
+    Code.LR209,
+    "`line {value}` is not a line of therapy",
+    "lines of therapy are whole numbers from 1 to {highest}",
+)
+REQUIRE_MISSING = Message(
+    Code.LR206,
+    "constraint `{id}` has no `require`",
+    "say what the facts must satisfy where it applies: require ...",
+)
 
 # --- LR3xx: types -------------------------------------------------------------------------------
 
@@ -268,6 +278,13 @@ UNKNOWN_STRENGTH = Message(
 )
 
 
+CONSTRAINT_READS_DERIVED = Message(
+    Code.LR414,
+    "constraint `{id}` reads the derived fact `{name}`",
+    "constraints hold between the facts given, before any rule derives anything; "
+    "state it over the input facts `{name}` is derived from",
+)
+
 # The checker's logic analysis (`leukorules.check.analysis`).
 
 CYCLE = Message(
@@ -318,6 +335,27 @@ DERIVED_NEVER_DERIVED = Message(
     Code.LR411,
     "derived fact `{name}` is never derived by any rule",
     "add a rule with `derive {name} = ...`",
+)
+LINE_BEFORE_ITS_PREDECESSOR = Message(
+    Code.LR410,
+    "`{rule}` states line {line} but comes after `{after}`, line {after_line}",
+    "a line of therapy comes after the lines it follows: state a line above {after_line}",
+)
+CONSTRAINT_NEVER_APPLIES = Message(
+    Code.LR415,
+    "constraint `{id}` never applies: its `when` can never be true",
+    "look for contradictory tests in its `when`, or remove the constraint",
+)
+CONSTRAINT_NEVER_BROKEN = Message(
+    Code.LR416,
+    "constraint `{id}` can never be broken: wherever it applies, its `require` holds",
+    "it checks nothing; remove it, or correct its `when` or `require`",
+)
+CONSTRAINT_NEVER_MET = Message(
+    Code.LR417,
+    "constraint `{id}` can never be met: wherever it applies, its `require` is false",
+    "every patient it applies to would be refused; to forbid a combination of facts on "
+    "purpose, write `require false`",
 )
 CONFLICT_CHECK_GAVE_UP = Message(
     Code.LR413,
@@ -394,6 +432,11 @@ FACT_OUT_OF_RANGE = Message(
     Code.LR505,
     "`{name}` = {value}{unit} is outside its declared range {low}..{high}",
     "check the value and its unit",
+)
+FACTS_CONTRADICT = Message(
+    Code.LR508,
+    "facts contradict each other: {message}",
+    "the facts involved: {facts}; correct the one that is wrong (constraint `{id}`)",
 )
 FACT_DERIVED_SUPPLIED = Message(
     Code.LR506,

@@ -246,6 +246,7 @@ class Rule:
     section: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
+    line: int | None = None  # a recommendation's stated line of therapy (`line 3`)
     span: Span | None = field(default_factory=_no_span, compare=False)
 
     @property
@@ -267,6 +268,20 @@ class Gap:
     section: tuple[str, ...]
     when: Expr
     note: str | None = None
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """What the input facts must satisfy together: where `when` holds, `require` must too.
+
+    Facts break a constraint when `when` is true and `require` false (unknown facts never
+    break one); such facts contradict each other and are refused before any rule reads them."""
+
+    id: str
+    when: Expr
+    require: Expr
+    message: str | None = None  # None: the reports word it from the conditions
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
@@ -300,6 +315,7 @@ class Policy:
     sections: tuple[Section, ...] = ()
     rules: tuple[Rule, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
     sources: tuple[SourceInfo, ...] = field(default=(), compare=False)
     sha256: str = field(default="", compare=False)
     span: Span | None = field(default_factory=_no_span, compare=False)
@@ -407,7 +423,8 @@ class PolicyGraph:
 
     Rules are named by their index in `Policy.rules` (guideline order). `order` holds every
     rule and derived fact, each after everything it depends on. `line` is each rule's line of
-    therapy: 1, or 1 + the highest line of the rules it comes `after`.
+    therapy: the line it states (`line 3`), else 1, or 1 + the highest line of the rules it comes
+    `after`.
     """
 
     rule_ids: tuple[str, ...]
@@ -444,7 +461,12 @@ class PolicyGraph:
         after = tuple(tuple(index[p] for p in rule.after) for rule in rules)
         line = [1] * len(rules)
         for node in order:
-            if isinstance(node, int) and after[node]:
+            if not isinstance(node, int):
+                continue
+            stated = rules[node].line
+            if stated is not None:
+                line[node] = stated
+            elif after[node]:
                 line[node] = 1 + max(line[p] for p in after[node])
         return PolicyGraph(
             rule_ids=tuple(rule.id for rule in rules),

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import fact_values, facts_for, policies
+from test_engine_helpers import checked, rule
 from test_facts import POLICY as ALL_TYPES
 
-from leukorules import FactsError, ValidatedFacts, load_policy
+from leukorules import FactsError, ValidatedFacts, load_policy, logic
 from leukorules import model as m
 from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.engine.facts import FactsValidator, validate_facts
+from leukorules.engine.facts import validate_facts
 
 BUNDLED = load_policy()
 TYPES = compile_policy(ALL_TYPES)
@@ -152,7 +153,7 @@ def _raw_facts(draw: st.DrawFn, policy: m.Policy) -> dict[str, object]:
 @given(st.data())
 def test_the_fast_check_accepts_only_what_the_full_validation_accepts(data: st.DataObject) -> None:
     raw = data.draw(_raw_facts(ALL_TYPES))
-    fast = FactsValidator(ALL_TYPES)._fast(raw)
+    fast = TYPES.validator._fast(raw)
     values, problems = validate_facts(ALL_TYPES, raw)
     if fast is not None:
         assert problems == []
@@ -169,3 +170,73 @@ def test_generated_policies_accept_their_valid_patients_unchanged(data: st.DataO
     validated = compiled.validate(facts)
     assert dict(validated) == {k: v for k, v in facts.items() if v is not None}
     assert compiled.evaluate(validated) == compiled.evaluate(facts)
+
+
+# --- facts that contradict each other (constraints) -------------------------------------------
+
+CONTRADICTION = {
+    "leukoencephalopathy_type": "pml",
+    "pml_medication_induced": False,
+    "causative_drug": "rituximab",
+    "checkpoint_inhibitor_candidate": True,
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_contradictory_facts_are_refused_by_every_entry_point(entry: str) -> None:
+    """The issue's example: today it would recommend checkpoint inhibitors on one of the two."""
+    with pytest.raises(FactsError) as raised:
+        ENTRY_POINTS[entry](BUNDLED, CONTRADICTION)
+    error = raised.value
+    assert error.contradictions == ("pml.drug_means_medication_induced",)
+    assert [d.code for d in error.diagnostics] == ["LR508"]
+    text = str(error)
+    for shown in ("`pml_medication_induced` = false", "`causative_drug` = rituximab"):
+        assert shown in text
+
+
+def test_unknown_facts_never_break_a_constraint() -> None:
+    facts = dict(CONTRADICTION)
+    del facts["pml_medication_induced"]
+    assert BUNDLED.evaluate(facts).outcomes["pml.medication_induced.checkpoint_inhibitors"] == (
+        "fired"
+    )
+
+
+CONSTRAINED = compile_policy(
+    checked(
+        "fact a: bool\nfact b: bool\nfact n: integer in 0..10\nfact k: enum {x, y, z}\n"
+        "constraint c.one { when a and k == x require b or n > 3 }\n"
+        "constraint c.two { when not (a or b) require k in {y, z} and n is known }\n"
+        "constraint c.three { require not (k == z and n < 2) }\n" + rule("r", "a or b")
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "a": st.booleans(),
+            "b": st.booleans(),
+            "n": st.integers(0, 10),
+            "k": st.sampled_from(["x", "y", "z"]),
+        },
+    )
+)
+def test_the_generated_constraint_check_is_kleene_logic(facts: dict[str, object]) -> None:
+    expected = tuple(
+        c.id
+        for c in CONSTRAINED.policy.constraints
+        if logic.evaluate(c.when, facts) is True and logic.evaluate(c.require, facts) is False
+    )
+    checked_facts, problems = CONSTRAINED.check_facts(facts)
+    if expected:
+        assert checked_facts is None
+        with pytest.raises(FactsError) as raised:
+            CONSTRAINED.validate(facts)
+        assert raised.value.contradictions == expected
+        assert [d.code for d in problems] == ["LR508"] * len(expected)
+    else:
+        assert checked_facts is not None and not problems

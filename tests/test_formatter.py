@@ -119,9 +119,15 @@ def test_golden_inputs_cover_every_construct() -> None:
             case ast.Alternatives(actions=actions):
                 seen.add(f"body:{node.kind}")
                 stack.extend(actions)
-            case ast.When(condition=condition):
+            case ast.When(condition=condition) | ast.Require(condition=condition):
                 seen.add(f"body:{node.kind}")
                 stack.append(condition)
+            case ast.Line(number=number):
+                seen.add(f"body:{node.kind}")
+                stack.append(number)
+            case ast.Message(text=text):
+                seen.add(f"body:{node.kind}")
+                stack.append(text)
             case ast.Strength(level=level):
                 seen.add(f"body:{node.kind}")
                 stack.append(level)

@@ -7,9 +7,11 @@ import re
 from functools import cache
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leukorules import FactsError
 from leukorules import model as m
 from leukorules.authoring.coverage import normalize_path, split_source
 from leukorules.check import CheckResult, check_paths
@@ -279,7 +281,16 @@ def test_learning_more_facts_never_retracts_a_conclusion(
     but never turns a fired rule off, a not-fired rule on, or changes a derived value."""
     full = data.draw(_patients())
     more = {**full, **patient}  # the same patient, with some unknown facts now known
-    before, after = compiled().evaluate(patient), compiled().evaluate(more)
+    try:
+        before = compiled().evaluate(patient)
+    except FactsError:  # facts that contradict each other still do with more facts known
+        with pytest.raises(FactsError):
+            compiled().evaluate(more)
+        return
+    try:
+        after = compiled().evaluate(more)
+    except FactsError:
+        return  # the new facts contradict the old: refused, nothing concluded from either
     for rule_id, outcome in before.outcomes.items():
         later = after.outcomes[rule_id]
         if outcome == "fired":
@@ -289,3 +300,32 @@ def test_learning_more_facts_never_retracts_a_conclusion(
     for name, entry in before.derived.items():
         assert after.derived[name].value == entry.value
     assert {g.id for g in before.gaps} <= {g.id for g in after.gaps}
+
+
+@settings(max_examples=200, deadline=None)
+@given(patient=_patients(), data=st.data())
+def test_an_unknown_fact_never_hides_a_recommendation_a_known_value_would_give(
+    patient: dict[str, m.Value], data: st.DataObject
+) -> None:
+    """For every rule: while an input fact it reads is unknown, the rule is never "not fired"
+    if some value of that fact would make it fire (it is undetermined instead)."""
+    facts = policy().facts
+    rule = data.draw(st.sampled_from(policy().rules))
+    read = sorted({n for n in m.expr_facts(rule.when) if not facts[n].derived})
+    if not read:
+        return
+    name = data.draw(st.sampled_from(read))
+    unknown = {k: v for k, v in patient.items() if k != name}
+    try:
+        outcome = compiled().evaluate(unknown).outcomes[rule.id]
+    except FactsError:
+        return
+    if outcome not in ("not_fired", "overridden"):
+        return
+    kind = facts[name].type
+    for value in (True, False) if kind.kind == "bool" else kind.values:
+        try:
+            known = compiled().evaluate({**unknown, name: value}).outcomes[rule.id]
+        except FactsError:
+            continue
+        assert known != "fired", (rule.id, name, value)

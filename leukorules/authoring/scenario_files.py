@@ -184,6 +184,22 @@ class _Reader:
                 found.append(rule_id)
         return found if ok else None
 
+    def constraint_ids(self, node: yaml.Node) -> list[str] | None:
+        known = {c.id for c in self.policy.constraints}
+        found: list[str] = []
+        ok = True
+        for constraint_id, item in _names(node, "refused"):
+            if constraint_id not in known:
+                hint = did_you_mean(constraint_id, known) or (
+                    "constraints of this policy: " + ", ".join(sorted(known))
+                    if known
+                    else "this policy declares no constraints"
+                )
+                self.problem(item, f"`{constraint_id}` is not a constraint of this policy", hint)
+                ok = False
+            found.append(constraint_id)
+        return found if ok else None
+
     def gap_ids(self, node: yaml.Node, what: str) -> list[str] | None:
         found: list[str] = []
         ok = True
@@ -207,6 +223,7 @@ class _Reader:
         derived: dict[str, object] = {}
         gaps: tuple[str, ...] | None = None
         undetermined_gaps: dict[str, tuple[str, ...] | None] = {}
+        refused: tuple[str, ...] = ()
         placed: dict[str, str] = {}
         for key, key_node, value_node in entries:
             if key not in EXPECT_KEYS:
@@ -237,6 +254,12 @@ class _Reader:
                     ok = False
                 else:
                     undetermined_gaps = result
+            elif key == "refused":
+                found_constraints = self.constraint_ids(value_node)
+                if found_constraints is None:
+                    ok = False
+                else:
+                    refused = tuple(found_constraints)
             else:
                 found_gaps = self.gap_ids(value_node, "gaps")
                 if found_gaps is None:
@@ -261,6 +284,13 @@ class _Reader:
                     "undetermined",
                 )
                 ok = False
+        if refused and (lists or undetermined or derived or gaps is not None or undetermined_gaps):
+            self.problem(
+                node,
+                f"scenario {name!r} expects its facts to be refused and evaluated",
+                "refused facts are not evaluated: expect `refused` alone",
+            )
+            ok = False
         if not ok:
             return None
         expectation = Expectation(
@@ -271,6 +301,7 @@ class _Reader:
             derived,
             gaps,
             undetermined_gaps,
+            refused,
         )
         if expectation.is_empty():
             self.problem(

@@ -20,6 +20,8 @@ A scenario file is a list of scenarios, or a mapping with one key `scenarios` ho
         undetermined_gaps:                      # gaps whose condition is unknown (they may
           some.gap: [causative_drug]            #  concern the patient), each with exactly
                                                 #  the facts that would decide it
+        refused: [some.constraint]    # the facts break exactly these constraints: refused,
+                                      #  nothing evaluated (then nothing else may be expected)
 
 Only the rules a scenario lists are checked; `derived: {fact: null}` expects the fact to stay
 unknown. Facts are validated exactly as `leukorules evaluate` validates a facts file. Every
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from leukorules import model as m
+from leukorules.engine.facts import FactsError
 
 if TYPE_CHECKING:
     from leukorules.result.model import Evaluation
@@ -50,6 +53,7 @@ EXPECT_KEYS = (
     "derived",
     "gaps",
     "undetermined_gaps",
+    "refused",
 )
 OUTCOME_KEYS = ("fired", "not_fired", "overridden")
 
@@ -95,6 +99,7 @@ class Expectation:
     derived: Mapping[str, object] = field(default_factory=dict)
     gaps: tuple[str, ...] | None = None  # None: not checked
     undetermined_gaps: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+    refused: tuple[str, ...] = ()  # the constraints the facts break: they are not evaluated
 
     def is_empty(self) -> bool:
         """True when nothing is checked (empty lists check nothing; `gaps: []` does)."""
@@ -105,6 +110,7 @@ class Expectation:
             self.undetermined,
             self.derived,
             self.undetermined_gaps,
+            self.refused,
         )
         return not any(lists) and self.gaps is None
 
@@ -249,7 +255,28 @@ def compare(scenario: Scenario, evaluation: Evaluation) -> ScenarioResult:
 
 
 def run_scenario(evaluator: Evaluator, scenario: Scenario) -> ScenarioResult:
-    return compare(scenario, evaluator.evaluate(scenario.facts))
+    expected = scenario.expect.refused
+    try:
+        evaluation = evaluator.evaluate(scenario.facts)
+    except FactsError as error:
+        if set(error.contradictions) == set(expected):
+            return ScenarioResult(scenario, ())
+        reasons = "; ".join(d.message for d in error.diagnostics)
+        if expected:
+            return ScenarioResult(
+                scenario,
+                (
+                    f"refused: expected the facts to break [{', '.join(expected)}], they break "
+                    f"[{', '.join(error.contradictions)}] ({reasons})",
+                ),
+            )
+        return ScenarioResult(scenario, (f"the facts were refused: {reasons}",))
+    if expected:
+        return ScenarioResult(
+            scenario,
+            (f"refused: expected the facts to break [{', '.join(expected)}], they break none",),
+        )
+    return compare(scenario, evaluation)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ def _check_loaded(loaded: Loaded) -> CheckResult:
         sections=tuple(draft.sections),
         rules=tuple(draft.rules),
         gaps=tuple(draft.gaps),
+        constraints=tuple(draft.constraints),
         sources=tuple(m.SourceInfo(path, s.sha256) for path, s in _relative(sources)),
         sha256=combined_sha256(sources),
         span=draft.header.id.span if draft.header else None,

@@ -177,6 +177,9 @@ def analyse(draft: Draft) -> list[Diagnostic]:
     if not cyclic:
         diagnostics.extend(_conflicts(draft, rules))
     diagnostics.extend(_unused(draft))
+    diagnostics.extend(_constraints(draft))
+    if not cyclic:
+        diagnostics.extend(_stated_lines(draft, rules))
     return diagnostics
 
 
@@ -375,3 +378,52 @@ def _unused(draft: Draft) -> Iterable[Diagnostic]:
             yield msg.GAP_TOPIC.at(gap.span, id=gap.id, heading=heading, note=note)
         else:
             yield msg.GAP_EMPTY_HEADING.at(gap.span, id=gap.id, heading=heading)
+
+
+def _stated_lines(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
+    """A stated line of therapy (`line N`) must come after the lines the rule follows."""
+    line: dict[str, int] = {}
+
+    def line_of(rule_id: str) -> int:  # the rules form a DAG here: the recursion ends
+        if rule_id not in line:
+            rule = rules[rule_id]
+            after = [p for p in rule.after if p in rules]
+            computed = 1 + max((line_of(p) for p in after), default=0)
+            line[rule_id] = rule.line if rule.line is not None else computed
+        return line[rule_id]
+
+    for rule in draft.rules:
+        if rule.line is None:
+            continue
+        for previous in rule.after:
+            if previous in rules and line_of(previous) >= rule.line:
+                yield msg.LINE_BEFORE_ITS_PREDECESSOR.at(
+                    rule.span,
+                    rule=rule.id,
+                    line=rule.line,
+                    after=previous,
+                    after_line=line_of(previous),
+                )
+
+
+def _constraints(draft: Draft) -> Iterable[Diagnostic]:
+    """A constraint that never applies, can never be broken, or can never be met."""
+    for constraint in draft.constraints:
+        when, require = constraint.when, constraint.require
+        try:
+            applies = satisfying_assignment(when, draft.facts) is not None
+            if not applies:
+                yield msg.CONSTRAINT_NEVER_APPLIES.at(
+                    when.span or constraint.span, id=constraint.id
+                )
+                continue
+            broken = m.And((when, m.Not(require)))
+            if satisfying_assignment(broken, draft.facts) is None:
+                yield msg.CONSTRAINT_NEVER_BROKEN.at(constraint.span, id=constraint.id)
+                continue
+            met = m.And((when, require))
+            forbidding = isinstance(require, m.Const) and not require.value
+            if not forbidding and satisfying_assignment(met, draft.facts) is None:
+                yield msg.CONSTRAINT_NEVER_MET.at(constraint.span, id=constraint.id)
+        except SearchTooLarge:
+            continue

@@ -2,8 +2,9 @@
 
 Input: filled in by `leukorules.check.resolve` while it reads the syntax tree. Output: what
 `leukorules.check.analysis` checks and `leukorules.check.check_paths` freezes into a `Policy`:
-the resolved header, evidence, facts, sections, rules and gaps, the spans of every reference
-(for "unused" and "undeclared" diagnostics), and the rules left out because they had errors.
+the resolved header, evidence, facts, sections, rules, gaps and constraints, the spans of every
+reference (for "unused" and "undeclared" diagnostics), and the rules left out because they had
+errors.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Draft:
     sections: list[m.Section] = field(default_factory=list)
     rules: list[m.Rule] = field(default_factory=list)
     gaps: list[m.Gap] = field(default_factory=list)
+    constraints: list[m.Constraint] = field(default_factory=list)
     # spans of the references, for "unused" and "undeclared" diagnostics
     evidence_uses: dict[str, list[Span]] = field(default_factory=dict)
     fact_uses: dict[str, list[Span]] = field(default_factory=dict)

@@ -22,6 +22,8 @@ from leukorules.syntax import ast
 from leukorules.syntax.keywords import keywords
 
 GAP_FIELDS = ("when", "note")
+CONSTRAINT_FIELDS = ("when", "require", "message")
+MAX_LINE = 99
 # Body lines that take a comma-separated list: a second line of one is written on the first.
 _LIST_FIELDS = ("evidence", "alternatives", "after", "overrides")
 
@@ -38,6 +40,9 @@ class RuleBody:
     alternatives: ast.Alternatives | None = None
     after: ast.After | None = None
     overrides: ast.Overrides | None = None
+    line: ast.Line | None = None
+    require: ast.Require | None = None
+    message: ast.Message | None = None
     conclusions: tuple[ast.Conclusion, ...] = ()
 
 
@@ -50,6 +55,9 @@ def _sorted_body(lines: Sequence[ast.BodyItem]) -> RuleBody:
     alternatives: ast.Alternatives | None = None
     after: ast.After | None = None
     overrides: ast.Overrides | None = None
+    stated_line: ast.Line | None = None
+    require: ast.Require | None = None
+    message: ast.Message | None = None
     conclusions: list[ast.Conclusion] = []
     for line in lines:
         match line:
@@ -67,10 +75,26 @@ def _sorted_body(lines: Sequence[ast.BodyItem]) -> RuleBody:
                 after = line
             case ast.Overrides():
                 overrides = line
+            case ast.Line():
+                stated_line = line
+            case ast.Require():
+                require = line
+            case ast.Message():
+                message = line
             case ast.Recommend() | ast.Note() | ast.Derive():
                 conclusions.append(line)
     return RuleBody(
-        statement, evidence, when, strength, alternatives, after, overrides, tuple(conclusions)
+        statement,
+        evidence,
+        when,
+        strength,
+        alternatives,
+        after,
+        overrides,
+        stated_line,
+        require,
+        message,
+        tuple(conclusions),
     )
 
 
@@ -95,9 +119,10 @@ class Rules:
                 rule_id = item.id.name
                 if rule_id in self.draft.rule_ids:
                     first = Related(self.draft.rule_ids[rule_id], "first used here")
-                    block = "gap" if item.is_gap else "rule"
                     self.diagnostics.append(
-                        msg.RULE_ID_TWICE.at(item.id.span, block=block, id=rule_id, related=[first])
+                        msg.RULE_ID_TWICE.at(
+                            item.id.span, block=item.block, id=rule_id, related=[first]
+                        )
                     )
                     self.draft.broken_rules.add(rule_id)
                 else:
@@ -114,14 +139,16 @@ class Rules:
             self._section_paths.add(section_path)
             for child in item.items:
                 self.section_item(child, section_path)
-        elif item.is_gap:
+        elif item.block == "gap":
             self.gap(item, path)
+        elif item.block == "constraint":
+            self.constraint(item)
         else:
             self.rule(item, path)
 
     def body(self, block: ast.RuleBlock, allowed: Sequence[str]) -> RuleBody:
         """The body lines of a block; lines it may not hold, or holds twice, are reported."""
-        kind = "gap" if block.is_gap else "rule"
+        kind = block.block
         seen: dict[str, ast.BodyItem] = {}
         for line in block.items:
             if line.kind not in allowed:
@@ -157,6 +184,45 @@ class Rules:
             return
         self.draft.gaps.append(m.Gap(block.id.name, path, when, note, block.id.span))
 
+    def constraint(self, block: ast.RuleBlock) -> None:
+        body = self.body(block, CONSTRAINT_FIELDS)
+        when = self.conditions.when(body.when)
+        require = None
+        if body.require is None:
+            self.diagnostics.append(msg.REQUIRE_MISSING.at(block.id.span, id=block.id.name))
+        else:
+            require = self.conditions.expr(body.require.condition)
+        if when is None or require is None:
+            return
+        derived = [
+            name
+            for name in dict.fromkeys((*m.expr_facts(when), *m.expr_facts(require)))
+            if name in self.draft.facts and self.draft.facts[name].derived
+        ]
+        for name in derived:
+            self.diagnostics.append(
+                msg.CONSTRAINT_READS_DERIVED.at(block.id.span, id=block.id.name, name=name)
+            )
+        if derived:
+            return
+        message = body.message.text.value if body.message is not None else None
+        self.draft.constraints.append(
+            m.Constraint(block.id.name, when, require, message, block.id.span)
+        )
+
+    def stated_line(self, body: RuleBody) -> int | None:
+        """A recommendation's `line N`, when it states one that is valid."""
+        if body.line is None:
+            return None
+        number = body.line.number
+        value = number.value
+        if not isinstance(value, int) or not 1 <= value <= MAX_LINE:
+            self.diagnostics.append(
+                msg.LINE_NOT_A_LINE.at(number.span, value=number.text, highest=MAX_LINE)
+            )
+            return None
+        return value
+
     def rule(self, block: ast.RuleBlock, path: tuple[str, ...]) -> None:
         rule_id = block.id.name
         body = self.body(block, self.rule_fields)
@@ -178,6 +244,9 @@ class Rules:
         conclusion = self.conclusion(block, body)
         after = self.rule_refs(body.after, rule_id)
         overrides = self.rule_refs(body.overrides, rule_id)
+        line = self.stated_line(body)
+        if body.line is not None and line is None:
+            broken = True
         if broken or when is None or conclusion is None:
             self.draft.broken_rules.add(rule_id)
             return
@@ -191,6 +260,7 @@ class Rules:
                 section=path,
                 after=after,
                 overrides=overrides,
+                line=line,
                 span=block.id.span,
             )
         )
@@ -250,7 +320,7 @@ class Rules:
             return None
         (conclusion,) = body.conclusions
         if not isinstance(conclusion, ast.Recommend):
-            for extra in (body.strength, body.alternatives):
+            for extra in (body.strength, body.alternatives, body.line):
                 if extra is not None:
                     self.diagnostics.append(msg.RECOMMENDATION_FIELD.at(extra.span, key=extra.kind))
         match conclusion:

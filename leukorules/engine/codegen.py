@@ -14,7 +14,8 @@ place, so no temporaries are needed for them.
 `_core` returns a `CoreResult`: every rule's truth and outcome, the derived values, and the
 lists `evaluate` reports in result order, with the facts deciding each reported rule where the
 generated code can compute them (`leukorules.engine.supports`). `_decide` computes only what the
-fired recommendations and notes depend on and returns their ids.
+fired recommendations and notes depend on and returns their ids. `_broken` returns the
+constraints the facts break (validation refuses such facts before the others run).
 
 Generated code never contains user text except as `repr()` literals (rule ids, string and enum
 values, in code and in the `# rule ...` comments); variable names are generated; constants that
@@ -472,7 +473,24 @@ def generate(plan: Plan) -> GeneratedCode:
         if rule.kind in NON_DERIVE:
             decide_lines.append(f"    if e{i} is True: add({rule.id!r})")
     decide_lines.append("    return frozenset(fired)")
-    source = "\n".join([*core_lines, "", *decide_lines]) + "\n"
+    # `_broken`: the constraints the facts break (`when` true and `require` false).
+    check = _Codegen(plan)
+    check.constants = core.constants
+    check_body: list[str] = []
+    for k, constraint in enumerate(policy.constraints):
+        check.pre = []
+        when, require = check.tests(constraint.when)[0], check.tests(constraint.require)[1]
+        check_body += [f"# constraint {constraint.id!r}", *check.pre]
+        check_body.append(f"if {when} and {require}: broken.append({k})")
+    broken_lines = [
+        check.signature("_broken"),
+        "    g = facts.get",
+        *(f"    {line}" for line in check.inputs()),
+        "    broken = []",
+        *(f"    {line}" for line in check_body),
+        "    return broken",
+    ]
+    source = "\n".join([*core_lines, "", *decide_lines, "", *broken_lines]) + "\n"
     return GeneratedCode(source, {f"_k{n}": value for n, value in enumerate(core.constants)})
 
 

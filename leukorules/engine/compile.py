@@ -69,7 +69,8 @@ class CompiledPolicy:
         self._core: Callable[[Mapping[str, object]], CoreResult] = scope["_core"]  # type: ignore[assignment]
         self._decide: Callable[[Mapping[str, object]], frozenset[str]] = scope["_decide"]  # type: ignore[assignment]
         self._parts: ResultParts | None = None
-        self.validator = FactsValidator(policy)
+        broken: Callable[[Mapping[str, object]], list[int]] = scope["_broken"]  # type: ignore[assignment]
+        self.validator = FactsValidator(policy, broken)
         self.rule_ids: tuple[str, ...] = self.plan.rule_ids
         self.gap_ids: tuple[str, ...] = self.plan.gap_ids
 

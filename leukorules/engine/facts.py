@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, final
 
 from leukorules import messages as msg
 from leukorules import model as m
-from leukorules.diagnostics import Diagnostic, did_you_mean
+from leukorules.diagnostics import Diagnostic, Related, did_you_mean
 from leukorules.engine.facts_file import kind_of
+from leukorules.engine.trace import expr_text
 from leukorules.engine.values import LONE_SURROGATE
 from leukorules.source import Span
 
@@ -49,13 +50,17 @@ def declarations(policy: m.Policy) -> Declarations:
 
 
 class FactsError(ValueError):
-    """Facts that break the policy's declarations; `diagnostics` holds every problem, and the
-    message names each offending fact."""
+    """Facts that break the policy's declarations or contradict each other: `diagnostics` holds
+    every problem (the message names each offending fact), `contradictions` the ids of the
+    constraints the facts break."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], contradictions: tuple[str, ...] = ()) -> None:
         self.diagnostics = tuple(diagnostics)
+        self.contradictions = contradictions
         count = len(self.diagnostics)
-        lines = [f"{count} invalid fact{'s' if count != 1 else ''}; nothing was evaluated:"]
+        lines = [
+            f"{count} problem{'s' if count != 1 else ''} with the facts; nothing was evaluated:"
+        ]
         for d in self.diagnostics:
             line = f"  {d.message} [{d.code}]"
             if d.hint:
@@ -102,12 +107,18 @@ class ValidatedFacts(Mapping[str, m.Value]):
         return hash(frozenset(self._values.items()))
 
 
-class FactsValidator:
-    """The validation of one policy's facts (see the module docstring)."""
+# The policy's constraints that typed facts break (the generated `_broken`), by index.
+BrokenConstraints = Callable[[Mapping[str, object]], list[int]]
 
-    def __init__(self, policy: m.Policy) -> None:
+
+class FactsValidator:
+    """The validation of one policy's facts (see the module docstring): the types of each fact,
+    then the constraints between them (`broken` finds those the facts break)."""
+
+    def __init__(self, policy: m.Policy, broken: BrokenConstraints) -> None:
         self.policy = policy
         self.declarations = declarations(policy)
+        self._broken = broken
         self._checks: dict[str, Callable[[object], object]] = {
             name: _fast_check(fact_type) for name, fact_type in self.declarations
         }
@@ -118,21 +129,60 @@ class FactsValidator:
 
     def check(self, raw: Mapping[str, object]) -> tuple[ValidatedFacts | None, list[Diagnostic]]:
         """The validated facts, or None and every problem."""
-        fast = self._fast(raw)
-        if fast is not None:
-            return ValidatedFacts(fast, self.declarations), []
-        values, problems = validate_facts(self.policy, raw)
-        if problems:
-            return None, problems
-        return ValidatedFacts(values, self.declarations), []
+        facts, problems, _ = self._check(raw)
+        return facts, problems
+
+    def _check(
+        self, raw: Mapping[str, object]
+    ) -> tuple[ValidatedFacts | None, list[Diagnostic], tuple[str, ...]]:
+        """`check`, and the ids of the constraints the facts break."""
+        values = self._fast(raw)
+        if values is None:
+            values, problems = validate_facts(self.policy, raw)
+            if problems:
+                return None, problems, ()
+        broken = self._broken(values)
+        if broken:
+            spans: Mapping[str, Span] = getattr(raw, "spans", {})
+            ids = tuple(self.policy.constraints[k].id for k in broken)
+            return None, [self._contradiction(k, values, spans) for k in broken], ids
+        return ValidatedFacts(values, self.declarations), [], ()
+
+    def _contradiction(
+        self, k: int, values: Mapping[str, m.Value], spans: Mapping[str, Span]
+    ) -> Diagnostic:
+        """Constraint k broken: its message, and the facts it reads that the patient has."""
+        constraint = self.policy.constraints[k]
+        facts = self.policy.facts
+        names = [
+            n
+            for n in dict.fromkeys(
+                (*m.expr_facts(constraint.when), *m.expr_facts(constraint.require))
+            )
+            if values.get(n) is not None
+        ]
+        shown = ", ".join(f"`{n}` = {m.value_text(values[n], facts.get(n))}" for n in names)
+        message = constraint.message or (
+            f"where {expr_text(constraint.when, facts)} holds, "
+            f"{expr_text(constraint.require, facts)} must hold too"
+        )
+        located = [spans[n] for n in names if n in spans]
+        related = [Related(span, "a fact the constraint reads") for span in located[1:]]
+        return msg.FACTS_CONTRADICT.at(
+            located[0] if located else None,
+            message=message,
+            facts=shown,
+            id=constraint.id,
+            related=related,
+        )
 
     def validate(self, raw: Mapping[str, object]) -> ValidatedFacts:
         """The validated facts; raises `FactsError` with every problem."""
         if isinstance(raw, ValidatedFacts) and self.accepts(raw):
             return raw
-        facts, problems = self.check(raw)
+        facts, problems, broken = self._check(raw)
         if facts is None:
-            raise FactsError(problems)
+            raise FactsError(problems, broken)
         return facts
 
     def _fast(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:

@@ -127,7 +127,11 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
             current = rec.section
             lines.append("")
             lines.append("  " + s.section(section_text(rec.section)))
-        line = f" (line {rec.line}, after {', '.join(rec.after)})" if rec.after else ""
+        line = ""
+        if rec.after:
+            line = f" (line {rec.line}, after {', '.join(rec.after)})"
+        elif rec.line > 1:
+            line = f" (line {rec.line})"
         _wrapped(
             lines,
             f"{s.action(rec.action)}  [{rec.strength.label}]{line}  {s.dim(rec.rule)}",

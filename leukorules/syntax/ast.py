@@ -229,6 +229,9 @@ BodyKind = Literal[
     "derive",
     "after",
     "overrides",
+    "line",
+    "require",
+    "message",
 ]
 NoteKind = Literal["note", "caution", "background"]
 
@@ -325,7 +328,34 @@ class Overrides:
     kind: ClassVar[Literal["overrides"]] = "overrides"
 
 
-# One line of a rule or gap body; every kind has a `kind` (its keyword) and a `span`.
+@dataclass(frozen=True, slots=True)
+class Line:
+    """`line 3`: a recommendation's line of therapy, stated (otherwise `after` decides it)."""
+
+    number: NumberLit
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["line"]] = "line"
+
+
+@dataclass(frozen=True, slots=True)
+class Require:
+    """`require ...`: what a constraint demands of the facts where it applies."""
+
+    condition: Expr
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["require"]] = "require"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """`message "..."`: what a broken constraint tells the reader."""
+
+    text: StringLit
+    span: Span = field(compare=False)
+    kind: ClassVar[Literal["message"]] = "message"
+
+
+# One line of a rule, gap or constraint body; every kind has a `kind` (its keyword) and a `span`.
 BodyItem: TypeAlias = (
     Statement
     | EvidenceRefs
@@ -337,16 +367,26 @@ BodyItem: TypeAlias = (
     | Derive
     | After
     | Overrides
+    | Line
+    | Require
+    | Message
 )
 Conclusion: TypeAlias = Recommend | Note | Derive
+BlockKind = Literal["rule", "gap", "constraint"]
 
 
 @dataclass(frozen=True, slots=True)
 class RuleBlock:
+    """A `rule`, `gap` or `constraint` block (its `block`): an id and body lines."""
+
     id: Name
     items: tuple[BodyItem, ...]
-    is_gap: bool
+    block: BlockKind
     span: Span = field(compare=False)
+
+    @property
+    def is_gap(self) -> bool:
+        return self.block == "gap"
 
 
 @dataclass(frozen=True, slots=True)

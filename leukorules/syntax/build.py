@@ -246,10 +246,13 @@ class AstBuilder:
         return ast.SectionBlock(_string(items[0]), tuple(items[1:]), span)
 
     def rule(self, span: Span, items: list[Any]) -> ast.RuleBlock:
-        return ast.RuleBlock(items[0], tuple(items[1:]), False, span)
+        return ast.RuleBlock(items[0], tuple(items[1:]), "rule", span)
 
     def gap(self, span: Span, items: list[Any]) -> ast.RuleBlock:
-        return ast.RuleBlock(items[0], tuple(items[1:]), True, span)
+        return ast.RuleBlock(items[0], tuple(items[1:]), "gap", span)
+
+    def constraint(self, span: Span, items: list[Any]) -> ast.RuleBlock:
+        return ast.RuleBlock(items[0], tuple(items[1:]), "constraint", span)
 
     # rule body lines
     def statement(self, span: Span, items: list[Token]) -> ast.Statement:
@@ -287,6 +290,15 @@ class AstBuilder:
 
     def overrides(self, span: Span, items: list[ast.Name]) -> ast.Overrides:
         return ast.Overrides(tuple(items), span)
+
+    def line(self, span: Span, items: list[Token]) -> ast.Line:
+        return ast.Line(ast.NumberLit(items[0].value, None, token_span(items[0])), span)
+
+    def require(self, span: Span, items: list[ast.Expr]) -> ast.Require:
+        return ast.Require(items[0], span)
+
+    def message(self, span: Span, items: list[Token]) -> ast.Message:
+        return ast.Message(_string(items[0]), span)
 
     # conditions
     def or_(self, span: Span, items: list[ast.Expr]) -> ast.OrExpr:

@@ -39,20 +39,23 @@ from leukorules.syntax.parser import parse
 INDENT = "  "
 MAX_WIDTH = 100
 
-# Rank of each rule/gap body field in the canonical order; conclusions share one rank.
+# Rank of each rule/gap/constraint body field in the canonical order; conclusions share one.
 BODY_ORDER: dict[str, int] = {
     "statement": 0,
     "evidence": 1,
     "when": 2,
-    "after": 3,
-    "overrides": 4,
-    "recommend": 5,
-    "note": 5,
-    "caution": 5,
-    "background": 5,
-    "derive": 5,
-    "strength": 6,
-    "alternatives": 7,
+    "require": 3,
+    "message": 4,
+    "after": 5,
+    "overrides": 6,
+    "line": 7,
+    "recommend": 8,
+    "note": 8,
+    "caution": 8,
+    "background": 8,
+    "derive": 8,
+    "strength": 9,
+    "alternatives": 10,
 }
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -144,14 +147,16 @@ def fact_text(decl: ast.FactDecl) -> str:
 
 
 def body_text(item: ast.BodyItem) -> str:
-    """A rule or gap body line on one line (`when` included)."""
+    """A rule, gap or constraint body line on one line (`when` and `require` included)."""
     match item:
-        case ast.Statement(text=text) | ast.Recommend(action=text):
+        case ast.Statement(text=text) | ast.Recommend(action=text) | ast.Message(text=text):
             words = [literal_text(text)]
         case ast.EvidenceRefs(refs=refs):
             words = [ref_text(ref.name) for ref in refs]
-        case ast.When(condition=condition):
+        case ast.When(condition=condition) | ast.Require(condition=condition):
             words = [expr_text(condition)]
+        case ast.Line(number=number):
+            words = [literal_text(number)]
         case ast.Strength(level=level):
             words = [level.name]
         case ast.Alternatives(actions=actions):
@@ -284,8 +289,8 @@ class _Layout:
                 head = f"section {quote(title.value)}"
                 header = self._line(depth, head, start, _end(title.span), sep, prev_end, True)
                 self._block(header, item.span, lambda: self.items(children, depth + 1), True)
-            case ast.RuleBlock(id=name, items=body, is_gap=is_gap):
-                head = f"{'gap' if is_gap else 'rule'} {name.name}"
+            case ast.RuleBlock(id=name, items=body, block=block):
+                head = f"{block} {name.name}"
                 ordered = sorted(body, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
                 header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
                 self._block(header, item.span, lambda: self._body(ordered, depth + 1))
@@ -317,12 +322,13 @@ class _Layout:
 
     def _body(self, body: Sequence[ast.BodyItem], depth: int) -> None:
         for item in body:
-            if isinstance(item, ast.When) and self._when_lines(item, depth):
+            if isinstance(item, ast.When | ast.Require) and self._when_lines(item, depth):
                 continue
             self._line(depth, body_text(item), _start(item.span), _end(item.span))
 
-    def _when_lines(self, item: ast.When, depth: int) -> bool:
-        """Write a `when` broken before each top-level `and`/`or`, if it needs breaking."""
+    def _when_lines(self, item: ast.When | ast.Require, depth: int) -> bool:
+        """Write a `when` (or `require`) broken before each top-level `and`/`or`, if it needs
+        breaking."""
         expr = item.condition
         if not isinstance(expr, ast.AndExpr | ast.OrExpr):
             return False
@@ -331,7 +337,8 @@ class _Layout:
         if flat <= MAX_WIDTH and not self._comment_between_operands(item.span, first, rest[-1]):
             return False
         keyword, binding = ("or", _AND) if isinstance(expr, ast.OrExpr) else ("and", _NOT)
-        self._line(depth, "when " + expr_text(first, binding), _start(item.span), _end(first.span))
+        head = f"{item.kind} {expr_text(first, binding)}"
+        self._line(depth, head, _start(item.span), _end(first.span))
         for operand in rest:
             text = f"{keyword} {expr_text(operand, binding)}"
             self._line(depth + 1, text, _start(operand.span), _end(operand.span))
@@ -422,7 +429,7 @@ def _canonical_items(items: Sequence[ast.Item]) -> list[object]:
     for item in items:
         if isinstance(item, ast.RuleBlock):
             body = sorted(item.items, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
-            out.append((item.id, tuple(body), item.is_gap))
+            out.append((item.id, tuple(body), item.block))
         elif isinstance(item, ast.SectionBlock):
             out.append((item.title, _canonical_items(item.items)))
         else:

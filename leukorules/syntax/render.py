@@ -39,6 +39,7 @@ def policy_module(policy: m.Policy) -> ast.Module:
     items: list[ast.Item] = [_header(policy)]
     items.extend(_evidence(e) for e in policy.evidence.values())
     items.extend(_fact(f) for f in policy.facts.values())
+    items.extend(_constraint(c, policy.facts) for c in policy.constraints)
     items.extend(_SectionTree(policy).items())
     return ast.Module(PATH, tuple(items))
 
@@ -190,6 +191,8 @@ def _rule(rule: m.Rule, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
         body.append(ast.After(tuple(map(_name, rule.after)), _HERE))
     if rule.overrides:
         body.append(ast.Overrides(tuple(map(_name, rule.overrides)), _HERE))
+    if rule.line is not None:
+        body.append(ast.Line(_number(rule.line), _HERE))
     match rule.conclusion:
         case m.Recommend(action=action, strength=strength, alternatives=alternatives):
             body.append(ast.Recommend(_string(action), _HERE))
@@ -201,14 +204,22 @@ def _rule(rule: m.Rule, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
             body.append(ast.Note(kind, _string(text) if text is not None else None, _HERE))
         case m.Derive(fact=name, value=value):
             body.append(ast.Derive(_name(name), _literal(value, facts.get(name)), _HERE))
-    return ast.RuleBlock(_name(rule.id), tuple(body), False, _HERE)
+    return ast.RuleBlock(_name(rule.id), tuple(body), "rule", _HERE)
 
 
 def _gap(gap: m.Gap, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
     body = _when(gap.when, facts)
     if gap.note is not None:
         body.append(ast.Note("note", _string(gap.note), _HERE))
-    return ast.RuleBlock(_name(gap.id), tuple(body), True, _HERE)
+    return ast.RuleBlock(_name(gap.id), tuple(body), "gap", _HERE)
+
+
+def _constraint(constraint: m.Constraint, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
+    body = _when(constraint.when, facts)
+    body.append(ast.Require(condition(constraint.require, facts), _HERE))
+    if constraint.message is not None:
+        body.append(ast.Message(_string(constraint.message), _HERE))
+    return ast.RuleBlock(_name(constraint.id), tuple(body), "constraint", _HERE)
 
 
 # --- sections -------------------------------------------------------------------------------

@@ -116,7 +116,10 @@ def _inserted(kind: str, text: str) -> Callable[[Slip], tuple[Token, ...]]:
     return lambda slip: (token_like(kind, text, slip.token), slip.token)
 
 
+# In order: the first row that applies explains the slip. The most specific come first: a
+# keyword read as a list item after a trailing comma is certain, a misspelt keyword a guess.
 SUBSTITUTIONS: tuple[Repair, ...] = (
+    Repair(_keyword_read_as_item, msg.TRAILING_COMMA, _keyword_instead_of_item, rewind=2),
     Repair(
         lambda s: s.token.type == "EQUAL" and "COMPARATOR" in s.expected,
         msg.EQUALS_IN_CONDITION,
@@ -144,7 +147,6 @@ SUBSTITUTIONS: tuple[Repair, ...] = (
     ),
     Repair(lambda s: s.token.type == "RBRACE" and s.open_brace is None, msg.UNMATCHED_BRACE),
     Repair(lambda s: s.token.type in ("COLON", "EQUAL"), msg.FIELD_SEPARATOR),
-    Repair(_keyword_read_as_item, msg.TRAILING_COMMA, _keyword_instead_of_item, rewind=2),
 )
 
 INSERTIONS: tuple[Repair, ...] = (
