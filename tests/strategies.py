@@ -560,6 +560,7 @@ def _policy(
     max_gaps: int,
     max_sections: int,
     max_leaves: int,
+    max_constraints: int = 0,
 ) -> m.Policy:
     facts = _input_facts(draw, max_input_facts)
     derived = _derived_facts(draw, draw(st.integers(0, max_derived_facts)), len(facts))
@@ -572,6 +573,13 @@ def _policy(
     for _ in range(draw(st.integers(0 if builder.drafts else 1, max_rules))):
         builder.add(builder.condition(), _other_conclusion(draw))
     builder.link()
+    inputs_only = _Rules(draw, facts, prefix, max_leaves)  # constraints read input facts only
+    constraints = tuple(
+        m.Constraint(
+            f"{prefix}c{k}", inputs_only.condition(), inputs_only.condition(), _maybe(draw, texts())
+        )
+        for k in range(draw(st.integers(0, max_constraints)))
+    )
     gaps = [
         m.Gap(f"{prefix}g{index}", (), builder.condition(), _maybe(draw, texts()))
         for index in range(draw(st.integers(0, max_gaps)))
@@ -595,6 +603,9 @@ def _policy(
                 section=path,
                 after=tuple(entry.after),
                 overrides=tuple(entry.overrides),
+                line=draw(st.one_of(st.none(), st.integers(1, 4)))
+                if isinstance(entry.conclusion, m.Recommend) and not entry.after
+                else None,
             )
         )
     return m.Policy(
@@ -608,6 +619,7 @@ def _policy(
         sections=tuple(m.Section(path) for path in sections),
         rules=tuple(rules),
         gaps=tuple(gap_models),
+        constraints=constraints,
     )
 
 
@@ -619,14 +631,23 @@ def policies(
     max_gaps: int = 2,
     max_sections: int = 4,
     max_leaves: int = 5,
+    max_constraints: int = 0,
 ) -> st.SearchStrategy[m.Policy]:
     """A random valid policy: facts of every kind (input and derived), evidence with and
-    without citation, rules of every conclusion kind (with strength and alternatives), derive
-    rules, nested sections, gaps, and acyclic `after` / `overrides` edges."""
+    without citation, rules of every conclusion kind (with strength, alternatives and stated
+    lines of therapy), derive rules, nested sections, gaps, acyclic `after` / `overrides`
+    edges, and (up to `max_constraints`) constraints between input facts."""
 
     def build(draw: Draw) -> m.Policy:
         return _policy(
-            draw, max_input_facts, max_derived_facts, max_rules, max_gaps, max_sections, max_leaves
+            draw,
+            max_input_facts,
+            max_derived_facts,
+            max_rules,
+            max_gaps,
+            max_sections,
+            max_leaves,
+            max_constraints,
         )
 
     return st.composite(build)()

@@ -114,13 +114,13 @@ def commented(draw: st.DrawFn, text: str) -> tuple[str, list[str]]:
 
 
 @settings(PROPERTY, max_examples=60)
-@given(policies())
+@given(policies(max_constraints=2))
 def test_rendered_policy_checks_back_to_the_same_policy(policy: m.Policy) -> None:
     assert checked(render_policy(policy)) == policy
 
 
 @settings(PROPERTY, max_examples=30)
-@given(policies(max_leaves=10))
+@given(policies(max_leaves=10, max_constraints=2))
 def test_rendered_text_is_already_formatted(policy: m.Policy) -> None:
     text = render_policy(policy)
     assert fmt(text) == text
@@ -130,7 +130,7 @@ def test_rendered_text_is_already_formatted(policy: m.Policy) -> None:
 @given(st.data())
 def test_layout_does_not_matter(data: st.DataObject) -> None:
     """Indentation, line breaks and line endings are all formatted away."""
-    policy = data.draw(policies(max_leaves=10))
+    policy = data.draw(policies(max_leaves=10, max_constraints=2))
     text = render_policy(policy)
     messy, _ = data.draw(relaid(text, comments=False))
     assert fmt(messy) == text
