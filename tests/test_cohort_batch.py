@@ -405,7 +405,7 @@ def test_duckdb_results_keep_cohort_order_with_several_threads(tmp_path: Path) -
 def test_out_of_order_batches_are_put_back_in_row_order() -> None:
     from collections import deque
 
-    from leukorules.cohort.duckdb import in_row_order
+    from leukorules.cohort.duckdb_stream import in_row_order
     from leukorules.cohort.readers import Problem
 
     def batch(rows: list[int]) -> object:
