@@ -4,7 +4,7 @@ Input: a checked `Policy`, a `CohortSource` (the cohort's format and the columns
 and a `Dialect`. Output: `CohortQuery`: the SQL text, the columns of the relation it reads when it
 does not read the cohort file itself (`STREAM`, which the caller provides), and the columns it
 returns. Pure: no connection, no state; the same input gives the same bytes, so the query can be
-printed, reviewed and compared (`render_sql`, `leukorules compile --emit sql`).
+printed, reviewed and compared (`render_sql`, its long lines broken for people to read).
 
 The query is a chain of common table expressions, one step each:
 
@@ -40,6 +40,7 @@ from leukorules.cohort.decode_sql import (
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat
 from leukorules.cohort.sql import CompiledSQL, RowCheck, compile_policy, value_checks
+from leukorules.cohort.sqltext import indented, lay_out
 from leukorules.messages import ROW_A_KEY_TWICE
 
 # The relation a CSV or JSON Lines query reads: the caller registers the records under this name.
@@ -107,16 +108,60 @@ def build_query(policy: m.Policy, source: CohortSource, d: Dialect) -> CohortQue
         )
     ctes = [
         (d.ident("lr:source"), source_step),
-        (d.ident("lr:typed"), "SELECT " + ",\n  ".join(select) + f"\nFROM {d.ident('lr:source')}"),
+        (d.ident("lr:typed"), _select(select, d.ident("lr:source"))),
         (d.ident("lr:checked"), _checked_step(policy, source, d, len(typed.checks))),
+        *compiled.ctes,
     ]
-    head = "WITH " + ",\n".join(f"{name} AS (\n{body}\n)" for name, body in ctes)
-    body = compiled.with_clause().removeprefix("WITH ")
-    text = head + (",\n" + body if body else "\n")
-    results = _result_select(policy, source, d, compiled)
-    text += "SELECT " + ",\n  ".join(results) + f"\nFROM {compiled.last}"
+    text = "WITH " + ",\n".join(f"{name} AS (\n{indented(body)}\n)" for name, body in ctes)
+    text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
     return CohortQuery(text, stream, columns)
+
+
+def render_sql(policy: m.Policy, dialect: Dialect, cohort_format: CohortFormat = "parquet") -> str:
+    """The query a batch run executes for `policy`, for people to read: a comment saying which
+    cohort it is written for (`canonical_source`), then the query `build_query` gives, its long
+    lines broken (`leukorules.cohort.sqltext.lay_out`: whitespace only). The same policy gives
+    the same bytes."""
+    query = build_query(policy, canonical_source(policy, cohort_format), dialect)
+    version = " ".join(policy.version.split())
+    header = [
+        f"-- policy {policy.id} {version}, compiled to {dialect.name} SQL",
+        f"-- the query `leukorules batch` runs on a {_FORMAT_NAMES[cohort_format]} cohort with an",
+        "-- `id` column and one column (key) per input fact; one row out per record",
+    ]
+    if query.stream:
+        columns = ", ".join(f'"{name}" {kind}' for name, kind in query.stream)
+        header.append(f"-- it reads the records from {STREAM} ({columns})")
+    return "\n".join(header) + "\n" + lay_out(query.text) + ";\n"
+
+
+def canonical_source(policy: m.Policy, cohort_format: CohortFormat) -> CohortSource:
+    """A cohort of `cohort_format` with an `id` column (text) and a column for every input fact
+    (Parquet: typed as the facts are declared, in `cohort.parquet`)."""
+    if cohort_format == "jsonl":
+        return CohortSource("jsonl", "id")
+    facts = tuple(f.name for f in policy.input_facts)
+    if cohort_format == "csv":
+        return CohortSource("csv", "id", facts)
+    kinds = {f.name: _PARQUET_KINDS.get(f.type.kind, "string") for f in policy.input_facts}
+    return CohortSource("parquet", "id", facts, False, "cohort.parquet", {"id": "string", **kinds})
+
+
+# The Parquet column type (as `leukorules.cohort.layout.arrow_kind` names it) `render_sql` gives
+# each kind of fact; a kind not listed is text.
+_PARQUET_KINDS = {
+    "bool": "bool",
+    "integer": "integer",
+    "number": "floating",
+    "date": "date",
+    "set": "string_list",
+}
+_FORMAT_NAMES = {"parquet": "Parquet", "jsonl": "JSON Lines", "csv": "CSV"}
+
+
+def _select(items: list[str], relation: str) -> str:
+    return "SELECT " + ",\n  ".join(items) + f"\nFROM {relation}"
 
 
 def _source_step(
@@ -133,11 +178,12 @@ def _source_step(
         line = d.ident("lr:line")
         members = [(d.ident("lr:id"), source.id_column)]
         members += [(d.ident(f.name), f.name) for f in policy.input_facts]
-        step = (
-            f"SELECT {row}, {d.json_fields(line, members)} AS {d.ident('lr:obj')}, "
-            f"{d.json_keys(line)} AS {d.ident('lr:keys')}\nFROM {STREAM}"
-        )
-        return step, (("lr:row", "int64"), ("lr:line", "string"))
+        fields = [
+            row,
+            f"{d.json_fields(line, members)} AS {d.ident('lr:obj')}",
+            f"{d.json_keys(line)} AS {d.ident('lr:keys')}",
+        ]
+        return _select(fields, STREAM), (("lr:row", "int64"), ("lr:line", "string"))
     cells = [(f"c{i}", "string") for i in range(len(source.fact_columns))]
     return f"SELECT * FROM {STREAM}", (("lr:row", "int64"), ("lr:id_raw", "string"), *cells)
 
@@ -202,10 +248,8 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
         malformed = d.list_of([d.string(ROW_A_KEY_TWICE.code)])
         code_list = f"CASE WHEN {twice} THEN {malformed} ELSE {code_list} END"
         reason = f"CASE WHEN {twice} THEN {d.string(ROW_A_KEY_TWICE.text)} ELSE {reason} END"
-    return (
-        f"SELECT *, {code_list} AS {d.ident('lr:codes')}, "
-        f"{reason} AS {d.ident('lr:reason')}\nFROM {d.ident('lr:typed')}"
-    )
+    columns = ["*", f"{code_list} AS {d.ident('lr:codes')}", f"{reason} AS {d.ident('lr:reason')}"]
+    return _select(columns, d.ident("lr:typed"))
 
 
 def _result_select(
