@@ -81,7 +81,7 @@ def reason(message: Message, **fields: object) -> Reason:
 
 
 def csv_value(fact: m.Fact, text: str) -> tuple[object, Reason | None]:
-    """A CSV cell as a raw fact value (None: unknown), or the LR503 reason it cannot be one."""
+    """A CSV cell as a raw fact value (None: unknown), or the reason it cannot be one."""
     kind = fact.type.kind
     if kind == "string":
         return (None, None) if not text.strip(BLANK) else (text, None)
@@ -430,7 +430,7 @@ class Decoder:
 
 
 def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> list[Reason]:
-    """Whole numbers beyond 64 bits: reported here (LR505) and left out of validation."""
+    """Whole numbers beyond 64 bits: reported here (ROW_OUTSIDE_INT64), left out of validation."""
     found: list[Reason] = []
     for name, value in list(raw.items()):
         if (
