@@ -127,3 +127,15 @@ def test_laid_out_query_gives_the_same_rows(tmp_path: Path) -> None:
         con.close()
     assert compact == laid_out
     assert [row[3] is None for row in compact] == [True, False, False, False]
+
+
+def test_a_message_in_sql_quotes_its_text_and_splices_its_sql_fields() -> None:
+    from leukorules.cohort.dialect import SQLExpr
+    from leukorules.messages import ROW_NO_ID, ROW_OUTSIDE_RANGE
+
+    d = Dialect()
+    assert d.message(ROW_NO_ID, column="it's") == "'the record has no `it''s`'"
+    text = d.message(
+        ROW_OUTSIDE_RANGE, name="w", value=SQLExpr('"w"'), unit=" [kg]", low="0", high="4"
+    )
+    assert text == """('`w` = ' || "w" || ' [kg] is outside its declared range 0..4')"""

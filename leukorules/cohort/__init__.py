@@ -10,13 +10,15 @@ and `layout` (the file's columns against the policy's facts, checked up front) -
   once for every SQL engine: `sql` compiles the policy (conditions, `after`/`overrides`, derived
   facts as ordered CTE layers, missing facts of undetermined rules), `decode_sql` decodes raw
   values into typed columns with the reasons a row is rejected, and `query` assembles the whole
-  query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it). `dialect` is
-  standard SQL; `duckdb` is DuckDB's spelling of what the standard leaves open, and its
-  connections; `duckdb_stream` runs the query and streams results back in cohort order. Only
-  `duckdb` and `duckdb_stream` know DuckDB: another SQL engine needs a dialect and a runner.
+  query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it, laid out by
+  `sqltext`). `dialect` is standard SQL; `duckdb` is DuckDB's spelling of what the standard
+  leaves open, and its connections; `duckdb_stream` runs the query and streams results back in
+  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB: another SQL engine (Spark) needs
+  a dialect and a runner of its own, and nothing else.
 
 Both engines apply the same row rules and must agree row for row (the differential tests hold
-them to it). The rules a cohort must follow:
+them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages`. The
+rules a cohort must follow:
 
 - one patient per record; the id is in the column (JSON key) `id`, or the one `--id-column`
   names: text or a whole number, never empty; it is written as text in the results;
