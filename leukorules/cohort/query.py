@@ -40,7 +40,7 @@ from leukorules.cohort.decode_sql import (
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat
 from leukorules.cohort.sql import CompiledSQL, RowCheck, compile_policy, value_checks
-from leukorules.cohort.sqltext import indented, lay_out
+from leukorules.cohort.sqltext import INDENT, indented, lay_out
 from leukorules.messages import ROW_A_KEY_TWICE
 
 # The relation a CSV or JSON Lines query reads: the caller registers the records under this name.
@@ -92,8 +92,12 @@ class _Typed:
     checks: tuple[RowCheck, ...]
 
 
-def build_query(policy: m.Policy, source: CohortSource, d: Dialect) -> CohortQuery:
-    """The query of a cohort run: see the module's docstring for its steps and columns."""
+def build_query(
+    policy: m.Policy, source: CohortSource, d: Dialect, indent: str = ""
+) -> CohortQuery:
+    """The query of a cohort run: see the module's docstring for its steps and columns.
+    `indent`: put before every line of a step's body, for people to read (`render_sql`). Runs
+    keep the text compact, as DuckDB has always been given it."""
     compiled = compile_policy(policy, d, d.ident("lr:checked"), missing=True)
     source_step, stream = _source_step(policy, source, d)
     typed = _typed_step(policy, source, d)
@@ -112,7 +116,8 @@ def build_query(policy: m.Policy, source: CohortSource, d: Dialect) -> CohortQue
         (d.ident("lr:checked"), _checked_step(policy, source, d, len(typed.checks))),
         *compiled.ctes,
     ]
-    text = "WITH " + ",\n".join(f"{name} AS (\n{indented(body)}\n)" for name, body in ctes)
+    bodies = [(name, indented(body, indent) if indent else body) for name, body in ctes]
+    text = "WITH " + ",\n".join(f"{name} AS (\n{body}\n)" for name, body in bodies)
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
     return CohortQuery(text, stream, columns)
@@ -120,10 +125,10 @@ def build_query(policy: m.Policy, source: CohortSource, d: Dialect) -> CohortQue
 
 def render_sql(policy: m.Policy, dialect: Dialect, cohort_format: CohortFormat = "parquet") -> str:
     """The query a batch run executes for `policy`, for people to read: a comment saying which
-    cohort it is written for (`canonical_source`), then the query `build_query` gives, its long
-    lines broken (`leukorules.cohort.sqltext.lay_out`: whitespace only). The same policy gives
-    the same bytes."""
-    query = build_query(policy, canonical_source(policy, cohort_format), dialect)
+    cohort it is written for (`canonical_source`), then the query `build_query` gives, indented
+    and its long lines broken (`leukorules.cohort.sqltext.lay_out`): only whitespace differs
+    from the text a run executes. The same policy gives the same bytes."""
+    query = build_query(policy, canonical_source(policy, cohort_format), dialect, INDENT)
     version = " ".join(policy.version.split())
     header = [
         f"-- policy {policy.id} {version}, compiled to {dialect.name} SQL",
