@@ -405,7 +405,7 @@ def test_duckdb_results_keep_cohort_order_with_several_threads(tmp_path: Path) -
 def test_out_of_order_batches_are_put_back_in_row_order() -> None:
     from collections import deque
 
-    from leukorules.cohort.duckdb import in_row_order
+    from leukorules.cohort.duckdb_stream import in_row_order
     from leukorules.cohort.readers import Problem
 
     def batch(rows: list[int]) -> object:
@@ -419,3 +419,65 @@ def test_out_of_order_batches_are_put_back_in_row_order() -> None:
         found += [p.row for p in problems]
         seen.extend(sorted(found))
     assert seen == list(range(1, 12))
+
+
+# --- what rejected rows and summaries say, pinned ----------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "cohort"
+
+
+def messy_cohort(policy: m.Policy, folder: Path, fmt: str) -> tuple[Path, dict[str, Any]]:
+    """The bad-row cohorts of the tests above, as one file of `fmt`, and the run's options."""
+    if fmt == "jsonl":
+        cohort = write_jsonl(folder / "c.jsonl", mixed_lines())
+        extra = ['{"id": 123456789012345678901234567890}', '{"id": 7.0, "age": 1e400}']
+        with cohort.open("ab") as handle:
+            handle.write(b'{"id": "\xff"}\n' + "".join(e + "\n" for e in extra).encode())
+        return cohort, {}
+    if fmt == "csv":
+        cohort = folder / "c.csv"
+        with cohort.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_HEADER)
+            writer.writerows(record for record, _ in CSV_ROWS)
+            handle.write('"c12"x,pml,,,,,,\n')
+        return cohort, {}
+    table = pa.table(
+        {
+            "id": pa.array(["p1", "p2", "p3", "p4", "p5", "p6", None], pa.string()),
+            "diagnosis": pa.array(["pml", "adem", None, "nope", "pml", "pml", "pml"]),
+            "age": pa.array([40.0, 5.0, None, 3.0, 2.5, float("nan"), 1e30], pa.float64()),
+            "symptoms": pa.array(
+                [["fever"], [], None, ["x"], None, [None], ["ataxia"]], pa.list_(pa.string())
+            ),
+            "onset": pa.array(["2019-01-01", None, "bad", None, "2019-02-30", None, None]),
+            "weight": pa.array([60, 70, 80, 90, 100, 500, 5], pa.int32()),
+            "seizures": pa.array([True, None, False, None, True, None, None]),
+        }
+    )
+    cohort = folder / "c.parquet"
+    pq.write_table(table, cohort, row_group_size=4)
+    return cohort, {}
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_rejected_rows_and_summary_are_unchanged(
+    policy: m.Policy, tmp_path: Path, fmt: str, engine: str, update_golden: bool
+) -> None:
+    """The errors file (codes and reasons, word for word) and the summary of each engine on
+    each format's bad rows, as golden files: a change of wording shows in review."""
+    cohort, options = messy_cohort(policy, tmp_path, fmt)
+    summary = run(policy, cohort, tmp_path / "out.jsonl", engine, **options)
+    report = summary.to_json()
+    for key in ("cohort", "results", "errors", "seconds"):
+        del report[key]
+    actual = (tmp_path / "out.errors.jsonl").read_text(encoding="utf-8")
+    actual += "--- summary\n" + json.dumps(report, indent=1, sort_keys=True) + "\n"
+    path = GOLDEN / f"{fmt}-{engine}.txt"
+    if update_golden:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert path.exists(), f"{path.name} is missing; run `pytest --update-golden` and review it"
+    assert actual == path.read_text(encoding="utf-8")

@@ -82,10 +82,10 @@ def test_csv_cells_by_type() -> None:
     assert csv_value(fact("b"), "0") == (False, None)
     assert csv_value(fact("b"), "maybe")[1] is not None
     assert csv_value(fact("i"), "+7") == (7, None)
-    assert csv_value(fact("i"), "7.0")[1] == "`i` must be a whole number"
+    assert csv_value(fact("i"), "7.0")[1] == ("LR503", "`i` must be a whole number")
     assert csv_value(fact("x"), ".5") == (0.5, None)
-    assert csv_value(fact("x"), "1e999")[1] == "`x` must be a finite number"
-    assert csv_value(fact("x"), "nan")[1] == "`x` must be a finite number"
+    assert csv_value(fact("x"), "1e999")[1] == ("LR503", "`x` must be a finite number")
+    assert csv_value(fact("x"), "nan")[1] == ("LR503", "`x` must be a finite number")
     assert csv_value(fact("d"), "2020-01-31") == ("2020-01-31", None)
     assert csv_value(fact("d"), "31/01/2020")[1] is not None
     assert csv_value(fact("s"), "p; q") == (["p", "q"], None)
@@ -97,11 +97,12 @@ def test_csv_cells_by_type() -> None:
 
 def test_json_lines_and_ids() -> None:
     assert parse_json_line('{"a": 1}')[0] == {"a": 1}
-    assert parse_json_line('{"a": NaN}')[1] == "malformed JSON: NaN is not JSON"
-    assert parse_json_line('{"a": 1, "a": 2}')[1] == "`a` given twice"
-    assert parse_json_line("[1]")[1] == "the line is not a JSON object"
+    assert parse_json_line('{"a": NaN}')[1] == ("LR507", "malformed JSON: NaN is not JSON")
+    assert parse_json_line('{"a": 1, "a": 2}')[1] == ("LR507", "`a` given twice")
+    assert parse_json_line("[1]")[1] == ("LR507", "the line is not a JSON object")
     assert parse_json_line('{"a": "\\ud83d\\ude00"}')[0] == {"a": "\U0001f600"}
-    assert "half of a character" in (parse_json_line('{"a": "\\ud83d"}')[1] or "")
+    malformed = parse_json_line('{"a": "\\ud83d"}')[1]
+    assert malformed is not None and "half of a character" in malformed[1]
     assert json_id(7, "id") == ("7", None)
-    assert json_id(True, "id")[1] == "`id` must be text or a whole number"
-    assert json_id(" \t", "id")[1] == "the record has no `id`"
+    assert json_id(True, "id")[1] == ("LR507", "`id` must be text or a whole number")
+    assert json_id(" \t", "id")[1] == ("LR507", "the record has no `id`")

@@ -18,9 +18,10 @@ from leukorules.logic import evaluate
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("duckdb")
 
+from leukorules.cohort.dialect import SQLCompileError  # noqa: E402
 from leukorules.cohort.duckdb import DuckDBDialect, connect  # noqa: E402
 from leukorules.cohort.schema import fact_arrow_type  # noqa: E402
-from leukorules.cohort.sql import SQLCompileError, condition_sql, value_checks  # noqa: E402
+from leukorules.cohort.sql import condition_sql, value_checks  # noqa: E402
 
 FACTS = {
     "b1": m.FactType("bool"),

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from leukorules import model as m
-from leukorules.cohort.decode import Decoder, Layout
+from leukorules.cohort.decode import Decoder
+from leukorules.cohort.layout import Layout
 from leukorules.cohort.readers import Problem, RawBatch
 from leukorules.cohort.summary import Counts
 from leukorules.cohort.writers import OutputFormat, ResultRow, encode_result, rows_to_arrow

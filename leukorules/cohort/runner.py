@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from leukorules import model as m
-from leukorules.cohort.decode import Layout
+from leukorules.cohort.layout import Layout
 from leukorules.cohort.readers import CohortError, CohortReader, detect_format
 from leukorules.cohort.summary import Counts, Summary
 from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
@@ -38,7 +38,8 @@ class BatchOptions:
     # almost nothing there (no sort, join or aggregate), so the limit is a ceiling for plans that
     # would, not what sets the peak: the bundled policy's 1,000,000-row Parquet run peaked at
     # 414-448 MiB with 64MB, 256MB and 1GB (64MB ran slower). The peak is set by the fetch and
-    # output batch sizes and the scan-order settings in `leukorules.cohort.duckdb`.
+    # output batch sizes (`leukorules.cohort.duckdb_stream`) and the scan-order settings
+    # (`leukorules.cohort.duckdb`).
     memory_limit: str | None = "1GB"
 
 
@@ -116,7 +117,7 @@ def run_batch(
             c for c in reader.columns if c != options.id_column and c not in layout.inputs
         )
     if fmt == "parquet":
-        from leukorules.cohort.decode import parquet_column_problems
+        from leukorules.cohort.layout import parquet_column_problems
 
         column_problems = parquet_column_problems(layout, reader.arrow_schema)
         if column_problems:
@@ -147,7 +148,7 @@ def run_batch(
             jobs = options.jobs or default_jobs()
             run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
         else:
-            from leukorules.cohort.duckdb import DuckDBRun
+            from leukorules.cohort.duckdb_stream import DuckDBRun
 
             duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
             for output_batch in duck.run():
