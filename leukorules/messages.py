@@ -435,7 +435,7 @@ FACT_OUT_OF_RANGE = Message(
 )
 FACTS_CONTRADICT = Message(
     Code.LR508,
-    "facts contradict each other: {message}",
+    "facts contradict each other: {why}",
     "the facts involved: {facts}; correct the one that is wrong (constraint `{id}`)",
 )
 FACT_DERIVED_SUPPLIED = Message(

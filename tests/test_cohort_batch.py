@@ -354,7 +354,7 @@ def raw_rows(draw: st.DrawFn, policy: m.Policy) -> dict[str, object]:
 
 @st.composite
 def cohorts(draw: st.DrawFn) -> tuple[m.Policy, list[dict[str, object]]]:
-    policy = draw(policies(max_rules=6))
+    policy = draw(policies(max_rules=6, max_constraints=2))
     return policy, draw(st.lists(raw_rows(policy), min_size=1, max_size=8))
 
 
@@ -398,8 +398,11 @@ def test_duckdb_results_keep_cohort_order_with_several_threads(tmp_path: Path) -
     options = BatchOptions(cohort=cohort, out=tmp_path / "o.parquet", engine="duckdb", jobs=2)
     summary = run_batch(bundled, options)
     rows = pq.read_table(tmp_path / "o.parquet", columns=["row"]).column("row").to_pylist()
-    assert rows == list(range(1, n + 1))
-    assert summary.counts.evaluated == n
+    # random facts sometimes contradict each other (the policy's constraints): those rows are
+    # rejected, the others come back in cohort order
+    rejected = summary.counts.rejected
+    assert 0 < rejected < n // 10 and set(summary.counts.rejected_by_code) == {"LR508"}
+    assert rows == sorted(rows) and len(rows) == n - rejected == summary.counts.evaluated
 
 
 def test_out_of_order_batches_are_put_back_in_row_order() -> None:

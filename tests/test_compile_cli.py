@@ -25,6 +25,16 @@ def test_the_bundled_policy_compiles_to_its_golden_form(
     assert result.stdout == golden.read_text(encoding="utf-8")
 
 
+def test_the_sql_printed_is_the_reviewed_query() -> None:
+    """`tests/golden/compiled/policy.sql` is `render_sql`'s golden copy (`test_sql_render`):
+    the command prints it under its header."""
+    result = CliRunner().invoke(main, ["compile", "--emit", "sql"])
+    assert result.exit_code == 0, result.output
+    header, _, body = result.stdout.partition("regenerates it from the policy\n")
+    assert header.startswith("-- leukorules compile --emit sql: policy leukoencephalopathy")
+    assert body == (GOLDEN / "policy.sql").read_text(encoding="utf-8")
+
+
 def test_the_generated_python_is_the_code_that_runs() -> None:
     from leukorules import load_policy
 

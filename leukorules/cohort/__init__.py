@@ -1,5 +1,11 @@
 """Cohort runs: evaluate every patient of a file, on the python engine or inside DuckDB.
 
+Takes: a checked `model.Policy` (compiled by `leukorules.engine` for the python engine, compiled
+to SQL here for DuckDB) and a cohort file. Gives: a results file (one `leukorules.result` record
+per patient), an errors file (the rows refused, with their diagnostics) and a `summary`.
+Must never import: `leukorules.syntax`, `leukorules.check`, `leukorules.report`,
+`leukorules.audit`, `leukorules.cli`, `leukorules.authoring`, `leukorules.fhir`.
+
 Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches)
 and `layout` (the file's columns against the policy's facts, checked up front) -> an engine ->
 `writers` (results and errors files) and `summary` (counts for people); `runner` runs them.

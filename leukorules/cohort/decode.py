@@ -1,9 +1,10 @@
 """Raw cohort records -> validated fact values, for the python engine.
 
 Input: `RawBatch`es from `leukorules.cohort.readers` and the cohort's column layout. Output: per
-record either `(row, id, values)` ready for `evaluate`, or a `Problem` with every reason the
-record was rejected. Validation is the engine's own `validate_facts` (strict types, enum values,
-ranges, derived facts refused); this module adds only what a cohort needs around it:
+record either `(row, id, facts)` (the engine's `ValidatedFacts`, evaluated as they are) or a
+`Problem` with every reason the record was rejected. Validation is the engine's own
+(`CompiledPolicy.check_facts`: strict types, enum values, ranges, derived facts refused, and the
+policy's constraints between facts); this module adds only what a cohort needs around it:
 
 - the id: a JSON string or whole number, a non-empty CSV cell, a Parquet string or integer;
 - JSON Lines: each line one JSON object; `NaN`/`Infinity` and repeated keys are malformed;
@@ -27,9 +28,8 @@ import decimal
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from leukorules import model as m
 from leukorules.cohort.layout import Layout
@@ -40,7 +40,7 @@ from leukorules.cohort.readers import (
     RawBatch,
 )
 from leukorules.diagnostics import Message
-from leukorules.engine.values import LONE_SURROGATE
+from leukorules.engine.facts import FactsValidator, ValidatedFacts
 from leukorules.messages import (
     ROW_BAD_ID,
     ROW_HALF_CHARACTER,
@@ -68,7 +68,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 SET_SEPARATOR = ";"
 BLANK = " \t"  # what trimming removes, here and in SQL: spaces and tabs
 
-Decoded = tuple[int, str, dict[str, m.Value]]
+Decoded = tuple[int, str, ValidatedFacts]
 # A reason a record is rejected: (diagnostic code, text).
 Reason = tuple[str, str]
 
@@ -224,97 +224,6 @@ def json_id(value: object, column: str) -> tuple[str, None] | tuple[None, Reason
 # --- the fast path of validation -------------------------------------------------------------
 
 
-class QuickCheck:
-    """Accepts the raw facts that `validate_facts` certainly accepts, converted as it converts
-    them, and returns None for anything else (the caller then asks `validate_facts`, which also
-    writes the diagnostics). It only ever says yes to a subset of what the engine accepts, so a
-    cohort's results cannot depend on it; it exists because a plain check of the common, valid
-    row costs a few microseconds where building the pydantic model costs tens.
-    """
-
-    def __init__(self, policy: m.Policy) -> None:
-        self.checks: dict[str, Callable[[object], object]] = {
-            f.name: _quick_check(f.type) for f in policy.input_facts
-        }
-
-    def check(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:
-        checks = self.checks
-        values: dict[str, m.Value] = {}
-        for name, value in raw.items():
-            if value is None:
-                if name not in checks:
-                    return None
-                continue
-            check = checks.get(name)
-            if check is None:
-                return None
-            converted = check(value)
-            if converted is _REFUSED:
-                return None
-            values[name] = converted  # type: ignore[assignment]
-        return values
-
-
-_REFUSED = object()
-
-
-def _quick_check(fact_type: m.FactType) -> Callable[[object], object]:
-    kind = fact_type.kind
-    low, high = fact_type.minimum, fact_type.maximum
-    allowed = frozenset(fact_type.values)
-    if kind == "bool":
-        return lambda v: v if type(v) is bool else _REFUSED
-    if kind == "integer":
-
-        def integer(v: object) -> object:
-            if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
-                return _REFUSED
-            if (low is not None and v < low) or (high is not None and v > high):
-                return _REFUSED
-            return v
-
-        return integer
-    if kind == "number":
-
-        def number(v: object) -> object:
-            if type(v) is int:
-                try:
-                    v = float(v)
-                except OverflowError:
-                    return _REFUSED
-            if type(v) is not float or not math.isfinite(v):
-                return _REFUSED
-            if (low is not None and v < low) or (high is not None and v > high):
-                return _REFUSED
-            return v
-
-        return number
-    if kind == "enum":
-        return lambda v: v if type(v) is str and v in allowed else _REFUSED
-    if kind == "string":  # lone surrogates: left to `validate_facts`, which reports them
-        return lambda v: v if type(v) is str and not LONE_SURROGATE.search(v) else _REFUSED
-    if kind == "set":
-
-        def elements(v: object) -> object:
-            if type(v) is not list or not all(type(e) is str and e in allowed for e in v):
-                return _REFUSED
-            return frozenset(v)
-
-        return elements
-
-    def date(v: object) -> object:
-        if type(v) is datetime.date:
-            return v
-        if type(v) is str and CSV_DATE.fullmatch(v):
-            try:
-                return datetime.date.fromisoformat(v)
-            except ValueError:
-                return _REFUSED
-        return _REFUSED
-
-    return date
-
-
 # --- the decoder ----------------------------------------------------------------------------
 
 
@@ -324,16 +233,12 @@ class DecodedBatch:
     problems: list[Problem]
 
 
-Validator = Callable[[m.Policy, Mapping[str, object]], tuple[dict[str, m.Value], list[Any]]]
-
-
 class Decoder:
-    def __init__(self, layout: Layout, validate: Validator) -> None:
+    def __init__(self, layout: Layout, validator: FactsValidator) -> None:
         self.layout = layout
-        self.validate = validate
+        self.validator = validator
         self.policy = layout.policy
         self.inputs = layout.inputs
-        self.quick = QuickCheck(layout.policy)
 
     def decode(self, batch: RawBatch) -> DecodedBatch:
         out = DecodedBatch([], list(batch.problems))
@@ -355,12 +260,13 @@ class Decoder:
         raw: dict[str, object],
         problems: list[Reason],
     ) -> None:
-        values = None if problems else self.quick.check(raw)
-        if values is None:
-            problems.extend(_int64_problems(raw, self.inputs))
-            values, diagnostics = self.validate(self.policy, raw)
-            problems.extend((d.code, d.message) for d in diagnostics)
-        if problems or record_id is None:
+        problems.extend(_int64_problems(raw, self.inputs))
+        # as the duckdb engine: facts can contradict each other only in a row with no other
+        # problem (the id included)
+        clean = not problems and record_id is not None
+        values, diagnostics = self.validator.check(raw, constraints=clean)
+        problems.extend((d.code, d.message) for d in diagnostics)
+        if problems or record_id is None or values is None:
             codes = CODE_SEPARATOR.join(sorted({code for code, _ in problems}))
             text = REASON_SEPARATOR.join(text for _, text in problems)
             out.problems.append(Problem(row, record_id, codes, text))

@@ -39,7 +39,13 @@ from leukorules.cohort.decode_sql import (
 )
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat
-from leukorules.cohort.sql import CompiledSQL, RowCheck, compile_policy, value_checks
+from leukorules.cohort.sql import (
+    CompiledSQL,
+    RowCheck,
+    compile_policy,
+    constraint_checks,
+    value_checks,
+)
 from leukorules.cohort.sqltext import INDENT, indented, lay_out
 from leukorules.messages import ROW_A_KEY_TWICE
 
@@ -246,6 +252,21 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
             texts.append(f"CASE WHEN {condition} THEN {text} END")
     code_list = d.distinct_list(d.nonnull_list(codes))
     reason = d.join_nonnull(texts, REASON_SEPARATOR)
+    contradictions = constraint_checks(policy, d)
+    if contradictions:
+        # Facts that contradict each other are checked once every fact is valid, as the
+        # engine's validation does: only a row with no other problem can break a constraint.
+        clean = f"{d.list_length(code_list)} = 0"
+        broken_codes = d.distinct_list(
+            d.nonnull_list(
+                [f"CASE WHEN {c} THEN {d.string(code)} END" for c, code, _ in contradictions]
+            )
+        )
+        broken_texts = d.join_nonnull(
+            [f"CASE WHEN {c} THEN {text} END" for c, _, text in contradictions], REASON_SEPARATOR
+        )
+        code_list = f"CASE WHEN {clean} THEN {broken_codes} ELSE {code_list} END"
+        reason = f"CASE WHEN {clean} THEN {broken_texts} ELSE {reason} END"
     if source.format == "jsonl":
         # A key given twice makes the line unreadable as one patient, as for the python
         # engine's reader: that alone is reported.

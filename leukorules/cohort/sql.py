@@ -31,7 +31,13 @@ from typing import NamedTuple
 from leukorules import model as m
 from leukorules.cohort.dialect import Dialect, SQLCompileError, SQLExpr
 from leukorules.diagnostics import Code, Message
-from leukorules.messages import ROW_OUTSIDE_RANGE, ROW_SET_VALUE_NOT_ALLOWED, ROW_VALUE_NOT_ALLOWED
+from leukorules.engine.facts import contradiction_message
+from leukorules.messages import (
+    FACTS_CONTRADICT,
+    ROW_OUTSIDE_RANGE,
+    ROW_SET_VALUE_NOT_ALLOWED,
+    ROW_VALUE_NOT_ALLOWED,
+)
 
 OUTCOMES = ("fired", "not_fired", "undetermined", "overridden")
 
@@ -93,6 +99,20 @@ class RowCheck(NamedTuple):
 def row_check(condition: str, message: Message, dialect: Dialect, **fields: object) -> RowCheck:
     """The check reporting `message` where `condition` holds; fields as `Dialect.message`."""
     return RowCheck(condition, message.code, dialect.message(message, **fields))
+
+
+def constraint_checks(policy: m.Policy, dialect: Dialect) -> list[RowCheck]:
+    """One check per constraint of the policy, true where the row's typed facts break it
+    (`when` true and `require` false; unknown never breaks one), in the policy's order and with
+    the words of `leukorules.engine.facts`, which rejects the same patients."""
+    checks = []
+    for constraint in policy.constraints:
+        when = condition_sql(constraint.when, dialect)
+        require = condition_sql(constraint.require, dialect)
+        broken = f"(COALESCE({when}, FALSE) AND NOT COALESCE({require}, TRUE))"
+        message = contradiction_message(constraint, policy.facts)
+        checks.append(row_check(broken, FACTS_CONTRADICT, dialect, why=message))
+    return checks
 
 
 def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[RowCheck]:

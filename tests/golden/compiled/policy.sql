@@ -51,10 +51,256 @@ WITH "lr:source" AS (
 ),
 "lr:checked" AS (
   SELECT *,
-    list_distinct(
-      list_filter(
-        [
-          "lr:c0",
+    CASE
+      WHEN len(
+        list_distinct(
+          list_filter(
+            [
+              "lr:c0",
+              CASE
+                WHEN "leukoencephalopathy_type" NOT IN (
+                  'pml',
+                  'drug_induced',
+                  'post_infectious',
+                  'toxic',
+                  'other'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "corticosteroid_response" NOT IN (
+                  'not_started',
+                  'responding',
+                  'not_responding'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "plasma_exchange_response" NOT IN (
+                  'not_started',
+                  'responding',
+                  'not_responding'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
+              END,
+              CASE
+                WHEN "mri_findings" NOT IN (
+                  'normalized',
+                  'minimal_residual',
+                  'abnormal',
+                  'progressed'
+                )
+                THEN 'LR504'
+              END
+            ],
+            lambda x: x IS NOT NULL
+          )
+        )
+      ) = 0
+      THEN list_distinct(
+        list_filter(
+          [
+            CASE
+              WHEN (
+                COALESCE(
+                  (
+                    ("leukoencephalopathy_type" = 'pml')
+                    AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+                  ),
+                  FALSE
+                )
+                AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+              )
+              THEN 'LR508'
+            END,
+            CASE
+              WHEN (
+                COALESCE(
+                  (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                  FALSE
+                )
+                AND NOT COALESCE(
+                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                  TRUE
+                )
+              )
+              THEN 'LR508'
+            END,
+            CASE
+              WHEN (
+                COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+                AND NOT COALESCE(
+                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                  TRUE
+                )
+              )
+              THEN 'LR508'
+            END
+          ],
+          lambda x: x IS NOT NULL
+        )
+      )
+      ELSE list_distinct(
+        list_filter(
+          [
+            "lr:c0",
+            CASE
+              WHEN "leukoencephalopathy_type" NOT IN (
+                'pml',
+                'drug_induced',
+                'post_infectious',
+                'toxic',
+                'other'
+              )
+              THEN 'LR504'
+            END,
+            CASE
+              WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
+              THEN 'LR504'
+            END,
+            CASE
+              WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
+              THEN 'LR504'
+            END,
+            CASE
+              WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
+              THEN 'LR504'
+            END,
+            CASE
+              WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+              THEN 'LR504'
+            END,
+            CASE
+              WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
+            END,
+            CASE
+              WHEN "mri_findings" NOT IN (
+                'normalized',
+                'minimal_residual',
+                'abnormal',
+                'progressed'
+              )
+              THEN 'LR504'
+            END
+          ],
+          lambda x: x IS NOT NULL
+        )
+      )
+    END AS "lr:codes",
+    CASE
+      WHEN len(
+        list_distinct(
+          list_filter(
+            [
+              "lr:c0",
+              CASE
+                WHEN "leukoencephalopathy_type" NOT IN (
+                  'pml',
+                  'drug_induced',
+                  'post_infectious',
+                  'toxic',
+                  'other'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "corticosteroid_response" NOT IN (
+                  'not_started',
+                  'responding',
+                  'not_responding'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "plasma_exchange_response" NOT IN (
+                  'not_started',
+                  'responding',
+                  'not_responding'
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
+              END,
+              CASE
+                WHEN "mri_findings" NOT IN (
+                  'normalized',
+                  'minimal_residual',
+                  'abnormal',
+                  'progressed'
+                )
+                THEN 'LR504'
+              END
+            ],
+            lambda x: x IS NOT NULL
+          )
+        )
+      ) = 0
+      THEN NULLIF(
+        concat_ws(
+          '; ',
+          CASE
+            WHEN (
+              COALESCE(
+                (
+                  ("leukoencephalopathy_type" = 'pml')
+                  AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+                ),
+                FALSE
+              )
+              AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+            )
+            THEN 'facts contradict each other: a causative drug is recorded for this PML, so it is medication-induced PML; `pml_medication_induced` cannot be false'
+          END,
+          CASE
+            WHEN (
+              COALESCE(
+                (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                FALSE
+              )
+              AND NOT COALESCE(
+                ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                TRUE
+              )
+            )
+            THEN 'facts contradict each other: medication-induced PML is attributed to a drug, so `causative_drug` cannot be none'
+          END,
+          CASE
+            WHEN (
+              COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+              AND NOT COALESCE(
+                ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                TRUE
+              )
+            )
+            THEN 'facts contradict each other: drug-induced leukoencephalopathy is attributed to a drug, so `causative_drug` cannot be none'
+          END
+        ),
+        ''
+      )
+      ELSE NULLIF(
+        concat_ws(
+          '; ',
+          "lr:m0",
           CASE
             WHEN "leukoencephalopathy_type" NOT IN (
               'pml',
@@ -63,80 +309,42 @@ WITH "lr:source" AS (
               'toxic',
               'other'
             )
-            THEN 'LR504'
+            THEN (
+              '`' || "leukoencephalopathy_type" || '` is not an allowed value of `leukoencephalopathy_type`'
+            )
           END,
           CASE
             WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-            THEN 'LR504'
+            THEN ('`' || "causative_drug" || '` is not an allowed value of `causative_drug`')
           END,
           CASE
             WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
-            THEN 'LR504'
+            THEN (
+              '`' || "corticosteroid_response" || '` is not an allowed value of `corticosteroid_response`'
+            )
           END,
           CASE
             WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
-            THEN 'LR504'
+            THEN (
+              '`' || "plasma_exchange_response" || '` is not an allowed value of `plasma_exchange_response`'
+            )
           END,
           CASE
             WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
-            THEN 'LR504'
+            THEN ('`' || "symptom_course" || '` is not an allowed value of `symptom_course`')
           END,
-          CASE WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504' END,
+          CASE
+            WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed')
+            THEN ('`' || "csf_findings" || '` is not an allowed value of `csf_findings`')
+          END,
           CASE
             WHEN "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed')
-            THEN 'LR504'
+            THEN ('`' || "mri_findings" || '` is not an allowed value of `mri_findings`')
           END
-        ],
-        lambda x: x IS NOT NULL
+        ),
+        ''
       )
-    ) AS "lr:codes",
-    NULLIF(
-      concat_ws(
-        '; ',
-        "lr:m0",
-        CASE
-          WHEN "leukoencephalopathy_type" NOT IN (
-            'pml',
-            'drug_induced',
-            'post_infectious',
-            'toxic',
-            'other'
-          )
-          THEN (
-            '`' || "leukoencephalopathy_type" || '` is not an allowed value of `leukoencephalopathy_type`'
-          )
-        END,
-        CASE
-          WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-          THEN ('`' || "causative_drug" || '` is not an allowed value of `causative_drug`')
-        END,
-        CASE
-          WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
-          THEN (
-            '`' || "corticosteroid_response" || '` is not an allowed value of `corticosteroid_response`'
-          )
-        END,
-        CASE
-          WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
-          THEN (
-            '`' || "plasma_exchange_response" || '` is not an allowed value of `plasma_exchange_response`'
-          )
-        END,
-        CASE
-          WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
-          THEN ('`' || "symptom_course" || '` is not an allowed value of `symptom_course`')
-        END,
-        CASE
-          WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed')
-          THEN ('`' || "csf_findings" || '` is not an allowed value of `csf_findings`')
-        END,
-        CASE
-          WHEN "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed')
-          THEN ('`' || "mri_findings" || '` is not an allowed value of `mri_findings`')
-        END
-      ),
-      ''
-    ) AS "lr:reason"
+    END AS "lr:reason"
   FROM "lr:typed"
 ),
 "lr:layer1" AS (
