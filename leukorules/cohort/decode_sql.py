@@ -185,13 +185,13 @@ def decode_json(d: Dialect, fact: m.Fact, value: str) -> Decoded:
     if kind == "bool":
         accepted = d.json_is(t, "boolean")
         return Decoded(
-            f"CASE WHEN {accepted} THEN {d.try_cast(value, d.boolean_type)} END",
+            f"CASE WHEN {accepted} THEN {d.json_cast(value, d.boolean_type)} END",
             (wrong(ROW_JSON_NOT_BOOL, accepted),),
         )
     if kind == "integer":
-        whole_text = d.full_match(d.cast(value, d.text_type), JSON_WHOLE)
+        whole_text = d.full_match(d.json_number_text(value), JSON_WHOLE)
         integer = d.json_is(t, "integer")
-        number = f"CASE WHEN {integer} THEN {d.try_cast(value, d.integer_type)} END"
+        number = f"CASE WHEN {integer} THEN {d.json_cast(value, d.integer_type)} END"
         too_big = (
             f"(({integer} AND {number} IS NULL) OR ({d.json_is(t, 'double')} AND {whole_text}))"
         )
@@ -204,7 +204,7 @@ def decode_json(d: Dialect, fact: m.Fact, value: str) -> Decoded:
         )
     if kind == "number":
         accepted = d.json_is(t, "integer", "double")
-        number = d.try_cast(value, d.double_type)
+        number = d.json_cast(value, d.double_type)
         finite = d.is_finite(number)
         return Decoded(
             f"CASE WHEN {accepted} AND {finite} THEN {number} END",
@@ -248,13 +248,13 @@ def json_id(d: Dialect, value: str, id_column: str) -> Decoded:
     t = d.json_type(value)
     text = f"({d.json_text(value)})"
     string, integer = d.json_is(t, "string"), d.json_is(t, "integer")
-    whole_text = d.full_match(d.cast(value, d.text_type), JSON_WHOLE)
+    whole_text = d.full_match(d.json_number_text(value), JSON_WHOLE)
     whole = f"({integer} OR ({d.json_is(t, 'double')} AND {whole_text}))"
-    wide = d.cast(d.try_cast(value, d.wide_integer_type), d.text_type)
+    wide = d.cast(d.json_cast(value, d.wide_integer_type), d.text_type)
     id_sql = (
         f"CASE WHEN {string} AND NOT {blank(d, text)} THEN {text} "
         f"WHEN {integer} THEN {wide} "
-        f"WHEN {whole} THEN {d.cast(value, d.text_type)} END"
+        f"WHEN {whole} THEN {d.json_number_text(value)} END"
     )
     absent = f"({value} IS NULL OR {d.json_is(t, 'null')} OR ({string} AND {blank(d, text)}))"
     return Decoded(
@@ -304,7 +304,7 @@ def decode_parquet(d: Dialect, fact: m.Fact, column: str, arrow_kind: str) -> De
             value = d.try_cast(column, d.integer_type)
             check = row_check(f"{known} AND {value} IS NULL", ROW_OUTSIDE_INT64, d, name=name)
             return Decoded(value, (check,))
-        whole = f"({d.is_finite(column)} AND {column} = floor({column}))"
+        whole = f"({d.is_finite(column)} AND {d.is_whole(column)})"
         value = f"CASE WHEN {whole} THEN {d.try_cast(column, d.integer_type)} END"
         return Decoded(
             value,

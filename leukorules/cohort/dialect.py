@@ -158,6 +158,15 @@ class Dialect:
         """A member of a struct (row) value; `member` is already quoted."""
         return f"{struct}.{member}"
 
+    def is_whole(self, number: str) -> str:
+        """True when a finite floating-point number has no fractional part (of any size)."""
+        return f"{number} = floor({number})"
+
+    def number_text(self, number: str, kind: str) -> str:
+        """A typed number (`kind`: "integer" or "number") as text, for a message; a double
+        is written as Python's `repr` writes it (`500.0`, `1e+16`), as DuckDB does."""
+        return self.cast(number, self.text_type)
+
     def set_outside(self, column: str, allowed: Sequence[str]) -> str:
         """True when a (non-NULL) set column holds an element outside `allowed`."""
         inside = ", ".join(self.string(v) for v in allowed)
@@ -245,6 +254,14 @@ class Dialect:
         if len(names) == 1:
             return f"{json_type} {'<>' if negated else '='} {names[0]}"
         return f"{json_type} {'NOT IN' if negated else 'IN'} ({', '.join(names)})"
+
+    def json_cast(self, value: str, sql_type: str) -> str:
+        """A JSON value (a boolean or a number) as `sql_type`, NULL where it cannot be."""
+        return self.try_cast(value, sql_type)
+
+    def json_number_text(self, value: str) -> str:
+        """A JSON number's text as written in the document (integers: every digit)."""
+        return self.cast(value, self.text_type)
 
     def json_text(self, value: str) -> str:
         """A JSON string's text (NULL for other values)."""

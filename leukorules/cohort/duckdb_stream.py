@@ -34,8 +34,8 @@ from typing import Any
 from leukorules import model as m
 from leukorules.cohort.decode import json_object_problem
 from leukorules.cohort.duckdb import DuckDBDialect, connect
-from leukorules.cohort.layout import Layout, arrow_kind
-from leukorules.cohort.query import STREAM, CohortSource, build_query
+from leukorules.cohort.layout import Layout
+from leukorules.cohort.query import STREAM, build_query, cohort_source
 from leukorules.cohort.readers import CODE_SEPARATOR, CohortReader, Problem
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.summary import Counts
@@ -131,20 +131,6 @@ class DuckDBRun:
                 yield assemble(pieces, problems, tally.take(), schema)
         finally:
             con.close()
-
-
-def cohort_source(layout: Layout, reader: CohortReader) -> CohortSource:
-    """What the query needs to know of the cohort: its format, columns and (Parquet) types."""
-    kinds: dict[str, str] = {}
-    path = None
-    if layout.format == "parquet":
-        schema = reader.arrow_schema
-        for name in (layout.id_column, *layout.fact_columns):
-            kinds[name] = arrow_kind(schema.field(name).type)
-        path = str(reader.path)
-    return CohortSource(
-        layout.format, layout.id_column, layout.fact_columns, layout.ignore_extra, path, kinds
-    )
 
 
 def arrow_stream(

@@ -38,7 +38,8 @@ from leukorules.cohort.decode_sql import (
     parquet_id,
 )
 from leukorules.cohort.dialect import Dialect
-from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat
+from leukorules.cohort.layout import Layout, arrow_kind
+from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat, CohortReader
 from leukorules.cohort.sql import (
     CompiledSQL,
     RowCheck,
@@ -127,6 +128,22 @@ def build_query(
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
     return CohortQuery(text, stream, columns)
+
+
+def cohort_source(layout: Layout, reader: CohortReader, path: str | None = None) -> CohortSource:
+    """What the query needs to know of a cohort: its format, columns and (Parquet) types.
+    `path`: how the engine names the Parquet file (default: as the reader names it)."""
+    kinds: dict[str, str] = {}
+    if layout.format == "parquet":
+        schema = reader.arrow_schema
+        for name in (layout.id_column, *layout.fact_columns):
+            kinds[name] = arrow_kind(schema.field(name).type)
+        path = path or str(reader.path)
+    else:
+        path = None
+    return CohortSource(
+        layout.format, layout.id_column, layout.fact_columns, layout.ignore_extra, path, kinds
+    )
 
 
 def render_sql(policy: m.Policy, dialect: Dialect, cohort_format: CohortFormat = "parquet") -> str:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,44 +130,12 @@ class CohortReader:
 
     def _csv_batches(self) -> Iterator[RawBatch]:
         assert self.columns is not None
-        width = len(self.columns)
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
         with self._open_text() as handle:
-            reader = csv.reader(handle, strict=True)
-            next(reader, None)  # the header
-            batch = RawBatch([], [])
-            row = 0
-            while True:
-                try:
-                    record = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as error:
-                    row += 1
-                    batch.problems.append(Problem.of(row, None, ROW_NOT_CSV, problem=error))
-                    continue
-                if not record or (len(record) == 1 and not record[0].strip() and width > 1):
-                    continue  # a blank line is not a record
-                row += 1
-                if _has_surrogates("".join(record)):
-                    batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
-                elif len(record) != width:
-                    batch.problems.append(
-                        Problem.of(row, None, ROW_FIELD_COUNT, count=len(record), width=width)
-                    )
-                else:
-                    batch.rows.append(row)
-                    batch.payload.append(record)
-                if batch.records >= self.chunk_rows:
-                    yield batch
-                    batch = RawBatch([], [])
-            if batch.records:
-                yield batch
+            yield from csv_batches(handle, len(self.columns), self.chunk_rows)
 
     # --- JSON Lines ------------------------------------------------------------------------
 
     def _jsonl_batches(self) -> Iterator[RawBatch]:
-        decoder = codecs.getincrementaldecoder("utf-8")
         with self.path.open("rb") as handle:
             batch = RawBatch([], [])
             row = 0
@@ -175,16 +144,15 @@ class CohortReader:
                 if first:
                     raw = raw.removeprefix(codecs.BOM_UTF8)
                     first = False
-                if not raw.strip():
+                text, is_record = jsonl_line(raw)
+                if not is_record:
                     continue
                 row += 1
-                try:
-                    text = decoder().decode(raw, final=True)
-                except UnicodeDecodeError:
+                if text is None:
                     batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
                 else:
                     batch.rows.append(row)
-                    batch.payload.append(text.rstrip("\r\n"))
+                    batch.payload.append(text)
                 if batch.records >= self.chunk_rows:
                     yield batch
                     batch = RawBatch([], [])
@@ -233,3 +201,64 @@ def _has_surrogates(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def csv_batches(lines: Iterable[str], width: int, chunk_rows: int) -> Iterator[RawBatch]:
+    """The records of a CSV text after its header, numbered from 1, in batches. `lines`: the
+    text's lines with their line ends, split as a file opened with `newline=""` splits them
+    (`universal_lines`), decoded with `surrogateescape` (a bad byte rejects its record alone).
+    Shared by `CohortReader` and the spark engine, which feeds it the lines of the file."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.reader(lines, strict=True)
+    next(reader, None)  # the header
+    batch = RawBatch([], [])
+    row = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            row += 1
+            batch.problems.append(Problem.of(row, None, ROW_NOT_CSV, problem=error))
+            continue
+        if not record or (len(record) == 1 and not record[0].strip() and width > 1):
+            continue  # a blank line is not a record
+        row += 1
+        if _has_surrogates("".join(record)):
+            batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
+        elif len(record) != width:
+            batch.problems.append(
+                Problem.of(row, None, ROW_FIELD_COUNT, count=len(record), width=width)
+            )
+        else:
+            batch.rows.append(row)
+            batch.payload.append(record)
+        if batch.records >= chunk_rows:
+            yield batch
+            batch = RawBatch([], [])
+    if batch.records:
+        yield batch
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def universal_lines(text: str) -> Iterator[str]:
+    """`text` cut into lines, each with its end (`\\r\\n`, `\\r` or `\\n`), as reading a file
+    opened with `newline=""` cuts it: the lines the `csv` module expects."""
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
+def jsonl_line(raw: bytes) -> tuple[str | None, bool]:
+    """One line of a JSON Lines file (without its `\\n`) -> (its text, or None when it is not
+    UTF-8; whether it is a record: blank lines are not). Shared by `CohortReader` and the spark
+    engine, so that both number the same lines."""
+    if not raw.strip():
+        return None, False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, True
+    return text.rstrip("\r\n"), True

@@ -18,9 +18,9 @@ from leukorules import model as m
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.readers import CohortError, CohortReader, detect_format
 from leukorules.cohort.summary import Counts, Summary
-from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
+from leukorules.cohort.writers import ErrorsWriter, OutputFormat, ResultsWriter, output_format
 
-Engine = Literal["python", "duckdb"]
+Engine = Literal["python", "duckdb", "spark"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class BatchOptions:
     # output batch sizes (`leukorules.cohort.duckdb_stream`) and the scan-order settings
     # (`leukorules.cohort.duckdb`).
     memory_limit: str | None = "1GB"
+    # Spark: the master (default: SPARK_REMOTE, else local mode on `jobs` cores), and whether
+    # `out` is a folder of part files instead of one file.
+    spark_master: str | None = None
+    partitioned: bool = False
 
 
 def default_errors_path(out: Path) -> Path:
@@ -102,10 +106,14 @@ def run_batch(
             raise CohortError(f"{other} is the cohort itself; write results elsewhere")
     if errors_path.resolve() == options.out.resolve():
         raise CohortError("the results and errors files must differ")
-    if options.engine == "duckdb" or fmt == "parquet" or output == "parquet":
+    if options.engine != "python" or fmt == "parquet" or output == "parquet":
         _require_pyarrow()
     if options.engine == "duckdb":
         _require_duckdb()
+    if options.engine == "spark":
+        _require_pyspark()
+    elif options.partitioned:
+        raise CohortError("a partitioned results folder is written by the spark engine only")
     reader = CohortReader(options.cohort, fmt, options.chunk_rows)
     layout = Layout(policy, fmt, options.id_column, reader.columns, options.ignore_extra)
     problems = layout.header_problems()
@@ -125,6 +133,47 @@ def run_batch(
 
     counts = Counts()
     progress = Progress(reader.total_rows, progress_stream)
+    if options.engine == "spark":
+        from leukorules.cohort.spark_run import SparkRun
+
+        spark = SparkRun(
+            policy,
+            layout,
+            reader,
+            options.out,
+            errors_path,
+            options.partitioned,
+            options.spark_master,
+            options.jobs,
+        )
+        counts = spark.run()
+        progress.advance(counts.read)
+        progress.finish()
+    else:
+        _run_here(policy, options, reader, layout, output, errors_path, counts, progress)
+    return Summary(
+        policy=policy,
+        engine=options.engine,
+        cohort=str(options.cohort),
+        results=str(options.out),
+        errors=str(errors_path),
+        counts=counts,
+        seconds=time.monotonic() - started,
+        ignored_columns=ignored,
+    )
+
+
+def _run_here(
+    policy: m.Policy,
+    options: BatchOptions,
+    reader: CohortReader,
+    layout: Layout,
+    output: OutputFormat,
+    errors_path: Path,
+    counts: Counts,
+    progress: Progress,
+) -> None:
+    """The python and duckdb engines: batches evaluated here, written as they come."""
     results = ResultsWriter(options.out, policy)
     errors = ErrorsWriter(errors_path)
     try:
@@ -160,16 +209,6 @@ def run_batch(
         progress.finish()
         results.close()
         errors.close()
-    return Summary(
-        policy=policy,
-        engine=options.engine,
-        cohort=str(options.cohort),
-        results=str(options.out),
-        errors=str(errors_path),
-        counts=counts,
-        seconds=time.monotonic() - started,
-        ignored_columns=ignored,
-    )
 
 
 def _require_pyarrow() -> None:
@@ -182,3 +221,9 @@ def _require_duckdb() -> None:
     from leukorules.cohort.duckdb import import_duckdb
 
     import_duckdb()
+
+
+def _require_pyspark() -> None:
+    from leukorules.cohort.spark_run import import_pyspark
+
+    import_pyspark()

@@ -146,7 +146,7 @@ def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[RowCheck]:
                     ROW_OUTSIDE_RANGE,
                     dialect,
                     name=name,
-                    value=SQLExpr(dialect.cast(column, dialect.text_type)),
+                    value=SQLExpr(dialect.number_text(column, kind)),
                     unit=f" [{fact.type.unit}]" if fact.type.unit else "",
                     low=_bound_text(low),
                     high=_bound_text(high),

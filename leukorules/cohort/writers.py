@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -143,24 +144,45 @@ def rows_to_arrow(rows: Sequence[ResultRow], policy: m.Policy, schema: Any) -> A
     return pa.RecordBatch.from_pydict(columns, schema=schema)
 
 
+ERRORS_CSV_HEADER = ("row", "id", "codes", "reason")
+
+
+def encode_problem(problem: Problem, as_csv: bool = False) -> str:
+    """A rejected record as one line of the errors file, its line end included: JSON Lines
+    `{"row", "id", "codes", "reason"}`, or a CSV record (`as_csv`). Every engine writes these
+    bytes (the spark engine on its executors)."""
+    if as_csv:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([problem.row, problem.id or "", problem.code, problem.reason])
+        return buffer.getvalue()
+    record = {
+        "row": problem.row,
+        "id": problem.id,
+        "codes": problem.code.split(","),
+        "reason": problem.reason,
+    }
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def errors_header(as_csv: bool) -> str:
+    """What the errors file starts with: the CSV header, or nothing."""
+    if not as_csv:
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(ERRORS_CSV_HEADER)
+    return buffer.getvalue()
+
+
 class ErrorsWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.csv = path.suffix.lower() == ".csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = path.open("w", encoding="utf-8", newline="" if self.csv else "\n")
-        self._csv: Any = None
-        if self.csv:
-            self._csv = csv.writer(self._handle)
-            self._csv.writerow(["row", "id", "codes", "reason"])
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._handle.write(errors_header(self.csv))
 
     def write(self, problems: Iterable[Problem]) -> None:
-        for p in problems:
-            if self._csv is not None:
-                self._csv.writerow([p.row, p.id or "", p.code, p.reason])
-            else:
-                record = {"row": p.row, "id": p.id, "codes": p.code.split(","), "reason": p.reason}
-                self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.write("".join(encode_problem(p, self.csv) for p in problems))
 
     def close(self) -> None:
         self._handle.close()
