@@ -13,6 +13,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# A Java runtime for the Spark engine's tests (pyspark starts a JVM); Debian's JRE 17.
+if ! command -v java >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "run-tests: java is missing and cannot be installed here; the spark tests will skip" >&2
+  fi
+fi
+
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip

@@ -17,7 +17,8 @@ from leukorules.cli.common import fail, load_or_exit, policy_paths
     "out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Results file: .jsonl or .parquet (one record per evaluated patient).",
+    help="Results file: .jsonl or .parquet (one record per evaluated patient); with "
+    "--partitioned, a folder of such part files.",
 )
 @click.option(
     "--policy",
@@ -28,16 +29,30 @@ from leukorules.cli.common import fail, load_or_exit, policy_paths
 )
 @click.option(
     "--engine",
-    type=click.Choice(["python", "duckdb"]),
+    type=click.Choice(["python", "duckdb", "spark"]),
     default="python",
     show_default=True,
-    help="python: the compiled evaluator on every core; duckdb: the policy compiled to SQL.",
+    help="python: the compiled evaluator on every core; duckdb: the policy compiled to SQL; "
+    "spark: the same SQL on Apache Spark (local mode, or a cluster: --spark-master).",
 )
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (python) or threads (duckdb); default: every core.",
+    help="Worker processes (python), threads (duckdb) or local cores (spark); default: every core.",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="Spark only: the cluster to run on (spark://host:7077, yarn, k8s://..., or sc://host "
+    "for Spark Connect); default: SPARK_REMOTE if set, else local mode on this machine.",
+)
+@click.option(
+    "--partitioned",
+    is_flag=True,
+    help="Spark only: write --out as a folder of part files in row order (Parquet or JSON "
+    "Lines, by its name), as a cluster does, instead of gathering them into one file.",
 )
 @click.option(
     "--errors",
@@ -91,6 +106,8 @@ def batch(
     cohort_format: str | None,
     summary_json: Path | None,
     chunk_rows: int,
+    spark_master: str | None,
+    partitioned: bool,
 ) -> None:
     """Evaluate every patient of COHORT (JSON Lines, CSV or Parquet; one patient per row).
 
@@ -121,6 +138,8 @@ def batch(
         ignore_extra=ignore_extra,
         cohort_format=cohort_format,
         chunk_rows=chunk_rows,
+        spark_master=spark_master,
+        partitioned=partitioned,
     )
     try:
         summary = run_batch(result.policy, options)

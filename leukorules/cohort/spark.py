@@ -43,12 +43,17 @@ SESSION_SQL_CONF = {
     "spark.sql.caseSensitive": "true",
     # dates are calendar dates, whatever the cluster's zone
     "spark.sql.session.timeZone": "UTC",
+    # `${x}` in a string literal is text, never a variable to substitute
+    "spark.sql.variable.substitute": "false",
 }
 
 # The largest magnitude a JSON integer may have and still be typed as one (DuckDB types larger
 # ones as doubles, keeping their text): 64-bit unsigned.
 _UNSIGNED_MAX = "18446744073709551615"
 _SIGNED_MIN = "-9223372036854775808"
+# The members of `arrays_zip(variants, texts)`, as `json_items` names them.
+ZIPPED_VARIANT = "z['0']"
+ZIPPED_TEXT = "z['1']"
 
 
 class SparkDialect(Dialect):
@@ -98,7 +103,8 @@ class SparkDialect(Dialect):
         mantissa = f"regexp_replace(regexp_extract({text}, '^(-?[0-9.]+)E', 1), '[.]0$', '')"
         exponent = f"regexp_extract({text}, 'E(-?)([0-9]+)$', 2)"
         sign = f"CASE WHEN regexp_extract({text}, 'E(-?)', 1) = '-' THEN '-' ELSE '+' END"
-        scientific = f"{mantissa} || 'e' || {sign} || lpad({exponent}, 2, '0')"
+        digits = f"CASE WHEN length({exponent}) < 2 THEN '0' ELSE '' END || {exponent}"
+        scientific = f"{mantissa} || 'e' || {sign} || {digits}"
         magnitude = f"abs({number})"
         return (
             f"CASE WHEN {magnitude} >= 1e-4D AND {magnitude} < 1e16D THEN {plain} "
@@ -157,7 +163,11 @@ class SparkDialect(Dialect):
     # --- JSON: a value is struct(v VARIANT, t STRING), NULL when the key is absent -----------
 
     def json_type(self, value: str) -> str:
-        v, t = f"{value}.v", f"{value}.t"
+        # computed once per value where the value is made (`_json_value`)
+        return f"{value}.k"
+
+    def _json_kind(self, v: str, t: str) -> str:
+        """The kind of the JSON value whose VARIANT is `v` and text `t`."""
         schema = f"schema_of_variant({v})"
         whole = (
             f"{self.full_match(t, '-?[0-9]+')} AND try_cast({t} AS DECIMAL(20, 0)) "
@@ -170,6 +180,11 @@ class SparkDialect(Dialect):
             f"WHEN startswith({schema}, 'OBJECT') THEN 'object' "
             f"WHEN {whole} THEN 'integer' ELSE 'double' END"
         )
+
+    def _json_value(self, v: str, t: str) -> str:
+        """A JSON value (NULL when `v` is): its VARIANT, its text and its kind."""
+        value = f"named_struct('v', {v}, 't', {t}, 'k', {self._json_kind(v, t)})"
+        return f"CASE WHEN {v} IS NOT NULL THEN {value} END"
 
     def json_cast(self, value: str, sql_type: str) -> str:
         return self.try_cast(f"{value}.v", sql_type)
@@ -185,7 +200,7 @@ class SparkDialect(Dialect):
         texts = f"from_json({value}.t, 'ARRAY<STRING>')"
         return (
             f"transform(arrays_zip({variants}, {texts}), "
-            f"z -> named_struct('v', z['0'], 't', z['1']))"
+            f"z -> {self._json_value(ZIPPED_VARIANT, ZIPPED_TEXT)})"
         )
 
     def json_fields(self, document: str, members: Sequence[tuple[str, str]]) -> str:
@@ -195,8 +210,7 @@ class SparkDialect(Dialect):
         for member, key in members:
             v = f"try_element_at({variants}, {self.string(key)})"
             t = f"try_element_at({texts}, {self.string(key)})"
-            value = f"CASE WHEN {v} IS NOT NULL THEN named_struct('v', {v}, 't', {t}) END"
-            fields.append((member, value))
+            fields.append((member, self._json_value(v, t)))
         return self.struct(fields)
 
     def json_keys(self, document: str) -> str:

@@ -153,7 +153,7 @@ class SparkRun:
         query = build_query(self.policy, source, self.dialect)
         try:
             staged = self._evaluate(spark, query, path)
-            counts = count(spark, staged)
+            counts = count(staged)
             self._write_results(staged.where("reason IS NULL"))
             self._write_errors(staged.where("reason IS NOT NULL"))
             return counts
@@ -272,48 +272,51 @@ def _whole_files(spark: Any) -> Iterator[None]:
             spark.conf.set(key, value)
 
 
-def count(spark: Any, staged: Any) -> Counts:
-    """The summary's counts over the staged rows: one aggregate query, small rows back."""
-    staged.createOrReplaceTempView("lr_staged")
-    valid = "WHERE reason IS NULL"
+def count(staged: Any) -> Counts:
+    """The summary's counts over the staged rows: one scan, one aggregate, small rows back
+    (one per rule, (rule, fact) pair, fact and code seen)."""
 
-    def per_item(kind: str, column: str, where: str) -> str:
-        return (
-            f"SELECT '{kind}' AS kind, item, count(*) AS n FROM lr_staged "
-            f"LATERAL VIEW explode({column}) items AS item {where} GROUP BY item"
-        )
+    def entries(kind: str, items: str) -> str:
+        return f"transform({items}, x -> named_struct('kind', '{kind}', 'item', x))"
 
-    text = " UNION ALL ".join(
+    def one(kind: str) -> str:
+        return f"array(named_struct('kind', '{kind}', 'item', CAST(NULL AS STRING)))"
+
+    evaluated = ", ".join(
         [
-            "SELECT 'read' AS kind, CAST(NULL AS STRING) AS item, count(*) AS n FROM lr_staged",
-            f"SELECT 'evaluated', CAST(NULL AS STRING), count(*) FROM lr_staged {valid}",
-            per_item("fired", "fired", valid),
-            per_item("undetermined", "undetermined", valid),
-            per_item("missing", "missing_pairs", valid),
-            per_item("missing_facts", "missing_facts", valid),
-            per_item("code", "array_distinct(codes)", "WHERE reason IS NOT NULL"),
+            one("read"),
+            one("evaluated"),
+            entries("fired", "fired"),
+            entries("undetermined", "undetermined"),
+            entries("missing", "missing_pairs"),
+            entries("missing_facts", "missing_facts"),
         ]
     )
+    rejected = f"{one('read')}, {entries('code', 'array_distinct(codes)')}"
+    what = f"CASE WHEN reason IS NULL THEN concat({evaluated}) ELSE concat({rejected}) END"
+    found = (
+        staged.selectExpr(f"explode({what}) AS entry")
+        .groupBy("entry.kind", "entry.item")
+        .count()
+        .collect()
+    )
     counts = Counts()
-    try:
-        for kind, item, n in spark.sql(text).collect():
-            if kind == "read":
-                counts.read = n
-            elif kind == "evaluated":
-                counts.evaluated = n
-            elif kind == "fired":
-                counts.fired[item] = n
-            elif kind == "undetermined":
-                counts.undetermined[item] = n
-            elif kind == "missing":
-                rule, fact = item.split(" ", 1)
-                counts.missing[(rule, fact)] = n
-            elif kind == "missing_facts":
-                counts.missing_patients[item] = n
-            else:
-                counts.rejected_by_code[item] = n
-    finally:
-        spark.catalog.dropTempView("lr_staged")
+    for kind, item, n in found:
+        if kind == "read":
+            counts.read = n
+        elif kind == "evaluated":
+            counts.evaluated = n
+        elif kind == "fired":
+            counts.fired[item] = n
+        elif kind == "undetermined":
+            counts.undetermined[item] = n
+        elif kind == "missing":
+            rule, fact = item.split(" ", 1)
+            counts.missing[(rule, fact)] = n
+        elif kind == "missing_facts":
+            counts.missing_patients[item] = n
+        else:
+            counts.rejected_by_code[item] = n
     counts.rejected = counts.read - counts.evaluated
     return counts
 
