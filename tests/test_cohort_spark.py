@@ -355,6 +355,32 @@ def test_partitioned_needs_the_spark_engine(policy: m.Policy, tmp_path: Path) ->
         run_batch(policy, options)
 
 
+def test_paths_spark_would_read_as_patterns_are_refused(policy: m.Policy, tmp_path: Path) -> None:
+    """Hadoop globs paths: `c[1].jsonl` would read `c1.jsonl`, another file, without a word."""
+    from leukorules.cohort.readers import CohortError
+
+    batch.write_jsonl(tmp_path / "c1.jsonl", ['{"id": "other"}'])
+    for name in ("c[1].jsonl", "a:b.jsonl", "q?.jsonl", "x{1,2}.jsonl"):
+        cohort = batch.write_jsonl(tmp_path / name, ['{"id": "a"}'])
+        with pytest.raises(CohortError, match=r"Spark reads .* as a pattern"):
+            run(policy, cohort, tmp_path / "r.jsonl", "spark")
+    assert not (tmp_path / "r.jsonl").exists()
+    with pytest.raises(CohortError, match=r"cannot use \S*/\*: Spark reads `\*`"):
+        run(policy, tmp_path / "c1.jsonl", tmp_path / "*" / "out.parquet", "spark")
+
+
+def test_a_partitioned_run_replaces_only_a_results_folder(policy: m.Policy, tmp_path: Path) -> None:
+    from leukorules.cohort.readers import CohortError
+
+    cohort = batch.write_jsonl(tmp_path / "c.jsonl", ['{"id": "a"}'])
+    folder = tmp_path / "results.parquet"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(CohortError, match="not a partitioned results folder"):
+        run(policy, cohort, folder, "spark", partitioned=True)
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
 def test_dates_are_calendar_dates_in_any_time_zone(spark: Any, tmp_path: Path) -> None:
     """The session's zone is pinned to UTC: a date is the same day on every machine."""
     result = check_text(POLICY, "cohort.rules")

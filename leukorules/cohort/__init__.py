@@ -1,8 +1,9 @@
-"""Cohort runs: evaluate every patient of a file, on the python engine or inside DuckDB.
+"""Cohort runs: evaluate every patient of a file, on the python engine, in DuckDB or on Spark.
 
 Takes: a checked `model.Policy` (compiled by `leukorules.engine` for the python engine, compiled
-to SQL here for DuckDB) and a cohort file. Gives: a results file (one `leukorules.result` record
-per patient), an errors file (the rows refused, with their diagnostics) and a `summary`.
+to SQL here for DuckDB and Spark) and a cohort file. Gives: a results file (one
+`leukorules.result` record per patient), an errors file (the rows refused, with their
+diagnostics) and a `summary`.
 Must never import: `leukorules.syntax`, `leukorules.check`, `leukorules.report`,
 `leukorules.audit`, `leukorules.cli`, `leukorules.authoring`, `leukorules.fhir`.
 
@@ -19,12 +20,16 @@ and `layout` (the file's columns against the policy's facts, checked up front) -
   query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it, laid out by
   `sqltext`). `dialect` is standard SQL; `duckdb` is DuckDB's spelling of what the standard
   leaves open, and its connections; `duckdb_stream` runs the query and streams results back in
-  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB: another SQL engine (Spark) needs
-  a dialect and a runner of its own, and nothing else.
+  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB.
+- spark engine: the same query in `spark` (Spark SQL's spelling), run by `spark_run` on a local
+  session or a cluster: the executors read and number the records and write the results with
+  the other engines' own code (`spark_steps`); the driver receives only the counts, and streams
+  the part files into one results file (or leaves them in a folder). Only `spark`, `spark_run`
+  and `spark_steps` know Spark; `docs/scale.md` tells how to run it on a cluster.
 
-Both engines apply the same row rules and must agree row for row (the differential tests hold
-them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages`. The
-rules a cohort must follow:
+The engines apply the same row rules and must agree row for row (the differential tests hold
+them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages` (the
+two SQL engines in the same words). The rules a cohort must follow:
 
 - one patient per record; the id is in the column (JSON key) `id`, or the one `--id-column`
   names: text or a whole number, never empty; it is written as text in the results;

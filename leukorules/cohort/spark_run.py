@@ -28,6 +28,7 @@ The steps (each a Spark job; staging folders beside the results file, removed at
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import sys
@@ -39,7 +40,7 @@ from typing import Any
 from leukorules import model as m
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.query import STREAM, CohortQuery, build_query, cohort_source
-from leukorules.cohort.readers import CohortReader
+from leukorules.cohort.readers import CohortError, CohortReader
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.spark import SESSION_SQL_CONF, SparkDialect
 from leukorules.cohort.spark_steps import (
@@ -77,6 +78,12 @@ LOCAL_CONF = {
 WHOLE_FILE_BYTES = str(2**50)
 # The blank lines of a JSON Lines file (no record): ASCII whitespace only, as `bytes.strip`.
 BLANK_LINE = "[ \t\n\r\x0b\x0c]*"
+# Characters Spark's file paths (Hadoop's) do not take as themselves: glob patterns (a cohort
+# named `c[1].jsonl` would be read as `c1.jsonl`) and URI schemes (`a:b.jsonl`).
+NOT_LITERAL_IN_SPARK_PATHS = frozenset("{}[]*?\\:")
+# What Spark leaves in a folder it wrote (the part files, their checksums, its marker): a
+# partitioned results folder of an earlier run, which a new run may replace.
+SPARK_OUTPUT_NAMES = ("part-", "_SUCCESS", ".part-", "._SUCCESS")
 
 
 def import_pyspark() -> Any:
@@ -90,7 +97,8 @@ def import_pyspark() -> Any:
 
 def spark_session(master: str | None = None, cores: int | None = None) -> Any:
     """The running session, or a new one: Spark Connect for `sc://` masters (or SPARK_REMOTE),
-    a cluster for other masters, else local mode on `cores` cores (default: all)."""
+    a cluster for other masters, the one spark-submit configured when it started this process,
+    else local mode on `cores` cores (default: all)."""
     import_pyspark()
     from pyspark.sql import SparkSession
 
@@ -102,6 +110,9 @@ def spark_session(master: str | None = None, cores: int | None = None) -> Any:
         session = SparkSession.builder.remote(remote).getOrCreate()
     else:
         session = SparkSession.getActiveSession()
+        if session is None and "PYSPARK_GATEWAY_PORT" in os.environ and master is None:
+            # started by spark-submit: its master and settings stand
+            session = SparkSession.builder.getOrCreate()
         if session is None:
             master = master or f"local[{cores or '*'}]"
             builder = SparkSession.builder.master(master)
@@ -144,9 +155,11 @@ class SparkRun:
         self.master = master
         self.cores = cores
         self.dialect = SparkDialect()
-        self.staging = out.parent / f".{out.name}.spark-{uuid.uuid4().hex[:12]}"
+        # named by Spark's rules whatever the results file is named
+        self.staging = out.parent / f".leukorules-spark-{uuid.uuid4().hex[:12]}"
 
     def run(self) -> Counts:
+        self._check_paths()
         spark = spark_session(self.master, self.cores)
         path = str(self.reader.path.resolve())
         source = cohort_source(self.layout, self.reader, path)
@@ -160,6 +173,38 @@ class SparkRun:
         finally:
             spark.catalog.dropTempView(STREAM)
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _check_paths(self) -> None:
+        """Refuse, before any work, paths Spark would not read or write as named, and a results
+        folder that is not an earlier run's (Spark replaces the folder it writes)."""
+        if not self.reader.path.is_file():
+            # records made on the driver (an input other than a file) are not read by Spark
+            raise CohortError(
+                f"the spark engine reads a cohort file (JSON Lines, CSV or Parquet), and "
+                f"{self.reader.path} is not one; use another engine"
+            )
+        spark_paths = [self.reader.path.resolve(), self.staging.parent.resolve()]
+        if self.partitioned:
+            spark_paths.append(self.out.resolve())
+        for path in spark_paths:
+            odd = sorted(set(str(path)) & NOT_LITERAL_IN_SPARK_PATHS)
+            if odd:
+                shown = " ".join(f"`{c}`" for c in odd)
+                raise CohortError(
+                    f"the spark engine cannot use {path}: Spark reads {shown} in a path as a "
+                    "pattern or a URL; rename it or use another engine"
+                )
+        foreign = self.out.is_dir() and any(
+            not p.name.startswith(SPARK_OUTPUT_NAMES) for p in self.out.iterdir()
+        )
+        if not self.partitioned and self.out.is_dir():
+            # what the other engines' writers meet at once, not after the run
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(self.out))
+        if self.partitioned and foreign:
+            raise CohortError(
+                f"{self.out} is a folder that is not a partitioned results folder; a "
+                "partitioned run replaces its results folder: remove it or name another"
+            )
 
     # --- steps 1 and 2 -------------------------------------------------------------------------
 
