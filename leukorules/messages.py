@@ -364,6 +364,21 @@ CONFLICT_CHECK_GAVE_UP = Message(
     "`overrides` to be safe",
 )
 
+# Properties and the solver (issue 17: `leukorules prove`, `leukorules.prove`). Properties are
+# resolved in `leukorules.check.properties`; the solver decides the logic checks exactly.
+
+PROPERTY_ID_TWICE = Message(
+    Code.LR204,
+    "property `{id}` is declared twice",
+    "property ids name what `leukorules prove` proves and must be unique",
+)
+OUTCOME_OF_AN_UNDECLARED_RULE = Message(Code.LR203, "rule `{name}` is not declared")
+OUTCOME_OF_A_NON_RULE = Message(
+    Code.LR203,
+    "`{name}` is a {block}, not a rule: only rules have outcomes",
+    "a property tests the outcome (fired, not_fired, undetermined, overridden) of a rule",
+)
+
 # --- LR5xx: facts ------------------------------------------------------------------------------
 # Reading a facts document (`leukorules.engine.facts_file`).
 

@@ -285,6 +285,64 @@ class Constraint:
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
+# --- properties: what must hold for every patient ---------------------------------------------
+
+OutcomeName = Literal["fired", "not_fired", "undetermined", "overridden"]
+OUTCOME_NAMES: tuple[OutcomeName, ...] = ("fired", "not_fired", "undetermined", "overridden")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """`adem.ivig fired`: true when the rule's outcome for the patient is this one."""
+
+    rule: str
+    outcome: OutcomeName
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+# `and`, `or` and `not` over claims of which at least one tests an outcome (Kleene logic).
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Claim, ...]
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Claim, ...]
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    item: Claim
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Implies:
+    """`premise implies conclusion`: true unless the premise is true and the conclusion is not
+    (false or unknown); never unknown."""
+
+    premise: Claim
+    conclusion: Claim
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+# A claim: a condition (`Expr`) where it tests facts only, claim nodes where it tests outcomes.
+Claim: TypeAlias = Expr | RuleOutcome | AllOf | AnyOf | Negation | Implies
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """What must be true for every patient the constraints admit (`leukorules prove`)."""
+
+    id: str
+    text: str
+    claim: Claim
+    span: Span | None = field(default_factory=_no_span, compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     path: tuple[str, ...]
@@ -316,6 +374,7 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     gaps: tuple[Gap, ...] = ()
     constraints: tuple[Constraint, ...] = ()
+    properties: tuple[Property, ...] = ()
     sources: tuple[SourceInfo, ...] = field(default=(), compare=False)
     sha256: str = field(default="", compare=False)
     span: Span | None = field(default_factory=_no_span, compare=False)

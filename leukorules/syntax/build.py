@@ -254,6 +254,10 @@ class AstBuilder:
     def constraint(self, span: Span, items: list[Any]) -> ast.RuleBlock:
         return ast.RuleBlock(items[0], tuple(items[1:]), "constraint", span)
 
+    def property(self, span: Span, items: list[Any]) -> ast.PropertyBlock:
+        rule_id, text, claim = items
+        return ast.PropertyBlock(rule_id, _string(text), claim, span)
+
     # rule body lines
     def statement(self, span: Span, items: list[Token]) -> ast.Statement:
         return ast.Statement(_string(items[0]), span)
@@ -346,6 +350,38 @@ class AstBuilder:
 
     def is_unknown(self, span: Span, items: list[Token]) -> ast.KnownExpr:
         return ast.KnownExpr(_name(items[0]), False, span)
+
+    # claims of properties
+    def implies(self, span: Span, items: list[ast.Claim]) -> ast.ImpliesExpr:
+        return ast.ImpliesExpr(items[0], items[1], span)
+
+    def claim_or_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimOr:
+        left, right = items
+        parts = left.items if isinstance(left, ast.ClaimOr) else (left,)
+        return ast.ClaimOr((*parts, right), span)
+
+    def claim_and_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimAnd:
+        left, right = items
+        parts = left.items if isinstance(left, ast.ClaimAnd) else (left,)
+        return ast.ClaimAnd((*parts, right), span)
+
+    def claim_not_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimNot:
+        return ast.ClaimNot(items[0], span)
+
+    def claim_paren(self, span: Span, items: list[ast.Claim]) -> ast.ClaimParen:
+        return ast.ClaimParen(items[0], span)
+
+    def fired(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "fired", span)
+
+    def not_fired(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "not_fired", span)
+
+    def undetermined(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "undetermined", span)
+
+    def overridden(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "overridden", span)
 
 
 class Callbacks:
