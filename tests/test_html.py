@@ -96,7 +96,7 @@ def test_report_holds_every_part(bundled: CompiledPolicy) -> None:
     assert '<details class="trace" open' not in document
     # the chain diagram is inline SVG naming the fired rules and their facts
     svg = document[
-        document.index('<section id="chain">') : document.index('<section id="recommendations">')
+        document.index('<section id="chain">') : document.index('<section id="guideline">')
     ]
     assert "<svg" in svg
     assert all(f'data-key="rule:{rec.rule}"' in svg for rec in ev.recommendations)
