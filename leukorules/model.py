@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, TypeAlias
+from urllib.parse import urlsplit
 
 from leukorules.source import Span
 
@@ -120,6 +121,24 @@ class Evidence:
     grade: str | None = None
     certainty: str | None = None
     span: Span | None = field(default_factory=_no_span, compare=False)
+
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_address(text: str) -> bool:
+    """Whether `text` is what an evidence `url` may hold: an http or https address with a host
+    and no space or control character. Reports write it as a link, so nothing else (`file:`,
+    `javascript:`, a relative path) ever becomes one; the checker refuses the rest."""
+    if not text.isprintable() or any(ch.isspace() for ch in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # an unbalanced [ipv6] host, a port out of range
+        return False
+    written = text[: len(parts.scheme) + 3].lower()
+    return parts.scheme in WEB_SCHEMES and written == parts.scheme + "://" and bool(host)
 
 
 # --- Conditions -----------------------------------------------------------------------------
