@@ -233,11 +233,7 @@ def test_guideline_text_is_found_for_the_bundled_policy(bundled: CompiledPolicy)
 
 # --- the guideline source: beside the policy or in its source/ folder, nothing else ----------
 
-# The folder is named in a comment: compilations are cached by content and the names of the
-# files (relative to their folder), so two folders with the same policy would share one compiled
-# policy, and with it the folder its guideline source is looked up in.
-SOURCE_POLICY = """# {folder}
-policy demo {{ title "Guide" version "1" source "{source}" }}
+SOURCE_POLICY = """policy demo {{ title "Guide" version "1" source "{source}" }}
 evidence 1 {{ citation unknown }}
 fact flag: bool
 rule r.one {{ statement "Treat it" evidence 1 when flag recommend "Treat" }}
@@ -247,7 +243,7 @@ rule r.one {{ statement "Treat it" evidence 1 when flag recommend "Treat" }}
 def _policy_folder(tmp_path: Path, source: str) -> Path:
     folder = tmp_path / "policy"
     (folder / "source").mkdir(parents=True, exist_ok=True)
-    text = SOURCE_POLICY.format(source=source, folder=folder)
+    text = SOURCE_POLICY.format(source=source)
     (folder / "p.rules").write_text(text, encoding="utf-8")
     private = tmp_path / "private"
     private.mkdir(exist_ok=True)
