@@ -28,6 +28,7 @@ from leukorules.engine.facts import FactsValidator, ValidatedFacts, facts_model
 from leukorules.engine.plan import Plan, plan_policy
 from leukorules.engine.runtime import Run
 from leukorules.result import model as r
+from leukorules.rulegraph import PolicyGraphError
 from leukorules.source import SourceFile
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class CompiledPolicy:
         self.sources: dict[str, SourceFile] = dict(sources or {})
         try:
             self.plan: Plan = plan_policy(policy)
-        except m.PolicyGraphError as error:
+        except PolicyGraphError as error:
             raise PolicyCompileError(str(error)) from None
         if generated is None:
             code = generate(self.plan)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from leukorules import model as m
@@ -53,18 +53,6 @@ def facts_text(items: Iterable[r.Reason | r.Read], empty: str = "no facts needed
     return "; ".join(parts) if parts else empty
 
 
-def reference_text(evidence_id: str) -> str:
-    """`reference [1] in the source`: an evidence id is the source's reference, not a level."""
-    return f"reference [{evidence_id}] in the source"
-
-
-def references_text(ids: Sequence[str], escape: Callable[[str], str] = str) -> str:
-    """`reference [1] in the source`, `references [1], [4] in the source` (`escape` applied to
-    each id, for markdown)."""
-    shown = ", ".join(f"[{escape(i)}]" for i in ids)
-    return f"reference{'s' if len(ids) > 1 else ''} {shown} in the source"
-
-
 def evidence_details(info: r.EvidenceInfo | None) -> list[str]:
     """What is known of one piece of evidence: its citation (or that there is none) and its
     GRADE rating, each a part of its own."""
@@ -84,7 +72,7 @@ def evidence_details(info: r.EvidenceInfo | None) -> list[str]:
 def one_evidence(evidence_id: str, policy: r.PolicyInfo) -> str:
     """`reference [1] in the source; no citation given`."""
     details = evidence_details(policy.evidence.get(evidence_id))
-    return "; ".join([reference_text(evidence_id), *details])
+    return "; ".join([m.reference_text(evidence_id), *details])
 
 
 def note_label(entry: r.Note) -> str:

@@ -18,7 +18,6 @@ from leukorules.report.common import (
     SECTION_SEPARATOR,
     evidence_details,
     json_value_text,
-    reference_text,
 )
 from leukorules.result import model as r
 
@@ -78,7 +77,7 @@ def evidence_html(page: Page, ids: Sequence[str]) -> str:
             for label, value in (("PMID", info.pmid), ("DOI", info.doi), ("URL", url)):
                 if value:
                     details.append(f"{label} {value}")
-        reference = esc(reference_text(evidence_id)).replace(
+        reference = esc(m.reference_text(evidence_id)).replace(
             f"[{esc(evidence_id)}]", f"<strong>[{esc(evidence_id)}]</strong>", 1
         )
         parts.append(f'<span class="evidence">{reference}; {esc("; ".join(details))}</span>')

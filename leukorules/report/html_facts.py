@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from leukorules import model as m
 from leukorules.authoring.diagram_svg import render_svg
 from leukorules.authoring.graph import Edge, Graph, Node, NodeKind
-from leukorules.report.common import json_value_text, note_body, note_heading, references_text
+from leukorules.model import references_text
+from leukorules.report.common import json_value_text, note_body, note_heading
 from leukorules.report.html_common import Page, anchor, esc, reasons_html, unit_of
 from leukorules.result import model as r
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from leukorules import model as m
 from leukorules.diagnostics import printable
+from leukorules.model import references_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
     all_missing,
@@ -25,7 +26,6 @@ from leukorules.report.common import (
     json_value_text,
     note_body,
     note_heading,
-    references_text,
     section_text,
 )
 
