@@ -13,10 +13,20 @@ from leukorules.diagnostics import Code, Message
 
 # --- LR1xx: reading and parsing -----------------------------------------------------------------
 
+# What a path is when it is not a regular file, as `leukorules.reading` names it; every reader
+# (policies, facts, scenarios, guideline sources, decision logs) puts it into its own message.
+KIND_FOLDER = "a folder"
+KIND_DEVICE = "a device"
+KIND_FIFO = "a FIFO (named pipe)"
+KIND_SOCKET = "a socket"
+KIND_SPECIAL = "a special file"
+
+_SPLIT_HINT = "split the policy into several files joined with `include`"
 FILE_TOO_LARGE = Message(
-    Code.LR101,
-    "file is {size:,} bytes; policy files are limited to {limit:,} bytes",
-    "split the policy into several files joined with `include`",
+    Code.LR101, "file is {size:,} bytes; policy files are limited to {limit:,} bytes", _SPLIT_HINT
+)
+FILE_OVER_LIMIT = Message(
+    Code.LR101, "file is larger than {limit:,} bytes, the limit for policy files", _SPLIT_HINT
 )
 FILE_NOT_UTF8 = Message(
     Code.LR102,
@@ -33,6 +43,11 @@ NO_SUCH_PATH = Message(
     Code.LR103, "no such file or folder", "give a {suffix} file or a folder of them"
 )
 FILE_UNREADABLE = Message(Code.LR103, "cannot read {name}: {reason}")
+NOT_A_POLICY_FILE = Message(
+    Code.LR103,
+    "{name} is {kind}, not a policy file",
+    "a policy is regular `.rules` files: give one, or a folder of them",
+)
 _EMPTY_HINT = "a policy file holds declarations such as `policy`, `fact`, `section` and `rule`"
 EMPTY_FILE = Message(Code.LR104, "policy file is empty", _EMPTY_HINT)
 ONLY_COMMENTS = Message(Code.LR104, "policy file holds only comments", _EMPTY_HINT)
@@ -372,6 +387,11 @@ FACTS_FILE_IS_FOLDER = Message(
     Code.LR501, "{name} is a folder, not a facts file", "give one JSON or YAML file"
 )
 FACTS_FILE_UNREADABLE = Message(Code.LR501, "cannot read facts file {name}: {reason}")
+FACTS_FILE_NOT_REGULAR = Message(
+    Code.LR501,
+    "{name} is {kind}, not a facts file",
+    "give one JSON or YAML file; to pipe the facts in, give `-` and write them to stdin",
+)
 FACTS_FILE_TOO_LARGE = Message(
     Code.LR501,
     "facts file is larger than {limit:,} bytes",

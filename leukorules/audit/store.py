@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from leukorules.messages import KIND_FOLDER
+from leukorules.reading import kind_of_path
+
 # PRAGMA application_id: "LKRL". Tells a leukorules log apart from any other SQLite file.
 APPLICATION_ID = 0x4C4B524C
 FORMAT_VERSION = 1
@@ -235,9 +238,14 @@ def with_retry(path: Path, doing: str, action: Callable[[], T]) -> T:
 
 
 def _check_header(path: Path) -> None:
-    if path.is_dir():
-        raise AuditError(f"decision log {path} is a folder; give a file name, e.g. decisions.db")
     try:
+        kind = kind_of_path(path)
+        if kind == KIND_FOLDER:
+            raise AuditError(
+                f"decision log {path} is a folder; give a file name, e.g. decisions.db"
+            )
+        if kind is not None:  # a FIFO would block the open below; a device is no log either
+            raise AuditError(f"decision log {path} is {kind}, not a file; give a file name")
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_MAGIC))
     except OSError as error:

@@ -26,6 +26,7 @@ from leukorules.authoring.scenarios import (
 from leukorules.diagnostics import did_you_mean
 from leukorules.engine.facts import validate_facts
 from leukorules.engine.facts_file import FactsDocument
+from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import Span
 
 # --- reading ------------------------------------------------------------------------------------
@@ -449,11 +450,13 @@ def load_scenario_file(
 ) -> tuple[list[Scenario], list[ScenarioProblem]]:
     name = _display(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_SCENARIO_BYTES)
+    except NotARegularFile as refused:
+        return [], [ScenarioProblem(name, 0, f"it is {refused.kind}, not a scenario file")]
+    except FileTooLarge:
+        return [], [ScenarioProblem(name, 0, f"larger than {MAX_SCENARIO_BYTES:,} bytes")]
     except OSError as error:
         return [], [ScenarioProblem(name, 0, f"cannot read: {error.strerror or error}")]
-    if len(raw) > MAX_SCENARIO_BYTES:
-        return [], [ScenarioProblem(name, 0, f"larger than {MAX_SCENARIO_BYTES:,} bytes")]
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:

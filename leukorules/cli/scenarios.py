@@ -232,7 +232,13 @@ def coverage(
         render_text,
         split_source,
     )
-    from leukorules.reading import SourceError, decode_source
+    from leukorules.reading import (
+        MAX_SOURCE_BYTES,
+        FileRefused,
+        SourceError,
+        decode_source,
+        read_regular_file,
+    )
 
     targets = policy_paths(policies)
     result = load_or_exit(targets)
@@ -244,11 +250,11 @@ def coverage(
             named = f"`source {policy.source!r}`" if policy.source else "no `source`"
             fail(f"policy {policy.id} names {named} and no such file was found; give --source")
     try:
-        raw = source_path.read_bytes()
-    except OSError as error:
-        fail(f"cannot read the source {source_path}: {error.strerror or error}")
-    try:
+        raw = read_regular_file(source_path, MAX_SOURCE_BYTES)
         text = decode_source(str(source_path), raw).text
+    except (OSError, FileRefused) as error:
+        reason = error.strerror if isinstance(error, OSError) else None
+        fail(f"cannot read the source {source_path}: {reason or error}")
     except SourceError as error:
         fail(f"{error.diagnostic.span}: {error.diagnostic.message}")
     document = split_source(text, str(source_path))

@@ -24,6 +24,7 @@ from typing import IO, Any, Literal
 
 from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic, Related
+from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import SourceFile, Span
 
 # Facts of one patient are a few kilobytes; anything this large is a mistake, not a patient.
@@ -52,7 +53,11 @@ class FactsDocument(dict[str, object]):
 def load_facts_file(
     path: str | Path, stdin: IO[bytes] | None = None
 ) -> tuple[FactsDocument | None, list[Diagnostic]]:
-    """Read a JSON or YAML facts document; `-` reads stdin. Values are not validated here."""
+    """Read a JSON or YAML facts document; `-` reads stdin. Values are not validated here.
+
+    A path that is not a regular file (a folder, a device, a FIFO) is refused by what it is;
+    to pipe facts in, give `-`. At most MAX_FACTS_BYTES are read, from a file or from stdin.
+    """
     if str(path) == "-":
         name = STDIN_NAME
         stream = stdin if stdin is not None else sys.stdin.buffer
@@ -60,21 +65,26 @@ def load_facts_file(
             raw = stream.read(MAX_FACTS_BYTES + 1)
         except OSError as error:
             return None, [msg.FACTS_STDIN_UNREADABLE.at(None, reason=error)]
+        if len(raw) > MAX_FACTS_BYTES:
+            at = Span.point(name, 1, 1)
+            return None, [msg.FACTS_FILE_TOO_LARGE.at(at, limit=MAX_FACTS_BYTES)]
         suffix = ""
     else:
         file = Path(path)
         name = _display(file)
         suffix = file.suffix.lower()
-        if file.is_dir():
-            return None, [msg.FACTS_FILE_IS_FOLDER.at(None, name=name)]
         try:
-            with file.open("rb") as handle:
-                raw = handle.read(MAX_FACTS_BYTES + 1)
+            raw = read_regular_file(file, MAX_FACTS_BYTES)
+        except NotARegularFile as refused:
+            if refused.kind == msg.KIND_FOLDER:
+                return None, [msg.FACTS_FILE_IS_FOLDER.at(None, name=name)]
+            return None, [msg.FACTS_FILE_NOT_REGULAR.at(None, name=name, kind=refused.kind)]
+        except FileTooLarge:
+            at = Span.point(name, 1, 1)
+            return None, [msg.FACTS_FILE_TOO_LARGE.at(at, limit=MAX_FACTS_BYTES)]
         except OSError as error:
             reason = error.strerror or type(error).__name__
             return None, [msg.FACTS_FILE_UNREADABLE.at(None, name=name, reason=reason)]
-    if len(raw) > MAX_FACTS_BYTES:
-        return None, [msg.FACTS_FILE_TOO_LARGE.at(Span.point(name, 1, 1), limit=MAX_FACTS_BYTES)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
