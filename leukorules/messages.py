@@ -417,7 +417,16 @@ FACTS_NOT_A_MAPPING = Message(
 )
 FACTS_MALFORMED_JSON = Message(Code.LR507, "malformed JSON: {problem}")
 FACTS_MALFORMED_YAML = Message(Code.LR507, "malformed YAML: {problem}")
-FACTS_NESTED_TOO_DEEPLY = Message(Code.LR507, "{format} nested too deeply")
+FACTS_NESTED_TOO_DEEPLY = Message(
+    Code.LR507,
+    "{format} nested more than {limit} levels deep",
+    "a fact's value is one value, or a list of values",
+)
+FACTS_DOCUMENT_TAGGED = Message(
+    Code.LR507,
+    "the facts document carries the YAML tag `{tag}`",
+    "a facts document is a plain mapping of fact name to value: remove the tag",
+)
 FACT_GIVEN_TWICE = Message(Code.LR507, "fact `{name}` is given twice", "give each fact once")
 FACTS_YAML_ALIAS = Message(
     Code.LR507,

@@ -2,22 +2,21 @@
 
 Every reader of a file a user names (policies and their includes, facts, scenarios, guideline
 sources, `fmt`, the decision log and `audit replay --facts`) refuses what is not a regular file
-by what it is, and reads at most its size limit, whatever `stat` says. Each test runs under an
-alarm: a reader that blocks on a FIFO or reads /dev/zero without end fails the test instead of
-hanging the suite.
+by what it is, and reads at most its size limit, whatever `stat` says. Each test runs under a
+watchdog: a reader that blocks on a FIFO or reads /dev/zero without end fails the test instead of
+hanging the suite or exhausting memory.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import resource
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile_helpers import watchdog
 
 from leukorules import messages as msg
 from leukorules.cli import main
@@ -45,41 +44,10 @@ rule r { statement "s" evidence 1 when flag recommend "x" }
 """
 
 
-class Hung(Exception):
-    pass
-
-
-def _address_space() -> int | None:
-    """This process's virtual memory size in bytes (Linux), or None."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    found = re.search(r"^VmSize:\s+(\d+) kB", status, re.M)
-    return int(found.group(1)) * 1024 if found else None
-
-
 @pytest.fixture(autouse=True)
-def alarm() -> Iterator[None]:
-    """Fail (rather than hang) when a reader blocks on a FIFO, and (rather than exhaust the
-    machine's memory) when one reads /dev/zero without limit: an alarm, and a cap of 1 GiB more
-    address space than the process has now."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise Hung("the reader blocked or read without limit")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(20)
-    limits = resource.getrlimit(resource.RLIMIT_AS)
-    used = _address_space()
-    if used is not None and limits[0] == resource.RLIM_INFINITY:
-        resource.setrlimit(resource.RLIMIT_AS, (used + 2**30, limits[1]))
-    try:
+def _no_hang() -> Iterator[None]:
+    with watchdog(20):
         yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, limits)
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def cli(*args: str) -> tuple[int, str]:

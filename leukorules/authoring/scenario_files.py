@@ -17,6 +17,7 @@ from leukorules import model as m
 from leukorules.authoring.scenarios import (
     EXPECT_KEYS,
     MAX_SCENARIO_BYTES,
+    MAX_SCENARIO_DEPTH,
     OUTCOME_KEYS,
     SCENARIO_KEYS,
     Expectation,
@@ -25,11 +26,14 @@ from leukorules.authoring.scenarios import (
 )
 from leukorules.diagnostics import did_you_mean
 from leukorules.engine.facts import validate_facts
-from leukorules.engine.facts_file import FactsDocument
+from leukorules.engine.facts_file import FactsDocument, yaml_hazard, yaml_tag_text
 from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import Span
 
 # --- reading ------------------------------------------------------------------------------------
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 class _Invalid(Exception):
@@ -53,6 +57,14 @@ def _scalar_text(node: yaml.Node, what: str) -> str:
     return value
 
 
+def _untagged(node: yaml.Node, what: str, default: str) -> None:
+    """Refuse a YAML tag on a collection this reader walks itself (a tag on a value is
+    refused, or honoured, by the safe constructor; here it would be silently ignored)."""
+    if node.tag != default:
+        tag = yaml_tag_text(node.tag)
+        raise _Invalid(node, f"a YAML tag (`{tag}`) on {what} is not allowed", "remove the tag")
+
+
 def _mapping(
     node: yaml.Node, what: str, hint: str | None = None
 ) -> list[tuple[str, yaml.Node, yaml.Node]]:
@@ -61,6 +73,7 @@ def _mapping(
         return []
     if not isinstance(node, yaml.MappingNode):
         raise _Invalid(node, f"{what} must be a mapping", hint)
+    _untagged(node, what, _MAP)
     seen: dict[str, yaml.Node] = {}
     entries: list[tuple[str, yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
@@ -76,6 +89,8 @@ def _names(node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
     """A list of names (a bare name is accepted as a list of one)."""
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return []
+    if isinstance(node, yaml.SequenceNode):
+        _untagged(node, what, _SEQ)
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     return [(_scalar_text(item, f"an entry of {what}"), item) for item in items]
 
@@ -115,6 +130,7 @@ class _Reader:
                 "a scenario file holds a list of scenarios",
                 "start each scenario with `- name: ...`",
             )
+        _untagged(items, "the list of scenarios", _SEQ)
         scenarios: list[Scenario] = []
         for node in items.value:
             try:
@@ -403,16 +419,16 @@ def load_scenario_text(
 ) -> tuple[list[Scenario], list[ScenarioProblem]]:
     """Parse and validate scenarios against a policy; every problem is returned, none raised."""
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return [], [
-                    ScenarioProblem(
-                        file,
-                        _line_of_mark(event.start_mark),
-                        "YAML aliases (`*name`) are not allowed in scenario files",
-                        "write every scenario out in full",
-                    )
-                ]
+        hazard = yaml_hazard(text, MAX_SCENARIO_DEPTH)
+        if hazard is not None:
+            line = _line_of_mark(hazard.mark)
+            if hazard.kind == "alias":
+                message = "YAML aliases (`*name`) are not allowed in scenario files"
+                hint = "write every scenario out in full"
+            else:
+                message = f"nested more than {MAX_SCENARIO_DEPTH} levels deep"
+                hint = "a scenario is a mapping of name, facts and expect, a few levels deep"
+            return [], [ScenarioProblem(file, line, message, hint)]
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()

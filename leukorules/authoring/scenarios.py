@@ -43,7 +43,11 @@ if TYPE_CHECKING:
     from leukorules.result.model import Evaluation
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+# Scenario files are kilobytes; the byte limit stops a runaway file before YAML reads it.
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024
+# A scenario nests about six levels (list, scenario, expect, undetermined, facts); the bound keeps
+# PyYAML linear on hostile files (see `leukorules.engine.facts_file.MAX_FACTS_DEPTH`).
+MAX_SCENARIO_DEPTH = 100
 SCENARIO_KEYS = ("name", "description", "facts", "expect")
 EXPECT_KEYS = (
     "fired",

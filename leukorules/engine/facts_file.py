@@ -7,9 +7,12 @@ never an exception. Values are not validated here: `leukorules.engine.facts` doe
 the policy's declarations.
 
 Rules of the format: one mapping; YAML is read with the safe loader; anchors and aliases are
-refused outright (no alias bombs); documents that are not a single mapping, and duplicate keys,
-are refused. Diagnostics point at the line of the offending key. Being health data, values are
-never quoted in these diagnostics and no code frame of the facts file is printed.
+refused outright (no alias bombs); documents nested more than MAX_FACTS_DEPTH levels deep are
+refused as soon as the reader gets there (in YAML before anything is composed); a YAML tag on the
+document itself (`--- !tag`, `!!set`) is refused as one on a value is; documents that are not a
+single mapping, and duplicate keys, are refused. Diagnostics point at the line of the offending
+key. Being health data, values are never quoted in these diagnostics and no code frame of the
+facts file is printed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -29,6 +33,12 @@ from leukorules.source import SourceFile, Span
 
 # Facts of one patient are a few kilobytes; anything this large is a mistake, not a patient.
 MAX_FACTS_BYTES = 1024 * 1024
+# A fact's value is one value or a list of them (depth 2 with the document); nothing valid comes
+# near this. In YAML the bound also keeps reading linear: PyYAML's scanner does work for every
+# open flow collection on every token, so 100,000 unclosed `[` took hours before this check.
+MAX_FACTS_DEPTH = 100
+_STANDARD_TAGS = "tag:yaml.org,2002:"
+_MAPPING_TAG = _STANDARD_TAGS + "map"
 STDIN_NAME = "<stdin>"
 FactsFormat = Literal["json", "yaml"]
 
@@ -153,8 +163,13 @@ def _parse_json(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
         at = Span.point(source.path, error.lineno, error.colno)
         return None, [msg.FACTS_MALFORMED_JSON.at(at, problem=error.msg)]
     except RecursionError:
+        data = None  # deeper than Python's own limit: certainly deeper than ours
+        too_deep = True
+    else:
+        too_deep = _deeper_than(data, MAX_FACTS_DEPTH)
+    if too_deep:
         at = Span.point(source.path, 1, 1)
-        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="JSON")]
+        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="JSON", limit=MAX_FACTS_DEPTH)]
     if not isinstance(data, dict):
         start = _WS.match(source.text, 0)
         offset = start.end() if start else 0
@@ -189,6 +204,20 @@ def _parse_json(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
     return FactsDocument(data, spans, source.path), []
 
 
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether JSON data nests lists and objects more than `limit` deep (without recursion)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in value)
+    return False
+
+
 def _skip(text: str, pos: int) -> int:
     match = _WS.match(text, pos)
     return match.end() if match else pos
@@ -209,15 +238,21 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
 
     name = source.path
     try:
-        # Events first: refuse anchors and aliases before anything is composed or constructed.
-        for event in yaml.parse(source.text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                return None, [msg.FACTS_YAML_ALIAS.at(_mark_span(name, event.start_mark))]
+        # Events first: refuse anchors, aliases and deep nesting before anything is composed.
+        hazard = yaml_hazard(source.text, MAX_FACTS_DEPTH, anchors=True)
+        if hazard is not None:
+            at = _mark_span(name, hazard.mark)
+            if hazard.kind == "alias":
+                return None, [msg.FACTS_YAML_ALIAS.at(at)]
+            return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="YAML", limit=MAX_FACTS_DEPTH)]
         loader = yaml.SafeLoader(source.text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None, [msg.FACTS_EMPTY.at(Span.point(name, 1, 1))]
+            if isinstance(node, yaml.MappingNode) and node.tag != _MAPPING_TAG:
+                at = _mark_span(name, node.start_mark)
+                return None, [msg.FACTS_DOCUMENT_TAGGED.at(at, tag=yaml_tag_text(node.tag))]
             if not isinstance(node, yaml.MappingNode):
                 what = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
                 return None, [
@@ -255,11 +290,50 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
         return None, [msg.FACTS_MALFORMED_YAML.at(_mark_span(name, mark), problem=problem)]
     except yaml.YAMLError as error:
         return None, [msg.FACTS_MALFORMED_YAML.at(Span.point(name, 1, 1), problem=error)]
-    except RecursionError:
-        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(Span.point(name, 1, 1), format="YAML")]
+    except RecursionError:  # kept as a backstop: the depth check refuses such files first
+        at = Span.point(name, 1, 1)
+        return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="YAML", limit=MAX_FACTS_DEPTH)]
     if problems:
         return None, problems
     return FactsDocument(data, spans, name), []
+
+
+@dataclass(frozen=True, slots=True)
+class YamlHazard:
+    """The first thing in a YAML text that is refused before it is composed."""
+
+    kind: Literal["alias", "deep"]
+    mark: Any  # PyYAML's mark: where it starts
+
+
+def yaml_hazard(text: str, max_depth: int, anchors: bool = False) -> YamlHazard | None:
+    """Walk a YAML text's parse events once: the first alias (`*name`; with `anchors`, also an
+    anchor `&name`), or the first collection nested more than `max_depth` deep, or None.
+
+    Stops at the first hazard, so a document of a million `[` is refused after reading about a
+    kilobyte of it (the scanner looks that far ahead for a mapping key). Syntax errors raise
+    PyYAML's `MarkedYAMLError`, as loading would.
+    """
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or (
+            anchors and getattr(event, "anchor", None) is not None
+        ):
+            return YamlHazard("alias", event.start_mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > max_depth:
+                return YamlHazard("deep", event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def yaml_tag_text(tag: str) -> str:
+    """A resolved YAML tag as an author writes it: `!!set` rather than `tag:yaml.org,2002:set`."""
+    return "!!" + tag.removeprefix(_STANDARD_TAGS) if tag.startswith(_STANDARD_TAGS) else tag
 
 
 class _Unreadable(str):
