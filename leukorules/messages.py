@@ -122,6 +122,29 @@ INPUT_TOO_DEEP = Message(
     "nested more than {limit:,} levels deep; the file is not read further",
     _NESTING_HINT,
 )
+# Literals (`leukorules.syntax.literals`). Templates: `char` (the character after the
+# backslash), `code` and `meant` (the hex digits of a \\u escape and the character they name),
+# `digits` (how many digits the number has; the number itself can be megabytes long).
+UNKNOWN_ESCAPE = Message(
+    Code.LR115,
+    "unknown escape `\\{char}` in a string",
+    'the escapes are \\" \\\\ \\n and \\t; write \\\\{char} to keep the backslash',
+)
+UNICODE_ESCAPE = Message(
+    Code.LR115,
+    "unknown escape `\\u{code}` in a string: strings have no \\u escapes",
+    "write the character itself ({meant}), or \\\\u{code} to keep the backslash",
+)
+NUMBER_TOO_LARGE = Message(
+    Code.LR116,
+    "this number ({digits} digits) is too large",
+    "numbers in a policy are at most about 1.8e308 in size: look for a typo",
+)
+NUMBER_TOO_SMALL = Message(
+    Code.LR116,
+    "this number ({digits} digits) is too close to zero: it would be read as 0",
+    "write 0 if zero is meant; numbers nearer zero than about 5e-324 cannot be told from it",
+)
 INCLUDE_MISSING = Message(
     Code.LR120,
     "included file `{path}` does not exist",
