@@ -229,11 +229,13 @@ def test_control_characters_from_a_tampered_row_never_reach_the_terminal(db: Pat
     result = json.loads(open_log(db).row(2).result)
     result["recommendations"][0]["action"] = CONTROL
     result["recommendations"][0]["rule"] = CONTROL
-    tamper(
-        db,
-        "UPDATE decision SET result = ?, facts = ? WHERE seq = 2",
-        (json.dumps(result), json.dumps({"note": CONTROL})),
-    )
+    result = {CONTROL: 1, **result}  # the first difference replay names is this key
+    tamper(db, "UPDATE decision SET result = ? WHERE seq = 2", (json.dumps(result),))
+    rehash(db)
+    status, output = audit(db, "replay", "2")
+    assert status == 1 and "NOT reproduced: $.\\x1b]0;owned" in output
+    _no_raw_control(output)
+    tamper(db, "UPDATE decision SET facts = ? WHERE seq = 2", (json.dumps({"note": CONTROL}),))
     rehash(db)
     for args in ALL_COMMANDS:
         status, output = audit(db, *args)

@@ -410,9 +410,10 @@ def replay(decision: int, db: Path, facts_file: Path | None, show_diff: bool) ->
         )
         click.echo(f"  result sha256 {outcome.logged_sha256} ({size} bytes)")
     else:
-        click.echo(f"decision #{decision}: NOT reproduced: {outcome.difference}")
+        # the difference names keys of the logged result, which a forger may have written
+        click.echo(f"decision #{decision}: NOT reproduced: {printable(outcome.difference or '')}")
         if show_diff and outcome.difference_values:
-            click.echo(f"  {outcome.difference_values}")
+            click.echo(f"  {printable(outcome.difference_values)}")
         click.echo(f"  logged result sha256   {outcome.logged_sha256} ({size} bytes)")
         if outcome.replayed_sha256:
             click.echo(f"  replayed result sha256 {outcome.replayed_sha256}")
