@@ -40,15 +40,18 @@ def _policy_above(start: Path) -> Path | None:
     return None
 
 
-def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]]:
-    """Policy -> the scenario files to run against it, in the order the paths were given."""
+def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, dict[Path, bool]]:
+    """Policy -> the scenario files to run against it, in the order the paths were given, each
+    with whether it was named explicitly (True) or found in a folder (False: a file shaped like
+    a facts file is then passed over, see docs/scenarios.md)."""
     from leukorules.authoring.scenarios import SCENARIO_SUFFIXES, scenario_files
 
-    plan: dict[Path, list[Path]] = {}
+    plan: dict[Path, dict[Path, bool]] = {}
 
-    def add(policy_path: Path, files: list[Path]) -> None:
-        bucket = plan.setdefault(policy_path, [])
-        bucket.extend(f for f in files if f not in bucket)
+    def add(policy_path: Path, files: list[Path], explicit: bool = False) -> None:
+        bucket = plan.setdefault(policy_path, {})
+        for file in files:
+            bucket[file] = bucket.get(file, False) or explicit
 
     if not paths:
         target = policy if policy is not None else policy_paths(None)[0]
@@ -72,6 +75,9 @@ def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]
         elif path.suffix.lower() in SCENARIO_SUFFIXES:
             files = [path]
             owner = policy if policy is not None else _policy_above(path.parent)
+            if owner is not None:
+                add(owner, files, explicit=True)
+                continue
         else:
             fail(f"{path}: not a scenario file (.yaml or .yml), a policy file or a folder")
         if owner is None:
@@ -106,13 +112,15 @@ def test(
     """Run scenario files against a policy and report rule coverage.
 
     PATH is a scenario file, a folder of them, or a policy folder (its scenario files are the
-    *.yaml files in it). With no PATH: the bundled policy and its scenarios.
+    *.yaml files in it that hold a list of scenarios; one holding a mapping without a
+    `scenarios` key, such as a patient's facts, is passed over with a note). With no PATH: the
+    bundled policy and its scenarios. The format: docs/scenarios.md.
 
     Prints a diff for each failing scenario, then `N passed, M failed`, then the rules that no
     scenario fired. Exit status: 0 all passed, 1 a failure, a bad scenario file, or rule
     coverage below --fail-under; 2 usage error.
     """
-    from leukorules.authoring.scenario_files import load_scenario_file
+    from leukorules.authoring.scenario_files import read_scenario_file
     from leukorules.authoring.scenarios import (
         ScenarioResult,
         duplicate_names,
@@ -133,12 +141,21 @@ def test(
         evaluator = _evaluator(policy_path)
         policy = evaluator.policy
         scenarios = []
-        for file in files:
-            loaded, problems = load_scenario_file(file, policy)
-            for problem in problems:
+        read_any = False
+        for file, explicit in files.items():
+            read = read_scenario_file(file, policy, explicit)
+            if read.not_scenarios is not None:
+                click.echo(f"leukorules: note: passed over {file}: {read.not_scenarios}", err=True)
+                continue
+            read_any = True
+            for problem in read.problems:
                 click.echo(problem.render(), err=True)
-            bad_files = bad_files or bool(problems)
-            scenarios.extend(loaded)
+            bad_files = bad_files or bool(read.problems)
+            scenarios.extend(read.scenarios)
+        if not read_any:
+            click.echo(f"leukorules: error: no scenario files (*.yaml) for {policy_path}", err=True)
+            bad_files = True
+            continue
         for problem in duplicate_names(scenarios):
             click.echo(problem.render(), err=True)
             bad_files = True

@@ -263,8 +263,8 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
             problems: list[Diagnostic] = []
             for key_node, value_node in node.value:
                 span = _mark_span(name, key_node.start_mark)
-                key = _construct(loader, key_node)
-                if isinstance(key, _Unreadable):
+                key = construct_value(loader, key_node)
+                if isinstance(key, Unreadable):
                     problems.append(msg.FACTS_KEY_UNREADABLE.at(span, reason=key))
                     continue
                 if not isinstance(key, str):
@@ -275,8 +275,8 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
                     problems.append(_duplicate(key, span, spans[key]))
                     continue
                 spans[key] = span
-                value = _construct(loader, value_node)
-                if isinstance(value, _Unreadable):
+                value = construct_value(loader, value_node)
+                if isinstance(value, Unreadable):
                     at = _mark_span(name, value_node.start_mark)
                     problems.append(msg.FACT_VALUE_UNREADABLE.at(at, name=key, reason=value))
                     continue
@@ -336,14 +336,14 @@ def yaml_tag_text(tag: str) -> str:
     return "!!" + tag.removeprefix(_STANDARD_TAGS) if tag.startswith(_STANDARD_TAGS) else tag
 
 
-class _Unreadable(str):
+class Unreadable(str):
     """A YAML node the safe constructor could not build (the text says why)."""
 
 
-def _construct(loader: Any, node: Any) -> object:
+def construct_value(loader: Any, node: Any) -> object:
     """Build one node with the safe constructor. A scalar the constructor rejects (an impossible
     date such as 2025-02-30 is resolved as a timestamp and raises) is kept as its text, so
-    validation can say what is wrong with it; other failures come back as `_Unreadable`."""
+    validation can say what is wrong with it; other failures come back as `Unreadable`."""
     import yaml
 
     try:
@@ -354,4 +354,4 @@ def _construct(loader: Any, node: Any) -> object:
         loader.deep_construct = False
         if isinstance(node, yaml.ScalarNode):
             return str(node.value)
-        return _Unreadable(str(error))
+        return Unreadable(str(error))
