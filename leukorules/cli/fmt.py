@@ -22,7 +22,13 @@ import click
 
 from leukorules import messages as msg
 from leukorules.check.loader import POLICY_SUFFIX, display_path
-from leukorules.cli.common import EXIT_BAD_INPUT, EXIT_OK, policy_paths, use_color
+from leukorules.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    echo_default_policy_note,
+    policy_paths,
+    use_color,
+)
 from leukorules.diagnostics import Diagnostic, render_text
 from leukorules.reading import SourceError, kind_of_path, read_source
 from leukorules.source import SourceFile, Span
@@ -190,6 +196,7 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
     Exit status: 0 done (with --check: nothing to change), 1 a file would change (--check), has
     syntax errors or cannot be read or written, 2 usage error.
     """
+    echo_default_policy_note(paths, err=True)  # stdout is for diffs
     targets, problems = policy_files(policy_paths(paths))
     run = _Run(check, show_diff)
     for problem in problems:

@@ -11,6 +11,7 @@ import click
 from leukorules.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    echo_default_policy_note,
     fail,
     load_or_exit,
     policy_paths,
@@ -128,6 +129,8 @@ def test(
         run_scenario,
     )
 
+    if not paths:
+        echo_default_policy_note([policy_option] if policy_option else None)
     plan = _plan(paths, policy_option)
     passed = failed = 0
     bad_files = False
@@ -258,6 +261,7 @@ def coverage(
     )
 
     targets = policy_paths(policies)
+    echo_default_policy_note(policies, err=output_format != "text")
     result = load_or_exit(targets)
     policy = result.policy
     assert policy is not None
