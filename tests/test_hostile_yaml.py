@@ -4,17 +4,23 @@ Deep nesting is refused at MAX_FACTS_DEPTH (facts) and MAX_SCENARIO_DEPTH (scena
 at the place it passes the bound, before anything is composed: 100,000 unclosed `[` took PyYAML
 hours (its scanner does work per open collection on every token); JSON and YAML facts share one
 bound. A YAML tag on a collection leukorules reads itself (the facts document, a scenario's
-mappings) is refused as one on a value is, rather than silently ignored.
+mappings) is refused as one on a value is, rather than silently ignored. Fuzzing: any text, in
+either format, and any bytes in a facts file give a document or located problems, never an
+exception.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
-from hostile_helpers import watchdog
+from hostile_helpers import fuzz_settings, watchdog
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leukorules import load_policy
 from leukorules import model as m
@@ -154,3 +160,72 @@ def test_tags_on_what_a_scenario_reader_walks_are_refused(
 ) -> None:
     _, problems = load_scenario_text(text, policy(), "s.yaml")
     assert [(p.line, p.message) for p in problems][:1] == [(line, message)]
+
+
+# --- fuzzing the facts reader -------------------------------------------------------------------
+
+_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10), st.dates()
+)
+_TREE = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+_YAML_ALPHABET = "-:{}[], \n\t'\"&*!|>#@%?`abc01239eE.+~"
+_HOSTILE_TEXT = st.one_of(
+    st.text(st.sampled_from(_YAML_ALPHABET), max_size=80),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "[" * 100_000,
+            "{" * 50_000,
+            "a: &x [1]\nb: *x\n",
+            "--- !patient\nage: 1\n",
+            "age: !!python/object/apply:os.system [ls]\n",
+            "age: 2025-02-30\n",
+            "age: 1\nage: 2\n",
+            '{"age": 1, "age": 2}',
+            "\ufeff{}",
+            "age: 1e400\n",
+        ]
+    ),
+)
+
+
+def _facts_text(tree: object, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(tree, default=str)
+    return yaml.safe_dump(tree, allow_unicode=True)
+
+
+@fuzz_settings(200)
+@given(
+    st.one_of(
+        st.builds(_facts_text, _TREE, st.booleans()),
+        _HOSTILE_TEXT,
+    ),
+    st.sampled_from(["json", "yaml"]),
+)
+def test_any_facts_text_gives_a_document_or_located_problems(text: str, fmt: str) -> None:
+    document, problems = parse_facts_text(text, "p." + fmt, fmt)  # type: ignore[arg-type]
+    assert (document is None) == bool(problems)
+    for problem in problems:
+        assert problem.code in ("LR502", "LR507")
+        assert problem.span is None or problem.span.line >= 1
+
+
+@fuzz_settings(60)
+@given(st.binary(max_size=200))
+def test_any_bytes_in_a_facts_file_give_a_document_or_problems(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    from leukorules.engine.facts_file import load_facts_file
+
+    folder = tmp_path_factory.mktemp("facts")
+    for name in ("p.json", "p.yaml", "p"):
+        (folder / name).write_bytes(data)
+        document, problems = load_facts_file(folder / name)
+        assert (document is None) == bool(problems)
