@@ -33,8 +33,9 @@ from leukorules.engine.facts import validate_facts
 from leukorules.engine.facts_file import (
     FactsDocument,
     Unreadable,
+    YamlHazard,
     construct_value,
-    yaml_hazard,
+    guarded_loader,
     yaml_tag_text,
 )
 from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
@@ -466,19 +467,19 @@ def read_scenario_text(
     """`load_scenario_text`, and for a file not named explicitly (found in a folder) the shape
     test: a top-level mapping without a `scenarios` key is not a scenario file."""
     try:
-        hazard = yaml_hazard(text, MAX_SCENARIO_DEPTH)
-        if hazard is not None:
-            line = _line_of_mark(hazard.mark)
-            if hazard.kind == "alias":
-                message = "YAML aliases (`*name`) are not allowed in scenario files"
-                hint = "write every scenario out in full"
-            else:
-                message = f"nested more than {MAX_SCENARIO_DEPTH} levels deep"
-                hint = "a scenario is a mapping of name, facts and expect, a few levels deep"
-            return ScenarioFile(problems=[ScenarioProblem(file, line, message, hint)])
-        loader = yaml.SafeLoader(text)
+        loader = guarded_loader(text, MAX_SCENARIO_DEPTH)
         try:
-            root = loader.get_single_node()
+            try:
+                root = loader.get_single_node()
+            except YamlHazard as hazard:
+                line = _line_of_mark(hazard.mark)
+                if hazard.kind == "alias":
+                    message = "YAML aliases (`*name`) are not allowed in scenario files"
+                    hint = "write every scenario out in full"
+                else:
+                    message = f"nested more than {MAX_SCENARIO_DEPTH} levels deep"
+                    hint = "a scenario is a mapping of name, facts and expect, a few levels deep"
+                return ScenarioFile(problems=[ScenarioProblem(file, line, message, hint)])
             if root is None:
                 hint = "write `- name: ...`"
                 return ScenarioFile(

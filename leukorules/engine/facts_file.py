@@ -8,21 +8,21 @@ the policy's declarations.
 
 Rules of the format: one mapping; YAML is read with the safe loader; anchors and aliases are
 refused outright (no alias bombs); documents nested more than MAX_FACTS_DEPTH levels deep are
-refused as soon as the reader gets there (in YAML before anything is composed); a YAML tag on the
-document itself (`--- !tag`, `!!set`) is refused as one on a value is; documents that are not a
-single mapping, and duplicate keys, are refused. Diagnostics point at the line of the offending
-key. Being health data, values are never quoted in these diagnostics and no code frame of the
-facts file is printed.
+refused as soon as the reader gets there (in YAML while composing, before anything is built); a
+YAML tag on the document itself (`--- !tag`, `!!set`) is refused as one on a value is; documents
+that are not a single mapping, and duplicate keys, are refused. Diagnostics point at the line
+of the offending key. Being health data, values are never quoted in these diagnostics and no
+code frame of the facts file is printed.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -238,16 +238,18 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
 
     name = source.path
     try:
-        # Events first: refuse anchors, aliases and deep nesting before anything is composed.
-        hazard = yaml_hazard(source.text, MAX_FACTS_DEPTH, anchors=True)
-        if hazard is not None:
-            at = _mark_span(name, hazard.mark)
-            if hazard.kind == "alias":
-                return None, [msg.FACTS_YAML_ALIAS.at(at)]
-            return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="YAML", limit=MAX_FACTS_DEPTH)]
-        loader = yaml.SafeLoader(source.text)
+        # Anchors, aliases and deep nesting are refused as the document is composed, before
+        # anything is built from it (and before composing recurses that deep).
+        loader = guarded_loader(source.text, MAX_FACTS_DEPTH, anchors=True)
         try:
-            node = loader.get_single_node()
+            try:
+                node = loader.get_single_node()
+            except YamlHazard as hazard:
+                at = _mark_span(name, hazard.mark)
+                if hazard.kind == "alias":
+                    return None, [msg.FACTS_YAML_ALIAS.at(at)]
+                limit = MAX_FACTS_DEPTH
+                return None, [msg.FACTS_NESTED_TOO_DEEPLY.at(at, format="YAML", limit=limit)]
             if node is None:
                 return None, [msg.FACTS_EMPTY.at(Span.point(name, 1, 1))]
             if isinstance(node, yaml.MappingNode) and node.tag != _MAPPING_TAG:
@@ -298,37 +300,56 @@ def _parse_yaml(source: SourceFile) -> tuple[FactsDocument | None, list[Diagnost
     return FactsDocument(data, spans, name), []
 
 
-@dataclass(frozen=True, slots=True)
-class YamlHazard:
-    """The first thing in a YAML text that is refused before it is composed."""
+class YamlHazard(Exception):
+    """What `guarded_loader` refuses while composing: an alias (or anchor), or nesting."""
 
-    kind: Literal["alias", "deep"]
-    mark: Any  # PyYAML's mark: where it starts
+    def __init__(self, kind: Literal["alias", "deep"], mark: Any) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.mark = mark  # PyYAML's mark: where it starts
 
 
-def yaml_hazard(text: str, max_depth: int, anchors: bool = False) -> YamlHazard | None:
-    """Walk a YAML text's parse events once: the first alias (`*name`; with `anchors`, also an
-    anchor `&name`), or the first collection nested more than `max_depth` deep, or None.
+def guarded_loader(text: str, max_depth: int, anchors: bool = False) -> Any:
+    """A PyYAML safe loader for `text` whose composing raises `YamlHazard` at the first alias
+    (`*name`; with `anchors`, also an anchor `&name`) and at the first collection nested more
+    than `max_depth` deep, before composing goes any deeper.
 
-    Stops at the first hazard, so a document of a million `[` is refused after reading about a
-    kilobyte of it (the scanner looks that far ahead for a mapping key). Syntax errors raise
-    PyYAML's `MarkedYAMLError`, as loading would.
+    One pass over the document: a million `[` is refused after PyYAML's scanner has read about
+    a kilobyte (it looks that far ahead for a mapping key). Syntax errors raise PyYAML's
+    `MarkedYAMLError` as they would with `yaml.SafeLoader`. The caller disposes of the loader.
     """
+    loader = _guarded_class()(text)
+    loader.max_depth = max_depth
+    loader.refuse_anchors = anchors
+    return loader
+
+
+@functools.cache
+def _guarded_class() -> Any:
     import yaml
 
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent) or (
-            anchors and getattr(event, "anchor", None) is not None
-        ):
-            return YamlHazard("alias", event.start_mark)
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > max_depth:
-                return YamlHazard("deep", event.start_mark)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return None
+    class GuardedLoader(yaml.SafeLoader):
+        max_depth = 0
+        refuse_anchors = False
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, yaml.AliasEvent) or (
+                self.refuse_anchors and getattr(event, "anchor", None) is not None
+            ):
+                raise YamlHazard("alias", event.start_mark)
+            if not isinstance(event, yaml.CollectionStartEvent):
+                return super().compose_node(parent, index)
+            if self.depth >= self.max_depth:
+                raise YamlHazard("deep", event.start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return GuardedLoader
 
 
 def yaml_tag_text(tag: str) -> str:
