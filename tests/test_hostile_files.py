@@ -240,3 +240,16 @@ def test_oversized_facts_and_scenarios_are_refused_at_their_limits(tmp_path: Pat
     assert policy is not None
     _, problems = load_scenario_file(scenarios, policy)
     assert [p.message for p in problems] == [f"larger than {MAX_SCENARIO_BYTES:,} bytes"]
+
+
+@pytest.mark.parametrize("make", [fifo, zero_link])
+def test_a_fhir_record_that_is_not_a_regular_file_is_refused_by_kind(
+    tmp_path: Path, make: Callable[[Path, str], Path]
+) -> None:
+    from leukorules.fhir.reading import read_record_file
+
+    path = make(tmp_path, "record.json")
+    entries, problems = read_record_file(path)
+    kind = "a FIFO (named pipe)" if make is fifo else "a device"
+    assert entries is None
+    assert [p.message for p in problems] == [f"cannot read {path}: it is {kind}"]
