@@ -7,8 +7,9 @@ a guard against regressions, not a speed measurement (speed is measured in `benc
 
 `fuzz_settings(n)`: hypothesis settings for a fuzzing property, `n` examples in CI times
 $LEUKORULES_FUZZ_SCALE (default 1), so `LEUKORULES_FUZZ_SCALE=50 pytest tests/test_hostile_*`
-is the larger local run. Only the example count is set here, so a hypothesis profile chosen in
-`conftest.py` (`HYPOTHESIS_PROFILE`) still decides everything else.
+is the larger local run. Besides the example count it only turns off the deadline and the
+too_slow / data_too_large health checks (hostile inputs are slow and large on purpose); every
+other setting comes from the hypothesis profile loaded at the time (`conftest.py`).
 """
 
 from __future__ import annotations

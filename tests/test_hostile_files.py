@@ -253,3 +253,11 @@ def test_a_fhir_record_that_is_not_a_regular_file_is_refused_by_kind(
     kind = "a FIFO (named pipe)" if make is fifo else "a device"
     assert entries is None
     assert [p.message for p in problems] == [f"cannot read {path}: it is {kind}"]
+
+
+def test_audit_replay_refuses_facts_that_are_not_a_regular_file(tmp_path: Path) -> None:
+    pipe = fifo(tmp_path, "facts.json")
+    status, output = cli(
+        "audit", "replay", "1", "--db", str(tmp_path / "log.db"), "--facts", str(pipe)
+    )
+    assert status == 1 and "is a FIFO (named pipe), not a facts file" in output
