@@ -277,6 +277,7 @@ _EDITABLE = [c for c in COLUMNS if c not in ("row_hash", "prev_hash")]
 @example({"result": DEEP}, True)
 @example({"seq": 0}, False)
 @example({"fired": "{"}, False)
+@example({"logged_at": "", "facts": None}, True)  # found by the fuzzer: replay asserted
 def test_any_edit_of_a_row_gives_messages_never_a_traceback(
     edits: dict[str, object], rehashed: bool
 ) -> None:

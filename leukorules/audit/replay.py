@@ -103,7 +103,8 @@ def _run(
         return
     compiled = compile_policy(policy, checked.sources)
     if given_facts is None:
-        assert row.facts is not None
+        if row.facts is None:  # not redacted (checked before), yet no facts: an edited row
+            raise store.unreadable(row.seq, "stored facts", ": missing from a row not redacted")
         raw = row.facts_value()  # AuditError naming the row when unreadable
         if not isinstance(raw, dict):
             raise AuditError(f"decision #{row.seq}: the stored facts are not a JSON object")
