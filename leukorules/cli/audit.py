@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -153,16 +154,24 @@ def _terminal(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
-_UNPRINTABLE = re.compile(r"[^\n ]", re.S)
+# What `json.dumps` leaves raw may still act on a terminal: DEL, C1 controls, format characters
+# (bidirectional overrides) and line or paragraph separators. Only non-ASCII characters and DEL
+# are candidates (json.dumps escapes the C0 controls itself).
+_RAW_CANDIDATE = re.compile("[\x7f-\U0010ffff]")
+_ACTS_ON_TERMINALS = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _escape_acting(found: re.Match[str]) -> str:
+    char = found[0]
+    if unicodedata.category(char) not in _ACTS_ON_TERMINALS:
+        return char
+    return json.dumps(char)[1:-1]  # \u escapes (a surrogate pair above U+FFFF)
 
 
 def _terminal_json(text: str) -> str:
-    """JSON for the terminal: the characters `json.dumps` leaves raw that a terminal could act
-    on (DEL, C1 controls, bidirectional overrides, ...) written as \\u escapes: the same JSON
-    value, and the same bytes for a log without them."""
-    return _UNPRINTABLE.sub(
-        lambda found: found[0] if found[0].isprintable() else json.dumps(found[0])[1:-1], text
-    )
+    """JSON for the terminal: characters a terminal could act on written as \\u escapes. The
+    same JSON value, and the same bytes for a log without such characters."""
+    return _RAW_CANDIDATE.sub(_escape_acting, text)
 
 
 def _echo_json(value: object) -> None:
