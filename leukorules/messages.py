@@ -13,10 +13,20 @@ from leukorules.diagnostics import Code, Message
 
 # --- LR1xx: reading and parsing -----------------------------------------------------------------
 
+# What a path is when it is not a regular file, as `leukorules.reading` names it; every reader
+# (policies, facts, scenarios, guideline sources, decision logs) puts it into its own message.
+KIND_FOLDER = "a folder"
+KIND_DEVICE = "a device"
+KIND_FIFO = "a FIFO (named pipe)"
+KIND_SOCKET = "a socket"
+KIND_SPECIAL = "a special file"
+
+_SPLIT_HINT = "split the policy into several files joined with `include`"
 FILE_TOO_LARGE = Message(
-    Code.LR101,
-    "file is {size:,} bytes; policy files are limited to {limit:,} bytes",
-    "split the policy into several files joined with `include`",
+    Code.LR101, "file is {size:,} bytes; policy files are limited to {limit:,} bytes", _SPLIT_HINT
+)
+FILE_OVER_LIMIT = Message(
+    Code.LR101, "file is larger than {limit:,} bytes, the limit for policy files", _SPLIT_HINT
 )
 FILE_NOT_UTF8 = Message(
     Code.LR102,
@@ -33,6 +43,11 @@ NO_SUCH_PATH = Message(
     Code.LR103, "no such file or folder", "give a {suffix} file or a folder of them"
 )
 FILE_UNREADABLE = Message(Code.LR103, "cannot read {name}: {reason}")
+NOT_A_POLICY_FILE = Message(
+    Code.LR103,
+    "{name} is {kind}, not a policy file",
+    "a policy is regular `.rules` files: give one, or a folder of them",
+)
 _EMPTY_HINT = "a policy file holds declarations such as `policy`, `fact`, `section` and `rule`"
 EMPTY_FILE = Message(Code.LR104, "policy file is empty", _EMPTY_HINT)
 ONLY_COMMENTS = Message(Code.LR104, "policy file holds only comments", _EMPTY_HINT)
@@ -106,6 +121,29 @@ INPUT_TOO_DEEP = Message(
     Code.LR114,
     "nested more than {limit:,} levels deep; the file is not read further",
     _NESTING_HINT,
+)
+# Literals (`leukorules.syntax.literals`). Templates: `char` (the character after the
+# backslash), `code` and `meant` (the hex digits of a \\u escape and the character they name),
+# `digits` (how many digits the number has; the number itself can be megabytes long).
+UNKNOWN_ESCAPE = Message(
+    Code.LR115,
+    "unknown escape `\\{char}` in a string",
+    'the escapes are \\" \\\\ \\n and \\t; write \\\\{char} to keep the backslash',
+)
+UNICODE_ESCAPE = Message(
+    Code.LR115,
+    "unknown escape `\\u{code}` in a string: strings have no \\u escapes",
+    "write the character itself ({meant}), or \\\\u{code} to keep the backslash",
+)
+NUMBER_TOO_LARGE = Message(
+    Code.LR116,
+    "this number ({digits} digits) is too large",
+    "numbers in a policy are at most about 1.8e308 in size: look for a typo",
+)
+NUMBER_TOO_SMALL = Message(
+    Code.LR116,
+    "this number ({digits} digits) is too close to zero: it would be read as 0",
+    "write 0 if zero is meant; numbers nearer zero than about 5e-324 cannot be told from it",
 )
 INCLUDE_MISSING = Message(
     Code.LR120,
@@ -402,6 +440,11 @@ FACTS_FILE_IS_FOLDER = Message(
     Code.LR501, "{name} is a folder, not a facts file", "give one JSON or YAML file"
 )
 FACTS_FILE_UNREADABLE = Message(Code.LR501, "cannot read facts file {name}: {reason}")
+FACTS_FILE_NOT_REGULAR = Message(
+    Code.LR501,
+    "{name} is {kind}, not a facts file",
+    "give one JSON or YAML file; to pipe the facts in, give `-` and write them to stdin",
+)
 FACTS_FILE_TOO_LARGE = Message(
     Code.LR501,
     "facts file is larger than {limit:,} bytes",
@@ -427,7 +470,16 @@ FACTS_NOT_A_MAPPING = Message(
 )
 FACTS_MALFORMED_JSON = Message(Code.LR507, "malformed JSON: {problem}")
 FACTS_MALFORMED_YAML = Message(Code.LR507, "malformed YAML: {problem}")
-FACTS_NESTED_TOO_DEEPLY = Message(Code.LR507, "{format} nested too deeply")
+FACTS_NESTED_TOO_DEEPLY = Message(
+    Code.LR507,
+    "{format} nested more than {limit} levels deep",
+    "a fact's value is one value, or a list of values",
+)
+FACTS_DOCUMENT_TAGGED = Message(
+    Code.LR507,
+    "the facts document carries the YAML tag `{tag}`",
+    "a facts document is a plain mapping of fact name to value: remove the tag",
+)
 FACT_GIVEN_TWICE = Message(Code.LR507, "fact `{name}` is given twice", "give each fact once")
 FACTS_YAML_ALIAS = Message(
     Code.LR507,

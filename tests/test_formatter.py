@@ -208,9 +208,17 @@ def test_parentheses_are_kept_as_written() -> None:
 
 
 def test_strings_are_re_escaped() -> None:
-    text = 'fact a: bool "q\\"b\\\\n\\zt\ttab"\n'
-    assert parsed(fmt(text)).items[0].description.value == 'q"b\\nzt\ttab'  # type: ignore[union-attr]
-    assert fmt(text) == 'fact a: bool "q\\"b\\\\nzt\\ttab"\n'
+    text = 'fact a: bool "q\\"b\\\\n\\nzt\ttab"\n'
+    assert parsed(fmt(text)).items[0].description.value == 'q"b\\n\nzt\ttab'  # type: ignore[union-attr]
+    assert fmt(text) == 'fact a: bool "q\\"b\\\\n\\nzt\\ttab"\n'
+
+
+def test_a_string_with_an_unknown_escape_is_not_formatted() -> None:
+    """It once lost its backslash: `\\z` became `z`, `\\u2265` became `u2265`."""
+    for body in ("\\zt", "\\u2265", "C:\\data"):
+        formatted, diagnostics = format_source(f'fact a: bool "{body}"\n', "t.rules")
+        assert formatted is None
+        assert [d.code for d in diagnostics] == ["LR115"]
 
 
 @settings(max_examples=examples(200))
