@@ -385,11 +385,10 @@ def test_bundled_policy_renders_to_one_file_that_checks_back_equal() -> None:
 @pytest.mark.parametrize(
     "path", sorted(Path(__file__).parent.parent.glob("policies/*/*.rules")), ids=lambda p: p.name
 )
-def test_bundled_policy_files_format_without_losing_anything(path: Path) -> None:
+def test_bundled_policy_files_are_formatted(path: Path) -> None:
+    """`leukorules fmt --check` passes on the bundled policy (authors copy its layout)."""
     text = read(path)
-    formatted = fmt(text)
-    assert fmt(formatted) == formatted
-    assert same_content(parsed(text), parsed(formatted))
+    assert fmt(text) == text, f"run `leukorules fmt {path.parent}`"
 
 
 def test_format_module_without_comments_needs_no_source_text() -> None:

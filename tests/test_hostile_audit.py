@@ -19,16 +19,16 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from hostile_helpers import fuzz_settings, watchdog
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support.cli import leukorules
+from support.profiles import examples
+from support.watchdog import watchdog
 
 from leukorules import load_policy
 from leukorules.audit import log_decision, open_log
 from leukorules.audit.store import COLUMNS, MAX_STORED_JSON_DEPTH, canonical_json, sha256_hex
 from leukorules.audit.verify import verify_log
-from leukorules.cli import main
 
 PATIENTS: list[dict[str, object]] = [
     {"leukoencephalopathy_type": "post_infectious", "corticosteroid_response": "not_responding"},
@@ -99,7 +99,7 @@ def rehash(path: Path) -> None:
 
 
 def audit(path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["audit", *args, "--db", str(path)], catch_exceptions=False)
+    result = leukorules("audit", *args, "--db", str(path))
     return result.exit_code, result.output
 
 
@@ -276,7 +276,7 @@ _VALUE = st.one_of(_JSONISH, st.none(), st.integers(-3, 10**20), st.binary(max_s
 _EDITABLE = [c for c in COLUMNS if c not in ("row_hash", "prev_hash")]
 
 
-@fuzz_settings(40)
+@settings(max_examples=examples(40))
 @given(st.dictionaries(st.sampled_from(_EDITABLE), _VALUE, min_size=1, max_size=4), st.booleans())
 @example({"result": DEEP}, True)
 @example({"seq": 0}, False)

@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from hostile_helpers import watchdog
+from support.cli import leukorules
+from support.watchdog import watchdog
 
 from leukorules import messages as msg
-from leukorules.cli import main
 from leukorules.engine.facts_file import load_facts_file
 from leukorules.reading import (
     FileTooLarge,
@@ -51,7 +50,7 @@ def _no_hang() -> Iterator[None]:
 
 
 def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env={"NO_COLOR": "1"}, catch_exceptions=False)
+    result = leukorules(*args)
     return result.exit_code, result.output
 
 

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from support.cli import leukorules
 
-from leukorules.cli import common, main
+from leukorules.cli import common
 from leukorules.syntax.grammar import bundled_policy_dir
 
 FOLDER = bundled_policy_dir()
@@ -22,24 +22,18 @@ NOTE = f"policy folder: {FOLDER} (the bundled policy)"
 PATIENT = Path(__file__).resolve().parent.parent / "examples" / "patients"
 
 
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(
-        main, list(args), input=stdin, env={"NO_COLOR": "1"}, catch_exceptions=False
-    )
-
-
 @pytest.mark.parametrize(
     "args", [("check",), ("test",), ("coverage",)], ids=["check", "test", "coverage"]
 )
 def test_text_outputs_name_the_folder_on_their_first_line(args: tuple[str, ...]) -> None:
-    result = run(*args)
+    result = leukorules(*args)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == NOTE
 
 
 def test_check_json_keeps_its_bytes_and_says_it_on_stderr() -> None:
-    defaulted = run("check", "--format", "json")
-    explicit = run("check", "--format", "json", str(FOLDER))
+    defaulted = leukorules("check", "--format", "json")
+    explicit = leukorules("check", "--format", "json", str(FOLDER))
     assert defaulted.stdout == explicit.stdout
     json.loads(defaulted.stdout)
     assert defaulted.stderr.splitlines() == [NOTE]
@@ -48,14 +42,14 @@ def test_check_json_keeps_its_bytes_and_says_it_on_stderr() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])
 def test_coverage_json_and_markdown_say_it_on_stderr(fmt: str) -> None:
-    defaulted = run("coverage", "--format", fmt)
-    explicit = run("coverage", "--format", fmt, str(FOLDER))
+    defaulted = leukorules("coverage", "--format", fmt)
+    explicit = leukorules("coverage", "--format", fmt, str(FOLDER))
     assert defaulted.stdout == explicit.stdout
     assert NOTE in defaulted.stderr and NOTE not in explicit.stderr
 
 
 def test_fmt_says_it_on_stderr() -> None:
-    result = run("fmt", "--check")  # (its exit status says whether the files are formatted)
+    result = leukorules("fmt", "--check")  # (its exit status says whether the files are formatted)
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == NOTE
 
@@ -63,8 +57,8 @@ def test_fmt_says_it_on_stderr() -> None:
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_evaluate_keeps_its_report_and_says_it_on_stderr(fmt: str) -> None:
     patient = str(PATIENT / "adem-steroid-nonresponder.yaml")
-    defaulted = run("evaluate", patient, "--format", fmt)
-    explicit = run("evaluate", patient, "--format", fmt, "--policy", str(FOLDER))
+    defaulted = leukorules("evaluate", patient, "--format", fmt)
+    explicit = leukorules("evaluate", patient, "--format", fmt, "--policy", str(FOLDER))
     assert defaulted.exit_code == explicit.exit_code == 0
     assert defaulted.stdout == explicit.stdout
     assert defaulted.stderr.splitlines() == [NOTE]
@@ -72,14 +66,14 @@ def test_evaluate_keeps_its_report_and_says_it_on_stderr(fmt: str) -> None:
 
 
 def test_explain_says_it_on_stderr_too() -> None:
-    result = run("explain", "-", "adem.ivig", stdin="{}")
+    result = leukorules("explain", "-", "adem.ivig", stdin="{}")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [NOTE]
 
 
 def test_a_path_given_means_no_note() -> None:
     for args in (("check", str(FOLDER)), ("test", str(FOLDER)), ("coverage", str(FOLDER))):
-        assert "policy folder:" not in run(*args).output
+        assert "policy folder:" not in leukorules(*args).output
 
 
 def test_the_installed_copy_says_how_to_use_a_checkout(

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from hostile_helpers import fuzz_settings, watchdog
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support.cli import leukorules
+from support.profiles import examples
+from support.watchdog import watchdog
 
 from leukorules import load_policy
 from leukorules import model as m
@@ -30,7 +31,6 @@ from leukorules.authoring.scenario_files import (
     read_scenario_text,
 )
 from leukorules.check import check_text
-from leukorules.cli import main
 
 POLICY = """\
 policy demo.dates { title "Dates" version "1.0" }
@@ -118,7 +118,7 @@ def _project(tmp_path: Path) -> Path:
 
 def test_a_patient_facts_file_beside_the_policy_is_passed_over_with_a_note(tmp_path: Path) -> None:
     folder = _project(tmp_path)
-    result = CliRunner().invoke(main, ["test", str(folder)], catch_exceptions=False)
+    result = leukorules("test", str(folder))
     assert result.exit_code == 0, result.output
     assert "1 passed, 0 failed" in result.output.splitlines()
     assert (
@@ -128,9 +128,7 @@ def test_a_patient_facts_file_beside_the_policy_is_passed_over_with_a_note(tmp_p
 
 def test_a_facts_file_named_explicitly_is_read_as_a_scenario_file(tmp_path: Path) -> None:
     folder = _project(tmp_path)
-    result = CliRunner().invoke(
-        main, ["test", str(folder / "patient.yaml")], catch_exceptions=False
-    )
+    result = leukorules("test", str(folder / "patient.yaml"))
     assert result.exit_code == 1
     assert "a scenario file is a list of scenarios" in result.output
 
@@ -138,7 +136,7 @@ def test_a_facts_file_named_explicitly_is_read_as_a_scenario_file(tmp_path: Path
 def test_a_folder_of_facts_files_only_has_no_scenario_files(tmp_path: Path) -> None:
     folder = _project(tmp_path)
     (folder / "scenarios.yaml").unlink()
-    result = CliRunner().invoke(main, ["test", str(folder)], catch_exceptions=False)
+    result = leukorules("test", str(folder))
     assert result.exit_code == 1
     assert "no scenario files (*.yaml)" in result.output and "passed over" in result.output
 
@@ -211,7 +209,7 @@ _RAW = st.one_of(
 )
 
 
-@fuzz_settings(150)
+@settings(max_examples=examples(150))
 @given(st.one_of(_NODE.map(lambda node: yaml.safe_dump(node, allow_unicode=True)), _RAW))
 @example("- name: x\n  facts: {onset: 2025-02-30}\n  expect: {fired: [r.recent]}\n")
 @example("- name: x\n  facts: {onset: [[[[]]]]}\n  expect: {fired: [r.recent]}\n")

@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from hostile_helpers import fuzz_settings, watchdog
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support.cli import leukorules
+from support.profiles import examples
+from support.watchdog import watchdog
 from test_robustness import VALID, mutated
 
 from leukorules.check import check_text
-from leukorules.cli import main
 from leukorules.diagnostics import Code, Severity, has_errors, render_json, render_text
 from leukorules.source import SourceFile
 from leukorules.syntax import ast
@@ -99,7 +99,7 @@ def test_fmt_leaves_a_file_with_an_unknown_escape_unchanged(tmp_path: Path) -> N
     path = tmp_path / "p.rules"
     text = POLICY.format(title="t", description="d", statement="s \\q", compared="x", action="a")
     path.write_text(text)
-    result = CliRunner().invoke(main, ["fmt", str(path)], catch_exceptions=False)
+    result = leukorules("fmt", str(path))
     assert result.exit_code == 1
     assert "unknown escape `\\q`" in result.output and "left unchanged" in result.output
     assert path.read_text() == text
@@ -154,7 +154,7 @@ def meaning(body: str) -> str | None:
     return "".join(out)
 
 
-@fuzz_settings(200)
+@settings(max_examples=examples(200))
 @given(st.lists(_BODY, min_size=5, max_size=5))
 @example(["\\u2265", "C:\\\\data", "a\\\\u2265", "\\\\\\\\", 'say \\"x\\"'])
 def test_formatting_never_changes_what_a_string_says(bodies: list[str]) -> None:
@@ -231,7 +231,7 @@ _NUMBER = st.builds(
 )
 
 
-@fuzz_settings(60)
+@settings(max_examples=examples(60))
 @given(st.sampled_from(PATHS), _NUMBER)
 def test_any_number_on_any_path_gives_diagnostics_never_an_exception(
     where: str, number: str
@@ -248,7 +248,7 @@ def test_any_number_on_any_path_gives_diagnostics_never_an_exception(
 # --- fuzzing the policy reader ------------------------------------------------------------------
 
 
-@fuzz_settings(150)
+@settings(max_examples=examples(150))
 @given(mutated(), st.lists(st.sampled_from(["\\u2265", "\\q", BIG, "1e309", "\\"]), max_size=3))
 def test_mutated_policies_with_bad_literals_only_ever_give_diagnostics(
     text: str, inserts: list[str]

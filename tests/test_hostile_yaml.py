@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from hostile_helpers import fuzz_settings, watchdog
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cli import leukorules
+from support.profiles import examples
+from support.watchdog import watchdog
 
 from leukorules import load_policy
 from leukorules import model as m
 from leukorules.authoring.scenario_files import load_scenario_text
 from leukorules.authoring.scenarios import MAX_SCENARIO_DEPTH
-from leukorules.cli import main
 from leukorules.engine.facts_file import MAX_FACTS_DEPTH, parse_facts_text
 
 
@@ -90,7 +90,7 @@ def test_json_and_yaml_share_the_bound() -> None:
 def test_deep_yaml_facts_through_evaluate(tmp_path: Path) -> None:
     facts = tmp_path / "deep.yaml"
     facts.write_text("age: " + "[" * 100_000)
-    result = CliRunner().invoke(main, ["evaluate", str(facts)], catch_exceptions=False)
+    result = leukorules("evaluate", str(facts))
     assert result.exit_code == 1
     assert "deep.yaml:1:105: error: YAML nested more than 100 levels deep  [LR507]" in result.output
 
@@ -201,7 +201,7 @@ def _facts_text(tree: object, as_json: bool) -> str:
     return yaml.safe_dump(tree, allow_unicode=True)
 
 
-@fuzz_settings(200)
+@settings(max_examples=examples(200))
 @given(
     st.one_of(
         st.builds(_facts_text, _TREE, st.booleans()),
@@ -217,7 +217,7 @@ def test_any_facts_text_gives_a_document_or_located_problems(text: str, fmt: str
         assert problem.span is None or problem.span.line >= 1
 
 
-@fuzz_settings(60)
+@settings(max_examples=examples(60))
 @given(st.binary(max_size=200))
 def test_any_bytes_in_a_facts_file_give_a_document_or_problems(
     tmp_path_factory: pytest.TempPathFactory, data: bytes

@@ -22,7 +22,7 @@ import click
 
 from leukorules.audit import AuditError, DecisionLog, Query, Row, open_log, result_summary
 from leukorules.cli.common import EXIT_BAD_INPUT, fail
-from leukorules.diagnostics import _printable as printable  # the rule error messages use
+from leukorules.diagnostics import printable  # as error messages escape
 
 DB_HELP = "The decision log (SQLite file); default: $LEUKORULES_LOG."
 
