@@ -485,6 +485,19 @@ def test_list_filters(db: Path) -> None:
     assert ids(since="2999-01-01T00:00:00.000000Z") == []
 
 
+def test_list_shows_identifiers_and_recommendations_in_full(
+    tmp_path: Path, policy: CompiledPolicy
+) -> None:
+    """An auditor tells two cases apart by every character: nothing is cut short."""
+    path = tmp_path / "long.db"
+    user, case = "dr.someone-with-a-long-name", "case-2026-000000000042-b"
+    log_decision(path, evaluate(policy, PATIENT), PATIENT, policy.sources, user=user, case=case)
+    listed = leukorules("audit", "list", "--db", str(path)).output
+    recommendations = evaluate(policy, PATIENT).recommendations
+    assert user in listed and case in listed and "…" not in listed
+    assert ", ".join(r.rule for r in recommendations) in listed
+
+
 def test_list_cli(db: Path) -> None:
     result = leukorules("audit", "list", "--db", str(db), "--fired", "treat.second")
     assert result.exit_code == 0, result.output

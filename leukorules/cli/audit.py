@@ -200,10 +200,6 @@ def _row_json(row: Row) -> dict[str, object]:
     }
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 @audit.command(name="list")
 @_db_option
 @click.option("--since", type=UtcMoment(False), help="Logged on or after this UTC date/time.")
@@ -254,11 +250,11 @@ def list_(
                 cells = (
                     str(row.seq),
                     row.logged_at[:19].replace("T", " "),
-                    _shorten(row.user or "-", 16),
-                    _shorten(row.case or "-", 16),
+                    row.user or "-",
+                    row.case or "-",
                     f"{row.policy_id} {row.policy_version}",
                     row.facts_sha256[:12] + (" (redacted)" if row.redacted else ""),
-                    _shorten(", ".join(recommendations) or "-", 60)
+                    ", ".join(recommendations) or "-"
                     if summary["readable"]
                     else "(result unreadable)",
                 )
