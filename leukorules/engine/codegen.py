@@ -13,9 +13,9 @@ place, so no temporaries are needed for them.
 
 `_core` returns a `CoreResult`: every rule's truth and outcome, the derived values, and the
 lists `evaluate` reports in result order, with the facts deciding each reported rule where the
-generated code can compute them (`leukorules.engine.supports`). `_decide` computes only what the
-fired recommendations and notes depend on and returns their ids. `_broken` returns the
-constraints the facts break (validation refuses such facts before the others run).
+generated code can compute them (`leukorules.engine.supports`). `_decide` returns the ids of the
+rules that definitely fire, in two-valued code (`leukorules.engine.decide_codegen`). `_broken`
+returns the constraints the facts break (validation refuses such facts before the others run).
 
 Generated code never contains user text except as `repr()` literals (rule ids, string and enum
 values, in code and in the `# rule ...` comments); variable names are generated; constants that
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from leukorules import model as m
-from leukorules.engine.plan import NON_DERIVE, Plan
+from leukorules.engine.decide_codegen import decide_lines, inline_single_reads
+from leukorules.engine.plan import Plan
 from leukorules.engine.supports import SupportCode, union
 from leukorules.logic import Truth
-from leukorules.rulegraph import GraphNode
 
 # Past this depth a sub-condition is computed into its own local first, so the generated
 # expressions stay far from CPython's parser nesting limits whatever the policy holds.
@@ -240,17 +240,15 @@ class _Codegen:
         other = "False" if is_or else "True"
         return Part("(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True)
 
-    def body(self, with_gaps: bool, needed: frozenset[GraphNode] | None = None) -> list[str]:
-        """Straight-line code for the rules and derived facts in dependency order (only the
-        `needed` ones when given), then the gaps (`with_gaps`). Each rule's effective truth is
+    def body(self, with_gaps: bool) -> list[str]:
+        """Straight-line code for the rules and derived facts in dependency order, then the
+        gaps (`with_gaps`). Each rule's effective truth is
         `e<i>`; a rule with overriders keeps its base truth in `b<i>` too."""
         plan = self.plan
         graph = plan.graph
         rules = plan.rules
         lines: list[str] = []
         for node in graph.order:
-            if needed is not None and node not in needed:
-                continue
             if isinstance(node, str):
                 lines.append(f"# derived fact {node!r}")
                 lines.append(self.derived_code(node))
@@ -457,23 +455,18 @@ def generate(plan: Plan) -> GeneratedCode:
         *(f"        {name}={name}," for name in REPORTED_LISTS),
         "    )",
     ]
-    # `_decide`: the same straight-line code for what the answer depends on, returning the
-    # fired ids: derivations no reported rule reads, and the facts only they read, are left out.
+    # `_decide`: two-valued code for what the fired ids depend on (`decide_codegen`).
     fast = _Codegen(plan)
     fast.constants = core.constants  # share constant numbering: one namespace
-    fast_body = fast.body(with_gaps=False, needed=plan.needed_for_decide)
-    decide_lines = [
+    fast_body = decide_lines(plan, fast)  # names the fact locals it reads
+    reads = {var: name for name, var in fast.fact_var.items() if name not in graph.derivers}
+    ahead, fast_body = inline_single_reads(reads, fast_body)
+    decide_lines_ = [
         fast.signature("_decide"),
         "    g = facts.get",
-        *(f"    {line}" for line in fast.inputs()),
+        *(f"    {line}" for line in ahead),
         *(f"    {line}" for line in fast_body),
-        "    fired = []",
-        "    add = fired.append",
     ]
-    for i, rule in enumerate(rules):
-        if rule.kind in NON_DERIVE:
-            decide_lines.append(f"    if e{i} is True: add({rule.id!r})")
-    decide_lines.append("    return frozenset(fired)")
     # `_broken`: the constraints the facts break (`when` true and `require` false).
     check = _Codegen(plan)
     check.constants = core.constants
@@ -491,7 +484,7 @@ def generate(plan: Plan) -> GeneratedCode:
         *(f"    {line}" for line in check_body),
         "    return broken",
     ]
-    source = "\n".join([*core_lines, "", *decide_lines, "", *broken_lines]) + "\n"
+    source = "\n".join([*core_lines, "", *decide_lines_, "", *broken_lines]) + "\n"
     return GeneratedCode(source, {f"_k{n}": value for n, value in enumerate(core.constants)})
 
 

@@ -190,118 +190,67 @@ def _core(facts):
 def _decide(facts):
     g = facts.get
     f1 = g('leukoencephalopathy_type')
-    f2 = g('immune_restoration_possible')
-    f3 = g('hiv_positive')
-    f4 = g('pml_medication_induced')
-    f5 = g('causative_drug')
-    f6 = g('checkpoint_inhibitor_candidate')
-    f7 = g('pml_signs')
-    f8 = g('corticosteroid_response')
-    f9 = g('plasma_exchange_response')
-    f10 = g('toxic_exposure_ongoing')
-    f11 = g('electrolyte_imbalance')
-    f12 = g('agitation')
-    f13 = g('seizures')
-    f14 = g('neuropathic_pain')
-    f15 = g('raised_intracranial_pressure')
-    f16 = g('motor_deficits')
-    f17 = g('neurological_symptoms')
-    f18 = g('dysarthria_or_dysphasia')
-    f19 = g('symptom_course')
-    f20 = g('mri_findings')
-    f21 = g('on_treatment')
-    f22 = g('clinical_decline')
-    f23 = g('immune_mediated')
-    f24 = g('pres')
-    # rule 'approach.supportive_care'
-    e0 = True
-    # rule 'pml.cause'
-    e1 = (None if f1 is None else f1 == 'pml')
-    # rule 'pml.immune_restoration'
-    e2 = (False if (f1 is not None and not (f1 == 'pml')) else False if (f2 is not None and not (f2 == True)) else None if ((f1 is None) or (f2 is None)) else True)
-    # rule 'pml.hiv_antiretroviral_therapy'
-    e3 = (False if (f1 is not None and not (f1 == 'pml')) else False if (f3 is not None and not (f3 == True)) else None if ((f1 is None) or (f3 is None)) else True)
-    # rule 'pml.medication_induced.no_antiviral'
-    e4 = (False if (f1 is not None and not (f1 == 'pml')) else False if (_t1 := (True if (f4 is not None and f4 == True) else True if (f5 is not None and f5 in {'mycophenolic_acid', 'rituximab', 'other'}) else None if ((f4 is None) or (f5 is None)) else False)) is False else None if ((f1 is None) or _t1 is None) else True)
-    # rule 'pml.medication_induced.checkpoint_inhibitors'
-    e5 = (False if (f1 is not None and not (f1 == 'pml')) else False if (_t2 := (True if (f4 is not None and f4 == True) else True if (f5 is not None and f5 in {'mycophenolic_acid', 'rituximab', 'other'}) else None if ((f4 is None) or (f5 is None)) else False)) is False else False if (f6 is not None and not (f6 == True)) else None if ((f1 is None) or _t2 is None or (f6 is None)) else True)
-    # rule 'drug_induced.mycophenolic_acid.cessation'
-    e6 = (False if (f5 is not None and not (f5 == 'mycophenolic_acid')) else False if (_t3 := (True if (f7 is not None and f7 == True) else True if (f1 is not None and f1 == 'pml') else None if ((f7 is None) or (f1 is None)) else False)) is False else None if ((f5 is None) or _t3 is None) else True)
+    f6 = g('causative_drug')
+    f14 = g('seizures')
+    f17 = g('motor_deficits')
+    f19 = g('dysarthria_or_dysphasia')
     # rule 'adem.corticosteroids'
-    e7 = (None if f1 is None else f1 == 'post_infectious')
-    # rule 'adem.plasma_exchange'
-    e8 = (False if (f8 is not None and not (f8 == 'not_responding')) else False if e7 is False else None if ((f8 is None) or e7 is None) else True)
-    # rule 'adem.ivig'
-    e9 = (False if (f1 is not None and not (f1 == 'post_infectious')) else False if (f9 is not None and not (f9 == 'not_responding')) else None if ((f1 is None) or (f9 is None)) else True)
-    # rule 'toxic.remove_exposure'
-    e10 = (False if (f1 is not None and not (f1 == 'toxic')) else False if (f10 is not None and not (f10 == True)) else None if ((f1 is None) or (f10 is None)) else True)
-    # rule 'toxic.correct_electrolytes'
-    e11 = (False if (f1 is not None and not (f1 == 'toxic')) else False if (f11 is not None and not (f11 == True)) else None if ((f1 is None) or (f11 is None)) else True)
-    # rule 'toxic.benzodiazepines'
-    e12 = (False if (f1 is not None and not (f1 == 'toxic')) else False if (_t4 := (True if (f12 is not None and f12 == True) else True if (f13 is not None and f13 == True) else None if ((f12 is None) or (f13 is None)) else False)) is False else None if ((f1 is None) or _t4 is None) else True)
-    # rule 'supportive.neuropathic_pain'
-    e13 = (None if f14 is None else f14 == True)
-    # rule 'supportive.seizures'
-    e14 = (None if f13 is None else f13 == True)
-    # rule 'supportive.raised_intracranial_pressure'
-    e15 = (None if f15 is None else f15 == True)
-    # rule 'rehabilitation.physical_occupational_therapy'
-    e16 = (None if f16 is None else f16 == True)
-    # rule 'rehabilitation.functional_training'
-    e17 = (True if (f17 is not None and f17 == True) else True if (f16 is not None and f16 == True) else True if (f18 is not None and f18 == True) else None if ((f17 is None) or (f16 is None) or (f18 is None)) else False)
-    # rule 'rehabilitation.speech_therapy'
-    e18 = (None if f18 is None else f18 == True)
-    # rule 'imaging.serial_mri'
-    e19 = True
-    # rule 'imaging.radiological_lag'
-    e20 = (None if f19 is None else f19 in {'resolved', 'improved'})
-    # rule 'imaging.persistent_t2_flair_lesions'
-    e21 = (False if (f19 is not None and not (f19 in {'resolved', 'improved'})) else False if (f20 is not None and not (f20 in {'minimal_residual', 'abnormal'})) else None if ((f19 is None) or (f20 is None)) else True)
-    # rule 'laboratory.pml_csf_jc_virus'
-    e22 = (None if f1 is None else f1 == 'pml')
-    # rule 'laboratory.drug_induced_blood_tests'
-    e23 = (None if f1 is None else f1 == 'drug_induced')
-    # rule 'considerations.symptoms_guide_treatment'
-    e27 = True
-    # rule 'considerations.permanent_deficits'
-    e28 = True
-    # rule 'considerations.decline_may_be_treatment_toxicity'
-    e29 = (False if (f21 is not None and not (f21 == True)) else False if (f22 is not None and not (f22 == True)) else None if ((f21 is None) or (f22 is None)) else True)
+    t7 = f1 == 'post_infectious'
     # rule 'considerations.blood_pressure_control'
-    e30 = (True if (f23 is not None and f23 == True) else True if (f1 is not None and f1 == 'post_infectious') else None if ((f23 is None) or (f1 is None)) else False)
-    # rule 'considerations.blood_pressure_control_pres'
-    e31 = (False if (f24 is not None and not (f24 == True)) else False if e30 is False else None if ((f24 is None) or e30 is None) else True)
-    fired = []
+    t30 = (g('immune_mediated') is True or f1 == 'post_infectious')
+    fired = ['approach.supportive_care', 'imaging.serial_mri', 'considerations.symptoms_guide_treatment', 'considerations.permanent_deficits']
     add = fired.append
-    if e0 is True: add('approach.supportive_care')
-    if e1 is True: add('pml.cause')
-    if e2 is True: add('pml.immune_restoration')
-    if e3 is True: add('pml.hiv_antiretroviral_therapy')
-    if e4 is True: add('pml.medication_induced.no_antiviral')
-    if e5 is True: add('pml.medication_induced.checkpoint_inhibitors')
-    if e6 is True: add('drug_induced.mycophenolic_acid.cessation')
-    if e7 is True: add('adem.corticosteroids')
-    if e8 is True: add('adem.plasma_exchange')
-    if e9 is True: add('adem.ivig')
-    if e10 is True: add('toxic.remove_exposure')
-    if e11 is True: add('toxic.correct_electrolytes')
-    if e12 is True: add('toxic.benzodiazepines')
-    if e13 is True: add('supportive.neuropathic_pain')
-    if e14 is True: add('supportive.seizures')
-    if e15 is True: add('supportive.raised_intracranial_pressure')
-    if e16 is True: add('rehabilitation.physical_occupational_therapy')
-    if e17 is True: add('rehabilitation.functional_training')
-    if e18 is True: add('rehabilitation.speech_therapy')
-    if e19 is True: add('imaging.serial_mri')
-    if e20 is True: add('imaging.radiological_lag')
-    if e21 is True: add('imaging.persistent_t2_flair_lesions')
-    if e22 is True: add('laboratory.pml_csf_jc_virus')
-    if e23 is True: add('laboratory.drug_induced_blood_tests')
-    if e27 is True: add('considerations.symptoms_guide_treatment')
-    if e28 is True: add('considerations.permanent_deficits')
-    if e29 is True: add('considerations.decline_may_be_treatment_toxicity')
-    if e30 is True: add('considerations.blood_pressure_control')
-    if e31 is True: add('considerations.blood_pressure_control_pres')
+    if f1 == 'pml':
+        add('pml.cause')
+        add('laboratory.pml_csf_jc_virus')
+        if (g('pml_medication_induced') is True or f6 in {'mycophenolic_acid', 'rituximab', 'other'}):
+            add('pml.medication_induced.no_antiviral')
+            if g('checkpoint_inhibitor_candidate') is True:
+                add('pml.medication_induced.checkpoint_inhibitors')
+        if g('immune_restoration_possible') is True:
+            add('pml.immune_restoration')
+        if g('hiv_positive') is True:
+            add('pml.hiv_antiretroviral_therapy')
+    elif f1 == 'post_infectious':
+        if g('plasma_exchange_response') == 'not_responding':
+            add('adem.ivig')
+    elif f1 == 'toxic':
+        if g('toxic_exposure_ongoing') is True:
+            add('toxic.remove_exposure')
+        if g('electrolyte_imbalance') is True:
+            add('toxic.correct_electrolytes')
+        if (g('agitation') is True or f14 is True):
+            add('toxic.benzodiazepines')
+    elif f1 == 'drug_induced':
+        add('laboratory.drug_induced_blood_tests')
+    if t7:
+        add('adem.corticosteroids')
+        if g('corticosteroid_response') == 'not_responding':
+            add('adem.plasma_exchange')
+    if g('symptom_course') in {'resolved', 'improved'}:
+        add('imaging.radiological_lag')
+        if g('mri_findings') in {'minimal_residual', 'abnormal'}:
+            add('imaging.persistent_t2_flair_lesions')
+    if t30:
+        add('considerations.blood_pressure_control')
+        if g('pres') is True:
+            add('considerations.blood_pressure_control_pres')
+    if f6 == 'mycophenolic_acid' and (g('pml_signs') is True or f1 == 'pml'):
+        add('drug_induced.mycophenolic_acid.cessation')
+    if g('neuropathic_pain') is True:
+        add('supportive.neuropathic_pain')
+    if f14 is True:
+        add('supportive.seizures')
+    if g('raised_intracranial_pressure') is True:
+        add('supportive.raised_intracranial_pressure')
+    if f17 is True:
+        add('rehabilitation.physical_occupational_therapy')
+    if (g('neurological_symptoms') is True or f17 is True or f19 is True):
+        add('rehabilitation.functional_training')
+    if f19 is True:
+        add('rehabilitation.speech_therapy')
+    if g('on_treatment') is True and g('clinical_decline') is True:
+        add('considerations.decline_may_be_treatment_toxicity')
     return frozenset(fired)
 
 def _broken(facts):
