@@ -272,7 +272,9 @@ _JSONISH = st.one_of(
         max_leaves=10,
     ).map(json.dumps),
 )
-_VALUE = st.one_of(_JSONISH, st.none(), st.integers(-3, 10**20), st.binary(max_size=8), st.floats())
+# SQLite stores integers in 64 bits; a tamperer cannot write a wider one into the file.
+_SQLITE_INTEGERS = st.integers(-(2**63), 2**63 - 1)
+_VALUE = st.one_of(_JSONISH, st.none(), _SQLITE_INTEGERS, st.binary(max_size=8), st.floats())
 _EDITABLE = [c for c in COLUMNS if c not in ("row_hash", "prev_hash")]
 
 

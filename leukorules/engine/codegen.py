@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from leukorules import model as m
+from leukorules.engine.canonical_codegen import HELPERS, canonical_json_lines
 from leukorules.engine.decide_codegen import decide_lines, inline_single_reads
 from leukorules.engine.plan import Plan
 from leukorules.engine.supports import SupportCode, union
@@ -65,6 +66,7 @@ class CoreResult(NamedTuple):
     # Every input and derived fact of the policy -> its value, None when unknown (a copy, so
     # later changes to the caller's facts do not reach results).
     env: dict[str, object]
+    facts_json: str  # the canonical JSON of the known input facts (`canonical_codegen`)
     # rule -> the facts deciding its condition, or (rules in `missing_generated`) its missing
     found: dict[int, tuple[str, ...]]
     recommended: list[int]  # the fired recommendations, in result order
@@ -93,12 +95,24 @@ class Part:
     tests: tuple[str, str, str] | None = None
 
 
-def leaf(test: str, is_unknown: str, is_known: str) -> Part:
-    """A test of facts: unknown when a fact it reads is, else the test itself."""
+def leaf(
+    test: str,
+    is_unknown: str,
+    is_known: str,
+    is_true: str | None = None,
+    is_false: str | None = None,
+) -> Part:
+    """A test of facts: unknown when a fact it reads is, else the test itself. `is_true` and
+    `is_false` are shorter forms where the test alone already says it (an unknown fact equals
+    no literal and is in no set of values)."""
     return Part(
         f"(None if {is_unknown} else {test})",
         True,
-        (f"({is_known} and {test})", f"({is_known} and not ({test}))", f"({is_unknown})"),
+        (
+            is_true or f"({is_known} and {test})",
+            is_false or f"({is_known} and not ({test}))",
+            f"({is_unknown})",
+        ),
     )
 
 
@@ -165,6 +179,20 @@ class _Codegen:
         match e:
             case m.Const(value=value):
                 return Part("True" if value else "False", False)
+            case m.Compare(fact=name, op="==", value=bool(value)):
+                # Validated bool facts hold True, False or None themselves.
+                v = self.var(name)
+                code = v if value else f"(None if {v} is None else not {v})"
+                return Part(code, True, (f"{v} is {value}", f"{v} is {not value}", f"{v} is None"))
+            case m.Compare(fact=name, op="==", value=str(value) | int(value) | float(value)):
+                v, lit = self.var(name), self.literal(value)
+                return leaf(
+                    f"{v} == {lit}",
+                    f"{v} is None",
+                    f"{v} is not None",
+                    f"{v} == {lit}",
+                    f"({v} is not None and {v} != {lit})",
+                )
             case m.Compare(fact=name, op=op, value=value):
                 v = self.var(name)
                 return leaf(f"{v} {op} {self.literal(value)}", f"{v} is None", f"{v} is not None")
@@ -176,10 +204,15 @@ class _Codegen:
                     f"{a} is not None and {b} is not None",
                 )
             case m.Member(fact=name, values=values, negated=negated):
-                v = self.var(name)
-                test = "not in" if negated else "in"
+                v, members = self.var(name), self.member_set(values)
+                test = f"{v} {'not in' if negated else 'in'} {members}"
+                inside = f"{v} in {members}"  # an unknown fact is in no set of values
                 return leaf(
-                    f"{v} {test} {self.member_set(values)}", f"{v} is None", f"{v} is not None"
+                    test,
+                    f"{v} is None",
+                    f"{v} is not None",
+                    None if negated else inside,
+                    inside if negated else None,
                 )
             case m.Contains(fact=name, value=value):
                 v = self.var(name)
@@ -422,6 +455,7 @@ def generate(plan: Plan) -> GeneratedCode:
     for name in plan.input_names:
         core.var(name)  # every input is read: the core returns them all (`env`)
     core_body = core.body(with_gaps=True)
+    inputs = [(policy.facts[name], core.fact_var[name]) for name in plan.input_names]
 
     def tup(prefix: str, count: int) -> str:
         return "(" + "".join(f"{prefix}{i}, " for i in range(count)) + ")"
@@ -441,6 +475,8 @@ def generate(plan: Plan) -> GeneratedCode:
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
+        "    # the canonical JSON of the known input facts (hashed into facts_sha256)",
+        *(f"    {line}" for line in canonical_json_lines(inputs, core.constant)),
         "    # outcomes and the lists evaluate reports",
         f"    outcomes = {{{outcomes}}}",
         *(f"    {line}" for line in core.result_lists()),
@@ -451,6 +487,7 @@ def generate(plan: Plan) -> GeneratedCode:
         f"        gap_truth={tup('g', len(policy.gaps))},",
         "        outcomes=outcomes,",
         f"        env={env},",
+        "        facts_json=facts_json,",
         "        found=found,",
         *(f"        {name}={name}," for name in REPORTED_LISTS),
         "    )",
@@ -490,4 +527,9 @@ def generate(plan: Plan) -> GeneratedCode:
 
 def namespace() -> dict[str, object]:
     """What generated code may use besides its constants."""
-    return {"__builtins__": {"frozenset": frozenset}, "_union": union, "_CoreResult": CoreResult}
+    return {
+        "__builtins__": {"frozenset": frozenset},
+        "_union": union,
+        "_CoreResult": CoreResult,
+        **HELPERS,
+    }
