@@ -1,9 +1,10 @@
 """The spark engine: the same rows, errors and summaries as the python and duckdb engines.
 
 One local Spark session serves every test here (`spark`, session-scoped: two cores, two shuffle
-partitions, no UI). The tests skip, saying so, only when no Java runtime is installed (Spark
-runs in a JVM; `run-tests.sh` installs Debian's JRE, so CI runs them). Hypothesis examples are
-bounded for CI; `LEUKORULES_SPARK_EXAMPLES=200 pytest tests/test_cohort_spark.py` runs more.
+partitions, no UI). The tests that need it skip, saying so, only when no Java runtime is
+installed (Spark runs in a JVM; `run-tests.sh` installs Debian's JRE, so CI runs them).
+Hypothesis examples are bounded for CI (`examples(5)`); `HYPOTHESIS_PROFILE=fuzz pytest
+tests/test_cohort_spark.py` runs 25 times more.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
+from support.cli import leukorules
+from support.policies import checked
+from support.profiles import examples
 
 from leukorules import model as m
-from leukorules.check import check_text
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -36,14 +39,15 @@ from leukorules.cohort.spark import SparkDialect  # noqa: E402
 from leukorules.cohort.sql import condition_sql  # noqa: E402
 
 JAVA = shutil.which("java") or os.environ.get("JAVA_HOME")
-pytestmark = pytest.mark.skipif(
-    not JAVA, reason="no Java runtime (`java` not on PATH, no JAVA_HOME): Spark cannot start"
-)
-EXAMPLES = int(os.environ.get("LEUKORULES_SPARK_EXAMPLES", "5"))
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
+    """The tests' Spark session. Without Java the tests that need it skip, saying why (the
+    ones that start no session still run)."""
+    if not JAVA:
+        pytest.skip("no Java runtime (`java` not on PATH, no JAVA_HOME): Spark cannot start")
+    pytest.importorskip("pyspark")
     from leukorules.cohort.spark_run import spark_session
 
     session = spark_session(None, 2)
@@ -54,9 +58,7 @@ def spark() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def policy() -> m.Policy:
-    result = check_text(POLICY, "cohort.rules")
-    assert result.policy is not None, result.diagnostics
-    return result.policy
+    return checked(POLICY, "cohort.rules")
 
 
 def summary_text(summary: Any) -> str:
@@ -200,7 +202,7 @@ def test_csv_is_read_in_one_piece(spark: Any, policy: m.Policy, tmp_path: Path) 
 # --- generated policies and cohorts: three engines, one answer --------------------------------
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(5))
 @given(batch.cohorts())
 def test_three_engines_agree_on_generated_cohorts(
     spark: Any,
@@ -254,6 +256,18 @@ def test_identifiers_are_validated_and_quoted() -> None:
     assert d.external_ident("patient `id`") == "`patient ``id```"
 
 
+def test_a_message_in_spark_sql_quotes_its_text_and_splices_its_sql_fields() -> None:
+    from leukorules.cohort.dialect import SQLExpr
+    from leukorules.messages import ROW_NO_ID, ROW_OUTSIDE_RANGE
+
+    d = SparkDialect()
+    assert d.message(ROW_NO_ID, column="it's \\") == "'the record has no `it\\'s \\\\`'"
+    text = d.message(
+        ROW_OUTSIDE_RANGE, name="w", value=SQLExpr("`w`"), unit=" [kg]", low="0", high="4"
+    )
+    assert text == "('`w` = ' || `w` || ' [kg] is outside its declared range 0..4')"
+
+
 QUOTES_POLICY = """
 policy test.quotes { title "Quotes" version "1" }
 evidence 1 { citation "A study" }
@@ -269,8 +283,7 @@ rule r.calm { statement "Calm." evidence 1 when mood == calm note }
 
 
 def test_policy_strings_and_odd_id_columns_run_as_values(spark: Any, tmp_path: Path) -> None:
-    result = check_text(QUOTES_POLICY, "quotes.rules")
-    assert result.policy is not None, result.diagnostics
+    quotes = checked(QUOTES_POLICY, "quotes.rules")
     table = pa.table(
         {
             "patient `id`": ["a", "b", "c", "d"],
@@ -281,7 +294,7 @@ def test_policy_strings_and_odd_id_columns_run_as_values(spark: Any, tmp_path: P
     cohort = tmp_path / "c.parquet"
     pq.write_table(table, cohort)
     for engine in ("duckdb", "spark"):
-        run(result.policy, cohort, tmp_path / f"{engine}.jsonl", engine, id_column="patient `id`")
+        run(quotes, cohort, tmp_path / f"{engine}.jsonl", engine, id_column="patient `id`")
     results = read_jsonl(tmp_path / "spark.jsonl")
     assert [(r["id"], r["fired"]) for r in results] == [
         ("a", ["r.quote"]),
@@ -325,10 +338,6 @@ def test_numbers_in_messages_are_written_as_python_writes_them(spark: Any) -> No
 def test_missing_pyspark_names_the_extra(
     policy: m.Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
-
-    from leukorules.cli import main
-
     for name in list(sys.modules):
         if name == "pyspark" or name.startswith("pyspark."):
             monkeypatch.delitem(sys.modules, name)
@@ -337,7 +346,7 @@ def test_missing_pyspark_names_the_extra(
     rules.write_text(POLICY, encoding="utf-8")
     cohort = batch.write_jsonl(tmp_path / "c.jsonl", ['{"id": "a"}'])
     args = ["batch", str(cohort), "--out", str(tmp_path / "r.jsonl"), "--engine", "spark"]
-    result = CliRunner().invoke(main, [*args, "--policy", str(rules)])
+    result = leukorules(*args, "--policy", str(rules))
     assert result.exit_code == 1, result.output
     assert "needs the `pyspark` package" in result.output
     assert "pip install 'leukorules[spark]'" in result.output
@@ -381,16 +390,16 @@ def test_a_partitioned_run_replaces_only_a_results_folder(policy: m.Policy, tmp_
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-def test_dates_are_calendar_dates_in_any_time_zone(spark: Any, tmp_path: Path) -> None:
+def test_dates_are_calendar_dates_in_any_time_zone(
+    spark: Any, policy: m.Policy, tmp_path: Path
+) -> None:
     """The session's zone is pinned to UTC: a date is the same day on every machine."""
-    result = check_text(POLICY, "cohort.rules")
-    assert result.policy is not None
     cohort = tmp_path / "c.parquet"
     table = pa.table({"id": ["a"], "onset": [datetime.date(2019, 12, 31)]})
     pq.write_table(table, cohort)
     spark.conf.set("spark.sql.session.timeZone", "Pacific/Kiritimati")
     for engine in ("duckdb", "spark"):
-        run(result.policy, cohort, tmp_path / f"{engine}.parquet", engine)
+        run(policy, cohort, tmp_path / f"{engine}.parquet", engine)
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     rows = [pq.read_table(tmp_path / f"{e}.parquet").to_pylist() for e in ("duckdb", "spark")]
     assert rows[0] == rows[1]

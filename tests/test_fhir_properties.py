@@ -8,6 +8,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules.fhir import map_record_text, synthetic
 
@@ -30,7 +31,7 @@ def patients(draw: st.DrawFn) -> dict[str, object]:
     return facts
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(facts=patients(), observe=st.sets(st.sampled_from(sorted(synthetic.OBSERVABLE_FACTS))))
 def test_mapping_a_generated_record_gives_back_every_fact_it_carries(
     facts: dict[str, object], observe: set[str]

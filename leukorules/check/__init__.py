@@ -90,6 +90,7 @@ def _check_loaded(loaded: Loaded) -> CheckResult:
         rules=tuple(draft.rules),
         gaps=tuple(draft.gaps),
         constraints=tuple(draft.constraints),
+        properties=tuple(draft.properties),
         sources=tuple(m.SourceInfo(path, s.sha256) for path, s in _relative(sources)),
         sha256=combined_sha256(sources),
         span=draft.header.id.span if draft.header else None,

@@ -23,9 +23,14 @@ _ORDERED_KINDS = ("integer", "number", "date")
 class Conditions:
     """Resolves conditions and literals against `draft.facts`, reporting into `diagnostics`."""
 
-    def __init__(self, draft: Draft, diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self, draft: Draft, diagnostics: list[Diagnostic], counts_uses: bool = True
+    ) -> None:
         self.draft = draft
         self.diagnostics = diagnostics
+        # Whether the facts read are recorded as used (a property's reads are not: a fact that
+        # only a property reads is still one no rule uses).
+        self.counts_uses = counts_uses
 
     def when(self, line: ast.When | None) -> m.Expr | None:
         """A rule's condition; no `when` is a condition that always holds."""
@@ -96,7 +101,8 @@ class Conditions:
     def fact_ref(self, name: ast.Name) -> m.Fact | None:
         """The fact a condition reads (its use recorded), or None if it is not declared."""
         fact = self.draft.facts.get(name.name)
-        self.draft.fact_uses.setdefault(name.name, []).append(name.span)
+        if self.counts_uses:
+            self.draft.fact_uses.setdefault(name.name, []).append(name.span)
         if fact is None:
             suggestion = did_you_mean(name.name, self.draft.facts)
             self.diagnostics.append(
@@ -138,7 +144,8 @@ class Conditions:
         ):
             other = self.draft.facts.get(operand.name)
             if other is not None:
-                self.draft.fact_uses.setdefault(other.name, []).append(operand.span)
+                if self.counts_uses:
+                    self.draft.fact_uses.setdefault(other.name, []).append(operand.span)
                 return self.compare_facts(expr, fact, other)
         if op in ORDERING_OPS and kind not in _ORDERED_KINDS:
             self.diagnostics.append(

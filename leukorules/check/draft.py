@@ -33,6 +33,7 @@ class Draft:
     rules: list[m.Rule] = field(default_factory=list)
     gaps: list[m.Gap] = field(default_factory=list)
     constraints: list[m.Constraint] = field(default_factory=list)
+    properties: list[m.Property] = field(default_factory=list)
     # spans of the references, for "unused" and "undeclared" diagnostics
     evidence_uses: dict[str, list[Span]] = field(default_factory=dict)
     fact_uses: dict[str, list[Span]] = field(default_factory=dict)

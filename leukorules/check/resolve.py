@@ -3,10 +3,10 @@
 Input: the items of every loaded module, in policy order. Output: a `Draft` (possibly with
 elements left out where they had errors) and the diagnostics. Declarations are resolved first
 (`declarations`), in whatever order the files hold them, then sections, rules and gaps (`rules`),
-whose conditions and values are type-checked against the facts (`conditions`). All problems of
-all items are collected; nothing here stops at the first error. Logic checks (cycles,
-unreachable conditions, conflicts, unused declarations) run afterwards on the draft, in
-`leukorules.check.analysis`.
+whose conditions and values are type-checked against the facts (`conditions`), then properties
+(`properties`). All problems of all items are collected; nothing here stops at the first error.
+Logic checks (cycles, unreachable conditions, conflicts, unused declarations) run afterwards on
+the draft, in `leukorules.check.analysis`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from leukorules import messages as msg
 from leukorules.check.conditions import Conditions
 from leukorules.check.declarations import Declarations
 from leukorules.check.draft import Draft
+from leukorules.check.properties import Properties
 from leukorules.check.rules import Rules
 from leukorules.diagnostics import Diagnostic
 from leukorules.source import SourceFile
@@ -35,6 +36,7 @@ class Resolver:
         self.declarations = Declarations(self.draft, self.diagnostics)
         self.conditions = Conditions(self.draft, self.diagnostics)
         self.rules = Rules(self.draft, self.diagnostics, self.conditions)
+        self.properties = Properties(self.draft, self.diagnostics)
 
     def resolve(self, items: Sequence[ast.Item]) -> Draft:
         # Declarations first (in any order in the files), then rules that refer to them.
@@ -52,6 +54,10 @@ class Resolver:
         for item in items:
             if isinstance(item, ast.SectionBlock | ast.RuleBlock):
                 self.rules.section_item(item, ())
+        # Properties last: their outcome tests name rules, gaps and constraints of any file.
+        for item in items:
+            if isinstance(item, ast.PropertyBlock):
+                self.properties.property(item)
         return self.draft
 
 

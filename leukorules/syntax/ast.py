@@ -163,6 +163,57 @@ Expr: TypeAlias = (
     | ParenExpr
 )
 
+# --- claims of properties -------------------------------------------------------------------
+
+Outcome = Literal["fired", "not_fired", "undetermined", "overridden"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeExpr:
+    """`adem.ivig fired`: a test of a rule's outcome (in a property's claim only)."""
+
+    rule: Name
+    outcome: Outcome
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAnd:
+    items: tuple[Claim, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOr:
+    items: tuple[Claim, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimNot:
+    item: Claim
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimParen:
+    item: Claim
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ImpliesExpr:
+    """`premise implies conclusion`: the loosest operator of a claim."""
+
+    premise: Claim
+    conclusion: Claim
+    span: Span = field(compare=False)
+
+
+# What a property claims: the tests of a condition and of rule outcomes, joined by claim
+# operators (a claim's leaves that test facts are ordinary `Expr` nodes).
+Claim: TypeAlias = Expr | OutcomeExpr | ClaimAnd | ClaimOr | ClaimNot | ClaimParen | ImpliesExpr
+
 # --- declarations ---------------------------------------------------------------------------
 
 
@@ -390,13 +441,25 @@ class RuleBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class PropertyBlock:
+    """`property id { "text" for every patient: claim }`: what must hold for every patient."""
+
+    id: Name
+    text: StringLit
+    claim: Claim
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SectionBlock:
     title: StringLit
     items: tuple[SectionBlock | RuleBlock, ...]
     span: Span = field(compare=False)
 
 
-Item: TypeAlias = PolicyBlock | Include | EvidenceBlock | FactDecl | SectionBlock | RuleBlock
+Item: TypeAlias = (
+    PolicyBlock | Include | EvidenceBlock | FactDecl | SectionBlock | RuleBlock | PropertyBlock
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,19 +15,23 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from leukorules.diagnostics import Diagnostic
 from leukorules.source import Span
 from leukorules.syntax import ast
 from leukorules.syntax.lark_adapter import Token
 
 
 class ParseContext(threading.local):
-    """The file being parsed on this thread: its path (for spans) and its comments so far."""
+    """The file being parsed on this thread: its path (for spans), its comments so far, and
+    the problems of its literals (`leukorules.syntax.literals`), one per (line, column)."""
 
     path: str = "<input>"
     comments: list[ast.Comment]
+    literal_problems: dict[tuple[int, int], Diagnostic]
 
     def __init__(self) -> None:
         self.comments = []
+        self.literal_problems = {}
 
 
 context = ParseContext()
@@ -94,6 +98,8 @@ def _children_span(children: Sequence[Any]) -> Span:
 
 
 def unquote(token: Token) -> str:
+    """A STRING token's text. Only the escapes of `literals.ESCAPES` reach here: the lexer
+    callback `literals.check_string` refuses any other before the file is accepted."""
     body = str(token.value)[1:-1]
     if "\\" not in body:
         return body
@@ -254,6 +260,10 @@ class AstBuilder:
     def constraint(self, span: Span, items: list[Any]) -> ast.RuleBlock:
         return ast.RuleBlock(items[0], tuple(items[1:]), "constraint", span)
 
+    def property(self, span: Span, items: list[Any]) -> ast.PropertyBlock:
+        rule_id, text, claim = items
+        return ast.PropertyBlock(rule_id, _string(text), claim, span)
+
     # rule body lines
     def statement(self, span: Span, items: list[Token]) -> ast.Statement:
         return ast.Statement(_string(items[0]), span)
@@ -346,6 +356,38 @@ class AstBuilder:
 
     def is_unknown(self, span: Span, items: list[Token]) -> ast.KnownExpr:
         return ast.KnownExpr(_name(items[0]), False, span)
+
+    # claims of properties
+    def implies(self, span: Span, items: list[ast.Claim]) -> ast.ImpliesExpr:
+        return ast.ImpliesExpr(items[0], items[1], span)
+
+    def claim_or_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimOr:
+        left, right = items
+        parts = left.items if isinstance(left, ast.ClaimOr) else (left,)
+        return ast.ClaimOr((*parts, right), span)
+
+    def claim_and_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimAnd:
+        left, right = items
+        parts = left.items if isinstance(left, ast.ClaimAnd) else (left,)
+        return ast.ClaimAnd((*parts, right), span)
+
+    def claim_not_(self, span: Span, items: list[ast.Claim]) -> ast.ClaimNot:
+        return ast.ClaimNot(items[0], span)
+
+    def claim_paren(self, span: Span, items: list[ast.Claim]) -> ast.ClaimParen:
+        return ast.ClaimParen(items[0], span)
+
+    def fired(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "fired", span)
+
+    def not_fired(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "not_fired", span)
+
+    def undetermined(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "undetermined", span)
+
+    def overridden(self, span: Span, items: list[ast.Name]) -> ast.OutcomeExpr:
+        return ast.OutcomeExpr(items[0], "overridden", span)
 
 
 class Callbacks:

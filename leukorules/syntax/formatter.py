@@ -38,6 +38,7 @@ from leukorules.syntax.parser import parse
 
 INDENT = "  "
 MAX_WIDTH = 100
+_QUANTIFIER = "for every patient:"
 
 # Rank of each rule/gap/constraint body field in the canonical order; conclusions share one.
 BODY_ORDER: dict[str, int] = {
@@ -64,7 +65,7 @@ _WHITESPACE = " \t\f\r"
 
 # Binding strength of conditions: an operand printed where a stronger one is required gets
 # parentheses.
-_OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
+_IMPLIES, _OR, _AND, _NOT, _ATOM = 0, 1, 2, 3, 4
 
 Pos = tuple[int, int]  # (line, column), 1-based, as in spans
 
@@ -124,6 +125,28 @@ def expr_text(expr: ast.Expr, binding: int = _OR) -> str:
             text = f"{fact.name} is {'known' if known else 'unknown'}"
         case _:  # pragma: no cover
             raise TypeError(f"not a condition: {expr!r}")
+    return f"({text})" if level < binding else text
+
+
+def claim_text(claim: ast.Claim, binding: int = _IMPLIES) -> str:
+    """A property's claim on one line; parenthesised like `expr_text`, `implies` loosest."""
+    level = _ATOM
+    match claim:
+        case ast.ImpliesExpr(premise=premise, conclusion=conclusion):
+            level = _IMPLIES
+            text = f"{claim_text(premise, _OR)} implies {claim_text(conclusion, _OR)}"
+        case ast.ClaimOr(items=items):
+            level, text = _OR, " or ".join(claim_text(i, _AND) for i in items)
+        case ast.ClaimAnd(items=items):
+            level, text = _AND, " and ".join(claim_text(i, _NOT) for i in items)
+        case ast.ClaimNot(item=item):
+            level, text = _NOT, "not " + claim_text(item, _NOT)
+        case ast.ClaimParen(item=item):
+            text = "(" + claim_text(item) + ")"
+        case ast.OutcomeExpr(rule=rule, outcome=outcome):
+            text = f"{rule.name} {outcome}"
+        case _:
+            return expr_text(claim, max(binding, _OR))
     return f"({text})" if level < binding else text
 
 
@@ -289,6 +312,10 @@ class _Layout:
                 head = f"section {quote(title.value)}"
                 header = self._line(depth, head, start, _end(title.span), sep, prev_end, True)
                 self._block(header, item.span, lambda: self.items(children, depth + 1), True)
+            case ast.PropertyBlock(id=name, text=text, claim=claim):
+                head = f"property {name.name}"
+                header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self._property(text, claim, depth + 1))
             case ast.RuleBlock(id=name, items=body, block=block):
                 head = f"{block} {name.name}"
                 ordered = sorted(body, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
@@ -325,6 +352,33 @@ class _Layout:
             if isinstance(item, ast.When | ast.Require) and self._when_lines(item, depth):
                 continue
             self._line(depth, body_text(item), _start(item.span), _end(item.span))
+
+    def _property(self, text: ast.StringLit, claim: ast.Claim, depth: int) -> None:
+        """A property's text, then its claim after `for every patient:`: on that line when it
+        fits, else below it, broken before `implies` (the premise and the conclusion each on a
+        line of their own)."""
+        self._line(depth, quote(text.value), _start(text.span), _end(text.span))
+        line = f"{_QUANTIFIER} {claim_text(claim)}"
+        start = (text.span.end_line, text.span.end_column)
+        breaks = len(INDENT) * depth + len(line) > MAX_WIDTH
+        if isinstance(claim, ast.ImpliesExpr):
+            between = self._has_comment(_end(claim.premise.span), _start(claim.conclusion.span))
+            breaks = breaks or between
+        if not breaks:
+            self._line(depth, line, start, _end(claim.span))
+            return
+        self._line(depth, _QUANTIFIER, start, _start(claim.span))
+        if not isinstance(claim, ast.ImpliesExpr):
+            self._line(depth + 1, claim_text(claim), _start(claim.span), _end(claim.span))
+            return
+        premise, conclusion = claim.premise, claim.conclusion
+        self._line(depth + 1, claim_text(premise, _OR), _start(premise.span), _end(premise.span))
+        self._line(
+            depth + 1,
+            "implies " + claim_text(conclusion, _OR),
+            _start(conclusion.span),
+            _end(conclusion.span),
+        )
 
     def _when_lines(self, item: ast.When | ast.Require, depth: int) -> bool:
         """Write a `when` (or `require`) broken before each top-level `and`/`or`, if it needs

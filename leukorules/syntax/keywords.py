@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from leukorules.syntax.lark_adapter import GrammarFacts
+from leukorules.syntax.lark_adapter import GrammarFacts, is_word
 from leukorules.syntax.tables import shared_parser
 
 # The grammar rules the keyword groups are read from.
 _FILE_RULE = "start"
 _BODY_RULE = "body_item"
 _TYPE_RULE = "type_spec"
-_CONDITION_RULE = "atom"
+_CONDITION_RULE = "test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def keywords_of(facts: GrammarFacts) -> Keywords:
     text = {
         name: literal
         for name, literal in facts.terminals.items()
-        if literal is not None and literal.isalpha()
+        if literal is not None and is_word(literal)
     }
 
     def words(rule: str) -> tuple[str, ...]:

@@ -63,6 +63,12 @@ NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_")
 TokenCallback: TypeAlias = Callable[[Token], Token]
 
 
+def is_word(text: str) -> bool:
+    """Whether a keyword's text is a word (letters and `_`: `when`, `not_fired`), not
+    punctuation."""
+    return bool(text) and all(ch.isalpha() or ch == "_" for ch in text)
+
+
 @dataclass(frozen=True, slots=True)
 class Production:
     """One alternative of a grammar rule, as Lark compiled it: `origin: symbols -> alias`."""
@@ -291,7 +297,7 @@ class LalrParser:
             ),
         )
         self.keywords = frozenset(
-            name for name, text in self.facts.terminals.items() if text and text.isalpha()
+            name for name, text in self.facts.terminals.items() if text and is_word(text)
         )
         self._lexers = _Lexers(self._lark.parser.lexer)
 

@@ -59,23 +59,32 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _too_deep(items: Sequence[ast.Item]) -> ast.Expr | None:
-    """The first condition nested deeper than MAX_EXPR_DEPTH, found without recursion."""
+def _too_deep(items: Sequence[ast.Item]) -> ast.Claim | None:
+    """The first condition (or property claim) nested deeper than MAX_EXPR_DEPTH, found
+    without recursion."""
     stack: list[tuple[object, int]] = [(item, 0) for item in items]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, ast.SectionBlock):
             stack.extend((child, 0) for child in node.items)
         elif isinstance(node, ast.RuleBlock):
-            stack.extend((b.condition, 1) for b in node.items if isinstance(b, ast.When))
-        elif isinstance(node, ast.AndExpr | ast.OrExpr):
+            stack.extend(
+                (b.condition, 1) for b in node.items if isinstance(b, ast.When | ast.Require)
+            )
+        elif isinstance(node, ast.PropertyBlock):
+            stack.append((node.claim, 1))
+        elif isinstance(node, ast.AndExpr | ast.OrExpr | ast.ClaimAnd | ast.ClaimOr):
             if depth > MAX_EXPR_DEPTH:
                 return node
             stack.extend((child, depth + 1) for child in node.items)
-        elif isinstance(node, ast.NotExpr | ast.ParenExpr):
+        elif isinstance(node, ast.NotExpr | ast.ParenExpr | ast.ClaimNot | ast.ClaimParen):
             if depth > MAX_EXPR_DEPTH:
                 return node
             stack.append((node.item, depth + 1))
+        elif isinstance(node, ast.ImpliesExpr):
+            if depth > MAX_EXPR_DEPTH:
+                return node
+            stack.extend(((node.premise, depth + 1), (node.conclusion, depth + 1)))
     return None
 
 
@@ -110,15 +119,22 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     with lock, gc_paused():
         context.path = source.path
         context.comments = []
+        context.literal_problems = {}
         try:
             items: Any = shared_parser().parse(source.text)
         except TooDeep as stopped:
             return None, [_nested_too_deeply(source.path, stopped.token)]
         except (SyntaxStop, GluedKeyword) as stop:
-            return None, _recover(source, stop)
+            context.literal_problems = {}  # the recovering parse reads every literal again
+            found = _recover(source, stop)
+            return None, sorted_diagnostics([*found, *context.literal_problems.values()])
         finally:
             comments = tuple(context.comments)
+            literal_problems = list(context.literal_problems.values())
             context.comments = []
+            context.literal_problems = {}
+    if literal_problems:
+        return None, sorted_diagnostics(literal_problems)
     deep = _too_deep(items)
     if deep is not None:
         at = Span.point(deep.span.file, deep.span.line, deep.span.column)

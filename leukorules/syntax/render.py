@@ -41,6 +41,7 @@ def policy_module(policy: m.Policy) -> ast.Module:
     items.extend(_fact(f) for f in policy.facts.values())
     items.extend(_constraint(c, policy.facts) for c in policy.constraints)
     items.extend(_SectionTree(policy).items())
+    items.extend(_property(p, policy.facts) for p in policy.properties)
     return ast.Module(PATH, tuple(items))
 
 
@@ -121,6 +122,25 @@ def condition(expr: m.Expr, facts: Mapping[str, m.Fact]) -> ast.Expr:
         case m.Not(item=item):
             return ast.NotExpr(condition(item, facts), _HERE)
     raise TypeError(f"not a condition: {expr!r}")  # pragma: no cover
+
+
+def claim(node: m.Claim, facts: Mapping[str, m.Fact]) -> ast.Claim:
+    """A property's claim as a syntax tree: `and`, `or` and `not` as claim operators throughout
+    (as the parser reads them in a claim), fact tests as in conditions."""
+    match node:
+        case m.RuleOutcome(rule=rule, outcome=outcome):
+            return ast.OutcomeExpr(_name(rule), outcome, _HERE)
+        case m.Implies(premise=premise, conclusion=conclusion):
+            return ast.ImpliesExpr(claim(premise, facts), claim(conclusion, facts), _HERE)
+        case m.AllOf(items=items) | m.And(items=items) | m.AnyOf(items=items) | m.Or(items=items):
+            both = isinstance(node, m.AllOf | m.And)
+            if len(items) < 2:  # not built by the checker; written as what it means
+                return claim(items[0], facts) if items else ast.ConstExpr(both, _HERE)
+            parts = tuple(claim(i, facts) for i in items)
+            return ast.ClaimAnd(parts, _HERE) if both else ast.ClaimOr(parts, _HERE)
+        case m.Negation(item=item) | m.Not(item=item):
+            return ast.ClaimNot(claim(item, facts), _HERE)
+    return condition(node, facts)
 
 
 # --- declarations ---------------------------------------------------------------------------
@@ -212,6 +232,10 @@ def _gap(gap: m.Gap, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
     if gap.note is not None:
         body.append(ast.Note("note", _string(gap.note), _HERE))
     return ast.RuleBlock(_name(gap.id), tuple(body), "gap", _HERE)
+
+
+def _property(prop: m.Property, facts: Mapping[str, m.Fact]) -> ast.PropertyBlock:
+    return ast.PropertyBlock(_name(prop.id), _string(prop.text), claim(prop.claim, facts), _HERE)
 
 
 def _constraint(constraint: m.Constraint, facts: Mapping[str, m.Fact]) -> ast.RuleBlock:
