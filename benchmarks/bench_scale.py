@@ -11,11 +11,14 @@ the facts unknown), once per engine: duckdb (all threads), spark (local mode, `l
 python (2 worker processes). Cohorts go to --data (default /tmp/leukorules-bench) and are
 deleted at the end unless --keep.
 
-Memory is sampled every 50 ms from /proc: `tree` is the resident memory of the whole process tree
-(the command, Spark's JVM, Spark's Python workers); `driver` is the command's own Python process
-plus the JVM (which in local mode also runs the executors' threads), without the Python workers
-that Spark forks to run the executors' Python steps. The driver's figure is the one that must not
-grow with the cohort: compare the 1M and 10M rows.
+Memory is sampled every 50 ms from /proc (VmRSS of every process of the command's tree):
+`tree` is the whole tree (the command, Spark's JVM, Spark's Python workers); for spark, `python
+driver` is the command's own Python process (where anything collected to the driver lands: the
+counts, and the part files streamed through it) and `JVM` Spark's JVM, which in local mode is the
+driver and the executors' threads at once (its heap is capped by spark.driver.memory, 1 GiB by
+default). Spark's Python workers (pyspark.daemon, running the executors' Python steps) count in
+`tree` only. The driver's figures are the ones that must not grow with the cohort: compare the
+1M and 10M rows.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ HERE = Path(__file__).resolve().parent
 class Measured:
     seconds: float
     tree_peak: int
-    driver_peak: int
+    python_peak: int
+    jvm_peak: int
     returncode: int
     stderr: str
 
@@ -70,42 +74,39 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def _is_spark_worker(pid: int) -> bool:
-    """A Python process Spark forked to run the executors' Python (pyspark.daemon/worker)."""
+def _command(pid: int) -> bytes:
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
-        return False
-    return b"pyspark.daemon" in command or b"pyspark.worker" in command
+        return b""
 
 
-def sample(pid: int) -> tuple[int, int]:
-    """(resident memory of the process tree, of the driver: the tree less Spark's Python
-    workers and their children)."""
-    tree = driver = 0
-    stack = [(pid, False)]
+def sample(pid: int) -> tuple[int, int, int]:
+    """Resident memory of (the process tree, the command's own Python process, Spark's JVM)."""
+    tree = jvm = 0
+    python = _rss(pid)
+    stack = [pid]
     while stack:
-        current, in_worker = stack.pop()
+        current = stack.pop()
         rss = _rss(current)
-        worker = in_worker or _is_spark_worker(current)
         tree += rss
-        if not worker:
-            driver += rss
-        stack += [(child, worker) for child in _children(current)]
-    return tree, driver
+        command = _command(current)
+        if b"java" in command.split(b" ", 1)[0] and b"spark" in command:
+            jvm += rss
+        stack += _children(current)
+    return tree, python, jvm
 
 
 def measure(args: list[str], timeout: float = 4 * 3600) -> Measured:
     start = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peaks = [0, 0]
+    peaks = [0, 0, 0]
     done = threading.Event()
 
     def watch() -> None:
         while not done.is_set():
-            tree, driver = sample(process.pid)
-            peaks[0] = max(peaks[0], tree)
-            peaks[1] = max(peaks[1], driver)
+            for i, value in enumerate(sample(process.pid)):
+                peaks[i] = max(peaks[i], value)
             done.wait(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -115,7 +116,8 @@ def measure(args: list[str], timeout: float = 4 * 3600) -> Measured:
     finally:
         done.set()
         watcher.join()
-    return Measured(time.perf_counter() - start, peaks[0], peaks[1], process.returncode, stderr)
+    seconds = time.perf_counter() - start
+    return Measured(seconds, *peaks, process.returncode, stderr)
 
 
 def run_engine(cohort: Path, out: Path, engine: str) -> Measured:
@@ -163,7 +165,10 @@ def main() -> None:
     try:
         for size, engine in plan:
             cohort = args.data / f"bundled-{size}.parquet"
-            if not cohort.exists():
+            if cohort.exists():
+                # drawn by an earlier run, perhaps by an earlier generator: say so
+                print(f"reusing {cohort} (delete it to draw a fresh one)", file=sys.stderr)
+            else:
                 print(f"generating {cohort}", file=sys.stderr)
                 made.append(write_cohort(policy, size, cohort, "parquet"))
             print(f"{size:,} {engine}", file=sys.stderr)
@@ -176,7 +181,8 @@ def main() -> None:
                     f"{got.seconds:,.1f}" if ok else "failed: " + got.stderr.strip()[-300:],
                     f"{size / got.seconds:,.0f}" if ok else "",
                     f"{got.tree_peak / 2**20:,.0f}",
-                    f"{got.driver_peak / 2**20:,.0f}" if engine == "spark" else "",
+                    f"{got.python_peak / 2**20:,.0f}" if engine == "spark" else "",
+                    f"{got.jvm_peak / 2**20:,.0f}" if engine == "spark" else "",
                 ]
             )
             print("  " + " | ".join(rows[-1]), file=sys.stderr)
@@ -185,17 +191,20 @@ def main() -> None:
             for path in made:
                 path.unlink(missing_ok=True)
             shutil.rmtree(args.data / "spark-staging", ignore_errors=True)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "# Cohorts on three engines (`python benchmarks/bench_scale.py`)",
         "",
-        f"{started}; {header}.",
+        f"{started}; {header}; at the end {load} (1, 5 and 15 minutes; other work shares "
+        "the cores).",
         "",
-        "Bundled policy, seeded Parquet cohort, results to Parquet. `tree`: peak resident "
-        "memory of the command's whole process tree; `driver` (spark): the Python driver and "
-        "the JVM, without Spark's Python workers (see the script's docstring).",
+        "Bundled policy, seeded Parquet cohort, results to Parquet. Peak resident memory "
+        "(MiB) of the command's whole process tree; for spark also of its Python driver "
+        "process and of Spark's JVM (local mode: driver and executors in one JVM); see the "
+        "script's docstring.",
         "",
-        "| patients | engine | wall s | patients / s | peak RSS MiB (tree) | driver MiB |",
-        "|---|---|---|---|---|---|",
+        "| patients | engine | wall s | patients / s | peak RSS, tree | python driver | JVM |",
+        "|---|---|---|---|---|---|---|",
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
     ]

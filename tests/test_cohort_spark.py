@@ -120,7 +120,9 @@ def test_partitioned_results_are_part_files_in_row_order(
     lines = [json.dumps({"id": f"p{i}", "age": i % 150}) for i in range(400)]
     cohort = batch.write_jsonl(tmp_path / "c.jsonl", lines)
     run(policy, cohort, tmp_path / "one.parquet", "duckdb")
-    for name in ("parts.parquet", "parts.jsonl"):
+    earlier = batch.write_jsonl(tmp_path / "earlier.jsonl", ['{"id": "gone"}'])
+    run(policy, earlier, tmp_path / "parts.jsonl", "spark", partitioned=True)
+    for name in ("parts.parquet", "parts.jsonl"):  # parts.jsonl: an earlier run's, replaced
         run(policy, cohort, tmp_path / name, "spark", partitioned=True)
         assert (tmp_path / name).is_dir()
     expected = pq.read_table(tmp_path / "one.parquet").to_pylist()

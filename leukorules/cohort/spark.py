@@ -111,13 +111,6 @@ class SparkDialect(Dialect):
             f"WHEN {text} LIKE '%E%' THEN {scientific} ELSE {text} END"
         )
 
-    def nonnull_list(self, items: Sequence[str]) -> str:
-        # `array_compact`, not a `filter` lambda: Spark's higher-order functions are
-        # interpreted, and these lists (fired rules, missing facts, codes) are on every row
-        if not items:
-            return self.cast(self.list_of([]), self.set_type())
-        return f"array_compact({self.list_of(items)})"
-
     def set_type(self) -> str:
         return "ARRAY<STRING>"
 

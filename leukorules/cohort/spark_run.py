@@ -128,7 +128,9 @@ def spark_session(master: str | None = None, cores: int | None = None) -> Any:
             session = builder.getOrCreate()
             session.sparkContext.setLogLevel("ERROR")
     for key, value in SESSION_SQL_CONF.items():
-        session.conf.set(key, value)
+        # set only where it differs: Spark Connect warns on setting a deprecated key at all
+        if session.conf.get(key) != value:
+            session.conf.set(key, value)
     return session
 
 
