@@ -31,10 +31,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from leukorules import load_policy  # noqa: E402
+from leukorules.codesystems import SNOMED_CT  # noqa: E402
 from leukorules.fhir import map_record_text, synthetic  # noqa: E402
-from leukorules.fhir.systems import SNOMED_CT  # noqa: E402
+from leukorules.fhir.bindings import Bindings  # noqa: E402
 
 AS_OF = datetime.date(2025, 1, 15)
+POLICY = load_policy().policy
+BINDINGS = Bindings.of(POLICY)
 SIZE = 200
 FACTS = {
     "leukoencephalopathy_type": "drug_induced",
@@ -48,7 +52,7 @@ FACTS = {
 
 
 def typical() -> str:
-    record = synthetic.bundle(FACTS, "p", AS_OF)
+    record = synthetic.bundle(FACTS, "p", AS_OF, BINDINGS)
     kinds = ("Encounter", "Procedure", "Observation")
     filler = 0
     while len(record["entry"]) < SIZE:
@@ -68,7 +72,7 @@ def typical() -> str:
 def all_bound() -> str:
     entries = []
     for index in range(SIZE):
-        condition = synthetic.bundle({"seizures": True}, f"p{index}", AS_OF)["entry"][1]
+        condition = synthetic.bundle({"seizures": True}, f"p{index}", AS_OF, BINDINGS)["entry"][1]
         condition["resource"]["id"] = f"c{index}"
         condition["resource"]["code"]["coding"] = [{"system": SNOMED_CT, "code": "91175000"}]
         entries.append(condition)
@@ -108,10 +112,12 @@ def main() -> None:
 
     rows = []
     for name, text in (("typical", typical()), ("all bound", all_bound())):
-        result = map_record_text(text, "bench.json", as_of=AS_OF)
+        result = map_record_text(text, "bench.json", BINDINGS, as_of=AS_OF)
         assert not result.diagnostics, result.diagnostics
         base = median_ms(lambda text=text: json.loads(text))
-        mapped = median_ms(lambda text=text: map_record_text(text, "bench.json", as_of=AS_OF))
+        mapped = median_ms(
+            lambda text=text: map_record_text(text, "bench.json", BINDINGS, as_of=AS_OF)
+        )
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "record.json"
             path.write_text(text, encoding="utf-8")

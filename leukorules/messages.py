@@ -1,7 +1,8 @@
 """Every diagnostic message leukorules writes, declared once: code, text and hint.
 
 Grouped by code range, as `leukorules.diagnostics.Code` is: LR1xx reading and parsing, LR2xx
-names, LR3xx types, LR4xx policy logic, LR5xx facts. Templates take `str.format` fields named
+names, LR3xx types, LR4xx policy logic, LR5xx facts (those of FHIR records, and LR6xx
+terminology bindings, in `leukorules.messages_fhir`). Templates take `str.format` fields named
 for what they hold; a stage reports a message with `MESSAGE.at(span, field=value, ...)`. Nothing
 else in the package writes a code or a message text of its own, and `tests/golden/messages.txt`
 lists every message here, so a change in wording shows in review.
@@ -468,44 +469,8 @@ HINT_NUMBER_READ_AS_TEXT = (
     "the value was read as text; write a plain number (YAML reads forms like 1e3 as text)"
 )
 
-# --- LR5xx as FHIR records report them ----------------------------------------------------------
-
-FHIR_UNREADABLE = Message(Code.LR501, "cannot read {name}: {reason}")
-FHIR_TOO_LARGE = Message(
-    Code.LR501,
-    "{name} is larger than {limit:,} bytes",
-    "a record file holds one patient's resources; a cohort is a Bulk Data export folder",
-)
-FHIR_NOT_JSON = Message(
-    Code.LR507,
-    "malformed JSON: {reason}",
-    "a FHIR record is one JSON resource, usually a Bundle",
-)
-FHIR_NOT_RESOURCE = Message(
-    Code.LR507,
-    "{what} is not a FHIR resource: it has no `resourceType`",
-    'give a FHIR R4 resource, e.g. {{"resourceType": "Bundle", ...}}',
-)
-FHIR_INVALID = Message(
-    Code.LR520,
-    "`{location}`: {reason}",
-    "the record does not conform to FHIR R4; correct it at its source",
-)
-FHIR_BAD_CODE = Message(
-    Code.LR520,
-    "`{location}`: `{code}` is not a code of {system}",
-    "one of: {allowed}",
-)
-FHIR_NO_PATIENT = Message(
-    Code.LR520,
-    "`{location}`: no `subject` or `patient` reference says whose {resource_type} this is",
-    "Bulk Data resources name their patient as `Patient/<id>`",
-)
-FHIR_SOURCES_DISAGREE = Message(
-    Code.LR521,
-    "`{fact}`: {first} gives {first_value}, {second} gives {second_value}",
-    "nothing is evaluated on a guess: correct one source, or leave the fact out of one",
-)
+# --- LR5xx as FHIR records report them, and LR6xx (terminology bindings) --------------------
+# Declared in `leukorules.messages_fhir` (this module would pass 600 lines with them).
 
 # --- LR5xx as cohort rows report them -----------------------------------------------------------
 # A rejected cohort row's reasons, as both cohort engines write them to the errors file (the

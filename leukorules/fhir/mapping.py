@@ -1,8 +1,9 @@
 """FHIR R4 record -> patient facts with provenance: the entry point of `leukorules.fhir`.
 
 Input: a record (a Bundle or one resource, as a file or text), or a Bulk Data export folder;
-the `Bindings` of a policy (the bundled policy's by default); the evaluation date (today by
-default: it decides whether an observation is recent enough to speak of now). Output:
+a checked policy whose terminology bindings say what the codes mean (or its `Bindings`); the
+evaluation date (today by default: it decides whether an observation is recent enough to speak
+of now). Output:
 `RecordFacts` per patient: the facts, the provenance of each fact a binding reads (its value or
 the reason it stays unknown, and every resource that spoke), and diagnostics.
 
@@ -19,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from leukorules import messages as msg
+from leukorules import messages_fhir as msg
+from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, has_errors
 from leukorules.fhir.bindings import Bindings, Value
 from leukorules.fhir.evidence import Index, Reader
@@ -33,23 +35,24 @@ from leukorules.fhir.reading import (
 )
 from leukorules.source import Span
 
+Terms = m.Policy | Bindings
 
-def _default_bindings() -> Bindings:
-    from leukorules.fhir.leukoencephalopathy import BINDINGS
 
-    return BINDINGS
+def bindings_of(terms: Terms) -> Bindings:
+    """A policy's bindings, indexed (a `Bindings` is taken as it is)."""
+    return terms if isinstance(terms, Bindings) else Bindings.of(terms)
 
 
 def map_entries(
     entries: Sequence[Entry],
-    bindings: Bindings | None = None,
+    terms: Terms,
     as_of: datetime.date | None = None,
     index: Index | None = None,
     patient: str | None = None,
 ) -> RecordFacts:
     """The facts one patient's entries give. `index` resolves references (the entries' own by
     default; a Bulk Data run passes one that also holds the shared Medication resources)."""
-    bindings = bindings or _default_bindings()
+    bindings = bindings_of(terms)
     reader = Reader(bindings, index or Index.of(entries), as_of or datetime.date.today())
     read = [entry for entry in entries if reader.reads(entry)]
     wanted: dict[int, Entry] = {id(entry): entry for entry in read}
@@ -133,23 +136,23 @@ def _disagreement(
 
 
 def map_record_text(
-    text: str, name: str, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    text: str, name: str, terms: Terms, as_of: datetime.date | None = None
 ) -> RecordFacts:
     entries, problems = read_record_text(text, name)
     if entries is None:
         return RecordFacts({}, {}, tuple(problems))
-    mapped = map_entries(entries, bindings, as_of)
+    mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
 
 
 def map_record_file(
-    path: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    path: str | Path, terms: Terms, as_of: datetime.date | None = None
 ) -> RecordFacts:
     """The facts of one record file (a Bundle, or a single resource)."""
     entries, problems = read_record_file(path)
     if entries is None:
         return RecordFacts({}, {}, tuple(problems))
-    mapped = map_entries(entries, bindings, as_of)
+    mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
 
 
@@ -170,7 +173,7 @@ SHARED_TYPES = frozenset({"Medication"})
 
 
 def map_bulk_export(
-    folder: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    folder: str | Path, terms: Terms, as_of: datetime.date | None = None
 ) -> tuple[list[RecordFacts], list[Diagnostic]]:
     """Every patient of a Bulk Data export folder, in patient id order, and the problems of
     the files themselves (unreadable lines, resources that name no patient)."""
@@ -191,6 +194,7 @@ def map_bulk_export(
             continue
         by_patient[patient].append(entry)
     shared_index = Index.of(shared)
+    bindings = bindings_of(terms)
     results = []
     for patient in sorted(by_patient):
         own = by_patient[patient]
@@ -200,11 +204,11 @@ def map_bulk_export(
 
 
 def iter_bulk_export(
-    folder: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    folder: str | Path, terms: Terms, as_of: datetime.date | None = None
 ) -> Iterator[RecordFacts]:
     """`map_bulk_export` as a stream; folder-level problems come as a final RecordFacts with
     no patient (empty facts, only diagnostics)."""
-    results, problems = map_bulk_export(folder, bindings, as_of)
+    results, problems = map_bulk_export(folder, terms, as_of)
     yield from results
     if problems:
         yield RecordFacts({}, {}, tuple(problems))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leukorules import messages as msg
+from leukorules import messages_fhir as msg
 from leukorules.diagnostics import Diagnostic
 from leukorules.fhir.locate import fhir_path, locate
 from leukorules.source import SourceFile, Span
