@@ -273,8 +273,10 @@ def code_frame(source: SourceFile | None, span: Span, marker: str = "^") -> list
     ]
 
 
-def _printable(text: str) -> str:
-    """Text from a policy (in messages, hints, paths) with control characters escaped."""
+def printable(text: str) -> str:
+    """Text from a policy or from facts, safe to write to a terminal: every character that is
+    not printable (controls such as ESC, BEL, CR and newline; format characters such as bidi
+    overrides) is written as `\\xNN` or `\\uNNNN`. Idempotent: escaped text is printable."""
     if text.isprintable():
         return text
     return "".join(
@@ -297,19 +299,19 @@ def render_text(
         label = diagnostic.severity.label
         if color:
             label = f"\x1b[1;{styles[diagnostic.severity]}m{label}\x1b[0m"
-        where = f"{_printable(str(diagnostic.span))}: " if diagnostic.span else ""
-        message = _printable(diagnostic.message)
+        where = f"{printable(str(diagnostic.span))}: " if diagnostic.span else ""
+        message = printable(diagnostic.message)
         lines.append(f"{where}{label}: {message}  [{diagnostic.code}]")
         if diagnostic.span is not None:
             lines.extend(code_frame(sources.get(diagnostic.span.file), diagnostic.span))
         for related in diagnostic.related:
-            note = f"{_printable(str(related.span))}: {_printable(related.message)}"
+            note = f"{printable(str(related.span))}: {printable(related.message)}"
             lines.append(f"  note: {note}")
             lines.extend(
                 "  " + line for line in code_frame(sources.get(related.span.file), related.span)
             )
         if diagnostic.hint:
-            hint_lines = [_printable(line) for line in diagnostic.hint.splitlines()] or [""]
+            hint_lines = [printable(line) for line in diagnostic.hint.splitlines()] or [""]
             lines.append(f"  hint: {hint_lines[0]}")
             lines.extend(f"        {line}" if line else "" for line in hint_lines[1:])
     return "\n".join(lines) + ("\n" if lines else "")

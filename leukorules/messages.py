@@ -206,6 +206,21 @@ REQUIRE_MISSING = Message(
     "say what the facts must satisfy where it applies: require ...",
 )
 
+# The evidence `url` and the header's `source`, which reports turn into a link and read from
+# disk (`leukorules.check.declarations`). `ref` is the evidence id; `value` the text as written;
+# `why` says, in words, what is wrong with the path or the file it names.
+URL_NOT_WEB = Message(
+    Code.LR209,
+    "`url` of evidence {ref} must be an http or https address",
+    'reports write it as a link: give the whole address, e.g. url "https://example.org/guideline"',
+)
+SOURCE_NOT_BESIDE = Message(
+    Code.LR209,
+    "the guideline source `{value}` {why}",
+    "the source file must sit beside the policy or in its source/ folder (reports read nothing "
+    'else): name the file alone, e.g. source "guideline.txt"',
+)
+
 # --- LR3xx: types -------------------------------------------------------------------------------
 
 # Reported by the resolver. `a_type` describes a fact's type ("an integer fact (0..120)"); the

@@ -19,6 +19,7 @@ from test_engine_helpers import HEADER, checked, compiled, rule
 
 from leukorules import logic
 from leukorules import model as m
+from leukorules.check import check_paths
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.values import facts_sha256
 
@@ -637,6 +638,21 @@ def test_compilation_is_cached_per_policy() -> None:
     assert compile_policy(policy) is compile_policy(checked(DERIVED_TEXT))
     other = checked(DERIVED_TEXT + rule("extra", "fever", "note"))
     assert compile_policy(other) is not compile_policy(policy)
+
+
+def test_the_same_policy_in_two_folders_is_compiled_for_each(tmp_path: Path) -> None:
+    """Spans name the files and the guideline source is looked up beside the header, so a
+    compilation of one folder must never answer for another holding the same text."""
+    policies = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "p.rules").write_text(HEADER + DERIVED_TEXT, encoding="utf-8")
+        result = check_paths([tmp_path / name / "p.rules"])
+        assert result.policy is not None
+        policies.append(result.policy)
+    first, second = (compile_policy(p) for p in policies)
+    assert first is not second
+    assert second.policy.span is not None and "second" in second.policy.span.file
 
 
 def test_decide_builds_no_result_or_trace_objects(monkeypatch: pytest.MonkeyPatch) -> None:

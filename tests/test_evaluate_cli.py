@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
+from leukorules import load_policy
 from leukorules.cli import main
+from leukorules.report.markdown import render_markdown
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "evaluate"
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "evaluate"
 POLICY = GOLDEN / "policy.rules"
 PATIENTS = sorted((GOLDEN / "patients").iterdir())
 EXPECTED = GOLDEN / "expected"
@@ -247,3 +253,130 @@ def test_log_labels_without_a_log_are_a_usage_error_before_facts_are_read(tmp_pa
     assert result.exit_code == 2
     assert "--user labels a logged decision" in result.output
     assert "hiv_positiv" not in result.output
+
+
+# --- what a clinician reads: terminal safety, references, notes, whole statements ------------
+
+# A policy whose texts hold control characters (written raw in the file: ESC, BEL, a bidi
+# override), a note that says "Note that ...", and a statement longer than any wrap width.
+HOSTILE_POLICY = (
+    'policy hostile { title "Title \x1b[2J" version "1" }\n'
+    'evidence 1 { citation "Citation \x07" }\n'
+    "evidence 2 { citation unknown }\n"
+    'fact note: string "A free-text note"\n'
+    "fact flag: bool\n"
+    "rule r.one {\n"
+    '  statement "Statement \x1b[31mred \u202eevil"\n'
+    "  evidence 1, 2\n"
+    "  when note is known\n"
+    '  recommend "Action \x1b]0;title\x07"\n'
+    "}\n"
+    'rule r.two { statement "Note that x may lag behind y" evidence 2 when flag note }\n'
+    'rule r.three { statement "'
+    + " ".join(f"word{n}" for n in range(80))
+    + '" evidence 2 when flag caution }\n'
+)
+HOSTILE_FACTS = {"note": "value \x1b]0;pwned\x07\r\u202eX\x1b[2K", "flag": True}
+# Our own colour codes, the only escape sequences a report may write.
+OWN_COLOUR = r"\x1b\[[0-9;]*m"
+
+
+def _hostile(tmp_path: Path) -> tuple[Path, Path]:
+    policy = tmp_path / "hostile.rules"
+    policy.write_text(HOSTILE_POLICY, encoding="utf-8")
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(HOSTILE_FACTS), encoding="utf-8")
+    return policy, facts
+
+
+def _only_printable(output: str, colour: bool) -> None:
+    shown = re.sub(OWN_COLOUR, "", output) if colour else output
+    for line in shown.split("\n"):
+        assert line.isprintable(), repr(line)
+
+
+@pytest.mark.parametrize("env", [PLAIN, COLOUR], ids=["plain", "colour"])
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_control_characters_never_reach_the_terminal(
+    tmp_path: Path, fmt: str, env: dict[str, str | None]
+) -> None:
+    policy, facts = _hostile(tmp_path)
+    colour = env is COLOUR and fmt == "text"
+    runs = [
+        run("evaluate", str(facts), "--policy", str(policy), "--trace", "--format", fmt, env=env),
+        run("explain", str(facts), "r.one", "--policy", str(policy), "--format", fmt, env=env),
+    ]
+    for result in runs:
+        assert result.exit_code == 0, result.output
+        _only_printable(result.stdout, colour)
+        # escaped, not dropped: the reader still sees that something odd was there (markdown
+        # also escapes its own specials with backslashes, hence the comparison without them)
+        shown = result.stdout.replace("\\", "")
+        assert "x1b]0;pwned" in shown and "u202e" in shown
+    evaluation = runs[0].stdout.replace("\\", "")
+    assert "x1b[2J" in evaluation and "x07" in evaluation  # the title and the citation
+
+
+def test_evidence_is_named_as_the_sources_reference_in_every_report() -> None:
+    patient = str(ROOT / "examples" / "patients" / "adem-plasma-exchange-nonresponder.yaml")
+    wording = "reference [4] in the source; no citation given"
+    text = run("evaluate", patient).stdout
+    assert f"evidence: {wording}" in text
+    markdown = run("evaluate", patient, "--format", "markdown").stdout
+    assert "- Evidence: reference [\\[4\\]](#evidence-4) in the source; no citation given" in (
+        markdown
+    )
+    page = run("evaluate", patient, "--format", "html").stdout
+    assert "reference <strong>[4]</strong> in the source; no citation given" in page
+    for output in (text, markdown, page):
+        assert "evidence 4 (" not in output and "evidence: 4 " not in output
+
+
+def test_a_note_that_says_note_is_not_labelled_again(tmp_path: Path) -> None:
+    policy, facts = _hostile(tmp_path)
+    outputs = {
+        fmt: run("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
+        for fmt in ("text", "markdown", "html")
+    }
+    assert "   - Note that x may lag behind y" in outputs["text"]
+    assert ") Note that x may lag behind y" in outputs["markdown"]
+    assert '<p class="note-text">Note that x may lag behind y' in outputs["html"]
+    for output in outputs.values():
+        assert "Note: Note that" not in output and "**Note** (" not in output
+        assert "Note:</span> Note that" not in output
+    # a caution that does not say so itself keeps its label
+    assert "   - Caution: word0 word1" in outputs["text"]
+    assert "- **Caution** ((general)): word0 word1" in outputs["markdown"].replace("\\", "")
+    assert '<span class="action">Caution:</span> word0 word1' in outputs["html"]
+
+
+def test_no_statement_is_cut_short(tmp_path: Path) -> None:
+    policy, facts = _hostile(tmp_path)
+    words = [f"word{n}" for n in range(80)]
+    for fmt in ("text", "markdown", "html"):
+        output = run("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
+        assert "…" not in output, fmt
+        assert all(word in output for word in words), fmt
+    page = run("evaluate", str(facts), "--policy", str(policy), "--format", "html").stdout
+    diagram = page[page.index('<section id="chain">') : page.index('<section id="guideline">')]
+    drawn = " ".join(unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", diagram))
+    assert "…" not in drawn and all(word in drawn.split() for word in words)
+
+
+def test_markdown_links_only_web_addresses() -> None:
+    """`check` refuses any other url; a result saved and rendered again later is held to the
+    same rule."""
+    compiled = load_policy(POLICY)
+    evaluation = compiled.evaluate(compiled.validate({"age": 40}))
+    evidence = dict(evaluation.policy.evidence)
+    addresses = {
+        "1": "https://example.org/guideline#1",
+        "2": "javascript:alert(1)",
+        "3": "file:///etc/passwd",
+    }
+    for ref, url in addresses.items():
+        evidence[ref] = replace(evidence[ref], url=url)
+    saved = replace(evaluation, policy=replace(evaluation.policy, evidence=evidence))
+    markdown = render_markdown(saved)
+    assert "[url](https://example.org/guideline\\#1)" in markdown
+    assert "javascript" not in markdown and "file:" not in markdown

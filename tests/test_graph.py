@@ -50,7 +50,7 @@ def test_graph_structure_of_small_policy() -> None:
     assert kinds["out:treat.steroids"] == "recommendation"
     assert kinds["out:treat.caution"] == "statement"
     assert "out:risk.high" not in graph.nodes  # a derivation concludes a fact, not an output
-    assert graph.nodes["rule:treat.steroids"].detail == "evidence 1, 2"
+    assert graph.nodes["rule:treat.steroids"].detail == "references [1], [2] in the source"
     edges = {(e.source, e.target, e.kind, e.label) for e in graph.edges}
     assert ("fact:age", "rule:risk.high", "reads", "") in edges
     assert ("rule:risk.high", "fact:high_risk", "derives", "= true") in edges

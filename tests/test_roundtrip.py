@@ -77,12 +77,15 @@ def relaid(draw: st.DrawFn, text: str, comments: bool) -> tuple[str, list[str]]:
 
 
 def token_gaps(text: str) -> list[int]:
-    """Offsets of whitespace outside strings and comments: where a comment may be inserted."""
+    """Offsets of whitespace outside strings, comments and units (`[ mg/dL ]` is one token):
+    where a comment may be inserted."""
     gaps: list[int] = []
-    in_string = in_comment = escaped = False
+    in_string = in_comment = in_unit = escaped = False
     for offset, char in enumerate(text):
         if in_comment:
             in_comment = char != "\n"
+        elif in_unit:
+            in_unit = char != "]"
         elif in_string:
             in_string = escaped or char != '"'
             escaped = not escaped and char == "\\"
@@ -90,6 +93,8 @@ def token_gaps(text: str) -> list[int]:
             in_string = True
         elif char == "#":
             in_comment = True
+        elif char == "[":
+            in_unit = True
         elif char in " \t\n":
             gaps.append(offset)
     return gaps

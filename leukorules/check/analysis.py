@@ -21,6 +21,7 @@ from leukorules import model as m
 from leukorules.check.resolve import Draft
 from leukorules.diagnostics import Diagnostic, Related
 from leukorules.logic import evaluate
+from leukorules.rulegraph import GraphNode, dependency_edges, dependency_walk
 
 # The search gives up (and says so) past this many candidate assignments for one question.
 SEARCH_BUDGET = 200_000
@@ -204,15 +205,15 @@ def _mutual_reporter(rule: m.Rule, other: m.Rule) -> bool:
 
 
 def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
-    """Rules and derived facts must form a DAG (the model's `PolicyGraph` relies on it);
+    """Rules and derived facts must form a DAG (`leukorules.rulegraph` relies on it);
     reports each cycle once."""
     rules = draft.rules
-    _, derivers, _, edges = m.dependency_edges(rules, draft.facts)
+    _, derivers, _, edges = dependency_edges(rules, draft.facts)
 
-    def depends(node: m.GraphNode) -> list[m.GraphNode]:
+    def depends(node: GraphNode) -> list[GraphNode]:
         return list(derivers[node]) if isinstance(node, str) else edges[node]
 
-    _, cycles = m.dependency_walk([*range(len(rules)), *derivers], depends)
+    _, cycles = dependency_walk([*range(len(rules)), *derivers], depends)
     for cycle in cycles:
         shown = " -> ".join(rules[n].id if isinstance(n, int) else n for n in cycle)
         first_rule = next((n for n in cycle if isinstance(n, int)), None)

@@ -38,6 +38,7 @@ from leukorules.messages import (
     ROW_SET_VALUE_NOT_ALLOWED,
     ROW_VALUE_NOT_ALLOWED,
 )
+from leukorules.rulegraph import PolicyGraph
 
 OUTCOMES = ("fired", "not_fired", "undetermined", "overridden")
 
@@ -247,10 +248,6 @@ class CompiledSQL:
         return text + (f"\nWHERE {where}" if where else "")
 
 
-def _read_facts(expr: m.Expr) -> list[str]:
-    return list(dict.fromkeys(m.expr_facts(expr)))
-
-
 def compile_policy(
     policy: m.Policy, dialect: Dialect, source: str = "patients", missing: bool = False
 ) -> CompiledSQL:
@@ -263,7 +260,6 @@ def compile_policy(
     the rule is undetermined and that unknown fact would help decide it (see `_missing`).
     """
     d = dialect
-    rules = {r.id: r for r in policy.rules}
     overridden_by: dict[str, list[str]] = {}
     for rule in policy.rules:
         for target in rule.overrides:
@@ -276,43 +272,12 @@ def compile_policy(
         if fact.type.kind == "set" and fact.name in derivers:
             raise SQLCompileError(f"derived set fact `{fact.name}` is not supported in SQL")
 
-    # Layer every node: a rule after the derived facts it reads, the rules it comes after and
-    # the rules that override it; a derived fact after every rule that derives it.
-    level: dict[str, int] = {}
-
-    def rule_level(rule_id: str, visiting: frozenset[str] = frozenset()) -> int:
-        key = "rule:" + rule_id
-        if key in level:
-            return level[key]
-        if key in visiting:
-            raise SQLCompileError(f"rule `{rule_id}` depends on itself")
-        visiting = visiting | {key}
-        rule = rules[rule_id]
-        deps = [0]
-        for name in _read_facts(rule.when):
-            fact = policy.facts.get(name)
-            if fact is not None and fact.derived:
-                deps.append(fact_level(name, visiting))
-        deps.extend(rule_level(p, visiting) for p in rule.after)
-        deps.extend(rule_level(o, visiting) for o in overridden_by.get(rule_id, ()))
-        level[key] = max(deps) + 1
-        return level[key]
-
-    def fact_level(name: str, visiting: frozenset[str]) -> int:
-        key = "fact:" + name
-        if key in level:
-            return level[key]
-        if key in visiting:
-            raise SQLCompileError(f"derived fact `{name}` depends on itself")
-        visiting = visiting | {key}
-        deps = [rule_level(r.id, visiting) for r in derivers.get(name, ())]
-        level[key] = max(deps, default=0) + 1
-        return level[key]
-
-    for rule in policy.rules:
-        rule_level(rule.id)
+    # Layer every node (from 1): a rule after the derived facts it reads, the rules it comes
+    # after and the rules that override it; a derived fact after every rule that derives it.
+    depth = PolicyGraph.of(policy).levels()
+    level: dict[str, int] = {"rule:" + r.id: depth[i] + 1 for i, r in enumerate(policy.rules)}
     for fact in policy.derived_facts:
-        fact_level(fact.name, frozenset())
+        level["fact:" + fact.name] = depth.get(fact.name, 0) + 1
 
     fired_col = {r.id: d.ident("fired:" + r.id) for r in policy.rules}
     pre_col = {

@@ -33,6 +33,7 @@ from leukorules import model as m
 from leukorules.engine.plan import NON_DERIVE, Plan
 from leukorules.engine.supports import SupportCode, union
 from leukorules.logic import Truth
+from leukorules.rulegraph import GraphNode
 
 # Past this depth a sub-condition is computed into its own local first, so the generated
 # expressions stay far from CPython's parser nesting limits whatever the policy holds.
@@ -239,7 +240,7 @@ class _Codegen:
         other = "False" if is_or else "True"
         return Part("(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True)
 
-    def body(self, with_gaps: bool, needed: frozenset[m.GraphNode] | None = None) -> list[str]:
+    def body(self, with_gaps: bool, needed: frozenset[GraphNode] | None = None) -> list[str]:
         """Straight-line code for the rules and derived facts in dependency order (only the
         `needed` ones when given), then the gaps (`with_gaps`). Each rule's effective truth is
         `e<i>`; a rule with overriders keeps its base truth in `b<i>` too."""
