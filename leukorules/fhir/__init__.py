@@ -5,7 +5,7 @@ Takes: FHIR R4 JSON (a Bundle, one resource, or a Bulk Data export folder) and a
 say which codes give which fact. Gives: the policy's raw facts with their provenance and
 diagnostics, to validate like any facts document.
 Must never import: `leukorules.cli`, `leukorules.report`, `leukorules.cohort`,
-`leukorules.audit`, `leukorules.check`, `leukorules.engine`.
+`leukorules.audit`, `leukorules.check`.
 
     from leukorules import load_policy
     from leukorules.fhir import map_record_file
@@ -27,12 +27,13 @@ from __future__ import annotations
 from leukorules.fhir.mapping import (
     map_bulk_export,
     map_entries,
+    map_record_data,
     map_record_file,
     map_record_text,
     with_facts,
 )
 from leukorules.fhir.provenance import Evidence, FactProvenance, RecordFacts, Source
-from leukorules.fhir.reading import FhirExtraMissing, is_fhir_text
+from leukorules.fhir.reading import FhirExtraMissing, is_fhir_text, record_data
 
 __all__ = [
     "Evidence",
@@ -43,7 +44,9 @@ __all__ = [
     "is_fhir_text",
     "map_bulk_export",
     "map_entries",
+    "map_record_data",
     "map_record_file",
     "map_record_text",
+    "record_data",
     "with_facts",
 ]

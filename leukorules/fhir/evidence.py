@@ -9,6 +9,7 @@ binding says so, entered-in-error is ignored, an ambiguous status or date gives 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -287,7 +288,14 @@ class Reader:
                 continue
             for drug_codes, target in drug_causes:
                 drug, coding = self._drug_value(cause.drugs, cause.other, drug_codes)
-                source = host if target is None else self._source(target, coding, None)
+                if target is None:  # the drug is coded in the dueTo itself
+                    source = host
+                    if coding is not None:
+                        source = dataclasses.replace(
+                            host, system=coding[0], code=coding[1], display=coding[2]
+                        )
+                else:
+                    source = self._source(target, coding, None)
                 reason = f"dueTo of {host.label()}"
                 if drug is None:
                     reason += ": a drug no value set of this binding holds"

@@ -23,12 +23,14 @@ from pathlib import Path
 from leukorules import messages_fhir as msg
 from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, has_errors
-from leukorules.fhir.bindings import Bindings, Value
+from leukorules.fhir.bindings import Bindings
 from leukorules.fhir.evidence import Index, Reader
 from leukorules.fhir.provenance import Evidence, FactProvenance, RecordFacts, Source
 from leukorules.fhir.reading import (
+    JSON,
     Entry,
     read_bulk_folder,
+    read_record_data,
     read_record_file,
     read_record_text,
     validate,
@@ -79,13 +81,13 @@ def decide(
     evidence: Iterable[Evidence],
     facts: Sequence[str] = (),
     entries: Sequence[Entry] = (),
-) -> tuple[dict[str, Value], dict[str, FactProvenance], list[Diagnostic]]:
+) -> tuple[dict[str, object], dict[str, FactProvenance], list[Diagnostic]]:
     """Evidence -> one value per fact where all the sources that give a value agree."""
     by_fact: dict[str, list[Evidence]] = {name: [] for name in facts}
     for item in evidence:
         by_fact.setdefault(item.fact, []).append(item)
     spans = {entry.where(): entry for entry in entries}
-    values: dict[str, Value] = {}
+    values: dict[str, object] = {}
     provenance: dict[str, FactProvenance] = {}
     problems: list[Diagnostic] = []
     for name, items in by_fact.items():
@@ -107,10 +109,15 @@ def decide(
     return values, provenance, problems
 
 
-def _show(value: Value | None) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"`{value}`"
+
+
+def same_value(one: object, two: object) -> bool:
+    """Whether two sources give the same value (`True` and `1` are not the same answer)."""
+    return type(one) is type(two) and one == two
 
 
 def _disagreement(
@@ -141,6 +148,15 @@ def map_record_text(
     entries, problems = read_record_text(text, name)
     if entries is None:
         return RecordFacts({}, {}, tuple(problems))
+    mapped = map_entries(entries, terms, as_of)
+    return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
+
+
+def map_record_data(
+    data: JSON, text: str, name: str, terms: Terms, as_of: datetime.date | None = None
+) -> RecordFacts:
+    """The facts of a record already parsed (`reading.record_data`) from `text`."""
+    entries, problems = read_record_data(data, text, name)
     mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
 
@@ -218,17 +234,20 @@ def with_facts(record: RecordFacts, name: str, facts: Mapping[str, object]) -> R
     """The record's facts plus those of a facts file (`--with`). A fact both give with two
     values is left unknown with an LR521 error naming both; facts the record does not carry
     are added with the file as their source. Values are not validated here."""
-    values: dict[str, Value] = dict(record.facts)
+    values: dict[str, object] = dict(record.facts)
     provenance = dict(record.provenance)
     problems = list(record.diagnostics)
     for fact, raw in facts.items():
-        if raw is None or not isinstance(raw, bool | str):
+        if raw is None:  # unknown: says nothing
             continue
         source = Source("facts file", None, name)
         item = Evidence(fact, raw, source, f"given in {name}")
         known = provenance.get(fact)
-        if fact in values and values[fact] != raw:
-            first = next(e for e in known.evidence if e.value == values[fact]) if known else None
+        if fact in values and not same_value(values[fact], raw):
+            decided = values[fact]
+            first = (
+                next(e for e in known.evidence if same_value(e.value, decided)) if known else None
+            )
             if first is not None:
                 problems.append(_disagreement(fact, first, item, {}))
             del values[fact]
