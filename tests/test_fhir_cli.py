@@ -215,3 +215,75 @@ def test_without_the_fhir_extra_one_line_names_the_install_command_and_exit_is_2
         "leukorules: error: reading FHIR records needs the fhir extra: "
         "pip install 'leukorules[fhir]'\n"
     )
+
+
+# --- leukorules facts --------------------------------------------------------------------------
+
+
+def test_facts_prints_a_facts_file_with_the_source_of_each_fact_as_a_comment() -> None:
+    import yaml
+
+    record = EXAMPLES / "mycophenolate-no-pml-signs.json"
+    result = run("facts", str(record), *AS_OF)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    document = yaml.safe_load(text)
+    from leukorules import load_policy
+
+    policy = load_policy().policy
+    assert set(document) == {f.name for f in policy.facts.values() if not f.derived}
+    assert document["leukoencephalopathy_type"] == "drug_induced"
+    assert document["causative_drug"] == "mycophenolic_acid"
+    assert document["pml_signs"] is None
+    above = text.split("\nleukoencephalopathy_type: drug_induced")[0].splitlines()[-2:]
+    assert "ICD-10-CM R90.82" in " ".join(above)
+    assert "# unknown: no resource of the record carries it\npres: null" in text
+
+
+def test_a_completed_facts_file_goes_back_to_evaluate(tmp_path: Path) -> None:
+    record = EXAMPLES / "mycophenolate-no-pml-signs.json"
+    printed = run("facts", str(record), *AS_OF).stdout
+    completed = tmp_path / "facts.yaml"
+    completed.write_text(printed.replace("pml_signs: null", "pml_signs: true"), encoding="utf-8")
+    alone = run("evaluate", str(completed), "--format", "json")
+    assert alone.exit_code == 0, alone.output
+    beside = run("evaluate", str(record), *AS_OF, "--with", str(completed), "--format", "json")
+    assert beside.exit_code == 0, beside.output
+    first, second = json.loads(alone.stdout), json.loads(beside.stdout)
+    assert second.pop("provenance")["pml_signs"]["value"] is True
+    assert first == second
+    assert first["outcomes"]["drug_induced.mycophenolic_acid.cessation"] == "fired"
+
+
+def test_facts_as_json_has_the_facts_and_their_provenance() -> None:
+    result = run("facts", str(EXAMPLES / "hiv-associated-pml.json"), *AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["facts"]["hiv_positive"] is True
+    assert document["provenance"]["hiv_positive"]["evidence"][0]["source"]["code"] == "B20"
+
+
+def test_facts_of_a_facts_file_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("seizures: true\n", encoding="utf-8")
+    result = run("facts", str(path))
+    assert result.exit_code == 0, result.output
+    import yaml
+
+    assert yaml.safe_load(result.stdout)["seizures"] is True
+    above = result.stdout.split("\nseizures: true")[0].splitlines()[-2:]
+    assert f"given in {path}" in " ".join(line.removeprefix("#").strip() for line in above)
+
+
+def test_facts_refuses_what_evaluate_refuses(tmp_path: Path) -> None:
+    bad = condition("c1", SNOMED_CT, "22255007")
+    bad["verificationStatus"]["coding"][0]["code"] = "sure"
+    path = write_record(tmp_path, bad)
+    result = run("facts", str(path), *AS_OF)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "[LR520]" in result.stderr
+    judgement = tmp_path / "j.yaml"
+    judgement.write_text("hiv_positive: false\n", encoding="utf-8")
+    record = str(EXAMPLES / "hiv-associated-pml.json")
+    clash = run("facts", record, *AS_OF, "--with", str(judgement))
+    assert clash.exit_code == 1 and clash.stdout == "" and "[LR521]" in clash.stderr

@@ -177,3 +177,25 @@ def patient_facts(
             name = f"facts of record {'<stdin>' if facts == '-' else facts}"
         _problems_exit(problems, name)
     return PatientFacts(values, record if data is not None else None)
+
+
+def gathered_facts(
+    compiled: CompiledPolicy,
+    facts: str,
+    with_files: Sequence[Path] = (),
+    as_of: datetime.date | None = None,
+) -> RecordFacts:
+    """The facts of FACTS (a record or a facts file) and the `--with` files, each with its
+    provenance, checked against the policy; or every problem on stderr and exit."""
+    record, data, raw = record_facts(compiled, facts, with_files, as_of)
+    name = "<stdin>" if facts == "-" else facts
+    if record is None:
+        from leukorules.fhir import with_facts
+        from leukorules.fhir.provenance import RecordFacts
+
+        document = _facts_document(facts, raw if facts == "-" else None)
+        record = with_facts(RecordFacts({}, {}), name, document)
+    values, problems = compiled.check_facts(dict(record.facts))
+    if values is None:
+        _problems_exit(problems, f"facts of {'record ' if data is not None else ''}{name}")
+    return record

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from leukorules.codesystems import SYSTEM_NAMES
 from leukorules.diagnostics import Diagnostic
 from leukorules.engine.values import result_value
 from leukorules.result import model as r
@@ -32,11 +33,12 @@ class Source:
     date: str | None = None
 
     def label(self) -> str:
-        """`Condition/abc (http://snomed.info/sct 22255007)`, for messages."""
+        """`Condition/abc (SNOMED CT 22255007)`, for messages."""
         name = f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.location
         if self.code is None:
             return name
-        return f"{name} ({self.system} {self.code})"
+        system = SYSTEM_NAMES.get(self.system or "", self.system)
+        return f"{name} ({system} {self.code})"
 
     def to_result(self) -> r.RecordSource:
         return r.RecordSource(
