@@ -275,7 +275,7 @@ def test_the_bulk_export_gives_each_patient_what_their_bundle_gives(tmp_path: Pa
     cohort = _example_facts()
     synthetic.write_bulk_export(cohort, tmp_path, AS_OF, POLICY)
     results, problems = map_bulk_export(tmp_path, POLICY, as_of=AS_OF)
-    assert problems == []
+    assert not problems.counts
     assert [r.patient for r in results] == sorted(cohort)
     for result in results:
         bundle = json.dumps(
@@ -284,12 +284,17 @@ def test_the_bulk_export_gives_each_patient_what_their_bundle_gives(tmp_path: Pa
         assert result.facts == map_record_text(bundle, "b.json", POLICY, as_of=AS_OF).facts
 
 
-def test_a_bulk_resource_without_a_patient_is_reported(tmp_path: Path) -> None:
+def test_bulk_lines_that_cannot_be_read_are_counted_per_file(tmp_path: Path) -> None:
     line = json.dumps(condition("c1", ICD_10_CM, "R56.9") | {"subject": {"display": "?"}})
     (tmp_path / "Condition.ndjson").write_text(line + "\n", encoding="utf-8")
+    (tmp_path / "Observation.ndjson").write_text('{"a": 1}\n{not json\n\n', encoding="utf-8")
     results, problems = map_bulk_export(tmp_path, POLICY, as_of=AS_OF)
-    assert results == [] and [p.code for p in problems] == ["LR520"]
-    assert problems[0].span is not None and problems[0].span.line == 1
+    assert results == []
+    assert problems.lines() == [
+        "Condition.ndjson: 1 resources name no patient (subject or patient: Patient/<id>)",
+        "Observation.ndjson: 1 lines are not FHIR resources (no resourceType)",
+        "Observation.ndjson: 1 lines are not JSON",
+    ]
 
 
 def test_the_example_bulk_export_is_the_generators(tmp_path: Path) -> None:

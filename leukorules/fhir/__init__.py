@@ -17,15 +17,16 @@ Must never import: `leukorules.cli`, `leukorules.report`, `leukorules.cohort`,
 Importing this package is cheap: `fhir.resources` (the `fhir` extra) is imported when the first
 resource is validated; without it `FhirExtraMissing` names `pip install 'leukorules[fhir]'`.
 Modules: `bindings` (a policy's bindings indexed by code; how FHIR status codes count),
-`reading` (JSON, NDJSON, validation), `locate` (JSON paths to lines), `evidence` (one resource ->
-evidence), `mapping` (evidence -> facts), `provenance` (output types), `synthetic` (facts ->
-records, for tests and examples).
+`reading` (JSON, NDJSON, validation), `locate` (JSON paths to lines), `evidence` (one resource
+-> evidence), `mapping` (evidence -> facts), `provenance` (output types), `bulk` (a Bulk Data
+export, patient by patient, for the python engine), `bulk_sql` (the same compiled to DuckDB
+SQL), `synthetic` (facts -> records, for tests and examples).
 """
 
 from __future__ import annotations
 
+from leukorules.fhir.bulk import map_bulk_export
 from leukorules.fhir.mapping import (
-    map_bulk_export,
     map_entries,
     map_record_data,
     map_record_file,

@@ -16,8 +16,7 @@ unknown with an LR521 error naming both. Nothing is ever decided from the absenc
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from leukorules import messages_fhir as msg
@@ -29,7 +28,6 @@ from leukorules.fhir.provenance import Evidence, FactProvenance, RecordFacts, So
 from leukorules.fhir.reading import (
     JSON,
     Entry,
-    read_bulk_folder,
     read_record_data,
     read_record_file,
     read_record_text,
@@ -91,7 +89,13 @@ def decide(
     provenance: dict[str, FactProvenance] = {}
     problems: list[Diagnostic] = []
     for name, items in by_fact.items():
-        given = [item for item in items if item.value is not None]
+        # Sources in a fixed order (by label), so that a disagreement names the same two
+        # sources whatever order the record lists them in (and the SQL of a Bulk Data run
+        # names the same ones).
+        given = sorted(
+            (item for item in items if item.value is not None),
+            key=lambda item: (item.source.label(), _show(item.value)),
+        )
         distinct = list(dict.fromkeys(item.value for item in given))
         if len(distinct) == 1 and distinct[0] is not None:
             values[name] = distinct[0]
@@ -170,64 +174,6 @@ def map_record_file(
         return RecordFacts({}, {}, tuple(problems))
     mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
-
-
-def _patient_of(entry: Entry) -> str | None:
-    if entry.resource_type == "Patient":
-        return entry.resource_id
-    for key in ("subject", "patient"):
-        reference = entry.resource.get(key)
-        if isinstance(reference, dict):
-            target = reference.get("reference")
-            if isinstance(target, str) and target.startswith("Patient/"):
-                return target.removeprefix("Patient/")
-    return None
-
-
-# Resources with no patient of their own, shared by every patient's references.
-SHARED_TYPES = frozenset({"Medication"})
-
-
-def map_bulk_export(
-    folder: str | Path, terms: Terms, as_of: datetime.date | None = None
-) -> tuple[list[RecordFacts], list[Diagnostic]]:
-    """Every patient of a Bulk Data export folder, in patient id order, and the problems of
-    the files themselves (unreadable lines, resources that name no patient)."""
-    entries, problems = read_bulk_folder(folder)
-    by_patient: dict[str, list[Entry]] = defaultdict(list)
-    shared: list[Entry] = []
-    for entry in entries:
-        if entry.resource_type in SHARED_TYPES:
-            shared.append(entry)
-            continue
-        patient = _patient_of(entry)
-        if patient is None:
-            problems.append(
-                msg.FHIR_NO_PATIENT.at(
-                    entry.span(), location=entry.where(), resource_type=entry.resource_type
-                )
-            )
-            continue
-        by_patient[patient].append(entry)
-    shared_index = Index.of(shared)
-    bindings = bindings_of(terms)
-    results = []
-    for patient in sorted(by_patient):
-        own = by_patient[patient]
-        index = Index({**shared_index.by_reference, **Index.of(own).by_reference})
-        results.append(map_entries(own, bindings, as_of, index, patient))
-    return results, problems
-
-
-def iter_bulk_export(
-    folder: str | Path, terms: Terms, as_of: datetime.date | None = None
-) -> Iterator[RecordFacts]:
-    """`map_bulk_export` as a stream; folder-level problems come as a final RecordFacts with
-    no patient (empty facts, only diagnostics)."""
-    results, problems = map_bulk_export(folder, terms, as_of)
-    yield from results
-    if problems:
-        yield RecordFacts({}, {}, tuple(problems))
 
 
 def with_facts(record: RecordFacts, name: str, facts: Mapping[str, object]) -> RecordFacts:
