@@ -73,7 +73,8 @@ def test_the_json_result_carries_the_provenance_and_fits_the_published_schema() 
     found = document["provenance"]["hiv_positive"]
     assert found["value"] is True and found["reason"] is None
     assert {e["source"]["resource_type"] for e in found["evidence"]} == {"Condition"}
-    assert {e["source"]["code"] for e in found["evidence"]} == {"B20", "Z21"}
+    hiv_codes = {"B20", "Z21", "86406008", "91947003", "62479008"}  # value set hiv, fhir.rules
+    assert {e["source"]["code"] for e in found["evidence"]} == hiv_codes
     assert document["provenance"]["pres"] == {
         "value": None,
         "reason": "no resource of the record carries it",
