@@ -19,8 +19,9 @@ resource is validated; without it `FhirExtraMissing` names `pip install 'leukoru
 Modules: `bindings` (a policy's bindings indexed by code; how FHIR status codes count),
 `reading` (JSON, NDJSON, validation), `locate` (JSON paths to lines), `evidence` (one resource
 -> evidence), `mapping` (evidence -> facts), `provenance` (output types), `bulk` (a Bulk Data
-export, patient by patient, for the python engine), `bulk_sql` (the same compiled to DuckDB
-SQL), `synthetic` (facts -> records, for tests and examples).
+export, patient by patient, for the python engine), `bulk_sql` and `evidence_sql` (the same
+compiled to DuckDB SQL over the NDJSON files), `synthetic` (facts -> records, for tests,
+examples and benchmarks). docs/fhir.md describes the evidence rules and the bundled bindings.
 """
 
 from __future__ import annotations

@@ -8,13 +8,14 @@ patient id order, as `leukorules.fhir.bulk` does, plus the same `FolderProblems`
 
 The query is generated from the bindings, so the evidence rules are those of
 `leukorules.fhir.evidence`, written once more in SQL, and a differential test holds the two to
-the same rows: the status tables of `leukorules.fhir.bindings` become CASE expressions, the value
-sets become VALUES lists joined on (system, code), a disagreement names the same two sources
-with the same message (sources ordered by label), and a status code outside FHIR's value set
-rejects the patient with the same message. What only the python engine does: validate each
-resource against the fhir.resources models (LR520 for a malformed resource). A valid export
-gives both engines the same rows; an invalid resource rejects its patient on the python engine
-and is read as far as it can be here.
+the same rows: the status tables of `leukorules.fhir.bindings` become CASE expressions, the
+value sets literal lists and VALUES relations of (system, code), a disagreement names the same
+two sources with the same message (sources ordered by label), and a status code outside FHIR's
+value set rejects the patient with the same message. Each NDJSON line is parsed once, into a
+struct of the members the rules read (`evidence_sql.MEMBERS`). What only the python engine
+does: validate each resource against the fhir.resources models (LR520 for a malformed
+resource). A valid export gives both engines the same rows; an invalid resource rejects its
+patient on the python engine and is read as far as it can be here.
 """
 
 from __future__ import annotations
