@@ -21,6 +21,7 @@ from leukorules.result.schema import parse_evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "fhir"
+POLICY = ROOT / "policies" / "leukoencephalopathy"  # given, so stderr holds only the error
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text("utf-8"))
 PLAIN: dict[str, str | None] = {"NO_COLOR": "1", "FORCE_COLOR": None}
 AS_OF = ("--as-of", "2025-01-15")
@@ -55,7 +56,7 @@ def write_record(folder: Path, *resources: dict[str, Any]) -> Path:
 def test_a_bundle_is_recognised_without_a_flag_and_the_report_names_each_facts_source() -> None:
     result = run("evaluate", str(EXAMPLES / "hiv-associated-pml.json"), *AS_OF)
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    assert result.stderr.startswith("policy folder: ") and result.stderr.count("\n") == 1
     report = result.stdout
     assert "FACTS FROM THE RECORD" in report
     assert "leukoencephalopathy_type = pml" in report
@@ -203,8 +204,8 @@ def test_a_logged_decision_from_a_record_replays(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["evaluate", str(EXAMPLES / "hiv-associated-pml.json")],
-        ["facts", str(EXAMPLES / "hiv-associated-pml.json")],
+        ["evaluate", str(EXAMPLES / "hiv-associated-pml.json"), "--policy", str(POLICY)],
+        ["facts", str(EXAMPLES / "hiv-associated-pml.json"), "--policy", str(POLICY)],
         ["batch", str(EXAMPLES / "bulk"), "--engine", "python", "--out", "{out}"],
     ],
     ids=["evaluate", "facts", "batch"],

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules import terminology as t
 from leukorules.fhir.bindings import CONDITION_CLINICAL, CONDITION_VERIFICATION, Bindings
 from leukorules.fhir.bulk import (
@@ -216,8 +216,10 @@ def _decisions() -> list[Step]:
     min({'label': label, 'shown': shown}) AS first, any_value(val) AS val
   FROM lr_evidence GROUP BY patient, fact
 )"""
+    disagree = sql_string(msg.FHIR_SOURCES_DISAGREE.code.value)
+    bad_code = sql_string(msg.FHIR_BAD_CODE.code.value)
     conflicts = f"""(
-  SELECT d.patient, 'LR521' AS code, {_conflict_message()} AS reason
+  SELECT d.patient, {disagree} AS code, {_conflict_message()} AS reason
   FROM lr_decided AS d
   JOIN LATERAL (
     SELECT min({{'label': e.label, 'shown': e.shown}}) AS second FROM lr_evidence AS e
@@ -244,12 +246,12 @@ def _decisions() -> list[Step]:
         system=sql_string(OBSERVATION_STATUS_SYSTEM),
     )
     bad = f"""(
-  SELECT patient, 'LR520' AS code, {verification} AS reason FROM lr_cond WHERE v = 'BAD'
+  SELECT patient, {bad_code} AS code, {verification} AS reason FROM lr_cond WHERE v = 'BAD'
   UNION ALL
-  SELECT patient, 'LR520', {clinical} FROM lr_cond
+  SELECT patient, {bad_code}, {clinical} FROM lr_cond
   WHERE c = 'BAD' AND v IS DISTINCT FROM 'BAD' AND v IS DISTINCT FROM 'IGNORED'
   UNION ALL
-  SELECT patient, 'LR520', {observation} FROM lr_obs WHERE counts = 'BAD' OR counts IS NULL
+  SELECT patient, {bad_code}, {observation} FROM lr_obs WHERE counts = 'BAD' OR counts IS NULL
 )"""
     problems = """(
   SELECT patient, list(code ORDER BY code, reason) AS codes,
