@@ -105,6 +105,14 @@ class Code(enum.StrEnum):
     LR508 = "LR508", Severity.ERROR, "facts contradict each other"
     LR520 = "LR520", Severity.ERROR, "invalid FHIR resource"
     LR521 = "LR521", Severity.ERROR, "sources disagree on a fact"
+    # LR6xx: terminology bindings (which codes of a health record give which fact)
+    LR601 = "LR601", Severity.ERROR, "binding of an unknown fact"
+    LR602 = "LR602", Severity.ERROR, "binding value does not fit its fact"
+    LR603 = "LR603", Severity.ERROR, "code not in its system's format"
+    LR604 = "LR604", Severity.WARNING, "value set used by no binding"
+    LR605 = "LR605", Severity.ERROR, "bindings can give one fact two values"
+    LR606 = "LR606", Severity.ERROR, "undeclared value set"
+    LR607 = "LR607", Severity.ERROR, "binding lines that do not fit together"
 
 
 @dataclass(frozen=True, slots=True)

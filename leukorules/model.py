@@ -17,6 +17,7 @@ from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from leukorules.source import Span
+from leukorules.terminology import Binding, ValueSet
 
 FactKind = Literal["bool", "integer", "number", "enum", "set", "string", "date"]
 Comparator = Literal["==", "!=", "<", "<=", ">", ">="]
@@ -402,6 +403,9 @@ class Policy:
     gaps: tuple[Gap, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     properties: tuple[Property, ...] = ()
+    # Terminology bindings (`leukorules.terminology`): read by `leukorules.fhir` only.
+    value_sets: Mapping[str, ValueSet] = field(default_factory=dict)
+    bindings: tuple[Binding, ...] = ()
     sources: tuple[SourceInfo, ...] = field(default=(), compare=False)
     sha256: str = field(default="", compare=False)
     span: Span | None = field(default_factory=_no_span, compare=False)

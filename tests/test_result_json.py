@@ -37,8 +37,10 @@ ADAPTER: pydantic.TypeAdapter[Evaluation] = pydantic.TypeAdapter(Evaluation)
 
 
 def _pydantic_result(evaluation: Evaluation, indent: int | None = 2) -> str:
-    """The result as pydantic-core writes the same records (a trace not asked for left out)."""
-    exclude = {"trace"} if evaluation.trace is None else None
+    """The result as pydantic-core writes the same records (a trace not asked for, and the
+    provenance of facts that came from no health record, left out)."""
+    left_out = {name for name in Evaluation.omitted_when_none if getattr(evaluation, name) is None}
+    exclude = left_out or None
     return ADAPTER.dump_json(evaluation, indent=indent, exclude=exclude).decode()
 
 

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from leukorules.diagnostics import Message
 from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8
@@ -81,6 +81,24 @@ def detect_format(path: Path, given: str | None = None) -> CohortFormat:
             "name it .jsonl, .csv or .parquet (or pass --format)"
         )
     return found
+
+
+class CohortInput(Protocol):
+    """What an engine reads a cohort from: a `CohortReader` over a file, or records made
+    elsewhere (the input hook: a FHIR Bulk Data export mapped to one JSON Lines record per
+    patient, `leukorules.cli.batch_fhir`), given as the same numbered raw batches."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def format(self) -> CohortFormat: ...
+    @property
+    def columns(self) -> tuple[str, ...] | None: ...
+    @property
+    def total_rows(self) -> int | None: ...
+    @property
+    def arrow_schema(self) -> Any: ...
+    def batches(self) -> Iterator[RawBatch]: ...
 
 
 class CohortReader:

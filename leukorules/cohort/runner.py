@@ -16,7 +16,7 @@ from typing import IO, Literal
 
 from leukorules import model as m
 from leukorules.cohort.layout import Layout
-from leukorules.cohort.readers import CohortError, CohortReader, detect_format
+from leukorules.cohort.readers import CohortError, CohortInput, CohortReader, detect_format
 from leukorules.cohort.summary import Counts, Summary
 from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
 
@@ -41,6 +41,9 @@ class BatchOptions:
     # output batch sizes (`leukorules.cohort.duckdb_stream`) and the scan-order settings
     # (`leukorules.cohort.duckdb`).
     memory_limit: str | None = "1GB"
+    # The input hook: records made elsewhere (JSON Lines records, e.g. a FHIR Bulk Data export
+    # mapped to facts) read instead of the file `cohort` names.
+    records: CohortInput | None = None
 
 
 def default_errors_path(out: Path) -> Path:
@@ -94,7 +97,10 @@ def run_batch(
     warn: Callable[[str], None] | None = None,
 ) -> Summary:
     started = time.monotonic()
-    fmt = detect_format(options.cohort, options.cohort_format)
+    given = options.records
+    fmt = (
+        given.format if given is not None else detect_format(options.cohort, options.cohort_format)
+    )
     output = output_format(options.out)
     errors_path = options.errors or default_errors_path(options.out)
     for other in (options.out, errors_path):
@@ -106,7 +112,7 @@ def run_batch(
         _require_pyarrow()
     if options.engine == "duckdb":
         _require_duckdb()
-    reader = CohortReader(options.cohort, fmt, options.chunk_rows)
+    reader = given if given is not None else CohortReader(options.cohort, fmt, options.chunk_rows)
     layout = Layout(policy, fmt, options.id_column, reader.columns, options.ignore_extra)
     problems = layout.header_problems()
     if problems:
