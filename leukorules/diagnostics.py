@@ -117,12 +117,16 @@ class Code(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Related:
+    """Another place a diagnostic points to, with what it shows there."""
+
     span: Span
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem found: a stable code, a message, where (a span), a hint and related places."""
+
     code: Code
     message: str
     span: Span | None
