@@ -158,7 +158,7 @@ def test_a_comment_between_premise_and_conclusion_stays_there() -> None:
 
 
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -1,10 +1,15 @@
 """Logic checks on a resolved draft: cycles, conditions that can never hold, conflicting
-derivations, and unused declarations.
+derivations, rules that can never fire, and unused declarations.
 
-Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is decided by a search
+Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is first tried by a search
 over small representative domains (every value of a bool/enum fact, unknown included; for numbers
 and dates the constants the conditions compare against and the points between them), pruned by
 Kleene monotonicity: once a partial assignment makes a formula false, no completion makes it true.
+A patient the search finds is real; where it finds none, gives up, or cannot be exact (two facts
+compared; derived facts, `overrides` and constraints in a conflict), the solver of
+`leukorules.prove` decides (`ExactAnalysis`), and rules that can never fire (LR420) are found.
+Without the solver (the `prove` extra) the search's answers stand, a give-up is reported
+(LR413), rules that never fire are not looked for, and one note (LR421) says so.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ import yaml
 from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.check.resolve import Draft
-from leukorules.diagnostics import Diagnostic, Related
+from leukorules.diagnostics import Diagnostic, Related, has_errors
 from leukorules.logic import evaluate
+from leukorules.prove.questions import ExactAnalysis
+from leukorules.prove.reference import outcomes, refused
+from leukorules.prove.solver import SolverMissing
 
 # The search gives up (and says so) past this many candidate assignments for one question.
 SEARCH_BUDGET = 200_000
@@ -168,19 +176,41 @@ def _expr_span(expr: m.Expr, fallback: m.Rule | m.Gap) -> object:
     return expr.span or fallback.span
 
 
-def analyse(draft: Draft) -> list[Diagnostic]:
+def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
+    """Every logic diagnostic of a draft; with `solver` False (or the `prove` extra missing)
+    only the bounded search decides satisfiability."""
     diagnostics: list[Diagnostic] = []
+    exact: ExactAnalysis | None = None
+    if solver:
+        try:
+            exact = ExactAnalysis(draft)
+        except SolverMissing:
+            diagnostics.append(msg.BOUNDED_SEARCH.at(None))
     rules = {r.id: r for r in draft.rules}
     diagnostics.extend(_gap_and_after_targets(draft, rules))
     cyclic = _cycles(draft, diagnostics)
-    diagnostics.extend(_never_true(draft))
+    witnesses: dict[str, dict[str, object] | None] = {}
+    diagnostics.extend(_never_true(draft, exact, witnesses))
+    graph = None if cyclic else _graph(draft)
     if not cyclic:
-        diagnostics.extend(_conflicts(draft, rules))
+        diagnostics.extend(_conflicts(draft, rules, _ConflictCheck(draft, graph, exact)))
+    if exact is not None and graph is not None and not has_errors(diagnostics):
+        diagnostics.extend(_never_fire(draft, rules, graph, exact, witnesses))
     diagnostics.extend(_unused(draft))
-    diagnostics.extend(_constraints(draft))
+    diagnostics.extend(_constraints(draft, exact))
     if not cyclic:
         diagnostics.extend(_stated_lines(draft, rules))
     return diagnostics
+
+
+def _graph(draft: Draft) -> m.PolicyGraph | None:
+    """The rule graph, for rules without errors that form one (else None)."""
+    if draft.broken_rules:
+        return None
+    try:
+        return m.PolicyGraph.build(draft.rules, draft.facts)
+    except m.PolicyGraphError:
+        return None
 
 
 def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
@@ -222,18 +252,37 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
     return bool(cycles)
 
 
-def _never_true(draft: Draft) -> Iterable[Diagnostic]:
+def _never_true(
+    draft: Draft, exact: ExactAnalysis | None, witnesses: dict[str, dict[str, object] | None]
+) -> Iterable[Diagnostic]:
+    """LR404. `witnesses` gets, for each rule, a patient the search found for its condition
+    (None: none found), which `_never_fire` reuses."""
     items: Sequence[m.Rule | m.Gap] = [*draft.rules, *draft.gaps]
     for item in items:
         if isinstance(item.when, m.Const) and item.when.value:
+            if isinstance(item, m.Rule):
+                witnesses[item.id] = {}
             continue
-        if _has_fact_comparison(item.when):
-            continue  # representative domains are not exact for fact-to-fact comparisons
-        try:
-            found = satisfying_assignment(item.when, draft.facts)
-        except SearchTooLarge:
+        found: dict[str, object] | None = None
+        settled = False  # the search's answer is exact
+        if not _has_fact_comparison(item.when):
+            # representative domains are exact unless two facts are compared
+            try:
+                found = satisfying_assignment(item.when, draft.facts)
+                settled = True
+            except SearchTooLarge:
+                pass
+        if isinstance(item, m.Rule):
+            witnesses[item.id] = found
+        if found is not None:
             continue
-        if found is None:
+        if exact is not None:
+            possible = exact.condition_possible(item.when)
+        elif settled:
+            possible = False
+        else:
+            continue  # not decided without the solver
+        if not possible:
             kind = "gap" if isinstance(item, m.Gap) else "rule"
             yield msg.NEVER_TRUE.at(item.when.span or item.span, kind=kind, id=item.id)
 
@@ -292,7 +341,9 @@ def scenario_yaml(name: str, facts: Mapping[str, object], fired: Sequence[str]) 
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False).rstrip("\n")
 
 
-def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
+def _conflicts(
+    draft: Draft, rules: Mapping[str, m.Rule], checker: _ConflictCheck
+) -> Iterable[Diagnostic]:
     precedence = _precedence(rules)
     effective: dict[str, m.Expr] = {}
 
@@ -315,7 +366,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 continue
             both = m.And((effective_condition(first), effective_condition(second)))
             try:
-                example = satisfying_assignment(both, draft.facts)
+                example = checker.example(first, second, both)
             except SearchTooLarge:
                 yield msg.CONFLICT_CHECK_GAVE_UP.at(second.span, first=first.id, second=second.id)
                 continue
@@ -346,6 +397,85 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 if first.span
                 else [],
             )
+
+
+class _ConflictCheck:
+    """Whether two rules can both fire, and for which patient.
+
+    The search treats derived facts as free values and looks at the two rules' conditions
+    (with those of the rules they come `after`) only, so a patient it finds is checked against
+    the full semantics (derived facts through their rules, every `overrides`, constraints); the
+    solver decides whatever the search cannot. Without the solver, the search's answer stands
+    (it may then set derived facts, and a give-up raises SearchTooLarge)."""
+
+    def __init__(
+        self, draft: Draft, graph: m.PolicyGraph | None, exact: ExactAnalysis | None
+    ) -> None:
+        self.draft = draft
+        self.graph = graph
+        self.exact = exact if graph is not None else None
+
+    def example(self, first: m.Rule, second: m.Rule, both: m.Expr) -> dict[str, object] | None:
+        inexact = _has_fact_comparison(both)
+        try:
+            found = satisfying_assignment(both, self.draft.facts)
+        except SearchTooLarge:
+            if self.exact is None:
+                raise
+            return _patient(self.exact.both_fire(first.id, second.id))
+        if self.exact is None or (found is None and not inexact):
+            return found
+        if found is not None and self._both_fire(first, second, found):
+            return found
+        return _patient(self.exact.both_fire(first.id, second.id))
+
+    def _both_fire(self, first: m.Rule, second: m.Rule, patient: dict[str, object]) -> bool:
+        draft = self.draft
+        assert self.graph is not None
+        if any(draft.facts[n].derived for n in patient) or refused(draft.constraints, patient):
+            return False
+        index = self.graph.index
+        found = outcomes(self.graph, draft.rules, patient, [index[first.id], index[second.id]])
+        return found.fired(index[first.id]) and found.fired(index[second.id])
+
+
+def _patient(found: Mapping[str, m.Value] | None) -> dict[str, object] | None:
+    return None if found is None else dict(found)
+
+
+def _never_fire(
+    draft: Draft,
+    rules: Mapping[str, m.Rule],
+    graph: m.PolicyGraph,
+    exact: ExactAnalysis,
+    witnesses: Mapping[str, dict[str, object] | None],
+) -> Iterable[Diagnostic]:
+    """LR420: rules no admissible patient makes fire. A rule is confirmed quickly when a
+    patient the search finds for its condition (and those of the rules it comes after) makes it
+    fire; the solver decides the others."""
+    inputs = {n: f for n, f in draft.facts.items() if not f.derived}
+    never: list[str] = []
+    for i in graph.rules_in_order():
+        rule = draft.rules[i]
+        patient = witnesses.get(rule.id)
+        if rule.after or (patient is not None and any(draft.facts[n].derived for n in patient)):
+            try:
+                patient = satisfying_assignment(_effective_condition(rule, rules), inputs)
+            except SearchTooLarge:
+                patient = None
+        if (
+            patient is not None
+            and not refused(draft.constraints, patient)
+            and outcomes(graph, draft.rules, patient, [i]).fired(i)
+        ):
+            continue
+        if exact.can_fire(rule.id):
+            continue
+        never.append(rule.id)
+        if witnesses.get(rule.id) is None and not exact.condition_possible(rule.when):
+            continue  # its condition can never be true: LR404 says so already
+        reason = exact.why_never(rule.id, never)
+        yield msg.NEVER_FIRES.at(rule.span, id=rule.id, reason=reason)
 
 
 def _show(value: object) -> str:
@@ -406,24 +536,35 @@ def _stated_lines(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnos
                 )
 
 
-def _constraints(draft: Draft) -> Iterable[Diagnostic]:
+def _constraints(draft: Draft, exact: ExactAnalysis | None) -> Iterable[Diagnostic]:
     """A constraint that never applies, can never be broken, or can never be met."""
+
+    def possible(expr: m.Expr) -> bool | None:
+        """Whether some facts make `expr` true; None when that cannot be decided."""
+        try:
+            if satisfying_assignment(expr, draft.facts) is not None:
+                return True
+            settled = not _has_fact_comparison(expr)
+        except SearchTooLarge:
+            settled = False
+        if exact is not None:
+            return exact.condition_possible(expr)
+        return False if settled else None
+
     for constraint in draft.constraints:
         when, require = constraint.when, constraint.require
-        try:
-            applies = satisfying_assignment(when, draft.facts) is not None
-            if not applies:
-                yield msg.CONSTRAINT_NEVER_APPLIES.at(
-                    when.span or constraint.span, id=constraint.id
-                )
-                continue
-            broken = m.And((when, m.Not(require)))
-            if satisfying_assignment(broken, draft.facts) is None:
-                yield msg.CONSTRAINT_NEVER_BROKEN.at(constraint.span, id=constraint.id)
-                continue
-            met = m.And((when, require))
-            forbidding = isinstance(require, m.Const) and not require.value
-            if not forbidding and satisfying_assignment(met, draft.facts) is None:
-                yield msg.CONSTRAINT_NEVER_MET.at(constraint.span, id=constraint.id)
-        except SearchTooLarge:
+        applies = possible(when)
+        if applies is None:
             continue
+        if not applies:
+            yield msg.CONSTRAINT_NEVER_APPLIES.at(when.span or constraint.span, id=constraint.id)
+            continue
+        broken = possible(m.And((when, m.Not(require))))
+        if broken is None:
+            continue
+        if not broken:
+            yield msg.CONSTRAINT_NEVER_BROKEN.at(constraint.span, id=constraint.id)
+            continue
+        forbidding = isinstance(require, m.Const) and not require.value
+        if not forbidding and possible(m.And((when, require))) is False:
+            yield msg.CONSTRAINT_NEVER_MET.at(constraint.span, id=constraint.id)
