@@ -32,6 +32,8 @@ from leukorules.prove.solver import SolverMissing
 
 # The search gives up (and says so) past this many candidate assignments for one question.
 SEARCH_BUDGET = 200_000
+# A quick look for a patient, before the solver is asked (which settles it either way).
+QUICK_BUDGET = 300
 
 
 class SearchTooLarge(Exception):
@@ -136,14 +138,16 @@ def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
     return [None, *chosen]
 
 
-def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str, object] | None:
+def satisfying_assignment(
+    expr: m.Expr, facts: Mapping[str, m.Fact], budget_steps: int = SEARCH_BUDGET
+) -> dict[str, object] | None:
     """An assignment (fact -> value, unknown omitted) that makes `expr` true, or None.
 
-    Raises SearchTooLarge when the question cannot be settled within the search budget.
+    Raises SearchTooLarge when the question cannot be settled within `budget_steps`.
     """
     names = list(dict.fromkeys(n for n in m.expr_facts(expr) if n in facts))
     domains = [_domain(facts[n], expr) for n in names]
-    budget = [SEARCH_BUDGET]
+    budget = [budget_steps]
     assignment: dict[str, object] = {}
     # `x is known` / `x is unknown` are definite even while x is still undecided (absent), so
     # "false now" only proves "false for every completion" once those facts are decided.
@@ -443,6 +447,66 @@ def _patient(found: Mapping[str, m.Value] | None) -> dict[str, object] | None:
     return None if found is None else dict(found)
 
 
+class _Inlined:
+    """A rule's condition with what it depends on written in: the conditions of the rules it
+    comes `after`, the negated conditions of the rules overriding it, and for a test of a
+    derived fact the condition of a rule deriving a value it accepts. A patient for whom this is
+    true is a likely (not a certain) patient for whom the rule fires: the candidate the search
+    looks for before the solver is asked."""
+
+    def __init__(self, draft: Draft, rules: Mapping[str, m.Rule], graph: m.PolicyGraph) -> None:
+        self.rules = rules
+        # the rules overriding each rule: a candidate makes their conditions false
+        self.winners = {
+            draft.rules[i].id: [draft.rules[o] for o in found]
+            for i, found in graph.overridden_by.items()
+        }
+        self.by_value: dict[str, dict[object, list[m.Rule]]] = {}
+        for name, derivers in graph.derivers.items():
+            values = self.by_value.setdefault(name, {})
+            for index in derivers:
+                deriver = draft.rules[index]
+                assert isinstance(deriver.conclusion, m.Derive)
+                values.setdefault(deriver.conclusion.value, []).append(deriver)
+        self._done: dict[str, m.Expr] = {}
+
+    def condition(self, rule: m.Rule, depth: int = 0) -> m.Expr:
+        if rule.id in self._done:
+            return self._done[rule.id]
+        parts = [self.expr(rule.when, depth)]
+        if depth < 8:
+            parts += [
+                self.condition(self.rules[a], depth + 1) for a in rule.after if a in self.rules
+            ]
+            parts += [m.Not(w.when) for w in self.winners.get(rule.id, ())]
+        found = parts[0] if len(parts) == 1 else m.And(tuple(parts))
+        self._done[rule.id] = found
+        return found
+
+    def expr(self, expr: m.Expr, depth: int) -> m.Expr:
+        match expr:
+            case m.And(items=items):
+                return m.And(tuple(self.expr(i, depth) for i in items))
+            case m.Or(items=items):
+                return m.Or(tuple(self.expr(i, depth) for i in items))
+            case m.Compare(fact=name, op="==", value=value) if name in self.by_value:
+                return self._deriving(name, [value], depth)
+            case m.Member(fact=name, values=values, negated=False) if name in self.by_value:
+                return self._deriving(name, values, depth)
+            case m.Known(fact=name, known=True) if name in self.by_value:
+                return self._deriving(name, list(self.by_value[name]), depth)
+        return expr
+
+    def _deriving(self, name: str, values: Sequence[object], depth: int) -> m.Expr:
+        """The condition of one rule deriving one of `values`: the one fewest rules override
+        (a conjunction the search settles quickly, where an `or` of them all may not be)."""
+        derivers = [r for v in values for r in self.by_value[name].get(v, ())]
+        if depth >= 8 or not derivers:
+            return m.Const(False)
+        chosen = min(derivers, key=lambda r: len(self.winners.get(r.id, ())))
+        return self.condition(chosen, depth + 1)
+
+
 def _never_fire(
     draft: Draft,
     rules: Mapping[str, m.Rule],
@@ -452,15 +516,19 @@ def _never_fire(
 ) -> Iterable[Diagnostic]:
     """LR420: rules no admissible patient makes fire. A rule is confirmed quickly when a
     patient the search finds for its condition (and those of the rules it comes after) makes it
-    fire; the solver decides the others."""
+    fire; the solver finds patients for the others, many rules at a time, and what it cannot
+    make fire never fires."""
     inputs = {n: f for n, f in draft.facts.items() if not f.derived}
-    never: list[str] = []
+    inlined = _Inlined(draft, rules, graph)
+    open_rules: list[str] = []
     for i in graph.rules_in_order():
         rule = draft.rules[i]
         patient = witnesses.get(rule.id)
-        if rule.after or (patient is not None and any(draft.facts[n].derived for n in patient)):
+        reads_derived = any(n in graph.derivers for n in m.expr_facts(rule.when))
+        if rule.after or reads_derived:
+            candidate = inlined.condition(rule)
             try:
-                patient = satisfying_assignment(_effective_condition(rule, rules), inputs)
+                patient = satisfying_assignment(candidate, inputs, QUICK_BUDGET)
             except SearchTooLarge:
                 patient = None
         if (
@@ -469,13 +537,20 @@ def _never_fire(
             and outcomes(graph, draft.rules, patient, [i]).fired(i)
         ):
             continue
-        if exact.can_fire(rule.id):
+        open_rules.append(rule.id)
+    if not open_rules:
+        return
+    fireable = exact.fireable(open_rules)
+    never: list[str] = []
+    for rule_id in open_rules:  # in dependency order: a rule after the ones it follows
+        if rule_id in fireable:
             continue
-        never.append(rule.id)
-        if witnesses.get(rule.id) is None and not exact.condition_possible(rule.when):
+        never.append(rule_id)
+        rule = rules[rule_id]
+        if witnesses.get(rule_id) is None and not exact.condition_possible(rule.when):
             continue  # its condition can never be true: LR404 says so already
-        reason = exact.why_never(rule.id, never)
-        yield msg.NEVER_FIRES.at(rule.span, id=rule.id, reason=reason)
+        reason = exact.why_never(rule_id, never)
+        yield msg.NEVER_FIRES.at(rule.span, id=rule_id, reason=reason)
 
 
 def _show(value: object) -> str:

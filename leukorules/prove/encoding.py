@@ -32,12 +32,13 @@ when its claim is true (T) for every admissible patient.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from leukorules import model as m
 from leukorules.prove.domains import FactVar, StringPool, Term, fact_var
-from leukorules.prove.solver import z3_module
+from leukorules.prove.reference import cone_order
+from leukorules.prove.solver import conj, disj, neg, same, z3_module
 
 Kleene = tuple[Term, Term]  # (is true, is false)
 
@@ -72,31 +73,46 @@ class Conditions:
                 return z3.BoolVal(value), z3.BoolVal(not value)
             case m.And(items=items):
                 parts = [self.truth(i) for i in items]
-                return z3.And([t for t, _ in parts]), z3.Or([f for _, f in parts])
+                return conj([t for t, _ in parts]), disj([f for _, f in parts])
             case m.Or(items=items):
                 parts = [self.truth(i) for i in items]
-                return z3.Or([t for t, _ in parts]), z3.And([f for _, f in parts])
+                return disj([t for t, _ in parts]), conj([f for _, f in parts])
             case m.Not(item=item):
                 true, false = self.truth(item)
                 return false, true
             case m.Known(fact=name, known=known):
                 var = self.terms[name]
-                return (var.known, z3.Not(var.known)) if known else (z3.Not(var.known), var.known)
+                return (var.known, neg(var.known)) if known else (neg(var.known), var.known)
             case m.CompareFacts(left=left, op=op, right=right):
                 a, b = self.terms[left], self.terms[right]
                 test = a.compare_to(op, b)
-                both = z3.And(a.known, b.known)
-                return z3.And(both, test), z3.And(both, z3.Not(test))
+                both = conj([a.known, b.known])
+                return conj([both, test]), conj([both, neg(test)])
         var = self.terms[_fact_of(expr)]
         match expr:
             case m.Compare(op=op, value=literal):
                 test = var.compare(op, literal)
             case m.Member(values=values, negated=negated):
                 test = var.member(values)
-                test = z3.Not(test) if negated else test
+                test = neg(test) if negated else test
             case m.Contains(value=element):
                 test = var.contains(element)
-        return z3.And(var.known, test), z3.And(var.known, z3.Not(test))
+        return conj([var.known, test]), conj([var.known, neg(test)])
+
+
+class _Pairs:
+    """The Kleene pair of each rule, made when first asked for (a large policy asks for few)."""
+
+    def __init__(self, make: Callable[[str], Kleene], name: str) -> None:
+        self._make = make
+        self._name = name
+        self._made: dict[int, Kleene] = {}
+
+    def __getitem__(self, index: int) -> Kleene:
+        found = self._made.get(index)
+        if found is None:
+            found = self._made[index] = self._make(f"{self._name}{index}")
+        return found
 
 
 def _fact_of(expr: m.Expr) -> str:
@@ -116,11 +132,10 @@ class PolicyFormula:
     def __init__(
         self, policy: PolicyParts, inputs: Mapping[str, FactVar], strings: StringPool, tag: str = ""
     ) -> None:
-        z3 = self.z3 = z3_module()
+        self.z3 = z3_module()
         self.policy = policy
         self.rules = list(policy.rules)
         self.graph = m.PolicyGraph.build(self.rules, policy.facts)  # PolicyGraphError if not a DAG
-        self.position = {node: k for k, node in enumerate(self.graph.order)}
         self.tag = tag
         self.inputs = inputs
         terms: dict[str, FactVar] = {}
@@ -131,20 +146,12 @@ class PolicyFormula:
                 terms[fact.name] = inputs[fact.name]
         self.terms = terms
         self.conditions = Conditions(terms)
-        count = len(self.rules)
-        self.base: list[Kleene] = [self._pair(f"base{i}") for i in range(count)]
-        self.effective: list[Kleene] = [self._pair(f"effective{i}") for i in range(count)]
-        self._defined: dict[m.GraphNode, list[Term]] = {}
+        self.base = _Pairs(self._pair, "base")
+        self.effective = _Pairs(self._pair, "effective")
+        self._defined: dict[m.GraphNode, Term] = {}
         self._reads: dict[m.GraphNode, set[str]] = {}
-        admitted = [
-            z3.Implies(inputs[f.name].known, inputs[f.name].within(f))
-            for f in policy.facts.values()
-            if not f.derived
-        ]
-        self.domains: dict[str, Term] = {
-            f.name: term for f, term in zip(self.input_facts, admitted, strict=True)
-        }
-        self.refused: Term = z3.Or([self.broken(c) for c in policy.constraints])
+        self._domains: dict[str, Term] = {}
+        self.refused: Term = disj([self.broken(c) for c in policy.constraints])
         self.constraint_facts = {
             name
             for c in policy.constraints
@@ -155,6 +162,15 @@ class PolicyFormula:
     def input_facts(self) -> list[m.Fact]:
         return [f for f in self.policy.facts.values() if not f.derived]
 
+    def domain(self, name: str) -> Term:
+        """A known value of this input fact is one its declaration admits."""
+        found = self._domains.get(name)
+        if found is None:
+            var = self.inputs[name]
+            declared = self.policy.facts[name]
+            found = self._domains[name] = self.z3.Implies(var.known, var.within(declared))
+        return found
+
     def _pair(self, name: str) -> Kleene:
         z3 = self.z3
         return z3.Bool(f"{self.tag}{name}+"), z3.Bool(f"{self.tag}{name}-")
@@ -163,25 +179,28 @@ class PolicyFormula:
 
     def cone(self, nodes: Iterable[m.GraphNode]) -> list[m.GraphNode]:
         """These nodes and everything upstream of them, each after what it depends on."""
-        return sorted(self.graph.reachable(nodes), key=self.position.__getitem__)
+        return cone_order(self.graph, nodes)
 
     def definitions(self, nodes: Iterable[m.GraphNode]) -> list[Term]:
-        """The equations that fix the terms of these nodes (and their cone) from the inputs."""
-        found: list[Term] = []
-        for node in self.cone(nodes):
-            if node not in self._defined:
-                self._reads[node] = set()
-                self._defined[node] = (
-                    self._define_rule(node) if isinstance(node, int) else self._define_derived(node)
-                )
-            found.extend(self._defined[node])
+        """The equations that fix the terms of these nodes (and their cone) from the inputs:
+        one term per node of the cone."""
+        return [self._node(node) for node in self.cone(nodes)]
+
+    def _node(self, node: m.GraphNode) -> Term:
+        found = self._defined.get(node)
+        if found is None:
+            self._reads[node] = set()
+            equations = (
+                self._define_rule(node) if isinstance(node, int) else self._define_derived(node)
+            )
+            found = self._defined[node] = conj(equations)
         return found
 
     def inputs_read(self, nodes: Iterable[m.GraphNode]) -> set[str]:
         """The input facts read by the conditions of these nodes' cone."""
         found: set[str] = set()
         for node in self.cone(nodes):
-            self.definitions([node])
+            self._node(node)
             found |= self._reads[node]
         return found
 
@@ -193,24 +212,16 @@ class PolicyFormula:
         return self.conditions.truth(expr)
 
     def _define_rule(self, i: int) -> list[Term]:
-        z3 = self.z3
         when_t, when_f = self._truth(i, self.rules[i].when)
         after = [self.effective[a] for a in self.graph.after[i]]
-        base = (
-            z3.And(when_t, *(t for t, _ in after)),
-            z3.Or(when_f, *(f for _, f in after)),
-        )
         winners = [self.effective[o] for o in self.graph.overridden_by.get(i, ())]
         base_t, base_f = self.base[i]
-        effective = (
-            z3.And(base_t, *(f for _, f in winners)),
-            z3.Or(base_f, *(t for t, _ in winners)),
-        )
+        effective_t, effective_f = self.effective[i]
         return [
-            base_t == base[0],
-            base_f == base[1],
-            self.effective[i][0] == effective[0],
-            self.effective[i][1] == effective[1],
+            same(base_t, conj([when_t, *(t for t, _ in after)])),
+            same(base_f, disj([when_f, *(f for _, f in after)])),
+            same(effective_t, conj([base_t, *(f for _, f in winners)])),
+            same(effective_f, disj([base_f, *(t for t, _ in winners)])),
         ]
 
     def _define_derived(self, name: str) -> list[Term]:
@@ -225,15 +236,17 @@ class PolicyFormula:
         cases: list[Term] = []
         for key, deriving in by_value.items():
             others = [i for k, rules in by_value.items() if k != key for i in rules]
-            holds = z3.And(
-                z3.Or([self.effective[i][0] for i in deriving]),
-                *(self.effective[i][1] for i in others),
+            holds = conj(
+                [
+                    disj([self.effective[i][0] for i in deriving]),
+                    *(self.effective[i][1] for i in others),
+                ]
             )
             conclusion = self.rules[deriving[0]].conclusion
             assert isinstance(conclusion, m.Derive)
             found.append(z3.Implies(holds, var.compare("==", conclusion.value)))
             cases.append(holds)
-        found.append(var.known == z3.Or(cases))
+        found.append(same(var.known, disj(cases)))
         if var.kind in ("enum", "string"):  # an unknown value still names some value: in range
             found.append(var.within(var.fact))
         return found
@@ -243,10 +256,10 @@ class PolicyFormula:
         known values within their declarations, no constraint broken (unless `refusing` is
         False). Facts outside `facts` and the constraints may be left unknown, which breaks
         nothing, so a patient found this way is admissible as a whole."""
-        z3 = self.z3
         named = set(facts) | self.constraint_facts
-        domains = [self.domains[n] for n in sorted(named) if n in self.domains]
-        return z3.And(*domains, z3.Not(self.refused)) if refusing else z3.And(domains)
+        inputs = [n for n in sorted(named) if n in self.inputs and n in self.policy.facts]
+        domains = [self.domain(n) for n in inputs]
+        return conj([*domains, neg(self.refused)]) if refusing else conj(domains)
 
     def nodes_of(self, expr: m.Expr) -> list[m.GraphNode]:
         """The rule graph nodes a condition reads: the derived facts in it."""
@@ -277,7 +290,7 @@ class PolicyFormula:
         """The input facts break this constraint: `when` true and `require` false."""
         when_t, _ = self.conditions.truth(constraint.when)
         _, require_f = self.conditions.truth(constraint.require)
-        return self.z3.And(when_t, require_f)
+        return conj([when_t, require_f])
 
     def fired(self, i: int) -> Term:
         return self.effective[i][0]

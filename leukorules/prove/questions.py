@@ -91,6 +91,11 @@ class ExactAnalysis:
         i = self.index[rule]
         return session.possible(session.formula.fired(i), [i])
 
+    def fireable(self, rules: Sequence[str]) -> set[str]:
+        """The rules among these that some admissible patient makes fire (one question each,
+        to a solver holding just that rule's cone)."""
+        return {rule for rule in rules if self.can_fire(rule)}
+
     def why_never(self, rule: str, unreachable: Sequence[str]) -> str:
         """Why a rule that can never fire never does, in a few words."""
         session = self.session

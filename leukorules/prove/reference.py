@@ -36,12 +36,7 @@ def outcomes(
     targets: Iterable[int] | None = None,
 ) -> Outcomes:
     """The truths of `targets` (every rule when None) and of their cone, for one patient."""
-    position = {node: k for k, node in enumerate(graph.order)}
-    nodes = (
-        list(graph.order)
-        if targets is None
-        else sorted(graph.reachable(targets), key=position.__getitem__)
-    )
+    nodes = list(graph.order) if targets is None else cone_order(graph, targets)
     found = Outcomes(values=dict(patient))
     for node in nodes:
         if isinstance(node, int):
@@ -53,6 +48,30 @@ def outcomes(
             continue
         found.values[node] = _derived_value(graph.derivers[node], rules, found.effective)
     return found
+
+
+def cone_order(graph: m.PolicyGraph, targets: Iterable[m.GraphNode]) -> list[m.GraphNode]:
+    """The targets and everything they depend on, each after what it depends on (a depth-first
+    post-order: the cost is the cone's, not the policy's)."""
+    order: list[m.GraphNode] = []
+    done: set[m.GraphNode] = set()
+    for target in targets:
+        if target in done:
+            continue
+        done.add(target)
+        stack: list[tuple[m.GraphNode, int]] = [(target, 0)]
+        while stack:
+            node, child = stack.pop()
+            children = graph.depends_on(node)
+            if child < len(children):
+                stack.append((node, child + 1))
+                nxt = children[child]
+                if nxt not in done:
+                    done.add(nxt)
+                    stack.append((nxt, 0))
+            else:
+                order.append(node)
+    return order
 
 
 def _derived_value(

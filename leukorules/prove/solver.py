@@ -38,6 +38,46 @@ def solver_installed() -> bool:
     return True
 
 
+# Boolean connectives built straight through the C API: z3's own `And`, `Or`, `Not` and `==`
+# check and coerce every argument in Python, which dominates the time to encode a large policy
+# (the arguments here are always Boolean terms of the one default context).
+
+
+def conj(terms: list[Any]) -> Any:
+    """The conjunction of Boolean terms (true for none)."""
+    z3 = z3_module()
+    if not terms:
+        return z3.BoolVal(True)
+    if len(terms) == 1:
+        return terms[0]
+    ctx = terms[0].ctx
+    array = (z3.Ast * len(terms))(*(t.as_ast() for t in terms))
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(terms), array), ctx)
+
+
+def disj(terms: list[Any]) -> Any:
+    """The disjunction of Boolean terms (false for none)."""
+    z3 = z3_module()
+    if not terms:
+        return z3.BoolVal(False)
+    if len(terms) == 1:
+        return terms[0]
+    ctx = terms[0].ctx
+    array = (z3.Ast * len(terms))(*(t.as_ast() for t in terms))
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), len(terms), array), ctx)
+
+
+def neg(term: Any) -> Any:
+    z3 = z3_module()
+    return z3.BoolRef(z3.Z3_mk_not(term.ctx.ref(), term.as_ast()), term.ctx)
+
+
+def same(left: Any, right: Any) -> Any:
+    """`left == right` for two Boolean terms."""
+    z3 = z3_module()
+    return z3.BoolRef(z3.Z3_mk_eq(left.ctx.ref(), left.as_ast(), right.as_ast()), left.ctx)
+
+
 def new_solver() -> Any:
     """A fresh Z3 solver with a fixed random seed (answers and models are reproducible)."""
     z3 = z3_module()
