@@ -1,183 +1,39 @@
 """Logic checks on a resolved draft: cycles, conditions that can never hold, conflicting
 derivations, rules that can never fire, and unused declarations.
 
-Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is first tried by a search
-over small representative domains (every value of a bool/enum fact, unknown included; for numbers
-and dates the constants the conditions compare against and the points between them), pruned by
-Kleene monotonicity: once a partial assignment makes a formula false, no completion makes it true.
-A patient the search finds is real; where it finds none, gives up, or cannot be exact (two facts
+Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is first tried by the
+bounded search of `leukorules.check.search` (representative domains, unknown included). A
+patient the search finds is real; where it finds none, gives up, or cannot be exact (two facts
 compared; derived facts, `overrides` and constraints in a conflict), the solver of
-`leukorules.prove` decides (`ExactAnalysis`), and rules that can never fire (LR420) are found.
-Without the solver (the `prove` extra) the search's answers stand, a give-up is reported
-(LR413), rules that never fire are not looked for, and one note (LR421) says so.
+`leukorules.prove` decides (`ExactAnalysis`), and rules that can never fire (LR420) are found;
+with the solver the search is only a first look, on a small budget. Without the solver (the
+`prove` extra) the search's answers stand, a give-up of its full budget is reported (LR413),
+rules that never fire are not looked for, and one note (LR421) says so.
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations, pairwise
+from itertools import combinations
 
 import yaml
 
 from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.check.resolve import Draft
+from leukorules.check.search import (
+    FIRST_LOOK_BUDGET,
+    QUICK_BUDGET,
+    SEARCH_BUDGET,
+    SearchTooLarge,
+    has_fact_comparison,
+    satisfying_assignment,
+)
 from leukorules.diagnostics import Diagnostic, Related, has_errors
-from leukorules.logic import evaluate
 from leukorules.prove.questions import ExactAnalysis
 from leukorules.prove.reference import outcomes, refused
 from leukorules.prove.solver import SolverMissing
-
-# The search gives up (and says so) past this many candidate assignments for one question.
-SEARCH_BUDGET = 200_000
-# A quick look for a patient, before the solver is asked (which settles it either way).
-QUICK_BUDGET = 300
-
-
-class SearchTooLarge(Exception):
-    pass
-
-
-def _constants(expr: m.Expr, name: str) -> list[object]:
-    found: list[object] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.Compare(fact=fact, value=value) if fact == name:
-                found.append(value)
-            case m.Member(fact=fact, values=values) if fact == name:
-                found.extend(values)
-            case m.Contains(fact=fact, value=value) if fact == name:
-                found.append(value)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return found
-
-
-def _known_tested(expr: m.Expr) -> set[str]:
-    """Facts that `is known` / `is unknown` tests read."""
-    found: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.Known(fact=fact):
-                found.add(fact)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return found
-
-
-def _has_fact_comparison(expr: m.Expr) -> bool:
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.CompareFacts():
-                return True
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return False
-
-
-def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
-    """Representative values of a fact for deciding `expr`, unknown (None) first."""
-    kind = fact.type.kind
-    if kind == "bool":
-        return [None, True, False]
-    if kind == "enum":
-        return [None, *fact.type.values]
-    if kind == "set":
-        tested = sorted({str(c) for c in _constants(expr, fact.name)})
-        subsets: list[object] = [None]
-        for size in range(len(tested) + 1):
-            subsets.extend(frozenset(c) for c in combinations(tested, size))
-        return subsets
-    constants = _constants(expr, fact.name)
-    if kind == "string":
-        return [None, *dict.fromkeys(str(c) for c in constants), "\x00another value"]
-    if kind == "date":
-        days = sorted({c for c in constants if isinstance(c, datetime.date)})
-        one = datetime.timedelta(days=1)
-        points = {d + delta for d in days for delta in (-one, datetime.timedelta(0), one)}
-        return [None, *sorted(points)] if points else [None, datetime.date(2000, 1, 1)]
-    low_bound, high_bound = fact.type.minimum, fact.type.maximum
-    # The truth of `x op c` over every constant c only changes at the constants, so the
-    # constants, the declared bounds, a point between each neighbouring pair and a point past
-    # each end decide every such test over the reals.
-    anchors = {float(c) for c in constants if isinstance(c, int | float)}
-    anchors.update(float(b) for b in (low_bound, high_bound) if b is not None)
-    if not anchors:
-        anchors.add(0.0)
-    ordered = sorted(anchors)
-    points_f = set(ordered) | {ordered[0] - 1, ordered[-1] + 1}
-    points_f.update((low + high) / 2 for low, high in pairwise(ordered))
-    if kind == "integer":
-        # The smallest whole number above each anchor is in every gap that holds one.
-        points_f = {
-            float(n)
-            for c in ordered
-            for n in (math.floor(c) - 1, math.floor(c), math.floor(c) + 1, math.ceil(c) + 1)
-        }
-    chosen = sorted(
-        p
-        for p in points_f
-        if (low_bound is None or p >= low_bound) and (high_bound is None or p <= high_bound)
-    )
-    if kind == "integer":
-        return [None, *(int(p) for p in chosen)]
-    return [None, *chosen]
-
-
-def satisfying_assignment(
-    expr: m.Expr, facts: Mapping[str, m.Fact], budget_steps: int = SEARCH_BUDGET
-) -> dict[str, object] | None:
-    """An assignment (fact -> value, unknown omitted) that makes `expr` true, or None.
-
-    Raises SearchTooLarge when the question cannot be settled within `budget_steps`.
-    """
-    names = list(dict.fromkeys(n for n in m.expr_facts(expr) if n in facts))
-    domains = [_domain(facts[n], expr) for n in names]
-    budget = [budget_steps]
-    assignment: dict[str, object] = {}
-    # `x is known` / `x is unknown` are definite even while x is still undecided (absent), so
-    # "false now" only proves "false for every completion" once those facts are decided.
-    tested = _known_tested(expr)
-    settled = max((i + 1 for i, n in enumerate(names) if n in tested), default=0)
-
-    def search(index: int) -> bool:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise SearchTooLarge
-        truth = evaluate(expr, assignment)
-        if truth is True:
-            return True
-        if (truth is False and index >= settled) or index == len(names):
-            return False
-        name = names[index]
-        for value in domains[index]:
-            if value is None:
-                continue  # unknown is what an unassigned fact already is
-            assignment[name] = value
-            if search(index + 1):
-                return True
-            del assignment[name]
-        return search(index + 1)
-
-    return dict(assignment) if search(0) else None
-
-
-def _expr_span(expr: m.Expr, fallback: m.Rule | m.Gap) -> object:
-    return expr.span or fallback.span
 
 
 def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
@@ -190,18 +46,20 @@ def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
             exact = ExactAnalysis(draft)
         except SolverMissing:
             diagnostics.append(msg.BOUNDED_SEARCH.at(None))
+    budget = SEARCH_BUDGET if exact is None else FIRST_LOOK_BUDGET
     rules = {r.id: r for r in draft.rules}
     diagnostics.extend(_gap_and_after_targets(draft, rules))
     cyclic = _cycles(draft, diagnostics)
     witnesses: dict[str, dict[str, object] | None] = {}
-    diagnostics.extend(_never_true(draft, exact, witnesses))
+    diagnostics.extend(_never_true(draft, exact, witnesses, budget))
     graph = None if cyclic else _graph(draft)
     if not cyclic:
-        diagnostics.extend(_conflicts(draft, rules, _ConflictCheck(draft, graph, exact)))
+        checker = _ConflictCheck(draft, graph, exact, budget)
+        diagnostics.extend(_conflicts(draft, rules, checker))
     if exact is not None and graph is not None and not has_errors(diagnostics):
         diagnostics.extend(_never_fire(draft, rules, graph, exact, witnesses))
     diagnostics.extend(_unused(draft))
-    diagnostics.extend(_constraints(draft, exact))
+    diagnostics.extend(_constraints(draft, exact, budget))
     if not cyclic:
         diagnostics.extend(_stated_lines(draft, rules))
     return diagnostics
@@ -257,7 +115,10 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
 
 
 def _never_true(
-    draft: Draft, exact: ExactAnalysis | None, witnesses: dict[str, dict[str, object] | None]
+    draft: Draft,
+    exact: ExactAnalysis | None,
+    witnesses: dict[str, dict[str, object] | None],
+    budget: int,
 ) -> Iterable[Diagnostic]:
     """LR404. `witnesses` gets, for each rule, a patient the search found for its condition
     (None: none found), which `_never_fire` reuses."""
@@ -269,10 +130,10 @@ def _never_true(
             continue
         found: dict[str, object] | None = None
         settled = False  # the search's answer is exact
-        if not _has_fact_comparison(item.when):
+        if not has_fact_comparison(item.when):
             # representative domains are exact unless two facts are compared
             try:
-                found = satisfying_assignment(item.when, draft.facts)
+                found = satisfying_assignment(item.when, draft.facts, budget)
                 settled = True
             except SearchTooLarge:
                 pass
@@ -413,16 +274,21 @@ class _ConflictCheck:
     (it may then set derived facts, and a give-up raises SearchTooLarge)."""
 
     def __init__(
-        self, draft: Draft, graph: m.PolicyGraph | None, exact: ExactAnalysis | None
+        self,
+        draft: Draft,
+        graph: m.PolicyGraph | None,
+        exact: ExactAnalysis | None,
+        budget: int,
     ) -> None:
         self.draft = draft
+        self.budget = budget
         self.graph = graph
         self.exact = exact if graph is not None else None
 
     def example(self, first: m.Rule, second: m.Rule, both: m.Expr) -> dict[str, object] | None:
-        inexact = _has_fact_comparison(both)
+        inexact = has_fact_comparison(both)
         try:
-            found = satisfying_assignment(both, self.draft.facts)
+            found = satisfying_assignment(both, self.draft.facts, self.budget)
         except SearchTooLarge:
             if self.exact is None:
                 raise
@@ -611,15 +477,15 @@ def _stated_lines(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnos
                 )
 
 
-def _constraints(draft: Draft, exact: ExactAnalysis | None) -> Iterable[Diagnostic]:
+def _constraints(draft: Draft, exact: ExactAnalysis | None, budget: int) -> Iterable[Diagnostic]:
     """A constraint that never applies, can never be broken, or can never be met."""
 
     def possible(expr: m.Expr) -> bool | None:
         """Whether some facts make `expr` true; None when that cannot be decided."""
         try:
-            if satisfying_assignment(expr, draft.facts) is not None:
+            if satisfying_assignment(expr, draft.facts, budget) is not None:
                 return True
-            settled = not _has_fact_comparison(expr)
+            settled = not has_fact_comparison(expr)
         except SearchTooLarge:
             settled = False
         if exact is not None:
