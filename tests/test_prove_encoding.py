@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import facts_for, policies
@@ -21,6 +22,7 @@ from leukorules.engine.facts import FactsError
 from leukorules.prove.enumerate import PatientSpace
 from leukorules.prove.reference import outcomes, refused
 from leukorules.prove.session import Session, policy_conditions
+from leukorules.prove.solver import SolverUndecided, satisfiable
 
 SETTINGS = settings(
     max_examples=60,
@@ -114,3 +116,19 @@ def test_canonical_patients_are_reproducible_and_readable() -> None:
         found.append(session.witness(session.formula.fired(0), [0]))
     # only the facts that matter, each at the first readable value that works
     assert found[0] == found[1] == {"age": 61, "kind": "b", "dose": 1.5}
+
+
+def test_an_answer_the_solver_cannot_give_is_an_error_never_a_no() -> None:
+    import z3
+
+    class Undecided:
+        def check(self, *terms: object) -> object:
+            return z3.unknown
+
+        def reason_unknown(self) -> str:
+            return "canceled"
+
+    with pytest.raises(SolverUndecided, match="could not decide: canceled"):
+        satisfiable(Undecided())
+    solver = z3.Solver()
+    assert satisfiable(solver, z3.Bool("a")) and not satisfiable(solver, z3.BoolVal(False))

@@ -23,7 +23,7 @@ from itertools import product
 from typing import Any
 
 from leukorules.prove.domains import Term
-from leukorules.prove.solver import z3_module
+from leukorules.prove.solver import satisfiable, z3_module
 from leukorules.prove.space import FactClasses
 
 Cube = dict[str, frozenset[int]]  # fact -> the classes it may take; absent: any class
@@ -69,7 +69,7 @@ def cover(new_solver: Callable[[], Any], term: Term, space: Space, max_cubes: in
     cubes: list[Cube] = []
     disjoint: list[Cube] = []
     complete = True
-    while search.check() == z3.sat:
+    while satisfiable(search):
         if len(cubes) == max_cubes:
             complete = False
             break
@@ -90,13 +90,12 @@ def cover(new_solver: Callable[[], Any], term: Term, space: Space, max_cubes: in
 
 def _inside(solver: Any, term: Term, cube: Cube, classes: Mapping[str, FactClasses]) -> bool:
     """Every patient of the space in this cube is in the set."""
-    z3 = z3_module()
-    return bool(solver.check(_cube_term(cube, classes), z3.Not(term)) == z3.unsat)
+    return not satisfiable(solver, _cube_term(cube, classes), z3_module().Not(term))
 
 
 def _occupied(solver: Any, cube: Cube, classes: Mapping[str, FactClasses]) -> bool:
     """Some patient of the space is in this cube."""
-    return bool(solver.check(_cube_term(cube, classes)) == z3_module().sat)
+    return satisfiable(solver, _cube_term(cube, classes))
 
 
 def _grow(

@@ -19,7 +19,7 @@ from typing import Any
 
 from leukorules import model as m
 from leukorules.prove.domains import FactVar, Term, patient
-from leukorules.prove.solver import z3_module
+from leukorules.prove.solver import satisfiable, z3_module
 
 # At most this many candidate values of one numeric fact are tried before the solver's own.
 MAX_CANDIDATES = 24
@@ -139,7 +139,7 @@ class _Pinned:
     def pin(self, term: Term) -> bool:
         """Assert `term` if it keeps the question satisfiable."""
         if not self.holds(term):
-            if self.solver.check(term) != self.z3.sat:
+            if not satisfiable(self.solver, term):
                 return False
             self.model = self.solver.model()
         self.solver.add(term)
@@ -154,7 +154,8 @@ def canonical_patient(
     z3 = z3_module()
     solver.push()
     try:
-        assert solver.check() == z3.sat
+        if not satisfiable(solver):
+            raise ValueError("no patient satisfies the question: there is no canonical one")
         pinned = _Pinned(solver)
         for var in variables.values():
             pinned.pin(z3.Not(var.known))

@@ -20,7 +20,7 @@ from leukorules.prove.domains import StringPool, Term, fact_vars
 from leukorules.prove.encoding import Conditions, PolicyParts
 from leukorules.prove.patients import canonical_patient
 from leukorules.prove.session import Session, policy_conditions, string_pool
-from leukorules.prove.solver import new_solver, z3_module
+from leukorules.prove.solver import new_solver, satisfiable, z3_module
 
 
 class ConditionSpace:
@@ -40,7 +40,7 @@ class ConditionSpace:
 
     def possible(self, expr: m.Expr) -> bool:
         """Some values of the facts (each known or not) make `expr` true."""
-        return bool(self.solver.check(self.truth(expr)[0]) == self.z3.sat)
+        return satisfiable(self.solver, self.truth(expr)[0])
 
     def example(self, expr: m.Expr) -> dict[str, m.Value] | None:
         if not self.possible(expr):

@@ -32,7 +32,7 @@ from leukorules.prove.encoding import PolicyFormula
 from leukorules.prove.patients import canonical_patient, constants_by_fact
 from leukorules.prove.reference import refused
 from leukorules.prove.session import policy_conditions
-from leukorules.prove.solver import new_solver, z3_module
+from leukorules.prove.solver import new_solver, satisfiable, z3_module
 from leukorules.prove.space import FactClasses
 
 ABSENT = "absent"
@@ -186,7 +186,7 @@ class JointSpace:
                 self._outcome(self.old_formula, old_index, before),
                 self._outcome(self.new_formula, new_index, after),
             )
-            if probe.check(term) != self.z3.sat:
+            if not satisfiable(probe, term):
                 continue
             space = self.space(relevant, self.admissible, (self.old, self.new))
             found = cover(lambda: self.solver(old_nodes, new_nodes), term, space, max_cubes)
@@ -228,7 +228,6 @@ class JointSpace:
         solver.push()
         try:
             solver.add(term)
-            solver.check()
             variables = {k: c.var for k, c in space.classes.items()}
             example = canonical_patient(solver, variables, self.hints)
         finally:
@@ -295,7 +294,7 @@ class JointSpace:
                 return solver
 
             probe = evaluating()
-            if probe.check(term) != z3.sat:
+            if not satisfiable(probe, term):
                 continue
             declared = admits.facts
             allowed = {

@@ -16,7 +16,7 @@ from leukorules import model as m
 from leukorules.prove.domains import FactVar, StringPool, Term, string_literals
 from leukorules.prove.encoding import PolicyFormula, PolicyParts, inputs_of
 from leukorules.prove.patients import canonical_patient, claim_conditions, constants_by_fact
-from leukorules.prove.solver import new_solver, z3_module
+from leukorules.prove.solver import new_solver, satisfiable, z3_module
 
 
 def policy_conditions(policy: PolicyParts, claims: Iterable[m.Claim] = ()) -> Iterator[m.Expr]:
@@ -117,7 +117,7 @@ class Solver:
         self.hints = hints
 
     def possible(self, term: Term) -> bool:
-        return bool(self.solver.check(term) == self.z3.sat)
+        return satisfiable(self.solver, term)
 
     def witness(self, term: Term) -> dict[str, m.Value] | None:
         if not self.possible(term):

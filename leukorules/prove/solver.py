@@ -3,7 +3,8 @@
 Input: nothing. Output: the `z3` module (`z3_module()`), or `SolverMissing` whose message names
 `pip install 'leukorules[prove]'`; `solver_installed()` asks without raising. A solver object
 made here (`new_solver()`) is deterministic: the same formula gives the same answers and models
-from run to run.
+from run to run; `satisfiable` asks it, and an answer that is neither yes nor no is an error
+(`SolverUndecided`), never taken as a no.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ def z3_module() -> ModuleType:
         return importlib.import_module("z3")
     except ImportError:
         raise SolverMissing() from None
+
+
+class SolverUndecided(RuntimeError):
+    """The solver answered neither sat nor unsat (never expected: the questions are over
+    booleans and linear arithmetic, which Z3 decides; a limit reached would say so here)."""
+
+
+def satisfiable(solver: Any, *terms: Any) -> bool:
+    """Whether the solver's assertions and `terms` hold together for some patient: never a
+    guess, `SolverUndecided` when the solver cannot say."""
+    z3 = z3_module()
+    answer = solver.check(*terms)
+    if answer == z3.unknown:
+        raise SolverUndecided(f"the solver could not decide: {solver.reason_unknown()}")
+    return bool(answer == z3.sat)
 
 
 def solver_installed() -> bool:
