@@ -31,6 +31,7 @@ from typing import Any
 
 from leukorules.cachedir import cache_folder, is_private
 from leukorules.engine.compile import CompiledPolicy
+from leukorules.reading import MAX_SOURCE_BYTES, read_regular_file
 from leukorules.version import __version__
 
 _FORMAT = 1
@@ -71,8 +72,9 @@ def _listings(paths: list[Path]) -> list[tuple[str, list[str]]]:
 
 
 def _sha256_file(name: str) -> str:
-    with open(name, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    # Through the bounded reader: a policy file swapped for a FIFO or a device since it was
+    # cached must not block or read without end (it raises; the caller then checks afresh).
+    return hashlib.sha256(read_regular_file(Path(name), MAX_SOURCE_BYTES)).hexdigest()
 
 
 def load_cached(paths: list[Path]) -> CompiledPolicy | None:

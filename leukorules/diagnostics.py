@@ -55,6 +55,8 @@ class Code(enum.StrEnum):
     LR112 = "LR112", Severity.ERROR, "syntax error: unexpected end of file"
     LR113 = "LR113", Severity.ERROR, "unterminated string"
     LR114 = "LR114", Severity.ERROR, "expression nested too deeply"
+    LR115 = "LR115", Severity.ERROR, "unknown escape in a string"
+    LR116 = "LR116", Severity.ERROR, "number out of range"
     LR120 = "LR120", Severity.ERROR, "include cannot be resolved"
     LR121 = "LR121", Severity.ERROR, "include cycle"
     # LR2xx: names
@@ -105,6 +107,14 @@ class Code(enum.StrEnum):
     LR508 = "LR508", Severity.ERROR, "facts contradict each other"
     LR520 = "LR520", Severity.ERROR, "invalid FHIR resource"
     LR521 = "LR521", Severity.ERROR, "sources disagree on a fact"
+    # LR6xx: terminology bindings (which codes of a health record give which fact)
+    LR601 = "LR601", Severity.ERROR, "binding of an unknown fact"
+    LR602 = "LR602", Severity.ERROR, "binding value does not fit its fact"
+    LR603 = "LR603", Severity.ERROR, "code not in its system's format"
+    LR604 = "LR604", Severity.WARNING, "value set used by no binding"
+    LR605 = "LR605", Severity.ERROR, "bindings can give one fact two values"
+    LR606 = "LR606", Severity.ERROR, "undeclared value set"
+    LR607 = "LR607", Severity.ERROR, "binding lines that do not fit together"
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +277,10 @@ def code_frame(source: SourceFile | None, span: Span, marker: str = "^") -> list
     ]
 
 
-def _printable(text: str) -> str:
-    """Text from a policy (in messages, hints, paths) with control characters escaped."""
+def printable(text: str) -> str:
+    """Text from a policy or from facts, safe to write to a terminal: every character that is
+    not printable (controls such as ESC, BEL, CR and newline; format characters such as bidi
+    overrides) is written as `\\xNN` or `\\uNNNN`. Idempotent: escaped text is printable."""
     if text.isprintable():
         return text
     return "".join(
@@ -291,19 +303,19 @@ def render_text(
         label = diagnostic.severity.label
         if color:
             label = f"\x1b[1;{styles[diagnostic.severity]}m{label}\x1b[0m"
-        where = f"{_printable(str(diagnostic.span))}: " if diagnostic.span else ""
-        message = _printable(diagnostic.message)
+        where = f"{printable(str(diagnostic.span))}: " if diagnostic.span else ""
+        message = printable(diagnostic.message)
         lines.append(f"{where}{label}: {message}  [{diagnostic.code}]")
         if diagnostic.span is not None:
             lines.extend(code_frame(sources.get(diagnostic.span.file), diagnostic.span))
         for related in diagnostic.related:
-            note = f"{_printable(str(related.span))}: {_printable(related.message)}"
+            note = f"{printable(str(related.span))}: {printable(related.message)}"
             lines.append(f"  note: {note}")
             lines.extend(
                 "  " + line for line in code_frame(sources.get(related.span.file), related.span)
             )
         if diagnostic.hint:
-            hint_lines = [_printable(line) for line in diagnostic.hint.splitlines()] or [""]
+            hint_lines = [printable(line) for line in diagnostic.hint.splitlines()] or [""]
             lines.append(f"  hint: {hint_lines[0]}")
             lines.extend(f"        {line}" if line else "" for line in hint_lines[1:])
     return "\n".join(lines) + ("\n" if lines else "")

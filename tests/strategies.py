@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 
 from leukorules import model as m
+from leukorules.check.declarations import source_name_refusal
 from leukorules.logic import evaluate
 from leukorules.syntax.grammar import grammar_text
 
@@ -104,6 +105,16 @@ def texts(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str]:
 
 
 _STATEMENT = texts(1, 40).filter(lambda s: bool(s.strip()))
+# What `check` accepts: an evidence url is an http(s) address; a header's source names a file
+# beside the policy (or the guideline in words), never an absolute path or one with `..`.
+_WEB_ADDRESS = st.builds(
+    "{}://{}.example/{}{}".format,
+    st.sampled_from(("https", "http", "HTTPS")),
+    _IDENTIFIER,
+    st.text(string.ascii_letters + string.digits + "-._~/%", max_size=12),
+    st.sampled_from(("", "#4", "?a=1&b=(2)", '#"quoted"')),
+).filter(m.is_web_address)
+_SOURCE = texts().filter(lambda text: source_name_refusal(text) is None)
 
 
 # --- small draw helpers ---------------------------------------------------------------------
@@ -245,7 +256,8 @@ def fact_values(fact: m.Fact, hints: Sequence[m.Value] = ()) -> st.SearchStrateg
             high = int(t.maximum) if t.maximum is not None else 10**6
             base = st.integers(low, high)
             numbers = {int(h) for h in hints if isinstance(h, int) and not isinstance(h, bool)}
-            near = sorted({h + d for h in numbers for d in (-1, 0, 1)} & set(range(low, high + 1)))
+            around = {h + d for h in numbers for d in (-1, 0, 1)}
+            near = sorted(n for n in around if low <= n <= high)
         case "number":
             low_f = t.minimum if t.minimum is not None else -1e9
             high_f = t.maximum if t.maximum is not None else 1e9
@@ -412,7 +424,7 @@ def _evidence(draw: Draw, count: int) -> dict[str, m.Evidence]:
             id=ref,
             citation=draw(texts()) if citation_style == "text" else None,
             citation_declared=citation_style != "undeclared",
-            url=_maybe(draw, texts()),
+            url=_maybe(draw, _WEB_ADDRESS),
             doi=_maybe(draw, texts()),
             pmid=_maybe(draw, st.integers(1, 10**8).map(str)),
             grade=_maybe(draw, st.sampled_from(m.GRADE_STRENGTHS)),
@@ -612,7 +624,7 @@ def _policy(
         id=".".join(draw(st.lists(_IDENTIFIER, min_size=1, max_size=3))),
         title=draw(texts()),
         version=draw(st.one_of(st.just("1.0"), texts(0, 8))),
-        source=_maybe(draw, texts()),
+        source=_maybe(draw, _SOURCE),
         effective=_date(draw) if draw(st.booleans()) else None,
         evidence=evidence,
         facts={**facts, **{f.name: f for f in derived}},
@@ -689,3 +701,19 @@ def facts_for(policy: m.Policy, absent: float = 0.3) -> st.SearchStrategy[dict[s
         return {name: draw(strategy) for name, strategy in values.items() if draw(present)}
 
     return st.composite(build)()
+
+
+Case = tuple[m.Policy, dict[str, object], dict[str, object]]
+
+
+@st.composite
+def cases(draw: Draw, small: bool) -> Case:
+    """A policy, a patient with every input fact known, and the same patient knowing less."""
+    if small:
+        policy = draw(policies(max_input_facts=4, max_rules=5, max_leaves=4, max_sections=2))
+    else:
+        policy = draw(policies())
+    full = dict(draw(facts_for(policy, absent=0.0)))
+    keep = draw(st.lists(st.sampled_from(sorted(full)), unique=True)) if full else []
+    partial = {name: full[name] for name in keep}
+    return policy, full, partial

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.watchdog import watchdog
 
 from leukorules import cache
 from leukorules.check import check_paths
@@ -131,6 +132,20 @@ def test_corrupt_or_foreign_entries_are_ignored(cache_home: Path, policy_copy: P
     cache.store([policy_copy], _fresh(policy_copy))
     entry.chmod(0o666)
     assert cache.load_cached([policy_copy]) is None  # writable by others: not read
+
+
+def test_a_source_swapped_for_a_fifo_is_a_miss_not_a_hang(
+    cache_home: Path, policy_copy: Path
+) -> None:
+    """An included file replaced by a FIFO after caching (named as a file, so no folder listing
+    notices): the cache must not block reading it."""
+    header = policy_copy / "leukoencephalopathy.rules"
+    cache.store([header], _fresh(header))
+    included = policy_copy / "facts.rules"
+    included.unlink()
+    os.mkfifo(included)
+    with watchdog(10):
+        assert cache.load_cached([header]) is None
 
 
 def test_no_cache_when_turned_off(cache_home: Path, policy_copy: Path) -> None:

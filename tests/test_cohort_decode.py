@@ -1,7 +1,9 @@
-"""Cohort decoding: CSV cells by fact type, JSON lines, and the validation fast path.
+"""Cohort decoding: CSV cells by fact type, JSON lines, and the validation fast path cohorts
+rely on.
 
-The fast path (`QuickCheck`) may only accept what `validate_facts` accepts, with the same values;
-hypothesis throws valid and invalid raw values of every kind at both.
+The engine's fast check (`FactsValidator`, which cohort rows go through) may only accept what
+`validate_facts` accepts, with the same values; hypothesis throws valid and invalid raw values of
+every kind a cohort file can hold at both.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import model as m
-from leukorules.cohort.decode import QuickCheck, csv_value, json_id, parse_json_line
+from leukorules.cohort.decode import csv_value, json_id, parse_json_line
+from leukorules.engine.compile import compile_policy
 from leukorules.engine.facts import validate_facts
 
 FACTS = {
@@ -35,6 +39,8 @@ POLICY = m.Policy(
     },
 )
 
+FAST = compile_policy(POLICY).validator._fast
+
 raw_values = st.one_of(
     st.none(),
     st.booleans(),
@@ -49,10 +55,10 @@ raw_values = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.dictionaries(st.sampled_from([*FACTS, "k", "unknown_key"]), raw_values, max_size=5))
-def test_quick_check_accepts_only_what_validate_facts_accepts(raw: dict[str, object]) -> None:
-    quick = QuickCheck(POLICY).check(raw)
+def test_the_fast_check_accepts_only_what_validate_facts_accepts(raw: dict[str, object]) -> None:
+    quick = FAST(raw)
     values, problems = validate_facts(POLICY, raw)
     if quick is not None:
         assert not problems, (raw, problems)
@@ -60,9 +66,9 @@ def test_quick_check_accepts_only_what_validate_facts_accepts(raw: dict[str, obj
         assert {k: type(v) for k, v in quick.items()} == {k: type(v) for k, v in values.items()}
 
 
-def test_quick_check_takes_the_common_valid_row() -> None:
+def test_the_fast_check_takes_the_common_valid_row() -> None:
     raw = {"b": True, "i": 5, "x": 3, "e": "a", "s": ["p"], "t": "x", "d": "2020-01-31"}
-    assert QuickCheck(POLICY).check(raw) == {
+    assert FAST(raw) == {
         "b": True,
         "i": 5,
         "x": 3.0,
@@ -82,10 +88,10 @@ def test_csv_cells_by_type() -> None:
     assert csv_value(fact("b"), "0") == (False, None)
     assert csv_value(fact("b"), "maybe")[1] is not None
     assert csv_value(fact("i"), "+7") == (7, None)
-    assert csv_value(fact("i"), "7.0")[1] == "`i` must be a whole number"
+    assert csv_value(fact("i"), "7.0")[1] == ("LR503", "`i` must be a whole number")
     assert csv_value(fact("x"), ".5") == (0.5, None)
-    assert csv_value(fact("x"), "1e999")[1] == "`x` must be a finite number"
-    assert csv_value(fact("x"), "nan")[1] == "`x` must be a finite number"
+    assert csv_value(fact("x"), "1e999")[1] == ("LR503", "`x` must be a finite number")
+    assert csv_value(fact("x"), "nan")[1] == ("LR503", "`x` must be a finite number")
     assert csv_value(fact("d"), "2020-01-31") == ("2020-01-31", None)
     assert csv_value(fact("d"), "31/01/2020")[1] is not None
     assert csv_value(fact("s"), "p; q") == (["p", "q"], None)
@@ -97,11 +103,12 @@ def test_csv_cells_by_type() -> None:
 
 def test_json_lines_and_ids() -> None:
     assert parse_json_line('{"a": 1}')[0] == {"a": 1}
-    assert parse_json_line('{"a": NaN}')[1] == "malformed JSON: NaN is not JSON"
-    assert parse_json_line('{"a": 1, "a": 2}')[1] == "`a` given twice"
-    assert parse_json_line("[1]")[1] == "the line is not a JSON object"
+    assert parse_json_line('{"a": NaN}')[1] == ("LR507", "malformed JSON: NaN is not JSON")
+    assert parse_json_line('{"a": 1, "a": 2}')[1] == ("LR507", "`a` given twice")
+    assert parse_json_line("[1]")[1] == ("LR507", "the line is not a JSON object")
     assert parse_json_line('{"a": "\\ud83d\\ude00"}')[0] == {"a": "\U0001f600"}
-    assert "half of a character" in (parse_json_line('{"a": "\\ud83d"}')[1] or "")
+    malformed = parse_json_line('{"a": "\\ud83d"}')[1]
+    assert malformed is not None and "half of a character" in malformed[1]
     assert json_id(7, "id") == ("7", None)
-    assert json_id(True, "id")[1] == "`id` must be text or a whole number"
-    assert json_id(" \t", "id")[1] == "the record has no `id`"
+    assert json_id(True, "id")[1] == ("LR507", "`id` must be text or a whole number")
+    assert json_id(" \t", "id")[1] == ("LR507", "the record has no `id`")

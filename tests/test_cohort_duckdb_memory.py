@@ -21,7 +21,8 @@ pq = pytest.importorskip("pyarrow.parquet")
 duckdb = pytest.importorskip("duckdb")
 
 from leukorules.cohort import duckdb as engine  # noqa: E402
-from leukorules.cohort.decode import Layout  # noqa: E402
+from leukorules.cohort import duckdb_stream as stream  # noqa: E402
+from leukorules.cohort.layout import Layout  # noqa: E402
 from leukorules.cohort.readers import CohortReader, Problem  # noqa: E402
 from leukorules.cohort.runner import BatchOptions, run_batch  # noqa: E402
 
@@ -55,10 +56,10 @@ def cohort(bundled: m.Policy, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def duckdb_run(policy: m.Policy, path: Path, **kw: Any) -> engine.DuckDBRun:
+def duckdb_run(policy: m.Policy, path: Path, **kw: Any) -> stream.DuckDBRun:
     reader = CohortReader(path, "parquet", 20_000)
     layout = Layout(policy, "parquet", "id", reader.columns, False)
-    return engine.DuckDBRun(policy, layout, reader, threads=2, **kw)
+    return stream.DuckDBRun(policy, layout, reader, threads=2, **kw)
 
 
 def setting(con: Any, name: str) -> Any:
@@ -97,7 +98,7 @@ def test_run_batch_passes_memory_limit_and_threads(
         seen.append((setting(con, "threads"), setting(con, "memory_limit")))
         return con
 
-    monkeypatch.setattr(engine, "connect", spy)
+    monkeypatch.setattr(stream, "connect", spy)
     options = BatchOptions(
         cohort=cohort, out=tmp_path / "o.parquet", engine="duckdb", jobs=2, memory_limit="300MB"
     )
@@ -108,19 +109,21 @@ def test_run_batch_passes_memory_limit_and_threads(
     reference.close()
 
 
-def test_multithreaded_stream_needs_no_reordering(bundled: m.Policy, cohort: Path) -> None:
+def test_multithreaded_stream_needs_no_reordering(
+    bundled: m.Policy, cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With two threads over many row groups, DuckDB streams the results in scan order, so the
     reorder buffer never holds a row; and batches are fetched small and written gathered."""
     run = duckdb_run(bundled, cohort, batch_rows=1_000, output_rows=5_000)
     fetched: list[int] = []
-    counted = run._counted
+    counted = stream.counted
 
-    def spy(stream: Any) -> Any:
-        for batch in counted(stream):
+    def spy(batches: Any, *args: Any) -> Any:
+        for batch in counted(batches, *args):
             fetched.append(batch.num_rows)
             yield batch
 
-    run._counted = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(stream, "counted", spy)
     outputs = list(run.run())
     assert run.waiting.peak == 0
     assert fetched and max(fetched) <= 1_000
@@ -155,16 +158,16 @@ def test_reorder_buffer_reports_what_waits() -> None:
     def batch(rows: list[int]) -> Any:
         return pa.RecordBatch.from_pydict({"row": pa.array(rows, pa.int64())})
 
-    waiting = engine.Waiting()
+    waiting = stream.Waiting()
     in_order = [batch([1, 2, 3]), batch([4, 5]), batch([6])]
-    assert sum(len(pieces) for pieces, _ in engine.in_row_order(in_order, deque(), waiting)) == 3
+    assert sum(len(pieces) for pieces, _ in stream.in_row_order(in_order, deque(), waiting)) == 3
     assert waiting.peak == 0
 
-    waiting = engine.Waiting()
+    waiting = stream.Waiting()
     rejected = deque([Problem(3, None, "LR507", "bad")])
     shuffled = [batch([6, 7]), batch([4, 5]), batch([1, 2]), batch([8])]
     seen = []
-    for pieces, problems in engine.in_row_order(shuffled, rejected, waiting):
+    for pieces, problems in stream.in_row_order(shuffled, rejected, waiting):
         found = [r for p in pieces for r in p.column("row").to_pylist()]
         seen += sorted(found + [p.row for p in problems])
     assert seen == list(range(1, 9))

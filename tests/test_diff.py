@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import conditions, policies
+from support.profiles import RELAXED, examples
 
 from leukorules import model as m
 from leukorules.check import check_text
@@ -145,15 +146,7 @@ def _outcomes(policy: m.Policy, patient: dict[str, m.Value]) -> dict[str, str] |
     return {r.id: run.outcome(i) for i, r in enumerate(policy.rules)}
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.filter_too_much,
-    ],
-)
+@settings(max_examples=examples(60), suppress_health_check=[*RELAXED, HealthCheck.filter_too_much])
 @given(pairs())
 def test_counts_and_conditions_match_brute_force_over_every_class(
     pair: tuple[m.Policy, m.Policy],
@@ -236,3 +229,32 @@ def test_json_and_the_patients_of_a_cohort(tmp_path: Path) -> None:
     assert changes["b"]["fired"] == ["young"]
     rules = {r["rule"] for r in document["patients"]["rules"]}
     assert rules == {"ivig", "elderly", "young"}
+
+
+def test_the_cohort_engines_list_the_same_patients(tmp_path: Path) -> None:
+    """`--cohort` runs on any cohort engine, and every engine lists the same changes (a record
+    NEW refuses, for a constraint OLD lacks, included)."""
+    constraint = (
+        "constraint young.adult {\n  when age < 18\n  require kind != pml\n"
+        '  message "PML is not seen before 18 here"\n}\n'
+    )
+    old, new = write(tmp_path, "old.rules", OLD), write(tmp_path, "new.rules", NEW + constraint)
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text(
+        '{"id": "a", "kind": "adem", "response": "responding", "age": 70}\n'
+        '{"id": "b", "kind": "pml", "age": 10}\n'
+        '{"id": "c", "kind": "other", "age": 40}\n'
+        '{"id": "d", "kind": "adem", "age": 12}\n',
+        encoding="utf-8",
+    )
+    found = {}
+    for engine in ("python", "duckdb"):
+        args = ["diff", old, new, "--rules-only", "--format", "json", "--cohort", str(cohort)]
+        result = CliRunner().invoke(main, [*args, "--engine", engine, "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+        found[engine] = json.loads(result.stdout)["cohort"]
+    assert found["python"] == found["duckdb"]
+    changes = {c["id"]: c for c in found["python"]["changes"]}
+    assert set(changes) == {"a", "b", "d"}
+    assert changes["b"]["refused_new"] and not changes["b"]["refused_old"]
+    assert changes["d"]["fired"] == ["young"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import replace
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -10,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from leukorules import CompiledPolicy, load_policy
+from leukorules.authoring.coverage import default_source
+from leukorules.check import check_paths
 from leukorules.engine.facts_file import load_facts_file
 from leukorules.report.html import find_guideline_text, render_html
 from leukorules.result import Evaluation
+from leukorules.source import Span
 
 ROOT = Path(__file__).resolve().parent.parent
 PATIENTS = ROOT / "examples" / "patients"
@@ -96,7 +101,7 @@ def test_report_holds_every_part(bundled: CompiledPolicy) -> None:
     assert '<details class="trace" open' not in document
     # the chain diagram is inline SVG naming the fired rules and their facts
     svg = document[
-        document.index('<section id="chain">') : document.index('<section id="recommendations">')
+        document.index('<section id="chain">') : document.index('<section id="guideline">')
     ]
     assert "<svg" in svg
     assert all(f'data-key="rule:{rec.rule}"' in svg for rec in ev.recommendations)
@@ -224,3 +229,100 @@ def test_report_is_deterministic(bundled: CompiledPolicy) -> None:
 def test_guideline_text_is_found_for_the_bundled_policy(bundled: CompiledPolicy) -> None:
     text = find_guideline_text(bundled.policy)
     assert text is not None and text.startswith("Treatment Approach for Leukoencephalopathy")
+
+
+# --- the guideline source: beside the policy or in its source/ folder, nothing else ----------
+
+SOURCE_POLICY = """policy demo {{ title "Guide" version "1" source "{source}" }}
+evidence 1 {{ citation unknown }}
+fact flag: bool
+rule r.one {{ statement "Treat it" evidence 1 when flag recommend "Treat" }}
+"""
+
+
+def _policy_folder(tmp_path: Path, source: str) -> Path:
+    folder = tmp_path / "policy"
+    (folder / "source").mkdir(parents=True, exist_ok=True)
+    text = SOURCE_POLICY.format(source=source)
+    (folder / "p.rules").write_text(text, encoding="utf-8")
+    private = tmp_path / "private"
+    private.mkdir(exist_ok=True)
+    (private / "notes.txt").write_text("- Treat it 1\nSECRET NOTES\n", encoding="utf-8")
+    return folder
+
+
+def _refusal(folder: Path) -> list[str]:
+    result = check_paths([folder / "p.rules"])
+    return [d.message for d in result.diagnostics if d.code == "LR209"]
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("../private/notes.txt", "climbs out of the policy's folder with `..`"),
+        ("source/../../private/notes.txt", "climbs out of the policy's folder with `..`"),
+        ("{private}/notes.txt", "is an absolute path"),
+        ("C:\\\\\\\\private\\\\\\\\notes.txt", "is an absolute path"),
+    ],
+)
+def test_a_source_outside_the_policy_folder_is_refused(
+    tmp_path: Path, source: str, why: str
+) -> None:
+    folder = _policy_folder(tmp_path, source.format(private=tmp_path / "private"))
+    messages = _refusal(folder)
+    assert len(messages) == 1 and messages[0].endswith(why), messages
+
+
+@pytest.mark.parametrize("kind", ["link to a file", "link to a folder", "fifo", "directory"])
+def test_a_source_file_that_is_no_plain_file_of_the_folder_is_refused(
+    tmp_path: Path, kind: str
+) -> None:
+    folder = _policy_folder(tmp_path, "guide.txt")
+    private = tmp_path / "private"
+    (private / "guide.txt").write_text("- Treat it 1\nSECRET\n", encoding="utf-8")
+    if kind == "link to a file":
+        (folder / "guide.txt").symlink_to(private / "notes.txt")
+        why = "leads out of the policy's folder through a symbolic link"
+    elif kind == "link to a folder":
+        (folder / "source").rmdir()
+        (folder / "source").symlink_to(private, target_is_directory=True)
+        why = "leads out of the policy's folder through a symbolic link"
+    elif kind == "fifo":
+        os.mkfifo(folder / "source" / "guide.txt")
+        why = "is a FIFO, not a regular file"
+    else:
+        (folder / "guide.txt").mkdir()
+        why = "is a directory, not a regular file"
+    messages = _refusal(folder)
+    assert len(messages) == 1 and messages[0].endswith(why), messages
+    # the report never reads it, even for a policy model that was not checked (built by hand)
+    checked = load_policy(_policy_folder(tmp_path / "fine", "guide.txt")).policy
+    moved = replace(checked, span=Span.point(str(folder / "p.rules"), 2, 1))
+    assert default_source(moved) is None and find_guideline_text(moved) is None
+
+
+def test_the_report_never_embeds_a_file_from_elsewhere(tmp_path: Path) -> None:
+    """`check` refuses such a source; a model built by hand with one is not read either."""
+    folder = _policy_folder(tmp_path, "guide.txt")
+    (folder / "source" / "guide.txt").write_text("Guide\n- Treat it 1\n", encoding="utf-8")
+    compiled = load_policy(folder)
+    values = compiled.validate({"flag": True})
+    document = render_html(compiled.evaluate(values, trace=True), compiled.policy, values)
+    assert 'class="statement applied"' in document  # the source beside it is read
+    for elsewhere in ("../private/notes.txt", str(tmp_path / "private" / "notes.txt")):
+        moved = replace(compiled.policy, source=elsewhere)
+        assert default_source(moved) is None
+        page = render_html(compiled.evaluate(values, trace=True), moved, values)
+        assert "SECRET" not in page and "guideline source text is not available" in page
+
+
+def test_a_source_in_words_or_a_link_inside_the_folder_is_accepted(tmp_path: Path) -> None:
+    folder = _policy_folder(tmp_path, "Example Society guideline, chapter 4")
+    assert _refusal(folder) == []
+    assert default_source(load_policy(folder).policy) is None
+    linked = _policy_folder(tmp_path / "linked", "guide.txt")
+    (linked / "source" / "real.txt").write_text("Guide\n- Treat it 1\n", encoding="utf-8")
+    (linked / "guide.txt").symlink_to(Path("source") / "real.txt")
+    assert _refusal(linked) == []
+    found = default_source(load_policy(linked).policy)
+    assert found is not None and found.name == "guide.txt"

@@ -14,8 +14,9 @@ from unittest import mock
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from strategies import policies
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.check import check_text
@@ -23,6 +24,7 @@ from leukorules.engine.compile import compile_policy
 from leukorules.engine.facts import FactsError
 from leukorules.prove.enumerate import PatientSpace
 from leukorules.prove.session import policy_conditions
+from leukorules.rulegraph import PolicyGraph
 
 HEADER = """\
 policy demo.exact { title "Exact" version "1.0" }
@@ -107,7 +109,7 @@ def test_a_conflict_the_search_cannot_settle_is_decided_with_a_real_patient() ->
     policy = check_text(text.replace("derive risk = low", 'note "x"')).policy
     assert policy is not None
     run = compile_policy(policy).run(scenario["facts"])
-    index = policy.graph.index
+    index = PolicyGraph.of(policy).index
     assert run.outcome(index["high"]) == run.outcome(index["low"]) == "fired"
 
 
@@ -132,11 +134,7 @@ def test_with_the_solver_no_note_and_no_give_up() -> None:
 SMALL = policies(max_input_facts=3, max_derived_facts=1, max_rules=5, max_gaps=0, max_constraints=2)
 
 
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=examples(120))
 @given(SMALL)
 def test_rules_reported_as_never_firing_are_exactly_those_no_patient_fires(
     policy: m.Policy,

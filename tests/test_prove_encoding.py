@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import facts_for, policies
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.engine.compile import compile_policy
@@ -23,12 +24,9 @@ from leukorules.prove.enumerate import PatientSpace
 from leukorules.prove.reference import outcomes, refused
 from leukorules.prove.session import Session, policy_conditions
 from leukorules.prove.solver import SolverUndecided, satisfiable
+from leukorules.rulegraph import PolicyGraph
 
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = settings(max_examples=examples(60))
 SMALL = policies(max_input_facts=3, max_derived_facts=1, max_rules=4, max_gaps=0, max_constraints=1)
 
 
@@ -93,7 +91,7 @@ def test_the_reference_evaluation_is_the_engines(data: st.DataObject, policy: m.
     assert refused(policy.constraints, patient) == (run is None)
     if run is None:
         return
-    found = outcomes(policy.graph, policy.rules, patient)
+    found = outcomes(PolicyGraph.of(policy), policy.rules, patient)
     assert [found.effective[i] for i in range(len(policy.rules))] == list(run.effective)
     for fact in policy.derived_facts:
         assert found.values[fact.name] == run.derived.get(fact.name)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from prove_strategies import with_properties
 from strategies import policies
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.authoring.scenario_files import load_scenario_file
@@ -27,11 +28,7 @@ from leukorules.prove.enumerate import PatientSpace
 from leukorules.prove.properties import CannotProve, prove
 from leukorules.prove.session import policy_conditions
 
-SETTINGS = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = settings(max_examples=examples(80))
 SMALL = with_properties(
     policies(max_input_facts=3, max_derived_facts=1, max_rules=4, max_gaps=0, max_constraints=1)
 )

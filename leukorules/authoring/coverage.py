@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from leukorules import model as m
+from leukorules.check.declarations import find_guideline_source
 
 Status = Literal["covered", "missing", "evidence mismatch", "section mismatch"]
 STATUSES: tuple[Status, ...] = ("covered", "missing", "evidence mismatch", "section mismatch")
@@ -261,16 +262,20 @@ def default_source(policy: m.Policy, folders: Sequence[Path] = ()) -> Path | Non
     """The source document a policy names (`source "..."` in its header), if it can be found.
 
     Looked up beside the file holding the header, then in a `source/` folder beside it; then
-    the same in each of `folders` (the policy folders a command was given).
+    the same in each of `folders` (the policy folders a command was given). Only a regular file
+    inside that folder is ever returned (`check.declarations.find_guideline_source`): an
+    absolute path, `..`, a symbolic link leading out, a FIFO or a device is never read.
     """
     if not policy.source:
         return None
     homes = [Path(policy.span.file).parent] if policy.span is not None else []
     homes.extend(folders)
     for home in homes:
-        for candidate in (home / policy.source, home / "source" / policy.source):
-            if candidate.is_file():
-                return candidate
+        found, refused = find_guideline_source(policy.source, home)
+        if refused is not None:
+            return None  # `check` reports it; nothing is read from anywhere else
+        if found is not None:
+            return found
     return None
 
 

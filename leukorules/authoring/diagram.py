@@ -43,7 +43,7 @@ def format_value(value: object) -> str:
 
 
 def rule_node(rule: m.Rule) -> Node:
-    evidence = "evidence " + ", ".join(rule.evidence) if rule.evidence else "no evidence"
+    evidence = m.references_text(rule.evidence) if rule.evidence else "no evidence"
     return Node(f"rule:{rule.id}", "rule", rule.id, evidence)
 
 

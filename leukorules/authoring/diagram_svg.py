@@ -2,7 +2,8 @@
 
 Input: a `Graph` (`leukorules.authoring.graph`). Output: one SVG document. Nodes are laid out in
 layers by topological depth (facts left, conclusions right), the order inside a layer improved by
-a few barycentre sweeps; every text is escaped. Same graph, same bytes.
+a few barycentre sweeps; every text is escaped and wrapped, never cut short. Same graph, same
+bytes.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class _Box:
         return self.y + self.height / 2
 
 
-def _wrap(text: str, width: int = _WRAP, max_lines: int = 4) -> list[str]:
-    """Greedy wrapping that may also break after `.`, `_`, `/` and `-` (rule ids, fact names)."""
+def _wrap(text: str, width: int = _WRAP) -> list[str]:
+    """Greedy wrapping that may also break after `.`, `_`, `/` and `-` (rule ids, fact names).
+    Every character is kept: a long statement makes a taller box, never one cut short."""
     lines: list[str] = []
     current = ""
     for piece in re.findall(r"\s+|[^\s._/-]*[._/-]|[^\s._/-]+", text):
@@ -66,16 +68,13 @@ def _wrap(text: str, width: int = _WRAP, max_lines: int = 4) -> list[str]:
         current += piece
     if current.strip() or not lines:
         lines.append(current.rstrip())
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
     return lines
 
 
 def _box(node: Node) -> _Box:
     lines = [(t, True) for t in _wrap(node.label)]
     if node.detail:
-        lines += [(t, False) for t in _wrap(node.detail, max_lines=3)]
+        lines += [(t, False) for t in _wrap(node.detail)]
     longest = max(len(t) for t, _ in lines)
     width = max(70.0, longest * _CHAR_W + 2 * _PAD_X)
     height = len(lines) * _LINE_H + 2 * _PAD_Y

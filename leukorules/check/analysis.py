@@ -34,6 +34,13 @@ from leukorules.diagnostics import Diagnostic, Related, has_errors
 from leukorules.prove.questions import ExactAnalysis
 from leukorules.prove.reference import outcomes, refused
 from leukorules.prove.solver import SolverMissing
+from leukorules.rulegraph import (
+    GraphNode,
+    PolicyGraph,
+    PolicyGraphError,
+    dependency_edges,
+    dependency_walk,
+)
 
 
 def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
@@ -65,13 +72,13 @@ def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
     return diagnostics
 
 
-def _graph(draft: Draft) -> m.PolicyGraph | None:
+def _graph(draft: Draft) -> PolicyGraph | None:
     """The rule graph, for rules without errors that form one (else None)."""
     if draft.broken_rules:
         return None
     try:
-        return m.PolicyGraph.build(draft.rules, draft.facts)
-    except m.PolicyGraphError:
+        return PolicyGraph.build(draft.rules, draft.facts)
+    except PolicyGraphError:
         return None
 
 
@@ -96,15 +103,15 @@ def _mutual_reporter(rule: m.Rule, other: m.Rule) -> bool:
 
 
 def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
-    """Rules and derived facts must form a DAG (the model's `PolicyGraph` relies on it);
+    """Rules and derived facts must form a DAG (`leukorules.rulegraph` relies on it);
     reports each cycle once."""
     rules = draft.rules
-    _, derivers, _, edges = m.dependency_edges(rules, draft.facts)
+    _, derivers, _, edges = dependency_edges(rules, draft.facts)
 
-    def depends(node: m.GraphNode) -> list[m.GraphNode]:
+    def depends(node: GraphNode) -> list[GraphNode]:
         return list(derivers[node]) if isinstance(node, str) else edges[node]
 
-    _, cycles = m.dependency_walk([*range(len(rules)), *derivers], depends)
+    _, cycles = dependency_walk([*range(len(rules)), *derivers], depends)
     for cycle in cycles:
         shown = " -> ".join(rules[n].id if isinstance(n, int) else n for n in cycle)
         first_rule = next((n for n in cycle if isinstance(n, int)), None)
@@ -276,7 +283,7 @@ class _ConflictCheck:
     def __init__(
         self,
         draft: Draft,
-        graph: m.PolicyGraph | None,
+        graph: PolicyGraph | None,
         exact: ExactAnalysis | None,
         budget: int,
     ) -> None:
@@ -320,7 +327,7 @@ class _Inlined:
     true is a likely (not a certain) patient for whom the rule fires: the candidate the search
     looks for before the solver is asked."""
 
-    def __init__(self, draft: Draft, rules: Mapping[str, m.Rule], graph: m.PolicyGraph) -> None:
+    def __init__(self, draft: Draft, rules: Mapping[str, m.Rule], graph: PolicyGraph) -> None:
         self.rules = rules
         # the rules overriding each rule: a candidate makes their conditions false
         self.winners = {
@@ -376,7 +383,7 @@ class _Inlined:
 def _never_fire(
     draft: Draft,
     rules: Mapping[str, m.Rule],
-    graph: m.PolicyGraph,
+    graph: PolicyGraph,
     exact: ExactAnalysis,
     witnesses: Mapping[str, dict[str, object] | None],
 ) -> Iterable[Diagnostic]:

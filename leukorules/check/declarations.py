@@ -3,20 +3,30 @@
 Input: `policy`, `evidence`, `fact` and `derived` blocks of the syntax tree, in policy order.
 Output: filled into the `Draft` (header values, `m.Evidence`, `m.Fact`); each problem is added
 to the diagnostics list: unknown, missing, repeated or ill-typed fields, duplicate declarations,
-empty or fractional ranges. A declaration with an error is left out, never half built.
+empty or fractional ranges, an evidence `url` that is not an http(s) address, a header `source`
+naming a file anywhere but beside the policy or in its `source/` folder. A declaration with an
+error is left out, never half built.
+
+`find_guideline_source` is the one rule for which file a header's `source` may name; the checker
+refuses the rest and the reports (through `authoring.coverage.default_source`) read nothing else.
 """
 
 from __future__ import annotations
 
+import re
+import stat
 from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.check.draft import Draft
 from leukorules.diagnostics import DECLARED, Diagnostic, Related, did_you_mean
+from leukorules.source import Span
 from leukorules.syntax import ast
 
 POLICY_FIELDS = ("title", "version", "source", "effective")
+SOURCE_FOLDER = "source"  # beside the policy: where its guideline source may also sit
 REQUIRED_POLICY_FIELDS = ("title", "version")
 EVIDENCE_FIELDS = ("citation", "url", "doi", "pmid", "grade", "certainty")
 
@@ -83,12 +93,25 @@ class Declarations:
             draft.version = self.string_field(fields["version"], "the policy") or ""
         if "source" in fields:
             draft.source = self.string_field(fields["source"], "the policy")
+            if draft.source is not None:
+                self.guideline_source(draft.source, fields["source"].value.span)
         if "effective" in fields:
             value = fields["effective"].value
             parsed = value.parse() if isinstance(value, ast.DateLit) else None
             if parsed is None:
                 self.diagnostics.append(msg.EFFECTIVE_NOT_A_DATE.at(value.span))
             draft.effective = parsed
+
+    def guideline_source(self, name: str, span: Span) -> None:
+        """Refuse a `source` that names a file a report must not read. The file system is
+        consulted only for a policy read from disk (not for text checked in memory)."""
+        header_file = Path(span.file)
+        if header_file.is_file():
+            _, why = find_guideline_source(name, header_file.parent)
+        else:
+            why = source_name_refusal(name)
+        if why is not None:
+            self.diagnostics.append(msg.SOURCE_NOT_BESIDE.at(span, value=name, why=why))
 
     def evidence(self, block: ast.EvidenceBlock) -> None:
         ref = block.id.name
@@ -104,6 +127,9 @@ class Declarations:
         for key in ("url", "doi", "pmid"):
             if key in fields:
                 values[key] = self.string_field(fields[key], f"evidence {ref}")
+        url = values.get("url")
+        if url is not None and not m.is_web_address(url):
+            self.diagnostics.append(msg.URL_NOT_WEB.at(fields["url"].value.span, ref=ref))
         citation: str | None = None
         declared = "citation" in fields
         if declared:
@@ -191,3 +217,68 @@ class Declarations:
             None if low is None else float(low) if spec.kind == "number" else low,
             None if high is None else float(high) if spec.kind == "number" else high,
         )
+
+
+def source_name_refusal(name: str) -> str | None:
+    """Why `source "name"` cannot name a guideline file, from its words alone (None: it can):
+    an absolute path, or one climbing out of the policy's folder with `..`."""
+    if "\x00" in name:
+        return "holds a NUL character"
+    if (
+        name.startswith(("/", "\\"))
+        or PurePosixPath(name).is_absolute()
+        or PureWindowsPath(name).is_absolute()
+        or PureWindowsPath(name).drive
+    ):
+        return "is an absolute path"
+    if ".." in re.split(r"[\\/]", name):
+        return "climbs out of the policy's folder with `..`"
+    return None
+
+
+def find_guideline_source(name: str, home: Path) -> tuple[Path | None, str | None]:
+    """The file a header's `source "name"` names, beside the policy (`home`: the folder of the
+    file holding the header) or in its `source/` folder.
+
+    Returns `(path, None)` for a regular file found there; `(None, why)` when the name or the
+    file is refused: an absolute path, `..`, a symbolic link (of the file or a folder on the way)
+    leading out of `home`, a directory, FIFO, device or socket; `(None, None)` when no such file
+    exists (the field then only names the guideline in words: "Example guideline, chapter 4").
+    """
+    why = source_name_refusal(name)
+    if why is not None:
+        return None, why
+    if not name.strip():
+        return None, None
+    try:
+        root = home.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None, None
+    for candidate in (home / name, home / SOURCE_FOLDER / name):
+        try:
+            candidate.lstat()
+        except (OSError, ValueError):
+            continue  # not there (or a folder on the way is not one)
+        try:
+            real = candidate.resolve(strict=True)
+            mode = real.stat().st_mode
+        except (OSError, RuntimeError):
+            return None, "is a symbolic link that leads nowhere"
+        if not real.is_relative_to(root):
+            return None, "leads out of the policy's folder through a symbolic link"
+        if not stat.S_ISREG(mode):
+            return None, f"is {_file_kind(mode)}, not a regular file"
+        return candidate, None
+    return None, None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fmt": ("leukorules.cli.fmt", "fmt", "Format policy files in the canonical layout."),
     "evaluate": ("leukorules.cli.evaluate", "evaluate", "Evaluate one patient's facts."),
     "explain": ("leukorules.cli.evaluate", "explain", "Explain one rule's outcome for a patient."),
+    "facts": ("leukorules.cli.facts", "facts", "Print the facts a health record yields."),
     "test": ("leukorules.cli.scenarios", "test", "Run scenario files against a policy."),
     "coverage": ("leukorules.cli.scenarios", "coverage", "Guideline coverage of a policy."),
     "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),

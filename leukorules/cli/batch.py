@@ -1,13 +1,16 @@
-"""`leukorules batch`: evaluate a cohort file, write per-patient results, print a summary."""
+"""`leukorules batch`: evaluate a cohort file (or a FHIR Bulk Data export folder), write
+per-patient results, print a summary."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
 import click
 
-from leukorules.cli.common import fail, load_or_exit, policy_paths
+from leukorules.cli.common import EXIT_USAGE, fail, load_or_exit, policy_paths
+from leukorules.cli.records import as_of_option, evaluation_date
 
 
 @click.command()
@@ -72,6 +75,7 @@ from leukorules.cli.common import fail, load_or_exit, policy_paths
     default=None,
     help="Also write the summary as JSON to this file.",
 )
+@as_of_option
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
@@ -90,9 +94,11 @@ def batch(
     ignore_extra: bool,
     cohort_format: str | None,
     summary_json: Path | None,
+    as_of: datetime.datetime | None,
     chunk_rows: int,
 ) -> None:
-    """Evaluate every patient of COHORT (JSON Lines, CSV or Parquet; one patient per row).
+    """Evaluate every patient of COHORT (JSON Lines, CSV or Parquet; one patient per row), or
+    of a FHIR Bulk Data export folder (one NDJSON file per resource type; one row per patient).
 
     \b
     Each row holds a patient's input facts (columns or keys named after the facts; empty or
@@ -103,14 +109,31 @@ def batch(
     evaluated and rejected, the patients receiving each recommendation, and the undetermined
     rules with the facts that were missing most often.
 
+    For an export folder, each patient's facts come from their resources under the policy's
+    terminology bindings (see `leukorules facts`); a patient whose sources disagree is rejected
+    with the reason. Both engines map the export: python in Python, duckdb in SQL.
+
     Exit status: 0 done (even with rejected rows), 1 the cohort or policy cannot be used,
-    2 usage error.
+    2 usage error (or the fhir extra, needed for an export on the python engine, is missing).
     """
     from leukorules.cohort.readers import CohortError
     from leukorules.cohort.runner import BatchOptions, run_batch
 
     result = load_or_exit(policy_paths(policies))
     assert result.policy is not None
+    records = None
+    if cohort.is_dir():
+        from leukorules.cli.batch_fhir import FhirBulkInput
+
+        records = FhirBulkInput(
+            cohort,
+            result.policy,
+            engine,
+            evaluation_date(as_of),
+            id_column,
+            chunk_rows,
+            jobs,
+        )
     options = BatchOptions(
         cohort=cohort,
         out=out,
@@ -121,15 +144,23 @@ def batch(
         ignore_extra=ignore_extra,
         cohort_format=cohort_format,
         chunk_rows=chunk_rows,
+        records=records,
     )
+    from leukorules.fhir.reading import FhirExtraMissing
+
     try:
         summary = run_batch(result.policy, options)
     except CohortError as error:
         fail(str(error))
+    except FhirExtraMissing as error:
+        fail(str(error), EXIT_USAGE)
     except ImportError as error:
         fail(str(error))
     except OSError as error:
         fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+    if records is not None:
+        for line in records.problems.lines():
+            click.echo(f"leukorules: warning: {line}; they were not read", err=True)
     click.echo(summary.to_text(), nl=False)
     if summary_json is not None:
         try:

@@ -15,7 +15,7 @@ import click
 
 from leukorules.cli.common import fail, load_or_exit, policy_paths
 
-EMITS = ("python",)
+EMITS = ("python", "sql")
 
 
 def emitted(paths: list[Path], emit: str) -> str:
@@ -23,10 +23,21 @@ def emitted(paths: list[Path], emit: str) -> str:
     result = load_or_exit(paths)
     policy = result.policy
     assert policy is not None
-    from leukorules.engine.compile import compile_policy
+    if emit == "python":
+        from leukorules.engine.compile import compile_policy
 
-    body = compile_policy(policy, result.sources).source
-    comment = "#"
+        body = compile_policy(policy, result.sources).source
+        comment = "#"
+    else:
+        from leukorules.cohort.dialect import SQLCompileError
+        from leukorules.cohort.duckdb import DuckDBDialect
+        from leukorules.cohort.query import render_sql
+
+        try:
+            body = render_sql(policy, DuckDBDialect())
+        except SQLCompileError as error:
+            fail(f"policy {policy.id} cannot be compiled to SQL: {error}")
+        comment = "--"
     header = (
         f"{comment} leukorules compile --emit {emit}: policy {policy.id} version {policy.version}\n"
         f"{comment} generated code, for reading; leukorules regenerates it from the policy\n"
@@ -41,7 +52,7 @@ def emitted(paths: list[Path], emit: str) -> str:
     type=click.Choice(EMITS),
     default="python",
     show_default=True,
-    help="python: the generated evaluator.",
+    help="python: the generated evaluator; sql: the cohort query of the duckdb engine.",
 )
 @click.option(
     "-o",

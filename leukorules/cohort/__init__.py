@@ -1,16 +1,30 @@
 """Cohort runs: evaluate every patient of a file, on the python engine or inside DuckDB.
 
+Takes: a checked `model.Policy` (compiled by `leukorules.engine` for the python engine, compiled
+to SQL here for DuckDB) and a cohort file. Gives: a results file (one `leukorules.result` record
+per patient), an errors file (the rows refused, with their diagnostics) and a `summary`.
+Must never import: `leukorules.syntax`, `leukorules.check`, `leukorules.report`,
+`leukorules.audit`, `leukorules.cli`, `leukorules.authoring`, `leukorules.fhir`.
+
 Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches)
--> an engine -> `writers` (results and errors files) and `summary` (counts for people).
+and `layout` (the file's columns against the policy's facts, checked up front) -> an engine ->
+`writers` (results and errors files) and `summary` (counts for people); `runner` runs them.
 
 - python engine (`pyengine`, with `decode`): the compiled evaluator of `leukorules.engine` in a
   pool of worker processes, one batch each at a time, results in cohort order.
-- duckdb engine (`sql` + `duckdb`): the policy compiled to standard SQL (`sql`: conditions,
-  `after`/`overrides`, derived facts as ordered CTE layers, missing facts of undetermined rules)
-  run by DuckDB together with the row validation, also in SQL. Only `duckdb` knows DuckDB.
+- duckdb engine: one SQL query decodes, checks and evaluates every record. The SQL is written
+  once for every SQL engine: `sql` compiles the policy (conditions, `after`/`overrides`, derived
+  facts as ordered CTE layers, missing facts of undetermined rules), `decode_sql` decodes raw
+  values into typed columns with the reasons a row is rejected, and `query` assembles the whole
+  query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it, laid out by
+  `sqltext`). `dialect` is standard SQL; `duckdb` is DuckDB's spelling of what the standard
+  leaves open, and its connections; `duckdb_stream` runs the query and streams results back in
+  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB: another SQL engine (Spark) needs
+  a dialect and a runner of its own, and nothing else.
 
 Both engines apply the same row rules and must agree row for row (the differential tests hold
-them to it). The rules a cohort must follow:
+them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages`. The
+rules a cohort must follow:
 
 - one patient per record; the id is in the column (JSON key) `id`, or the one `--id-column`
   names: text or a whole number, never empty; it is written as text in the results;

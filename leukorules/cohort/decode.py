@@ -1,9 +1,10 @@
 """Raw cohort records -> validated fact values, for the python engine.
 
 Input: `RawBatch`es from `leukorules.cohort.readers` and the cohort's column layout. Output: per
-record either `(row, id, values)` ready for `evaluate`, or a `Problem` with every reason the
-record was rejected. Validation is the engine's own `validate_facts` (strict types, enum values,
-ranges, derived facts refused); this module adds only what a cohort needs around it:
+record either `(row, id, facts)` (the engine's `ValidatedFacts`, evaluated as they are) or a
+`Problem` with every reason the record was rejected. Validation is the engine's own
+(`CompiledPolicy.check_facts`: strict types, enum values, ranges, derived facts refused, and the
+policy's constraints between facts); this module adds only what a cohort needs around it:
 
 - the id: a JSON string or whole number, a non-empty CSV cell, a Parquet string or integer;
 - JSON Lines: each line one JSON object; `NaN`/`Infinity` and repeated keys are malformed;
@@ -16,7 +17,7 @@ ranges, derived facts refused); this module adds only what a cohort needs around
   (pandas stores integer columns with missing values as floats); a fractional value is rejected;
 - integers must fit in 64 bits (both engines store them as such).
 
-The duckdb engine's decoding in SQL (`leukorules.cohort.duckdb`) implements the same rules;
+The duckdb engine's decoding in SQL (`leukorules.cohort.decode_sql`) implements the same rules;
 the differential tests hold the two to the same rows, ids and diagnostic codes.
 """
 
@@ -27,18 +28,38 @@ import decimal
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from leukorules import model as m
-from leukorules.cohort.readers import MALFORMED, CohortFormat, Problem, RawBatch
-from leukorules.diagnostics import Code, did_you_mean
-from leukorules.engine.values import LONE_SURROGATE
+from leukorules.cohort.layout import Layout
+from leukorules.cohort.readers import (
+    CODE_SEPARATOR,
+    REASON_SEPARATOR,
+    Problem,
+    RawBatch,
+)
+from leukorules.diagnostics import Message
+from leukorules.engine.facts import FactsValidator, ValidatedFacts
+from leukorules.messages import (
+    ROW_BAD_ID,
+    ROW_HALF_CHARACTER,
+    ROW_JSON_CONSTANT,
+    ROW_JSON_TOO_DEEP,
+    ROW_KEYS_TWICE,
+    ROW_MALFORMED_JSON,
+    ROW_NO_ID,
+    ROW_NOT_AN_OBJECT,
+    ROW_NOT_DATE_TEXT,
+    ROW_NOT_FINITE,
+    ROW_NOT_TRUE_OR_FALSE_TEXT,
+    ROW_NOT_WHOLE,
+    ROW_OUTSIDE_INT64,
+)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-CSV_TRUE = frozenset({"true", "yes", "1"})
-CSV_FALSE = frozenset({"false", "no", "0"})
+CSV_TRUE = ("true", "yes", "1")
+CSV_FALSE = ("false", "no", "0")
 CSV_INTEGER = re.compile(r"[+-]?[0-9]+")
 CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 CSV_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -47,71 +68,20 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 SET_SEPARATOR = ";"
 BLANK = " \t"  # what trimming removes, here and in SQL: spaces and tabs
 
-Decoded = tuple[int, str, dict[str, m.Value]]
+Decoded = tuple[int, str, ValidatedFacts]
+# A reason a record is rejected: (diagnostic code, text).
+Reason = tuple[str, str]
 
 
-class Layout:
-    """How a cohort's columns map to the policy: the id column and the fact columns."""
-
-    def __init__(
-        self,
-        policy: m.Policy,
-        fmt: CohortFormat,
-        id_column: str,
-        columns: Sequence[str] | None,
-        ignore_extra: bool,
-    ) -> None:
-        self.policy = policy
-        self.format = fmt
-        self.id_column = id_column
-        self.ignore_extra = ignore_extra
-        self.inputs = {f.name: f for f in policy.input_facts}
-        self.columns = tuple(columns) if columns is not None else None
-        # For CSV and Parquet: the fact columns present, in file order (others are dropped).
-        self.fact_columns: tuple[str, ...] = ()
-        if self.columns is not None:
-            self.fact_columns = tuple(c for c in self.columns if c in self.inputs)
-
-    def header_problems(self) -> list[str]:
-        """Reasons the cohort as a whole cannot be evaluated (CSV and Parquet headers)."""
-        problems: list[str] = []
-        if self.id_column in self.policy.facts:
-            problems.append(
-                f"the id column `{self.id_column}` is also a fact of the policy; "
-                "name the id column with --id-column"
-            )
-        if self.columns is None:
-            return problems
-        if self.id_column not in self.columns:
-            hint = did_you_mean(self.id_column, self.columns)
-            problems.append(
-                f"the cohort has no `{self.id_column}` column"
-                + (f" ({hint})" if hint else "")
-                + "; name the id column with --id-column"
-            )
-        extra = [c for c in self.columns if c != self.id_column and c not in self.inputs]
-        if extra and not self.ignore_extra:
-            for name in extra:
-                fact = self.policy.facts.get(name)
-                if fact is not None and fact.derived:
-                    problems.append(
-                        f"column `{name}` is a derived fact; the policy's rules derive it"
-                    )
-                else:
-                    hint = did_you_mean(name, list(self.inputs))
-                    problems.append(
-                        f"column `{name}` is not a fact of this policy"
-                        + (f" ({hint})" if hint else "")
-                    )
-            problems.append("pass --ignore-extra to evaluate the cohort without these columns")
-        return problems
+def reason(message: Message, **fields: object) -> Reason:
+    return message.code, message.text.format(**fields)
 
 
 # --- CSV cells ------------------------------------------------------------------------------
 
 
-def csv_value(fact: m.Fact, text: str) -> tuple[object, str | None]:
-    """A CSV cell as a raw fact value (None: unknown), or the LR503 reason it cannot be one."""
+def csv_value(fact: m.Fact, text: str) -> tuple[object, Reason | None]:
+    """A CSV cell as a raw fact value (None: unknown), or the reason it cannot be one."""
     kind = fact.type.kind
     if kind == "string":
         return (None, None) if not text.strip(BLANK) else (text, None)
@@ -125,21 +95,21 @@ def csv_value(fact: m.Fact, text: str) -> tuple[object, str | None]:
             return True, None
         if lowered in CSV_FALSE:
             return False, None
-        return None, f"`{name}` must be true or false (true/false, yes/no, 1/0)"
+        return None, reason(ROW_NOT_TRUE_OR_FALSE_TEXT, name=name)
     if kind == "integer":
         if not CSV_INTEGER.fullmatch(cell):
-            return None, f"`{name}` must be a whole number"
+            return None, reason(ROW_NOT_WHOLE, name=name)
         return int(cell), None
     if kind == "number":
         if not CSV_NUMBER.fullmatch(cell):
-            return None, f"`{name}` must be a finite number"
+            return None, reason(ROW_NOT_FINITE, name=name)
         number = float(cell)
         if not math.isfinite(number):
-            return None, f"`{name}` must be a finite number"
+            return None, reason(ROW_NOT_FINITE, name=name)
         return number, None
     if kind == "date":
         if not CSV_DATE.fullmatch(cell):
-            return None, f"`{name}` must be a date written YYYY-MM-DD"
+            return None, reason(ROW_NOT_DATE_TEXT, name=name)
         return cell, None  # validate_facts checks the calendar
     if kind == "set":
         if cell == CSV_EMPTY_SET:
@@ -165,38 +135,61 @@ def _object_pairs(pairs: list[tuple[str, object]]) -> _Object:
     return obj
 
 
+class _NotJSON(ValueError):
+    """A constant Python's decoder accepts and JSON does not (NaN, Infinity, -Infinity)."""
+
+    def __init__(self, constant: str) -> None:
+        super().__init__(constant)
+        self.constant = constant
+
+
 def _no_constants(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
+    raise _NotJSON(name)
+
+
+def _malformed(error: ValueError) -> Reason:
+    if isinstance(error, _NotJSON):
+        return reason(ROW_JSON_CONSTANT, constant=error.constant)
+    problem = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+    return reason(ROW_MALFORMED_JSON, problem=problem)
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=_no_constants)
 
 
-def parse_json_line(line: str) -> tuple[_Object | None, str | None]:
+def _half_character(line: str, data: object) -> bool:
+    """A `\\u` escape of half a surrogate pair, which no UTF-8 text can hold."""
+    if not _SURROGATE_ESCAPE.search(line):
+        return False
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def parse_json_line(line: str) -> tuple[_Object, None] | tuple[None, Reason]:
+    """A JSON Lines record as a JSON object, or why it is not one."""
     try:
         data = _DECODER.decode(line)
     except ValueError as error:
-        message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        return None, f"malformed JSON: {message}"
+        return None, _malformed(error)
     except RecursionError:
-        return None, "malformed JSON: nested too deeply"
+        return None, reason(ROW_JSON_TOO_DEEP)
     if not isinstance(data, _Object):
-        return None, "the line is not a JSON object"
+        return None, reason(ROW_NOT_AN_OBJECT)
     if data.duplicates:
-        names = ", ".join(f"`{k}`" for k in dict.fromkeys(data.duplicates))
-        return None, f"{names} given twice"
-    if _SURROGATE_ESCAPE.search(line):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            return None, "malformed JSON: a \\u escape that is half of a character"
+        keys = ", ".join(f"`{k}`" for k in dict.fromkeys(data.duplicates))
+        return None, reason(ROW_KEYS_TWICE, keys=keys)
+    if _half_character(line, data):
+        return None, reason(ROW_HALF_CHARACTER)
     return data, None
 
 
 _PLAIN_DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
-def json_object_problem(line: str) -> str | None:
+def json_object_problem(line: str) -> Reason | None:
     """What `parse_json_line` would reject the line for, except repeated keys (None: nothing).
 
     The duckdb engine checks lines with this (the C decoder, several times faster than the
@@ -204,126 +197,31 @@ def json_object_problem(line: str) -> str | None:
     try:
         data = _PLAIN_DECODER.decode(line)
     except ValueError as error:
-        message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        return f"malformed JSON: {message}"
+        return _malformed(error)
     except RecursionError:
-        return "malformed JSON: nested too deeply"
+        return reason(ROW_JSON_TOO_DEEP)
     if not isinstance(data, dict):
-        return "the line is not a JSON object"
-    if _SURROGATE_ESCAPE.search(line):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            return "malformed JSON: a \\u escape that is half of a character"
+        return reason(ROW_NOT_AN_OBJECT)
+    if _half_character(line, data):
+        return reason(ROW_HALF_CHARACTER)
     return None
 
 
 # --- ids ------------------------------------------------------------------------------------
 
 
-def json_id(value: object, column: str) -> tuple[str | None, str | None]:
+def json_id(value: object, column: str) -> tuple[str, None] | tuple[None, Reason]:
     if value is None:
-        return None, f"the record has no `{column}`"
+        return None, reason(ROW_NO_ID, column=column)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        return None, f"`{column}` must be text or a whole number"
+        return None, reason(ROW_BAD_ID, column=column)
     text = str(value)
     if not text.strip(BLANK):
-        return None, f"the record has no `{column}`"
+        return None, reason(ROW_NO_ID, column=column)
     return text, None
 
 
 # --- the fast path of validation -------------------------------------------------------------
-
-
-class QuickCheck:
-    """Accepts the raw facts that `validate_facts` certainly accepts, converted as it converts
-    them, and returns None for anything else (the caller then asks `validate_facts`, which also
-    writes the diagnostics). It only ever says yes to a subset of what the engine accepts, so a
-    cohort's results cannot depend on it; it exists because a plain check of the common, valid
-    row costs a few microseconds where building the pydantic model costs tens.
-    """
-
-    def __init__(self, policy: m.Policy) -> None:
-        self.checks: dict[str, Callable[[object], object]] = {
-            f.name: _quick_check(f.type) for f in policy.input_facts
-        }
-
-    def check(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:
-        checks = self.checks
-        values: dict[str, m.Value] = {}
-        for name, value in raw.items():
-            if value is None:
-                if name not in checks:
-                    return None
-                continue
-            check = checks.get(name)
-            if check is None:
-                return None
-            converted = check(value)
-            if converted is _REFUSED:
-                return None
-            values[name] = converted  # type: ignore[assignment]
-        return values
-
-
-_REFUSED = object()
-
-
-def _quick_check(fact_type: m.FactType) -> Callable[[object], object]:
-    kind = fact_type.kind
-    low, high = fact_type.minimum, fact_type.maximum
-    allowed = frozenset(fact_type.values)
-    if kind == "bool":
-        return lambda v: v if type(v) is bool else _REFUSED
-    if kind == "integer":
-
-        def integer(v: object) -> object:
-            if type(v) is not int or not INT64_MIN <= v <= INT64_MAX:
-                return _REFUSED
-            if (low is not None and v < low) or (high is not None and v > high):
-                return _REFUSED
-            return v
-
-        return integer
-    if kind == "number":
-
-        def number(v: object) -> object:
-            if type(v) is int:
-                try:
-                    v = float(v)
-                except OverflowError:
-                    return _REFUSED
-            if type(v) is not float or not math.isfinite(v):
-                return _REFUSED
-            if (low is not None and v < low) or (high is not None and v > high):
-                return _REFUSED
-            return v
-
-        return number
-    if kind == "enum":
-        return lambda v: v if type(v) is str and v in allowed else _REFUSED
-    if kind == "string":  # lone surrogates: left to `validate_facts`, which reports them
-        return lambda v: v if type(v) is str and not LONE_SURROGATE.search(v) else _REFUSED
-    if kind == "set":
-
-        def elements(v: object) -> object:
-            if type(v) is not list or not all(type(e) is str and e in allowed for e in v):
-                return _REFUSED
-            return frozenset(v)
-
-        return elements
-
-    def date(v: object) -> object:
-        if type(v) is datetime.date:
-            return v
-        if type(v) is str and CSV_DATE.fullmatch(v):
-            try:
-                return datetime.date.fromisoformat(v)
-            except ValueError:
-                return _REFUSED
-        return _REFUSED
-
-    return date
 
 
 # --- the decoder ----------------------------------------------------------------------------
@@ -335,16 +233,12 @@ class DecodedBatch:
     problems: list[Problem]
 
 
-Validator = Callable[[m.Policy, Mapping[str, object]], tuple[dict[str, m.Value], list[Any]]]
-
-
 class Decoder:
-    def __init__(self, layout: Layout, validate: Validator) -> None:
+    def __init__(self, layout: Layout, validator: FactsValidator) -> None:
         self.layout = layout
-        self.validate = validate
+        self.validator = validator
         self.policy = layout.policy
         self.inputs = layout.inputs
-        self.quick = QuickCheck(layout.policy)
 
     def decode(self, batch: RawBatch) -> DecodedBatch:
         out = DecodedBatch([], list(batch.problems))
@@ -364,30 +258,33 @@ class Decoder:
         row: int,
         record_id: str | None,
         raw: dict[str, object],
-        problems: list[tuple[str, str]],
+        problems: list[Reason],
     ) -> None:
-        values = None if problems else self.quick.check(raw)
-        if values is None:
-            problems.extend(_int64_problems(raw, self.inputs))
-            values, diagnostics = self.validate(self.policy, raw)
-            problems.extend((d.code, d.message) for d in diagnostics)
-        if problems or record_id is None:
-            codes = ",".join(sorted({code for code, _ in problems}))
-            out.problems.append(Problem(row, record_id, codes, "; ".join(r for _, r in problems)))
+        problems.extend(_int64_problems(raw, self.inputs))
+        # as the duckdb engine: facts can contradict each other only in a row with no other
+        # problem (the id included)
+        clean = not problems and record_id is not None
+        values, diagnostics = self.validator.check(raw, constraints=clean)
+        problems.extend((d.code, d.message) for d in diagnostics)
+        if problems or record_id is None or values is None:
+            codes = CODE_SEPARATOR.join(sorted({code for code, _ in problems}))
+            text = REASON_SEPARATOR.join(text for _, text in problems)
+            out.problems.append(Problem(row, record_id, codes, text))
         else:
             out.records.append((row, record_id, values))
 
     def _jsonl(self, batch: RawBatch, out: DecodedBatch) -> None:
         id_column = self.layout.id_column
         for row, line in zip(batch.rows, batch.payload, strict=True):
-            data, reason = parse_json_line(line)
+            data, malformed = parse_json_line(line)
             if data is None:
-                out.problems.append(Problem(row, None, MALFORMED, reason or "malformed"))
+                assert malformed is not None
+                out.problems.append(Problem(row, None, *malformed))
                 continue
-            problems: list[tuple[str, str]] = []
+            problems: list[Reason] = []
             record_id, id_problem = json_id(data.pop(id_column, None), id_column)
             if id_problem:
-                problems.append((MALFORMED, id_problem))
+                problems.append(id_problem)
             if self.layout.ignore_extra:
                 raw: dict[str, object] = {k: v for k, v in data.items() if k in self.inputs}
             else:
@@ -400,16 +297,16 @@ class Decoder:
         id_index = layout.columns.index(layout.id_column)
         fact_index = [(layout.columns.index(n), self.inputs[n]) for n in layout.fact_columns]
         for row, record in zip(batch.rows, batch.payload, strict=True):
-            problems: list[tuple[str, str]] = []
+            problems: list[Reason] = []
             record_id: str | None = record[id_index]
             if not record_id or not record_id.strip(BLANK):
                 record_id = None
-                problems.append((MALFORMED, f"the record has no `{layout.id_column}`"))
+                problems.append(reason(ROW_NO_ID, column=layout.id_column))
             raw: dict[str, object] = {}
             for index, fact in fact_index:
-                value, reason = csv_value(fact, record[index])
-                if reason is not None:
-                    problems.append((Code.LR503, reason))
+                value, cell_problem = csv_value(fact, record[index])
+                if cell_problem is not None:
+                    problems.append(cell_problem)
                 elif value is not None:
                     raw[fact.name] = value
             self._finish(out, row, record_id, raw, problems)
@@ -420,10 +317,10 @@ class Decoder:
         id_values = table.column(layout.id_column).to_pylist()
         columns = {n: table.column(n).to_pylist() for n in layout.fact_columns}
         for position, row in enumerate(batch.rows):
-            problems: list[tuple[str, str]] = []
+            problems: list[Reason] = []
             record_id, id_problem = json_id(id_values[position], layout.id_column)
             if id_problem:
-                problems.append((MALFORMED, id_problem))
+                problems.append(id_problem)
             raw: dict[str, object] = {}
             for name, values in columns.items():
                 value = values[position]
@@ -438,9 +335,9 @@ class Decoder:
             self._finish(out, row, record_id, raw, problems)
 
 
-def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> list[tuple[str, str]]:
-    """Whole numbers beyond 64 bits: reported here (LR505) and left out of validation."""
-    found: list[tuple[str, str]] = []
+def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> list[Reason]:
+    """Whole numbers beyond 64 bits: reported here (ROW_OUTSIDE_INT64), left out of validation."""
+    found: list[Reason] = []
     for name, value in list(raw.items()):
         if (
             isinstance(value, int)
@@ -449,7 +346,7 @@ def _int64_problems(raw: dict[str, object], inputs: Mapping[str, m.Fact]) -> lis
             and name in inputs
             and inputs[name].type.kind == "integer"
         ):
-            found.append((Code.LR505, f"`{name}` is outside the 64-bit integer range"))
+            found.append(reason(ROW_OUTSIDE_INT64, name=name))
             del raw[name]
     return found
 
@@ -459,66 +356,3 @@ def date_of(value: object) -> object:
     if isinstance(value, str):
         return datetime.date.fromisoformat(value)
     return value
-
-
-# --- Parquet columns ------------------------------------------------------------------------
-
-
-def arrow_kind(arrow_type: Any) -> str:
-    """A coarse name of an Arrow type: bool, integer, unsigned, floating, decimal, string, date,
-    string_list, or `other:<type>`."""
-    import pyarrow.types as t  # type: ignore[import-untyped]
-
-    if t.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    if t.is_boolean(arrow_type):
-        return "bool"
-    if t.is_signed_integer(arrow_type):
-        return "integer"
-    if t.is_unsigned_integer(arrow_type):
-        return "unsigned"
-    if t.is_floating(arrow_type):
-        return "floating"
-    if t.is_decimal(arrow_type):
-        return "decimal"
-    if t.is_string(arrow_type) or t.is_large_string(arrow_type):
-        return "string"
-    if t.is_date(arrow_type):
-        return "date"
-    if (t.is_list(arrow_type) or t.is_large_list(arrow_type)) and arrow_kind(
-        arrow_type.value_type
-    ) == "string":
-        return "string_list"
-    return f"other:{arrow_type}"
-
-
-# Which Parquet column types can hold each kind of fact. Any other type would reject every row
-# that has a value, so the run refuses the cohort up front instead.
-PARQUET_TYPES: dict[str, frozenset[str]] = {
-    "bool": frozenset({"bool"}),
-    "integer": frozenset({"integer", "unsigned", "floating"}),
-    "number": frozenset({"integer", "unsigned", "floating", "decimal"}),
-    "enum": frozenset({"string"}),
-    "string": frozenset({"string"}),
-    "date": frozenset({"date", "string"}),
-    "set": frozenset({"string_list"}),
-}
-PARQUET_ID_TYPES = frozenset({"string", "integer", "unsigned"})
-
-
-def parquet_column_problems(layout: Layout, schema: Any) -> list[str]:
-    problems = []
-    id_kind = arrow_kind(schema.field(layout.id_column).type)
-    if id_kind not in PARQUET_ID_TYPES:
-        problems.append(
-            f"the id column `{layout.id_column}` is {schema.field(layout.id_column).type}; "
-            "it must hold text or whole numbers"
-        )
-    for name in layout.fact_columns:
-        fact = layout.inputs[name]
-        arrow_type = schema.field(name).type
-        if arrow_kind(arrow_type) not in PARQUET_TYPES[fact.type.kind]:
-            problems.append(
-                f"column `{name}` is {arrow_type}, which cannot hold {fact.type.describe()} values"
-            )
-    return problems

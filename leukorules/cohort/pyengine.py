@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from leukorules import model as m
-from leukorules.cohort.decode import Decoder, Layout
+from leukorules.cohort.decode import Decoder
+from leukorules.cohort.layout import Layout
 from leukorules.cohort.readers import Problem, RawBatch
 from leukorules.cohort.summary import Counts
 from leukorules.cohort.writers import OutputFormat, ResultRow, encode_result, rows_to_arrow
+from leukorules.engine.facts import ValidatedFacts
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,11 @@ class BatchOutput:
 class Worker:
     def __init__(self, config: WorkerConfig) -> None:
         from leukorules.engine.compile import compile_policy
-        from leukorules.engine.facts import validate_facts
 
         self.config = config
         self.policy = config.policy
         self.compiled = compile_policy(config.policy)
-        self.decoder = Decoder(config.layout, validate_facts)
+        self.decoder = Decoder(config.layout, self.compiled.validator)
         self.rule_ids = [r.id for r in self.policy.rules]
         self.derived_names = tuple(f.name for f in self.policy.derived_facts)
         self.schema: Any = None
@@ -58,7 +59,7 @@ class Worker:
 
             self.schema = results_schema(self.policy)
 
-    def evaluate(self, values: dict[str, m.Value]) -> tuple[list[str], list[str], Any]:
+    def evaluate(self, values: ValidatedFacts) -> tuple[list[str], list[str], Any]:
         run = self.compiled.run(values)
         fired: list[str] = []
         undetermined: list[int] = []

@@ -19,9 +19,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from leukorules.diagnostics import Code
+from leukorules.diagnostics import Message
+from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8
 
 CohortFormat = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, CohortFormat] = {
@@ -32,7 +33,9 @@ SUFFIXES: dict[str, CohortFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-MALFORMED = Code.LR507  # the registry's code for a facts document that cannot be read as one
+# Between the reasons of a row rejected for several (and between its codes, CODE_SEPARATOR).
+REASON_SEPARATOR = "; "
+CODE_SEPARATOR = ","
 
 
 class CohortError(Exception):
@@ -45,8 +48,13 @@ class Problem:
 
     row: int
     id: str | None
-    code: str
+    code: str  # one code, or several joined with CODE_SEPARATOR
     reason: str
+
+    @staticmethod
+    def of(row: int, record_id: str | None, message: Message, **fields: object) -> Problem:
+        """A record rejected for one reason, `message` with its fields filled."""
+        return Problem(row, record_id, message.code, message.text.format(**fields))
 
 
 @dataclass
@@ -73,6 +81,24 @@ def detect_format(path: Path, given: str | None = None) -> CohortFormat:
             "name it .jsonl, .csv or .parquet (or pass --format)"
         )
     return found
+
+
+class CohortInput(Protocol):
+    """What an engine reads a cohort from: a `CohortReader` over a file, or records made
+    elsewhere (the input hook: a FHIR Bulk Data export mapped to one JSON Lines record per
+    patient, `leukorules.cli.batch_fhir`), given as the same numbered raw batches."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def format(self) -> CohortFormat: ...
+    @property
+    def columns(self) -> tuple[str, ...] | None: ...
+    @property
+    def total_rows(self) -> int | None: ...
+    @property
+    def arrow_schema(self) -> Any: ...
+    def batches(self) -> Iterator[RawBatch]: ...
 
 
 class CohortReader:
@@ -135,23 +161,16 @@ class CohortReader:
                     break
                 except csv.Error as error:
                     row += 1
-                    batch.problems.append(
-                        Problem(row, None, MALFORMED, f"not a CSV record: {error}")
-                    )
+                    batch.problems.append(Problem.of(row, None, ROW_NOT_CSV, problem=error))
                     continue
                 if not record or (len(record) == 1 and not record[0].strip() and width > 1):
                     continue  # a blank line is not a record
                 row += 1
                 if _has_surrogates("".join(record)):
-                    batch.problems.append(Problem(row, None, MALFORMED, "not UTF-8 text"))
+                    batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
                 elif len(record) != width:
                     batch.problems.append(
-                        Problem(
-                            row,
-                            None,
-                            MALFORMED,
-                            f"has {len(record)} fields; the header has {width}",
-                        )
+                        Problem.of(row, None, ROW_FIELD_COUNT, count=len(record), width=width)
                     )
                 else:
                     batch.rows.append(row)
@@ -180,7 +199,7 @@ class CohortReader:
                 try:
                     text = decoder().decode(raw, final=True)
                 except UnicodeDecodeError:
-                    batch.problems.append(Problem(row, None, MALFORMED, "not UTF-8 text"))
+                    batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
                 else:
                     batch.rows.append(row)
                     batch.payload.append(text.rstrip("\r\n"))

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import IO, Literal
 
 from leukorules import model as m
-from leukorules.cohort.decode import Layout
-from leukorules.cohort.readers import CohortError, CohortReader, detect_format
+from leukorules.cohort.layout import Layout
+from leukorules.cohort.readers import CohortError, CohortInput, CohortReader, detect_format
 from leukorules.cohort.summary import Counts, Summary
 from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
 
@@ -38,8 +38,12 @@ class BatchOptions:
     # almost nothing there (no sort, join or aggregate), so the limit is a ceiling for plans that
     # would, not what sets the peak: the bundled policy's 1,000,000-row Parquet run peaked at
     # 414-448 MiB with 64MB, 256MB and 1GB (64MB ran slower). The peak is set by the fetch and
-    # output batch sizes and the scan-order settings in `leukorules.cohort.duckdb`.
+    # output batch sizes (`leukorules.cohort.duckdb_stream`) and the scan-order settings
+    # (`leukorules.cohort.duckdb`).
     memory_limit: str | None = "1GB"
+    # The input hook: records made elsewhere (JSON Lines records, e.g. a FHIR Bulk Data export
+    # mapped to facts) read instead of the file `cohort` names.
+    records: CohortInput | None = None
 
 
 def default_errors_path(out: Path) -> Path:
@@ -93,7 +97,10 @@ def run_batch(
     warn: Callable[[str], None] | None = None,
 ) -> Summary:
     started = time.monotonic()
-    fmt = detect_format(options.cohort, options.cohort_format)
+    given = options.records
+    fmt = (
+        given.format if given is not None else detect_format(options.cohort, options.cohort_format)
+    )
     output = output_format(options.out)
     errors_path = options.errors or default_errors_path(options.out)
     for other in (options.out, errors_path):
@@ -105,7 +112,7 @@ def run_batch(
         _require_pyarrow()
     if options.engine == "duckdb":
         _require_duckdb()
-    reader = CohortReader(options.cohort, fmt, options.chunk_rows)
+    reader = given if given is not None else CohortReader(options.cohort, fmt, options.chunk_rows)
     layout = Layout(policy, fmt, options.id_column, reader.columns, options.ignore_extra)
     problems = layout.header_problems()
     if problems:
@@ -116,7 +123,7 @@ def run_batch(
             c for c in reader.columns if c != options.id_column and c not in layout.inputs
         )
     if fmt == "parquet":
-        from leukorules.cohort.decode import parquet_column_problems
+        from leukorules.cohort.layout import parquet_column_problems
 
         column_problems = parquet_column_problems(layout, reader.arrow_schema)
         if column_problems:
@@ -147,7 +154,7 @@ def run_batch(
             jobs = options.jobs or default_jobs()
             run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
         else:
-            from leukorules.cohort.duckdb import DuckDBRun
+            from leukorules.cohort.duckdb_stream import DuckDBRun
 
             duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
             for output_batch in duck.run():

@@ -12,117 +12,35 @@ so a condition compiles structurally. The semantics, mirrored from the python en
     derived d = v when some fired rule derives d = v and every rule deriving another value of d
                 is (definitely) not fired; NULL otherwise
 
+It also gives the declared-domain checks of a typed value (`value_checks`: enum values, set
+elements, ranges) as `RowCheck`s, the form every reason to reject a cohort row takes in SQL.
+
 Everything here is standard SQL (CASE, COALESCE, IN, IS NULL, quoted identifiers, typed literals),
 so the same text can run on another SQL engine. What has no standard spelling (a set column, a
-list of rule ids, regular expressions) is asked of the `Dialect`; `leukorules.cohort.duckdb` holds
-the DuckDB one. Identifiers are validated and quoted; every value is a typed literal, strings with
-their quotes doubled: no text from a policy is ever spliced into SQL unescaped.
+list of rule ids) is asked of the `Dialect` (`leukorules.cohort.dialect`; DuckDB's is in
+`leukorules.cohort.duckdb`). Identifiers are validated and quoted; every value is a typed literal,
+strings with their quotes doubled: no text from a policy is ever spliced into SQL unescaped.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from leukorules import model as m
-from leukorules.diagnostics import Code
+from leukorules.cohort.dialect import Dialect, SQLCompileError, SQLExpr
+from leukorules.diagnostics import Code, Message
+from leukorules.engine.facts import contradiction_message
+from leukorules.messages import (
+    FACTS_CONTRADICT,
+    ROW_OUTSIDE_RANGE,
+    ROW_SET_VALUE_NOT_ALLOWED,
+    ROW_VALUE_NOT_ALLOWED,
+)
+from leukorules.rulegraph import PolicyGraph
 
-# Column names are built from fact names (`[A-Za-z_][A-Za-z0-9_]*`) and rule ids (dotted names),
-# prefixed for the columns the compiler adds; nothing else ever becomes an identifier.
-_SAFE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.:]*")
-ROW_COLUMN = "lr:row"
-ID_COLUMN = "lr:id"
-REASON_COLUMN = "lr:reason"
 OUTCOMES = ("fired", "not_fired", "undetermined", "overridden")
-
-
-class SQLCompileError(ValueError):
-    """The policy uses something this SQL backend cannot express; the message says what."""
-
-
-class Dialect:
-    """Standard SQL spellings. A subclass supplies what the standard leaves open."""
-
-    name = "standard"
-
-    def ident(self, name: str) -> str:
-        if not _SAFE_IDENTIFIER.fullmatch(name):
-            raise SQLCompileError(f"{name!r} cannot be used as a column name")
-        return '"' + name.replace('"', '""') + '"'
-
-    def string(self, text: str) -> str:
-        if "\x00" in text:
-            raise SQLCompileError("a string containing a NUL character cannot be a SQL literal")
-        return "'" + text.replace("'", "''") + "'"
-
-    def boolean(self, value: bool) -> str:
-        return "TRUE" if value else "FALSE"
-
-    def integer(self, value: int) -> str:
-        return str(int(value))
-
-    def double(self, value: float) -> str:
-        if not math.isfinite(value):
-            raise SQLCompileError(f"{value!r} has no SQL literal")
-        text = repr(float(value))
-        # An approximate numeric literal (with an exponent) is a DOUBLE, never a DECIMAL.
-        return text if "e" in text else text + "e0"
-
-    def date(self, value: datetime.date) -> str:
-        return f"DATE '{value.isoformat()}'"
-
-    def literal(self, value: m.Value) -> str:
-        match value:
-            case bool():
-                return self.boolean(value)
-            case int():
-                return self.integer(value)
-            case float():
-                return self.double(value)
-            case str():
-                return self.string(value)
-            case datetime.date():
-                return self.date(value)
-        raise SQLCompileError(f"no SQL literal for {value!r}")  # pragma: no cover
-
-    def column_type(self, fact_type: m.FactType) -> str:
-        match fact_type.kind:
-            case "bool":
-                return "BOOLEAN"
-            case "integer":
-                return "BIGINT"
-            case "number":
-                return "DOUBLE"
-            case "date":
-                return "DATE"
-            case "set":
-                return self.set_type()
-            case _:
-                return "VARCHAR"
-
-    # --- what standard SQL has no portable spelling for -------------------------------------
-
-    def set_type(self) -> str:
-        raise SQLCompileError(f"the {self.name} SQL dialect has no set (list) type")
-
-    def set_contains(self, column: str, element: str) -> str:
-        raise SQLCompileError(f"the {self.name} SQL dialect cannot test set membership")
-
-    def set_outside(self, column: str, allowed: Sequence[str]) -> str:
-        """True when a (non-NULL) set column holds an element outside `allowed`."""
-        raise SQLCompileError(f"the {self.name} SQL dialect cannot check set elements")
-
-    def nonnull_list(self, items: Sequence[str]) -> str:
-        """A list value of the non-NULL items, in order."""
-        raise SQLCompileError(f"the {self.name} SQL dialect has no list constructor")
-
-    def join_nonnull(self, items: Sequence[str], separator: str) -> str:
-        """The non-NULL strings joined with `separator`, NULL when all are NULL."""
-        raise SQLCompileError(f"the {self.name} SQL dialect cannot join strings")
-
 
 # --- conditions ------------------------------------------------------------------------------
 
@@ -170,51 +88,69 @@ def _sql_op(op: str) -> str:
 # --- row checks ------------------------------------------------------------------------------
 
 
-def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[tuple[str, str, str]]:
-    """(condition true when the typed value is not allowed, diagnostic code, reason expression).
+class RowCheck(NamedTuple):
+    """A reason to reject a cohort row, in SQL: a condition true when the row has the problem,
+    the problem's diagnostic code, and an SQL string expression saying what it is."""
 
-    These are the declared-domain checks (enum values, set elements, ranges) that apply once a
-    value has been decoded to its column type (a NULL value passes them all); decoding itself
-    belongs to the dialect. Codes and wording follow `leukorules.engine.facts`.
+    condition: str
+    code: Code
+    reason: str
+
+
+def row_check(condition: str, message: Message, dialect: Dialect, **fields: object) -> RowCheck:
+    """The check reporting `message` where `condition` holds; fields as `Dialect.message`."""
+    return RowCheck(condition, message.code, dialect.message(message, **fields))
+
+
+def constraint_checks(policy: m.Policy, dialect: Dialect) -> list[RowCheck]:
+    """One check per constraint of the policy, true where the row's typed facts break it
+    (`when` true and `require` false; unknown never breaks one), in the policy's order and with
+    the words of `leukorules.engine.facts`, which rejects the same patients."""
+    checks = []
+    for constraint in policy.constraints:
+        when = condition_sql(constraint.when, dialect)
+        require = condition_sql(constraint.require, dialect)
+        broken = f"(COALESCE({when}, FALSE) AND NOT COALESCE({require}, TRUE))"
+        message = contradiction_message(constraint, policy.facts)
+        checks.append(row_check(broken, FACTS_CONTRADICT, dialect, why=message))
+    return checks
+
+
+def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[RowCheck]:
+    """The declared-domain checks (enum values, set elements, ranges) of a value decoded to its
+    column type; a NULL value passes them all. Decoding itself is `leukorules.cohort.decode_sql`.
+    Codes and wording follow `leukorules.engine.facts`.
     """
-    checks: list[tuple[str, str, str]] = []
+    checks: list[RowCheck] = []
     kind = fact.type.kind
     name = fact.name
     if kind == "enum":
         allowed = ", ".join(dialect.string(v) for v in fact.type.values)
         checks.append(
-            (
+            row_check(
                 f"{column} NOT IN ({allowed})",
-                Code.LR504,
-                _concat(
-                    dialect.string("`"),
-                    column,
-                    dialect.string(f"` is not an allowed value of `{name}`"),
-                ),
+                ROW_VALUE_NOT_ALLOWED,
+                dialect,
+                value=SQLExpr(column),
+                name=name,
             )
         )
     elif kind == "set":
-        checks.append(
-            (
-                dialect.set_outside(column, fact.type.values),
-                Code.LR504,
-                dialect.string(f"`{name}` holds a value that is not allowed"),
-            )
-        )
+        outside = dialect.set_outside(column, fact.type.values)
+        checks.append(row_check(outside, ROW_SET_VALUE_NOT_ALLOWED, dialect, name=name))
     elif kind in ("integer", "number"):
         low, high = fact.type.minimum, fact.type.maximum
         if low is not None and high is not None:
-            unit = f" [{fact.type.unit}]" if fact.type.unit else ""
-            bounds = f"{_bound_text(low)}..{_bound_text(high)}"
             checks.append(
-                (
+                row_check(
                     f"({column} < {dialect.literal(low)} OR {column} > {dialect.literal(high)})",
-                    Code.LR505,
-                    _concat(
-                        dialect.string(f"`{name}` = "),
-                        f"CAST({column} AS VARCHAR)",
-                        dialect.string(f"{unit} is outside its declared range {bounds}"),
-                    ),
+                    ROW_OUTSIDE_RANGE,
+                    dialect,
+                    name=name,
+                    value=SQLExpr(dialect.cast(column, dialect.text_type)),
+                    unit=f" [{fact.type.unit}]" if fact.type.unit else "",
+                    low=_bound_text(low),
+                    high=_bound_text(high),
                 )
             )
     return checks
@@ -224,10 +160,6 @@ def _bound_text(value: float | int) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value)
-
-
-def _concat(*parts: str) -> str:
-    return "(" + " || ".join(parts) + ")"
 
 
 # --- the policy ------------------------------------------------------------------------------
@@ -316,10 +248,6 @@ class CompiledSQL:
         return text + (f"\nWHERE {where}" if where else "")
 
 
-def _read_facts(expr: m.Expr) -> list[str]:
-    return list(dict.fromkeys(m.expr_facts(expr)))
-
-
 def compile_policy(
     policy: m.Policy, dialect: Dialect, source: str = "patients", missing: bool = False
 ) -> CompiledSQL:
@@ -332,7 +260,6 @@ def compile_policy(
     the rule is undetermined and that unknown fact would help decide it (see `_missing`).
     """
     d = dialect
-    rules = {r.id: r for r in policy.rules}
     overridden_by: dict[str, list[str]] = {}
     for rule in policy.rules:
         for target in rule.overrides:
@@ -345,43 +272,12 @@ def compile_policy(
         if fact.type.kind == "set" and fact.name in derivers:
             raise SQLCompileError(f"derived set fact `{fact.name}` is not supported in SQL")
 
-    # Layer every node: a rule after the derived facts it reads, the rules it comes after and
-    # the rules that override it; a derived fact after every rule that derives it.
-    level: dict[str, int] = {}
-
-    def rule_level(rule_id: str, visiting: frozenset[str] = frozenset()) -> int:
-        key = "rule:" + rule_id
-        if key in level:
-            return level[key]
-        if key in visiting:
-            raise SQLCompileError(f"rule `{rule_id}` depends on itself")
-        visiting = visiting | {key}
-        rule = rules[rule_id]
-        deps = [0]
-        for name in _read_facts(rule.when):
-            fact = policy.facts.get(name)
-            if fact is not None and fact.derived:
-                deps.append(fact_level(name, visiting))
-        deps.extend(rule_level(p, visiting) for p in rule.after)
-        deps.extend(rule_level(o, visiting) for o in overridden_by.get(rule_id, ()))
-        level[key] = max(deps) + 1
-        return level[key]
-
-    def fact_level(name: str, visiting: frozenset[str]) -> int:
-        key = "fact:" + name
-        if key in level:
-            return level[key]
-        if key in visiting:
-            raise SQLCompileError(f"derived fact `{name}` depends on itself")
-        visiting = visiting | {key}
-        deps = [rule_level(r.id, visiting) for r in derivers.get(name, ())]
-        level[key] = max(deps, default=0) + 1
-        return level[key]
-
-    for rule in policy.rules:
-        rule_level(rule.id)
+    # Layer every node (from 1): a rule after the derived facts it reads, the rules it comes
+    # after and the rules that override it; a derived fact after every rule that derives it.
+    depth = PolicyGraph.of(policy).levels()
+    level: dict[str, int] = {"rule:" + r.id: depth[i] + 1 for i, r in enumerate(policy.rules)}
     for fact in policy.derived_facts:
-        fact_level(fact.name, frozenset())
+        level["fact:" + fact.name] = depth.get(fact.name, 0) + 1
 
     fired_col = {r.id: d.ident("fired:" + r.id) for r in policy.rules}
     pre_col = {

@@ -28,6 +28,7 @@ from leukorules.engine.facts import FactsValidator, ValidatedFacts, facts_model
 from leukorules.engine.plan import Plan, plan_policy
 from leukorules.engine.runtime import Run
 from leukorules.result import model as r
+from leukorules.rulegraph import PolicyGraphError
 from leukorules.source import SourceFile
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class CompiledPolicy:
         self.sources: dict[str, SourceFile] = dict(sources or {})
         try:
             self.plan: Plan = plan_policy(policy)
-        except m.PolicyGraphError as error:
+        except PolicyGraphError as error:
             raise PolicyCompileError(str(error)) from None
         if generated is None:
             code = generate(self.plan)
@@ -133,6 +134,9 @@ class CompiledPolicy:
     def decide(self, facts: Facts) -> frozenset[str]:
         """Ids of the fired recommend/note/caution/background rules; builds no trace objects.
         Raises `FactsError` for invalid facts."""
+        # The fast path's own test first: facts validated by this very validator.
+        if type(facts) is ValidatedFacts and facts.declarations is self.validator.declarations:
+            return self._decide(facts._values)
         return self._decide(self._known(facts))
 
     # --- the full result
@@ -174,13 +178,16 @@ def compile_policy(
 ) -> CompiledPolicy:
     """Compile a checked policy, reusing an earlier compilation of the same policy.
 
-    The cache key is the policy's sha256 plus the paths of its sources (spans name the paths);
-    a hit is used only when the cached model equals this one. Policies without a sha256 (built
-    by hand rather than by the checker) are compiled every time.
+    The cache key is the policy's sha256, the paths of its sources and the file holding its
+    header as it was named (spans name the files, and the guideline source is looked up beside
+    the header: the same policy read from two folders is two entries). A hit is used only when
+    the cached model equals this one. Policies without a sha256 (built by hand rather than by
+    the checker) are compiled every time.
     """
     if not policy.sha256:
         return CompiledPolicy(policy, sources)
-    key = (policy.sha256, tuple(s.path for s in policy.sources))
+    header = policy.span.file if policy.span is not None else ""
+    key = (policy.sha256, (header, *(s.path for s in policy.sources)))
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and cached.policy == policy:

@@ -34,6 +34,7 @@ from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, did_you_mean
 from leukorules.engine.facts_file import kind_of
 from leukorules.engine.trace import expr_text
+from leukorules.engine.typed_codegen import Typed, typed_function
 from leukorules.engine.values import LONE_SURROGATE
 from leukorules.source import Span
 
@@ -107,6 +108,14 @@ class ValidatedFacts(Mapping[str, m.Value]):
         return hash(frozenset(self._values.items()))
 
 
+def contradiction_message(constraint: m.Constraint, facts: Mapping[str, m.Fact]) -> str:
+    """What breaking a constraint means, in words: its own message, or its conditions."""
+    return constraint.message or (
+        f"where {expr_text(constraint.when, facts)} holds, "
+        f"{expr_text(constraint.require, facts)} must hold too"
+    )
+
+
 # The policy's constraints that typed facts break (the generated `_broken`), by index.
 BrokenConstraints = Callable[[Mapping[str, object]], list[int]]
 
@@ -119,21 +128,25 @@ class FactsValidator:
         self.policy = policy
         self.declarations = declarations(policy)
         self._broken = broken
-        self._checks: dict[str, Callable[[object], object]] = {
-            name: _fast_check(fact_type) for name, fact_type in self.declarations
-        }
+        # The typed values when every fact passes its check, in declaration order; None when
+        # any does not (the full validation then decides, and explains).
+        self._fast: Typed = typed_function(self.declarations, _fast_check, _REFUSED)
 
     def accepts(self, facts: ValidatedFacts) -> bool:
         """Whether `facts` were validated against these same declarations."""
         return facts.declarations is self.declarations or facts.declarations == self.declarations
 
-    def check(self, raw: Mapping[str, object]) -> tuple[ValidatedFacts | None, list[Diagnostic]]:
-        """The validated facts, or None and every problem."""
-        facts, problems, _ = self._check(raw)
+    def check(
+        self, raw: Mapping[str, object], constraints: bool = True
+    ) -> tuple[ValidatedFacts | None, list[Diagnostic]]:
+        """The validated facts, or None and every problem. `constraints=False` checks each fact
+        alone (for a cohort row already rejected for another reason: a contradiction is only
+        looked for between facts that are each valid)."""
+        facts, problems, _ = self._check(raw, constraints)
         return facts, problems
 
     def _check(
-        self, raw: Mapping[str, object]
+        self, raw: Mapping[str, object], constraints: bool = True
     ) -> tuple[ValidatedFacts | None, list[Diagnostic], tuple[str, ...]]:
         """`check`, and the ids of the constraints the facts break."""
         values = self._fast(raw)
@@ -141,7 +154,7 @@ class FactsValidator:
             values, problems = validate_facts(self.policy, raw)
             if problems:
                 return None, problems, ()
-        broken = self._broken(values)
+        broken = self._broken(values) if constraints else []
         if broken:
             spans: Mapping[str, Span] = getattr(raw, "spans", {})
             ids = tuple(self.policy.constraints[k].id for k in broken)
@@ -162,15 +175,12 @@ class FactsValidator:
             if values.get(n) is not None
         ]
         shown = ", ".join(f"`{n}` = {m.value_text(values[n], facts.get(n))}" for n in names)
-        message = constraint.message or (
-            f"where {expr_text(constraint.when, facts)} holds, "
-            f"{expr_text(constraint.require, facts)} must hold too"
-        )
+        message = contradiction_message(constraint, facts)
         located = [spans[n] for n in names if n in spans]
         related = [Related(span, "a fact the constraint reads") for span in located[1:]]
         return msg.FACTS_CONTRADICT.at(
             located[0] if located else None,
-            message=message,
+            why=message,
             facts=shown,
             id=constraint.id,
             related=related,
@@ -185,28 +195,9 @@ class FactsValidator:
             raise FactsError(problems, broken)
         return facts
 
-    def _fast(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:
-        """The typed values when every fact passes its check, in declaration order; None when
-        any does not (the full validation then decides, and explains)."""
-        checks = self._checks
-        for name, value in raw.items():
-            if value is not None and checks.get(name) is None:
-                return None
-            if value is None and name not in checks:
-                return None
-        values: dict[str, m.Value] = {}
-        for name, check in checks.items():
-            value = raw.get(name)
-            if value is None:
-                continue
-            converted = check(value)
-            if converted is _REFUSED:
-                return None
-            values[name] = converted  # type: ignore[assignment]
-        return values
-
 
 _REFUSED = object()
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _fast_check(fact_type: m.FactType) -> Callable[[object], object]:
@@ -259,6 +250,11 @@ def _fast_check(fact_type: m.FactType) -> Callable[[object], object]:
     def date(v: object) -> object:
         if type(v) is datetime.date:
             return v
+        if type(v) is str and _ISO_DATE.fullmatch(v):
+            try:
+                return datetime.date.fromisoformat(v)
+            except ValueError:
+                return _REFUSED
         return _REFUSED
 
     return date

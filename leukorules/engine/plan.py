@@ -20,13 +20,14 @@ What the plan decides:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from leukorules import model as m
 from leukorules.engine import trace as tr
 from leukorules.engine.supports import compiled_support, static_support
 from leukorules.logic import Truth
+from leukorules.rulegraph import PolicyGraph
 
 Names = tuple[str, ...]
 NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
@@ -52,7 +53,7 @@ def can_be_unknown(expr: m.Expr) -> bool:
 @dataclass(frozen=True)
 class Plan:
     policy: m.Policy
-    graph: m.PolicyGraph
+    graph: PolicyGraph
     rules: tuple[m.Rule, ...]
     rule_ids: tuple[str, ...]
     gap_ids: tuple[str, ...]
@@ -76,7 +77,6 @@ class Plan:
     # undetermined rules whose whole `missing` the generated code computes
     missing_generated: frozenset[int]
     # what `decide` computes: the reported rules and everything they depend on
-    needed_for_decide: frozenset[m.GraphNode]
     # per rule: its condition's walker (`trace.support`, specialised and memoised)
     supports: tuple[tr.Support, ...]
     # per gap: the same for its condition
@@ -87,14 +87,14 @@ class Plan:
 
 
 def plan_policy(policy: m.Policy) -> Plan:
-    graph = policy.graph
+    graph = PolicyGraph.of(policy)
     rules = policy.rules
     generated = frozenset(i for i, rule in enumerate(rules) if compiled_support(rule.when))
     static_because = tuple(
         static_support(rule.when, True) if i in generated else None for i, rule in enumerate(rules)
     )
     chains = _static_chains(graph)
-    recommend, notes, every = _result_orders(policy)
+    recommend, notes, every = _result_orders(policy, graph.line)
     return Plan(
         policy=policy,
         graph=graph,
@@ -118,9 +118,6 @@ def plan_policy(policy: m.Policy) -> Plan:
         missing_generated=graph.closed_upstream(
             lambda i: i in generated and not graph.reads_derived[i]
         ),
-        needed_for_decide=frozenset(
-            graph.reachable(i for i, rule in enumerate(rules) if rule.kind in NON_DERIVE)
-        ),
         supports=tuple(
             memoised(tr.compile_support(rule.when), tr.reads(rule.when)) for rule in rules
         ),
@@ -130,9 +127,10 @@ def plan_policy(policy: m.Policy) -> Plan:
     )
 
 
-def _result_orders(policy: m.Policy) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+def _result_orders(
+    policy: m.Policy, line: Sequence[int]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     rules = policy.rules
-    line = policy.graph.line
     section_rank: dict[tuple[str, ...], int] = {}
     for i, rule in enumerate(rules):
         section_rank.setdefault(rule.section, i)
@@ -146,7 +144,7 @@ def _result_orders(policy: m.Policy) -> tuple[tuple[int, ...], tuple[int, ...], 
     )
 
 
-def _static_chains(graph: m.PolicyGraph) -> tuple[Names | None, ...]:
+def _static_chains(graph: PolicyGraph) -> tuple[Names | None, ...]:
     """Per rule, its chain when it cannot depend on the patient (None otherwise).
 
     A fired rule's chain is its `after` rules and the derivations of the derived facts in its

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic
 from leukorules.fhir.locate import fhir_path, locate
+from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import SourceFile, Span
 
 if TYPE_CHECKING:
@@ -98,6 +99,13 @@ def read_record_text(text: str, name: str) -> tuple[list[Entry] | None, list[Dia
         return None, [msg.FHIR_NOT_JSON.at(span, reason=error.msg)]
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         return None, [msg.FHIR_NOT_RESOURCE.at(source.span(0), what=name)]
+    return read_record_data(data, source.text, name)
+
+
+def read_record_data(data: JSON, text: str, name: str) -> tuple[list[Entry], list[Diagnostic]]:
+    """A record already parsed (`data`, from `text`) -> its entries: a Bundle's resources, or
+    the one resource."""
+    source = Text(name, text)
     if data["resourceType"] != "Bundle":
         return [Entry(data, data["resourceType"], (), source)], []
     return _bundle_entries(data, source)
@@ -138,13 +146,14 @@ def read_record_file(path: str | Path) -> tuple[list[Entry] | None, list[Diagnos
     file = Path(path)
     name = str(path)
     try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_RECORD_BYTES + 1)
+        raw = read_regular_file(file, MAX_RECORD_BYTES)  # a FIFO or device is refused by kind
+    except NotARegularFile as refused:
+        return None, [msg.FHIR_UNREADABLE.at(None, name=name, reason=f"it is {refused.kind}")]
+    except FileTooLarge:
+        return None, [msg.FHIR_TOO_LARGE.at(None, name=name, limit=MAX_RECORD_BYTES)]
     except OSError as error:
         reason = error.strerror or type(error).__name__
         return None, [msg.FHIR_UNREADABLE.at(None, name=name, reason=reason)]
-    if len(raw) > MAX_RECORD_BYTES:
-        return None, [msg.FHIR_TOO_LARGE.at(None, name=name, limit=MAX_RECORD_BYTES)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -251,14 +260,22 @@ def validate(entry: Entry) -> list[Diagnostic]:
     return []
 
 
-def is_fhir_text(text: str) -> bool:
-    """Whether a document is a FHIR resource (a JSON object with a `resourceType`): how
-    `evaluate` can tell a record from a facts file without a flag. Cheap; not a validation."""
+def record_data(text: str) -> JSON | None:
+    """The parsed document when `text` is a FHIR resource (a JSON object with a `resourceType`),
+    else None: how `evaluate` tells a record from a facts file without a flag. A facts document
+    that is not JSON costs one failed parse of its first character."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped.startswith("{"):
-        return False
+        return None
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and isinstance(data.get("resourceType"), str)
+        return None
+    if isinstance(data, dict) and isinstance(data.get("resourceType"), str):
+        return data
+    return None
+
+
+def is_fhir_text(text: str) -> bool:
+    """Whether a document is a FHIR resource (see `record_data`). Cheap; not a validation."""
+    return record_data(text) is not None

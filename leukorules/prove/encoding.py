@@ -39,6 +39,7 @@ from leukorules import model as m
 from leukorules.prove.domains import FactVar, StringPool, Term, fact_var
 from leukorules.prove.reference import cone_order
 from leukorules.prove.solver import conj, disj, neg, same, z3_module
+from leukorules.rulegraph import GraphNode, PolicyGraph
 
 Kleene = tuple[Term, Term]  # (is true, is false)
 
@@ -135,7 +136,7 @@ class PolicyFormula:
         self.z3 = z3_module()
         self.policy = policy
         self.rules = list(policy.rules)
-        self.graph = m.PolicyGraph.build(self.rules, policy.facts)  # PolicyGraphError if not a DAG
+        self.graph = PolicyGraph.build(self.rules, policy.facts)  # PolicyGraphError if not a DAG
         self.tag = tag
         self.inputs = inputs
         terms: dict[str, FactVar] = {}
@@ -148,8 +149,8 @@ class PolicyFormula:
         self.conditions = Conditions(terms)
         self.base = _Pairs(self._pair, "base")
         self.effective = _Pairs(self._pair, "effective")
-        self._defined: dict[m.GraphNode, Term] = {}
-        self._reads: dict[m.GraphNode, set[str]] = {}
+        self._defined: dict[GraphNode, Term] = {}
+        self._reads: dict[GraphNode, set[str]] = {}
         self._domains: dict[str, Term] = {}
         self.refused: Term = disj([self.broken(c) for c in policy.constraints])
         self.constraint_facts = {
@@ -177,16 +178,16 @@ class PolicyFormula:
 
     # --- the definitions, node by node
 
-    def cone(self, nodes: Iterable[m.GraphNode]) -> list[m.GraphNode]:
+    def cone(self, nodes: Iterable[GraphNode]) -> list[GraphNode]:
         """These nodes and everything upstream of them, each after what it depends on."""
         return cone_order(self.graph, nodes)
 
-    def definitions(self, nodes: Iterable[m.GraphNode]) -> list[Term]:
+    def definitions(self, nodes: Iterable[GraphNode]) -> list[Term]:
         """The equations that fix the terms of these nodes (and their cone) from the inputs:
         one term per node of the cone."""
         return [self._node(node) for node in self.cone(nodes)]
 
-    def _node(self, node: m.GraphNode) -> Term:
+    def _node(self, node: GraphNode) -> Term:
         found = self._defined.get(node)
         if found is None:
             self._reads[node] = set()
@@ -196,7 +197,7 @@ class PolicyFormula:
             found = self._defined[node] = conj(equations)
         return found
 
-    def inputs_read(self, nodes: Iterable[m.GraphNode]) -> set[str]:
+    def inputs_read(self, nodes: Iterable[GraphNode]) -> set[str]:
         """The input facts read by the conditions of these nodes' cone."""
         found: set[str] = set()
         for node in self.cone(nodes):
@@ -204,10 +205,10 @@ class PolicyFormula:
             found |= self._reads[node]
         return found
 
-    def everything(self) -> list[m.GraphNode]:
+    def everything(self) -> list[GraphNode]:
         return list(self.graph.order)
 
-    def _truth(self, node: m.GraphNode, expr: m.Expr) -> Kleene:
+    def _truth(self, node: GraphNode, expr: m.Expr) -> Kleene:
         self._reads[node].update(n for n in m.expr_facts(expr) if n in self.inputs)
         return self.conditions.truth(expr)
 
@@ -261,12 +262,12 @@ class PolicyFormula:
         domains = [self.domain(n) for n in inputs]
         return conj([*domains, neg(self.refused)]) if refusing else conj(domains)
 
-    def nodes_of(self, expr: m.Expr) -> list[m.GraphNode]:
+    def nodes_of(self, expr: m.Expr) -> list[GraphNode]:
         """The rule graph nodes a condition reads: the derived facts in it."""
         return [n for n in dict.fromkeys(m.expr_facts(expr)) if n in self.graph.derivers]
 
-    def nodes_of_claim(self, claim: m.Claim) -> list[m.GraphNode]:
-        found: list[m.GraphNode] = []
+    def nodes_of_claim(self, claim: m.Claim) -> list[GraphNode]:
+        found: list[GraphNode] = []
         stack: list[m.Claim] = [claim]
         while stack:
             node = stack.pop()

@@ -21,6 +21,7 @@ from leukorules.prove.encoding import Conditions, PolicyParts
 from leukorules.prove.patients import canonical_patient
 from leukorules.prove.session import Session, policy_conditions, string_pool
 from leukorules.prove.solver import new_solver, satisfiable, z3_module
+from leukorules.rulegraph import PolicyGraphError
 
 
 class ConditionSpace:
@@ -70,7 +71,7 @@ class ExactAnalysis:
         """The rules' semantics; None when they do not form a graph (errors reported apart)."""
         try:
             return Session(self.parts)
-        except m.PolicyGraphError:
+        except PolicyGraphError:
             return None
 
     def condition_possible(self, expr: m.Expr) -> bool:

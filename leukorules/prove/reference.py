@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from leukorules import model as m
 from leukorules.logic import Truth, evaluate, kleene_and, kleene_not, kleene_or
+from leukorules.rulegraph import GraphNode, PolicyGraph
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Outcomes:
 
 
 def outcomes(
-    graph: m.PolicyGraph,
+    graph: PolicyGraph,
     rules: Sequence[m.Rule],
     patient: Mapping[str, object],
     targets: Iterable[int] | None = None,
@@ -50,16 +51,16 @@ def outcomes(
     return found
 
 
-def cone_order(graph: m.PolicyGraph, targets: Iterable[m.GraphNode]) -> list[m.GraphNode]:
+def cone_order(graph: PolicyGraph, targets: Iterable[GraphNode]) -> list[GraphNode]:
     """The targets and everything they depend on, each after what it depends on (a depth-first
     post-order: the cost is the cone's, not the policy's)."""
-    order: list[m.GraphNode] = []
-    done: set[m.GraphNode] = set()
+    order: list[GraphNode] = []
+    done: set[GraphNode] = set()
     for target in targets:
         if target in done:
             continue
         done.add(target)
-        stack: list[tuple[m.GraphNode, int]] = [(target, 0)]
+        stack: list[tuple[GraphNode, int]] = [(target, 0)]
         while stack:
             node, child = stack.pop()
             children = graph.depends_on(node)

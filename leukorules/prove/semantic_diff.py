@@ -34,6 +34,7 @@ from leukorules.prove.reference import refused
 from leukorules.prove.session import policy_conditions
 from leukorules.prove.solver import new_solver, satisfiable, z3_module
 from leukorules.prove.space import FactClasses
+from leukorules.rulegraph import GraphNode
 
 ABSENT = "absent"
 
@@ -141,7 +142,7 @@ class JointSpace:
     def total(self) -> int:
         return math.prod(len(a) for a in self.admissible.values())
 
-    def solver(self, old_nodes: Sequence[m.GraphNode], new_nodes: Sequence[m.GraphNode]) -> Any:
+    def solver(self, old_nodes: Sequence[GraphNode], new_nodes: Sequence[GraphNode]) -> Any:
         """A solver holding both cones and both versions' admissibility."""
         solver = new_solver()
         solver.add(*self.old_formula.definitions(old_nodes))

@@ -17,6 +17,7 @@ from leukorules.prove.domains import FactVar, StringPool, Term, string_literals
 from leukorules.prove.encoding import PolicyFormula, PolicyParts, inputs_of
 from leukorules.prove.patients import canonical_patient, claim_conditions, constants_by_fact
 from leukorules.prove.solver import new_solver, satisfiable, z3_module
+from leukorules.rulegraph import GraphNode
 
 
 def policy_conditions(policy: PolicyParts, claims: Iterable[m.Claim] = ()) -> Iterator[m.Expr]:
@@ -57,7 +58,7 @@ class Session:
         self.hints = constants_by_fact(policy_conditions(policy, claims))
 
     def solver(
-        self, nodes: Iterable[m.GraphNode], facts: Iterable[str] = (), refusing: bool = True
+        self, nodes: Iterable[GraphNode], facts: Iterable[str] = (), refusing: bool = True
     ) -> Solver:
         """A solver holding the definitions of `nodes` (and their cone) and the admissibility
         of the patient, over the input facts these read and `facts` (with `refusing` False,
@@ -72,13 +73,13 @@ class Session:
         variables = {n: v for n, v in self.inputs.items() if n in named}
         return Solver(solver, variables, self.hints)
 
-    def possible(self, term: Term, nodes: Iterable[m.GraphNode], facts: Iterable[str] = ()) -> bool:
+    def possible(self, term: Term, nodes: Iterable[GraphNode], facts: Iterable[str] = ()) -> bool:
         """Some admissible patient makes `term` true (`nodes`: the rules and derived facts
         `term` reads; `facts`: the input facts it reads directly)."""
         return self.solver(nodes, facts).possible(term)
 
     def witness(
-        self, term: Term, nodes: Iterable[m.GraphNode], facts: Iterable[str] = ()
+        self, term: Term, nodes: Iterable[GraphNode], facts: Iterable[str] = ()
     ) -> dict[str, m.Value] | None:
         """The canonical admissible patient for whom `term` is true, or None."""
         return self.solver(nodes, facts).witness(term)

@@ -1,4 +1,7 @@
-"""The stylesheet of the HTML report, inlined into every report (no external file, no fonts)."""
+"""The stylesheet of the HTML report, inlined into every report (no external file, no fonts).
+
+The header stays compact (title, one line of policy details, one line of counts, the contents),
+so the recommendations start on the first screen."""
 
 from __future__ import annotations
 
@@ -19,19 +22,21 @@ main { max-width: 1180px; margin: 0 auto; padding: 0 24px 48px; }
 header.report { background: var(--band); border-bottom: 1px solid var(--line); }
 header.report .inner { max-width: 1180px; margin: 0 auto; padding: 20px 24px 14px; }
 h1 { font-size: 1.55rem; margin: 0 0 4px; }
-h2 { font-size: 1.2rem; margin: 34px 0 10px; padding-bottom: 4px;
+h2 { font-size: 1.2rem; margin: 28px 0 10px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
 h3 { font-size: 1.02rem; margin: 18px 0 6px; color: var(--muted); }
 .meta { color: var(--muted); font-size: 0.9rem; margin: 0; }
 nav.toc { font-size: 0.9rem; margin-top: 10px; }
 nav.toc a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
-.summary { display: flex; flex-wrap: wrap; gap: 10px; margin: 18px 0 0; padding: 0;
-           list-style: none; }
-.summary li { background: var(--band); border: 1px solid var(--line); border-radius: 6px;
-              padding: 8px 14px; min-width: 130px; }
-.summary .count { display: block; font-size: 1.4rem; font-weight: 700; }
-.summary .label { color: var(--muted); font-size: 0.85rem; }
+.summary { display: flex; flex-wrap: wrap; gap: 6px; margin: 10px 0 0; padding: 0;
+           list-style: none; font-size: 0.9rem; }
+.summary li a { display: inline-block; background: var(--paper); border: 1px solid var(--line);
+                border-radius: 12px; padding: 1px 10px; color: var(--ink);
+                text-decoration: none; }
+.summary li a:hover { border-color: var(--accent); }
+.summary .count { font-weight: 700; }
+.summary .label { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px;
          border-bottom: 1px solid var(--line); }
@@ -46,6 +51,7 @@ td.value { min-width: 10em; font-family: ui-monospace, "SFMono-Regular", Menlo, 
 .card.caution { border-left-color: var(--undetermined); }
 .card.overridden { border-left-color: var(--overridden); }
 .card .action { font-size: 1.05rem; font-weight: 700; }
+.card .note-text { margin: 0 0 4px; font-size: 1.02rem; }
 .card .rule-id, code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
                        font-size: 0.86rem; }
 .card .rule-id { color: var(--muted); margin-left: 8px; }

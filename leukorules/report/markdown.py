@@ -4,7 +4,10 @@ Layout: provenance (policy id, version, sha256 of every source, facts sha256, en
 recommendations by section with statement, strength, evidence, the facts they fired on and
 their chain; notes; derived facts; overridden rules; undetermined rules with missing facts;
 gaps; the outcome of every rule (and the why-not trace when present); the evidence registry.
-All text from the policy is escaped, so a statement cannot break the layout.
+All text from the policy or the facts is escaped, so a statement cannot break the layout, and
+control characters are written as `\\x1b` (`diagnostics.printable`), so the report is safe to
+print to a terminal. Evidence is named as the source's reference (`reference [1] in the
+source`); an evidence `url` becomes a link only when it is an http(s) address.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from leukorules import model as m
+from leukorules.diagnostics import printable
+from leukorules.model import references_text
 from leukorules.report.common import (
     OUTCOME_LABELS,
     all_missing,
+    evidence_details,
     json_value_text,
     note_body,
-    note_label,
+    note_heading,
     section_text,
 )
 
@@ -29,14 +36,14 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def md(text: str) -> str:
-    """Escape markdown in running text and table cells; one line."""
-    flat = " ".join(text.split())
+    """Escape markdown in running text and table cells; one line, control characters escaped."""
+    flat = printable(" ".join(text.split()))
     return _SPECIAL.sub(r"\\\1", flat)
 
 
 def code(text: str) -> str:
     """Inline code; a longer fence when the text itself holds backticks (string literals)."""
-    flat = " ".join(text.split())
+    flat = printable(" ".join(text.split()))
     if "`" not in flat:
         return f"`{flat}`"
     fence = "`" * (max(len(run) for run in re.findall(r"`+", flat)) + 1)
@@ -61,8 +68,21 @@ def _ids(ids: Sequence[str], empty: str = "none") -> str:
     return ", ".join(code(i) for i in ids) if ids else empty
 
 
-def _evidence(ids: Sequence[str]) -> str:
-    return ", ".join(f"[{md(i)}](#evidence-{_anchor(i)})" for i in ids)
+def _reference(evidence_id: str) -> str:
+    """`reference [1] in the source`, the [1] a link to the evidence table."""
+    return f"reference [\\[{md(evidence_id)}\\]](#evidence-{_anchor(evidence_id)}) in the source"
+
+
+def _evidence(ids: Sequence[str], policy: r.PolicyInfo, indent: str = "") -> list[str]:
+    """`- Evidence: reference [1] in the source; no citation given`; several references are
+    listed one a line under the label."""
+    shown = [
+        "; ".join([_reference(i), *(md(d) for d in evidence_details(policy.evidence.get(i)))])
+        for i in ids
+    ]
+    if len(shown) == 1:
+        return [f"{indent}- Evidence: {shown[0]}"]
+    return [f"{indent}- Evidence:", *(f"{indent}  - {line}" for line in shown)]
 
 
 def _anchor(evidence_id: str) -> str:
@@ -118,7 +138,7 @@ def render_markdown(ev: r.Evaluation) -> str:
         out += [f"> {md(rec.statement)}", ""]
         out.append(f"- Rule: {code(rec.rule)}")
         out.append(f"- Strength: {md(rec.strength.label)} ({code(rec.strength.key)})")
-        out.append(f"- Evidence: {_evidence(rec.evidence)}")
+        out.extend(_evidence(rec.evidence, policy))
         if rec.alternatives:
             out.append("- Alternatives: " + "; ".join(md(a) for a in rec.alternatives))
         line = f"{rec.line}" + (f", after {_ids(rec.after)}" if rec.after else "")
@@ -131,13 +151,15 @@ def render_markdown(ev: r.Evaluation) -> str:
     if not ev.notes:
         out += ["None.", ""]
     for entry in ev.notes:
+        label = note_heading(entry)
+        where = md(section_text(entry.section))
         out.append(
-            f"- **{note_label(entry)}** ({md(section_text(entry.section))}): "
-            f"{md(note_body(entry))} — rule {code(entry.rule)}, "
-            f"evidence {_evidence(entry.evidence)}"
+            (f"- **{label}** ({where}): " if label else f"- ({where}) ")
+            + f"{md(note_body(entry))} — rule {code(entry.rule)}"
         )
         if entry.text:
             out.append(f"  - Statement: {md(entry.statement)}")
+        out.extend(_evidence(entry.evidence, policy, "  "))
         out.append(f"  - Because: {_facts(entry.because, 'applies to every patient')}")
         if entry.chain:
             out.append(f"  - Chain: {_ids(entry.chain)}")
@@ -224,21 +246,21 @@ def render_markdown(ev: r.Evaluation) -> str:
     out += [
         "## Evidence",
         "",
-        "| Id | Citation | GRADE | Certainty | Links |",
+        "| Reference in the source | Citation | GRADE | Certainty | Links |",
         "|---|---|---|---|---|",
     ]
     for evidence_id, info in policy.evidence.items():
         links = [
             f"[{label}]({md(target)})"
             for label, target in (
-                ("url", info.url),
+                ("url", info.url if info.url and m.is_web_address(info.url) else None),
                 ("doi", f"https://doi.org/{info.doi}" if info.doi else None),
                 ("pmid", f"https://pubmed.ncbi.nlm.nih.gov/{info.pmid}/" if info.pmid else None),
             )
             if target
         ]
         out.append(
-            f'| <a id="evidence-{_anchor(evidence_id)}"></a>{md(evidence_id)} '
+            f'| <a id="evidence-{_anchor(evidence_id)}"></a>\\[{md(evidence_id)}\\] '
             f"| {md(info.citation) if info.citation else 'no citation given'} "
             f"| {md(info.grade or '—')} | {md((info.certainty or '—').replace('_', ' '))} "
             f"| {' '.join(links) or '—'} |"
@@ -257,7 +279,7 @@ def render_explanation_markdown(ex: r.Explanation) -> str:
     out.append(f"- Kind: {md(ex.kind)}")
     out.append(f"- Section: {md(section_text(ex.section))}")
     if ex.evidence:
-        out.append(f"- Evidence: {', '.join(md(e) for e in ex.evidence)}")
+        out.append(f"- Evidence: {references_text(ex.evidence, md)}")
     out.append(f"- Outcome: **{OUTCOME_LABELS[ex.outcome]}**")
     if ex.because:
         out.append(f"- Because: {_facts(ex.because, '')}")

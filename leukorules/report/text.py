@@ -5,23 +5,29 @@ statement, reasons, evidence); notes and cautions; derived facts; overridden rul
 gaps; then "information needed": every undetermined item with the facts that would decide it,
 and one line listing all of them. ANSI colours only when `color` is true (the CLI passes
 `use_color(stdout)`: a TTY and no NO_COLOR).
+
+Guarantees: the only control characters written are the newlines and colour codes of the layout;
+every text from the facts or the policy is escaped first (`common.for_terminal`). Nothing is cut
+short: long texts wrap.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from leukorules.report.common import (
     OUTCOME_LABELS,
     all_missing,
-    evidence_text,
     facts_text,
+    for_terminal,
     json_value_text,
     note_body,
-    note_label,
+    note_heading,
+    one_evidence,
     section_text,
+    source_text,
     why_not_text,
 )
 
@@ -81,6 +87,22 @@ def _field(lines: list[str], label: str, text: str, indent: int) -> None:
     lines.extend(body or [head.rstrip()])
 
 
+def _evidence(lines: list[str], ids: tuple[str, ...], policy: r.PolicyInfo, indent: int) -> None:
+    """`evidence: reference [1] in the source; ...`, one reference a line, aligned."""
+    head = " " * indent + "evidence: "
+    for number, evidence_id in enumerate(ids):
+        lines.extend(
+            textwrap.wrap(
+                one_evidence(evidence_id, policy),
+                width=WIDTH,
+                initial_indent=" " * len(head) if number else head,
+                subsequent_indent=" " * len(head),
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+
+
 def _quote(lines: list[str], text: str, indent: int) -> None:
     lines.extend(
         textwrap.wrap(
@@ -110,6 +132,7 @@ def _wrapped(lines: list[str], text: str, first: str, color: bool) -> None:
 
 
 def render_text(ev: r.Evaluation, color: bool = False) -> str:
+    ev = for_terminal(ev)
     s = Style(color)
     policy = ev.policy
     lines = [
@@ -144,7 +167,7 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
         _field(lines, "because", facts_text(rec.because, "applies to every patient"), 6)
         if rec.chain:
             _field(lines, "builds on", ", ".join(rec.chain), 6)
-        _field(lines, "evidence", evidence_text(rec.evidence, policy), 6)
+        _evidence(lines, rec.evidence, policy, 6)
     lines.append("")
 
     if ev.notes:
@@ -155,14 +178,16 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
                 current = note.section
                 lines.append("")
                 lines.append("  " + s.section(section_text(note.section)))
-            label = note_label(note)
-            styled = s.caution(label) if note.kind == "caution" else s.heading(label)
-            _wrapped(lines, f"{styled}: {note_body(note)}  {s.dim(note.rule)}", "   - ", color)
+            label = note_heading(note)
+            styled = ""
+            if label is not None:
+                styled = (s.caution(label) if note.kind == "caution" else s.heading(label)) + ": "
+            _wrapped(lines, f"{styled}{note_body(note)}  {s.dim(note.rule)}", "   - ", color)
             if note.text:
                 _quote(lines, note.statement, 6)
             if note.because:
                 _field(lines, "because", facts_text(note.because), 6)
-            _field(lines, "evidence", evidence_text(note.evidence, policy), 6)
+            _evidence(lines, note.evidence, policy, 6)
         lines.append("")
 
     if ev.derived:
@@ -222,6 +247,9 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
         _field(lines, "  To decide these, find out", s.missing(", ".join(needed)), 0)
     lines.append("")
 
+    if ev.provenance is not None:
+        _provenance(lines, ev.provenance, s)
+
     if ev.trace is not None:
         lines.append(s.heading("TRACE"))
         for entry in ev.trace:
@@ -241,7 +269,23 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _provenance(lines: list[str], provenance: Mapping[str, r.FactProvenance], s: Style) -> None:
+    """Each fact of a health record: its value and the resources that gave it, or why it stays
+    unknown."""
+    lines.append(s.heading("FACTS FROM THE RECORD"))
+    for fact, found in provenance.items():
+        if found.value is None:
+            _wrapped(lines, f"{fact} unknown: {found.reason or 'no source gives it'}", "  ", False)
+            continue
+        lines.append(f"  {fact} = {json_value_text(found.value)}")
+        for item in found.evidence:
+            if item.value == found.value:
+                _field(lines, "from", source_text(item.source), 6)
+    lines.append("")
+
+
 def render_explanation_text(ex: r.Explanation, color: bool = False) -> str:
+    ex = for_terminal(ex)
     s = Style(color)
     lines: list[str] = []
     kind = "gap" if ex.kind == "gap" else ex.kind

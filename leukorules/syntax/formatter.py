@@ -193,6 +193,37 @@ def body_text(item: ast.BodyItem) -> str:
     return item.kind + (" " + ", ".join(words) if words else "")
 
 
+def bind_line_text(line: ast.BindLine) -> str:
+    """A line of a `bind` block, on one line."""
+    match line:
+        case ast.CodedLine(resource=resource, value_sets=sets, value=value, options=options):
+            names = ", ".join(name.name for name in sets)
+            parts = [f"{resource.name} in {names} gives {literal_text(value)}"]
+            for option in options:
+                shown = literal_text(option.value) if option.value is not None else ""
+                parts.append(_BIND_OPTIONS[option.kind].format(shown))
+            return ", ".join(parts)
+        case ast.AnswerLine(resource=resource, value_sets=sets, days=days):
+            names = ", ".join(name.name for name in sets)
+            return f"{resource.name} in {names} answers yes or no within {days.text} days"
+        case ast.CauseLine(resource=resource, value_sets=sets):
+            return f"cause of {resource.name} in {', '.join(name.name for name in sets)}"
+        case ast.DrugLine(value_set=value_set, value=value):
+            return f"drug in {value_set.name} gives {literal_text(value)}"
+        case ast.AnyDrugLine(system=system, value=value):
+            return f"any {system.name} drug gives {literal_text(value)}"
+    return "drug still taken"
+
+
+# How each option of a coded binding line is written (`{}`: its value).
+_BIND_OPTIONS = {
+    "lasting": "lasting",
+    "current": "current",
+    "refuted": "refuted gives {}",
+    "if_drug_cause": "if due to a drug",
+}
+
+
 # --- layout ---------------------------------------------------------------------------------
 
 # How a line is separated from the one before it: "none"; "blank" (always one blank line);
@@ -316,6 +347,15 @@ class _Layout:
                 head = f"property {name.name}"
                 header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
                 self._block(header, item.span, lambda: self._property(text, claim, depth + 1))
+            case ast.ValueSetBlock(name=name, title=title, concepts=concepts):
+                head = f"valueset {name.name} {quote(title.value)}"
+                header = self._line(depth, head, start, _end(title.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self._concepts(concepts, depth + 1))
+            case ast.BindBlock(fact=fact, lines=lines):
+                header = self._line(
+                    depth, f"bind {fact.name}", start, _end(fact.span), sep, prev_end, True
+                )
+                self._block(header, item.span, lambda: self._bind_lines(lines, depth + 1))
             case ast.RuleBlock(id=name, items=body, block=block):
                 head = f"{block} {name.name}"
                 ordered = sorted(body, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
@@ -346,6 +386,19 @@ class _Layout:
         for f in fields:
             text = f"{f.name.name} {literal_text(f.value)}"
             self._line(depth, text, _start(f.span), _end(f.span))
+
+    def _concepts(self, concepts: Sequence[ast.ConceptLine], depth: int) -> None:
+        """Each code on a line, and where it was checked on the line below it."""
+        for c in concepts:
+            head = f"{c.system.name} {c.code.name} {quote(c.display.value)}"
+            self._line(depth, head, _start(c.span), _end(c.display.span))
+            self._line(
+                depth + 1, f"source {quote(c.source.value)}", _end(c.display.span), _end(c.span)
+            )
+
+    def _bind_lines(self, lines: Sequence[ast.BindLine], depth: int) -> None:
+        for line in lines:
+            self._line(depth, bind_line_text(line), _start(line.span), _end(line.span))
 
     def _body(self, body: Sequence[ast.BodyItem], depth: int) -> None:
         for item in body:

@@ -2,8 +2,12 @@
 
 Checks that the report loads without a single console error or network request, that the key
 texts are visible, that the chain diagram is drawn, that the trace opens, and that hostile text in
-facts and statements stays text. The browser is Debian's `chromium` with `chromium-driver`; the
-WebDriver protocol is spoken over plain HTTP to the local chromedriver (no Python package needed).
+facts and statements stays text. What is above the fold is checked on a 1280x800 screen: the
+browser's own layout says where each section starts, the recommendations (with strength and
+evidence) must be on the first screen and the facts, chain and trace below it; the screenshot of
+that first screen is saved beside the test's files for review. The browser is Debian's `chromium`
+with `chromium-driver`; the WebDriver protocol is spoken over plain HTTP to the local chromedriver
+(no Python package needed).
 
 When Chromium or chromedriver is missing the test fails in CI (CI=true) and is skipped elsewhere.
 `pytest --update-golden` also refreshes docs/report-example.png from the page it rendered.
@@ -26,16 +30,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.golden import Golden
 
 from leukorules import load_policy
 from leukorules.engine.facts_file import load_facts_file
 from leukorules.report.html import render_html
+from leukorules.result import Evaluation
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "patients" / "adem-plasma-exchange-nonresponder.yaml"
 SCREENSHOT = ROOT / "docs" / "report-example.png"
+FIRST_SCREEN = (1280, 800)  # a laptop screen: what a clinician sees before scrolling
+PATIENTS = ROOT / "examples" / "patients"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -157,6 +165,30 @@ class WebDriver:
     def resize(self, width: int, height: int) -> None:
         self.command("POST", "/window/rect", {"width": width, "height": height})
 
+    def viewport(self, width: int, height: int) -> None:
+        """Make the page's viewport exactly `width` x `height` CSS pixels (a window's outer size
+        is not its viewport), through the DevTools protocol chromedriver passes on."""
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            {
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {
+                    "width": width,
+                    "height": height,
+                    "deviceScaleFactor": 1,
+                    "mobile": False,
+                },
+            },
+        )
+
+    def reset_viewport(self) -> None:
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            {"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}},
+        )
+
     def close(self) -> None:
         try:
             if hasattr(self, "session"):
@@ -193,7 +225,7 @@ def _load(browser: WebDriver, page: Path) -> list[dict[str, Any]]:
     return browser.console()
 
 
-def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: bool) -> None:
+def test_report_in_chromium(browser: WebDriver, tmp_path: Path, golden: Golden) -> None:
     policy = load_policy()
     raw, problems = load_facts_file(EXAMPLE)
     assert raw is not None, problems
@@ -241,7 +273,7 @@ def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: b
     picture = browser.screenshot()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 20_000
     (tmp_path / "report.png").write_bytes(picture)
-    if update_golden:
+    if golden.updating:
         SCREENSHOT.write_bytes(picture)
     browser.resize(1280, 900)
 
@@ -275,3 +307,103 @@ rule r.one {{
     assert browser.run("return document.querySelectorAll('img, script').length") == 0
     card = browser.find('[id="rule-r.one"] .action')
     assert browser.text(card) == attack.replace('"', "'")
+
+
+def _report_page(tmp_path: Path, patient: Path) -> tuple[Path, Evaluation]:
+    policy = load_policy()
+    raw, problems = load_facts_file(patient)
+    assert raw is not None, problems
+    values, problems = policy.check_facts(raw)
+    assert not problems
+    ev = policy.evaluate(values, trace=True)
+    page = tmp_path / f"{patient.stem}.html"
+    page.write_text(render_html(ev, policy.policy, values), encoding="utf-8")
+    return page, ev
+
+
+def _png_size(picture: bytes) -> tuple[int, int]:
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n") and picture[12:16] == b"IHDR"
+    return int.from_bytes(picture[16:20], "big"), int.from_bytes(picture[20:24], "big")
+
+
+# Where each part of the page is, in CSS pixels from the top of the page, as the browser laid it
+# out; `visible` is whether the part's box lies wholly inside the first screen.
+LAYOUT = """
+const fold = window.innerHeight;
+const box = (el) => {
+  const rect = el.getBoundingClientRect();
+  return {top: rect.top + window.scrollY, bottom: rect.bottom + window.scrollY,
+          width: rect.width, visible: rect.top >= 0 && rect.bottom <= fold && rect.width > 0};
+};
+const found = (css) => document.querySelector(css);
+const parts = {};
+for (const [name, css] of Object.entries(arguments[0])) {
+  parts[name] = found(css) ? box(found(css)) : null;
+}
+const action = found('#recommendations .card.recommendation .action');
+let onTop = null;
+if (action) {
+  const rect = action.getBoundingClientRect();
+  const hit = document.elementFromPoint(rect.left + 2, rect.top + rect.height / 2);
+  onTop = hit !== null && (hit === action || action.contains(hit));
+}
+return {fold: fold, width: window.innerWidth, scrollY: window.scrollY, parts: parts,
+        actionOnTop: onTop};
+"""
+PARTS = {
+    "recommendations": "#recommendations",
+    "heading": "#recommendations h2",
+    "first_card": "#recommendations .card.recommendation",
+    "first_strength": "#recommendations .card.recommendation .badge.strength",
+    "first_evidence": "#recommendations .card.recommendation .evidence",
+    "notes": "#notes",
+    "facts": "#facts",
+    "chain": "#chain",
+    "guideline": "#guideline",
+    "trace": "#trace",
+}
+
+
+@pytest.mark.parametrize(
+    "patient",
+    [
+        EXAMPLE,  # nine recommendations
+        PATIENTS / "almost-nothing-known.yaml",  # two recommendations, 24 facts unknown
+        PATIENTS / "medication-induced-pml.yaml",  # four notes and cautions
+    ],
+    ids=lambda p: p.stem,
+)
+def test_recommendations_are_above_the_fold(
+    browser: WebDriver, tmp_path: Path, patient: Path
+) -> None:
+    page, ev = _report_page(tmp_path, patient)
+    width, height = FIRST_SCREEN
+    browser.viewport(width, height)
+    try:
+        assert _load(browser, page) == []
+        browser.run("window.scrollTo(0, 0)")
+        layout = browser.run(LAYOUT, PARTS)
+        picture = browser.screenshot()
+    finally:
+        browser.reset_viewport()
+    (tmp_path / f"{patient.stem}.first-screen.png").write_bytes(picture)  # for review
+    assert _png_size(picture) == FIRST_SCREEN, "the screenshot is not the first screen"
+    assert len(picture) > 20_000  # a drawn page, not a blank one
+    assert (layout["width"], layout["fold"], layout["scrollY"]) == (width, height, 0)
+    parts = layout["parts"]
+    assert all(parts[name] is not None for name in PARTS), [n for n in PARTS if not parts[n]]
+
+    # the first thing: the recommendations, the first one whole with its strength and evidence
+    for name in ("heading", "first_card", "first_strength", "first_evidence"):
+        assert parts[name]["visible"], (name, parts[name], height)
+    assert layout["actionOnTop"], "the first recommendation is covered by something else"
+    first = ev.recommendations[0]
+    card = browser.find(f'[id="rule-{first.rule}"]')
+    assert browser.text(card).startswith(first.action)
+    assert parts["recommendations"]["top"] < height / 3, "the header pushes them down"
+    # the workings follow, below the first screen and in this order
+    tops = [parts[name]["top"] for name in ("recommendations", "notes", "facts", "chain")]
+    tops += [parts[name]["top"] for name in ("guideline", "trace")]
+    assert tops == sorted(tops), tops
+    for name in ("facts", "chain", "trace"):
+        assert parts[name]["top"] >= height, (name, parts[name]["top"], "is above the fold")

@@ -1,0 +1,442 @@
+-- policy test.every_kind 1.0, compiled to duckdb SQL
+-- the query `leukorules batch` runs on a CSV cohort with an
+-- `id` column and one column (key) per input fact; one row out per record
+-- it reads the records from lr_stream ("lr:row" int64, "lr:id_raw" string, "c0" string, "c1" string, "c2" string, "c3" string, "c4" string, "c5" string, "c6" string)
+WITH "lr:source" AS (
+  SELECT * FROM lr_stream
+),
+"lr:typed" AS (
+  SELECT "lr:row",
+    CASE
+      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '') THEN NULL
+      ELSE "lr:id_raw"
+    END AS "lr:id",
+    CASE
+      WHEN ("c0" IS NULL OR trim("c0", ' ' || chr(9)) = '') THEN NULL
+      ELSE trim("c0", ' ' || chr(9))
+    END AS "diagnosis",
+    CASE
+      WHEN regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+      THEN TRY_CAST(trim("c1", ' ' || chr(9)) AS BIGINT)
+    END AS "age",
+    CASE
+      WHEN regexp_full_match(
+        trim("c2", ' ' || chr(9)),
+        '[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?'
+      )
+        AND isfinite(TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE))
+      THEN TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE)
+    END AS "weight",
+    CASE
+      WHEN lower(trim("c3", ' ' || chr(9))) IN ('true', 'yes', '1') THEN TRUE
+      WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
+    END AS "seizures",
+    CASE
+      WHEN ("c4" IS NULL OR trim("c4", ' ' || chr(9)) = '') THEN NULL
+      WHEN trim("c4", ' ' || chr(9)) = '[]' THEN CAST([] AS VARCHAR[])
+      ELSE list_transform(
+        string_split(trim("c4", ' ' || chr(9)), ';'),
+        lambda x: trim(x, ' ' || chr(9))
+      )
+    END AS "symptoms",
+    CASE WHEN ("c5" IS NULL OR trim("c5", ' ' || chr(9)) = '') THEN NULL ELSE "c5" END AS "label",
+    CASE
+      WHEN ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '') THEN NULL
+      ELSE CASE
+        WHEN (
+          regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+          AND substr(trim("c6", ' ' || chr(9)), 1, 4) <> '0000'
+        )
+        THEN TRY_CAST(trim("c6", ' ' || chr(9)) AS DATE)
+      END
+    END AS "onset",
+    CASE
+      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '') THEN 'LR507'
+    END AS "lr:c0",
+    CASE
+      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '')
+      THEN 'the record has no `id`'
+    END AS "lr:m0",
+    CASE
+      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+        AND NOT regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+      THEN 'LR503'
+    END AS "lr:c1",
+    CASE
+      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+        AND NOT regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+      THEN '`age` must be a whole number'
+    END AS "lr:m1",
+    CASE
+      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+        AND regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+        AND CASE
+          WHEN regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+          THEN TRY_CAST(trim("c1", ' ' || chr(9)) AS BIGINT)
+        END IS NULL
+      THEN 'LR505'
+    END AS "lr:c2",
+    CASE
+      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+        AND regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+        AND CASE
+          WHEN regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
+          THEN TRY_CAST(trim("c1", ' ' || chr(9)) AS BIGINT)
+        END IS NULL
+      THEN '`age` is outside the 64-bit integer range'
+    END AS "lr:m2",
+    CASE
+      WHEN NOT ("c2" IS NULL OR trim("c2", ' ' || chr(9)) = '')
+        AND CASE
+          WHEN regexp_full_match(
+            trim("c2", ' ' || chr(9)),
+            '[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?'
+          )
+            AND isfinite(TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE))
+          THEN TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE)
+        END IS NULL
+      THEN 'LR503'
+    END AS "lr:c3",
+    CASE
+      WHEN NOT ("c2" IS NULL OR trim("c2", ' ' || chr(9)) = '')
+        AND CASE
+          WHEN regexp_full_match(
+            trim("c2", ' ' || chr(9)),
+            '[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?'
+          )
+            AND isfinite(TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE))
+          THEN TRY_CAST(trim("c2", ' ' || chr(9)) AS DOUBLE)
+        END IS NULL
+      THEN '`weight` must be a finite number'
+    END AS "lr:m3",
+    CASE
+      WHEN NOT ("c3" IS NULL OR trim("c3", ' ' || chr(9)) = '')
+        AND CASE
+          WHEN lower(trim("c3", ' ' || chr(9))) IN ('true', 'yes', '1') THEN TRUE
+          WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
+        END IS NULL
+      THEN 'LR503'
+    END AS "lr:c4",
+    CASE
+      WHEN NOT ("c3" IS NULL OR trim("c3", ' ' || chr(9)) = '')
+        AND CASE
+          WHEN lower(trim("c3", ' ' || chr(9))) IN ('true', 'yes', '1') THEN TRUE
+          WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
+        END IS NULL
+      THEN '`seizures` must be true or false (true/false, yes/no, 1/0)'
+    END AS "lr:m4",
+    CASE
+      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+        AND NOT regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+      THEN 'LR503'
+    END AS "lr:c5",
+    CASE
+      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+        AND NOT regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+      THEN '`onset` must be a date written YYYY-MM-DD'
+    END AS "lr:m5",
+    CASE
+      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+        AND regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+        AND CASE
+          WHEN (
+            regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            AND substr(trim("c6", ' ' || chr(9)), 1, 4) <> '0000'
+          )
+          THEN TRY_CAST(trim("c6", ' ' || chr(9)) AS DATE)
+        END IS NULL
+      THEN 'LR503'
+    END AS "lr:c6",
+    CASE
+      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+        AND regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+        AND CASE
+          WHEN (
+            regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            AND substr(trim("c6", ' ' || chr(9)), 1, 4) <> '0000'
+          )
+          THEN TRY_CAST(trim("c6", ' ' || chr(9)) AS DATE)
+        END IS NULL
+      THEN '`onset` is not a calendar date'
+    END AS "lr:m6"
+  FROM "lr:source"
+),
+"lr:checked" AS (
+  SELECT *,
+    list_distinct(
+      list_filter(
+        [
+          "lr:c0",
+          "lr:c1",
+          "lr:c2",
+          "lr:c3",
+          "lr:c4",
+          "lr:c5",
+          "lr:c6",
+          CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+          CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
+          CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+          CASE
+            WHEN len(
+              list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
+            ) > 0
+            THEN 'LR504'
+          END
+        ],
+        lambda x: x IS NOT NULL
+      )
+    ) AS "lr:codes",
+    NULLIF(
+      concat_ws(
+        '; ',
+        "lr:m0",
+        "lr:m1",
+        "lr:m2",
+        "lr:m3",
+        "lr:m4",
+        "lr:m5",
+        "lr:m6",
+        CASE
+          WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+          THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
+        END,
+        CASE
+          WHEN ("age" < 0 OR "age" > 120)
+          THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
+        END,
+        CASE
+          WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
+          THEN (
+            '`weight` = ' || CAST(
+              "weight" AS VARCHAR
+            ) || ' [kg] is outside its declared range 0..400'
+          )
+        END,
+        CASE
+          WHEN len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0
+          THEN '`symptoms` holds a value that is not allowed'
+        END
+      ),
+      ''
+    ) AS "lr:reason"
+  FROM "lr:typed"
+),
+"lr:layer1" AS (
+  SELECT "lr:checked".*,
+    (("diagnosis" = 'pml') AND ("age" >= 18)) AS "fired:r.adult",
+    ((NOT ("seizures" = TRUE)) AND ("age" < 10)) AS "fired:r.mild",
+    (("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0)) AS "fired:r.old"
+  FROM "lr:checked"
+),
+"lr:layer2" AS (
+  SELECT "lr:layer1".*,
+    ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AS "pre:r.severe",
+    (
+      ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AND NOT ("fired:r.mild")
+    ) AS "fired:r.severe"
+  FROM "lr:layer1"
+),
+"lr:layer3" AS (
+  SELECT "lr:layer2".*,
+    CAST(
+      CASE
+        WHEN COALESCE("fired:r.severe", FALSE) AND COALESCE(NOT ("fired:r.mild"), FALSE)
+        THEN 'severe'
+        WHEN COALESCE("fired:r.mild", FALSE) AND COALESCE(NOT ("fired:r.severe"), FALSE) THEN 'mild'
+      END AS VARCHAR
+    ) AS "severity"
+  FROM "lr:layer2"
+),
+"lr:layer4" AS (
+  SELECT "lr:layer3".*,
+    (
+      (("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines')) AND "fired:r.adult"
+    ) AS "fired:r.note"
+  FROM "lr:layer3"
+),
+"lr:missing1" AS (
+  SELECT "lr:layer4".*,
+    COALESCE(
+      "fired:r.adult" IS NULL
+      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      FALSE
+    ) AS "missing:r.adult:diagnosis",
+    COALESCE(
+      "fired:r.adult" IS NULL
+      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
+      FALSE
+    ) AS "missing:r.adult:age",
+    COALESCE(
+      "fired:r.mild" IS NULL
+      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      FALSE
+    ) AS "missing:r.mild:seizures",
+    COALESCE(
+      "fired:r.mild" IS NULL
+      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
+      FALSE
+    ) AS "missing:r.mild:age",
+    COALESCE(
+      "fired:r.old" IS NULL
+      AND (
+        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
+      ),
+      FALSE
+    ) AS "missing:r.old:onset",
+    COALESCE(
+      "fired:r.old" IS NULL
+      AND (
+        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
+      ),
+      FALSE
+    ) AS "missing:r.old:weight"
+  FROM "lr:layer4"
+),
+"lr:missing2" AS (
+  SELECT "lr:missing1".*,
+    COALESCE(
+      "fired:r.severe" IS NULL
+      AND (
+        (
+          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
+          AND (("symptoms" IS NULL))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.severe:symptoms",
+    COALESCE(
+      "fired:r.severe" IS NULL
+      AND (
+        (
+          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
+          AND (("seizures" IS NULL))
+        )
+        OR "missing:r.mild:seizures"
+      ),
+      FALSE
+    ) AS "missing:r.severe:seizures",
+    COALESCE("fired:r.severe" IS NULL AND ("missing:r.mild:age"), FALSE) AS "missing:r.severe:age"
+  FROM "lr:missing1"
+),
+"lr:missing4" AS (
+  SELECT "lr:missing2".*,
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND ((("severity" IS NULL AND ("missing:r.severe:symptoms"))))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:symptoms",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND (
+            (("severity" IS NULL AND ("missing:r.severe:seizures" OR "missing:r.mild:seizures")))
+          )
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:seizures",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND ((("severity" IS NULL AND ("missing:r.severe:age" OR "missing:r.mild:age"))))
+        )
+        OR "missing:r.adult:age"
+      ),
+      FALSE
+    ) AS "missing:r.note:age",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND (("label" IS NULL))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:label",
+    COALESCE(
+      "fired:r.note" IS NULL AND ("missing:r.adult:diagnosis"),
+      FALSE
+    ) AS "missing:r.note:diagnosis"
+  FROM "lr:missing2"
+)
+SELECT "lr:row" AS "row",
+  "lr:id" AS "id",
+  "lr:codes" AS "codes",
+  "lr:reason" AS "reason",
+  list_filter(
+    [
+      CASE WHEN "fired:r.adult" THEN 'r.adult' END,
+      CASE WHEN "fired:r.severe" THEN 'r.severe' END,
+      CASE WHEN "fired:r.mild" THEN 'r.mild' END,
+      CASE WHEN "fired:r.note" THEN 'r.note' END,
+      CASE WHEN "fired:r.old" THEN 'r.old' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "fired",
+  list_filter(
+    [
+      CASE WHEN "fired:r.adult" IS NULL THEN 'r.adult' END,
+      CASE WHEN "fired:r.severe" IS NULL THEN 'r.severe' END,
+      CASE WHEN "fired:r.mild" IS NULL THEN 'r.mild' END,
+      CASE WHEN "fired:r.note" IS NULL THEN 'r.note' END,
+      CASE WHEN "fired:r.old" IS NULL THEN 'r.old' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "undetermined",
+  list_filter(
+    [
+      CASE WHEN "missing:r.adult:diagnosis" THEN 'r.adult diagnosis' END,
+      CASE WHEN "missing:r.adult:age" THEN 'r.adult age' END,
+      CASE WHEN "missing:r.mild:seizures" THEN 'r.mild seizures' END,
+      CASE WHEN "missing:r.mild:age" THEN 'r.mild age' END,
+      CASE WHEN "missing:r.old:onset" THEN 'r.old onset' END,
+      CASE WHEN "missing:r.old:weight" THEN 'r.old weight' END,
+      CASE WHEN "missing:r.severe:symptoms" THEN 'r.severe symptoms' END,
+      CASE WHEN "missing:r.severe:seizures" THEN 'r.severe seizures' END,
+      CASE WHEN "missing:r.severe:age" THEN 'r.severe age' END,
+      CASE WHEN "missing:r.note:symptoms" THEN 'r.note symptoms' END,
+      CASE WHEN "missing:r.note:seizures" THEN 'r.note seizures' END,
+      CASE WHEN "missing:r.note:age" THEN 'r.note age' END,
+      CASE WHEN "missing:r.note:label" THEN 'r.note label' END,
+      CASE WHEN "missing:r.note:diagnosis" THEN 'r.note diagnosis' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "missing_pairs",
+  list_filter(
+    [
+      CASE WHEN "missing:r.adult:diagnosis" OR "missing:r.note:diagnosis" THEN 'diagnosis' END,
+      CASE
+        WHEN "missing:r.adult:age"
+          OR "missing:r.mild:age"
+          OR "missing:r.severe:age"
+          OR "missing:r.note:age"
+        THEN 'age'
+      END,
+      CASE
+        WHEN "missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures"
+        THEN 'seizures'
+      END,
+      CASE WHEN "missing:r.old:onset" THEN 'onset' END,
+      CASE WHEN "missing:r.old:weight" THEN 'weight' END,
+      CASE WHEN "missing:r.severe:symptoms" OR "missing:r.note:symptoms" THEN 'symptoms' END,
+      CASE WHEN "missing:r.note:label" THEN 'label' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "missing_facts",
+  struct_pack("severity" := "severity") AS "derived"
+FROM "lr:missing4";

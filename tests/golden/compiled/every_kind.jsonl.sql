@@ -1,0 +1,847 @@
+-- policy test.every_kind 1.0, compiled to duckdb SQL
+-- the query `leukorules batch` runs on a JSON Lines cohort with an
+-- `id` column and one column (key) per input fact; one row out per record
+-- it reads the records from lr_stream ("lr:row" int64, "lr:line" string)
+WITH "lr:source" AS (
+  SELECT "lr:row",
+    struct_pack(
+      "lr:id" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['id'],
+      "diagnosis" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['diagnosis'],
+      "age" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['age'],
+      "weight" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['weight'],
+      "seizures" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['seizures'],
+      "symptoms" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['symptoms'],
+      "label" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['label'],
+      "onset" := json_transform(
+        "lr:line",
+        '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
+      )['onset']
+    ) AS "lr:obj",
+    json_keys("lr:line") AS "lr:keys"
+  FROM lr_stream
+),
+"lr:typed" AS (
+  SELECT "lr:row",
+    "lr:keys",
+    CASE
+      WHEN json_type("lr:obj"."lr:id") = 'VARCHAR'
+        AND NOT (
+          ("lr:obj"."lr:id" ->> '$') IS NULL OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+        )
+      THEN ("lr:obj"."lr:id" ->> '$')
+      WHEN json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+      THEN CAST(TRY_CAST("lr:obj"."lr:id" AS HUGEINT) AS VARCHAR)
+      WHEN (
+        json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+        OR (
+          json_type("lr:obj"."lr:id") = 'DOUBLE'
+          AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+        )
+      )
+      THEN CAST("lr:obj"."lr:id" AS VARCHAR)
+    END AS "lr:id",
+    CASE
+      WHEN json_type("lr:obj"."diagnosis") = 'VARCHAR' THEN "lr:obj"."diagnosis" ->> '$'
+    END AS "diagnosis",
+    CASE
+      WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+      THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+    END AS "age",
+    CASE
+      WHEN json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+        AND isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      THEN TRY_CAST("lr:obj"."weight" AS DOUBLE)
+    END AS "weight",
+    CASE
+      WHEN json_type("lr:obj"."seizures") = 'BOOLEAN' THEN TRY_CAST("lr:obj"."seizures" AS BOOLEAN)
+    END AS "seizures",
+    CASE
+      WHEN json_type("lr:obj"."symptoms") = 'ARRAY'
+      THEN list_transform(
+        list_filter(TRY_CAST("lr:obj"."symptoms" AS JSON[]), lambda e: json_type(e) = 'VARCHAR'),
+        lambda e: e ->> '$'
+      )
+    END AS "symptoms",
+    CASE WHEN json_type("lr:obj"."label") = 'VARCHAR' THEN "lr:obj"."label" ->> '$' END AS "label",
+    CASE
+      WHEN (
+        regexp_full_match(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        )
+        AND substr(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          1,
+          4
+        ) <> '0000'
+      )
+      THEN TRY_CAST(
+        CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END AS DATE
+      )
+    END AS "onset",
+    CASE
+      WHEN (
+        "lr:obj"."lr:id" IS NULL
+        OR json_type("lr:obj"."lr:id") = 'NULL'
+        OR (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          AND (
+            ("lr:obj"."lr:id" ->> '$') IS NULL
+            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+          )
+        )
+      )
+      THEN 'LR507'
+    END AS "lr:c0",
+    CASE
+      WHEN (
+        "lr:obj"."lr:id" IS NULL
+        OR json_type("lr:obj"."lr:id") = 'NULL'
+        OR (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          AND (
+            ("lr:obj"."lr:id" ->> '$') IS NULL
+            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+          )
+        )
+      )
+      THEN 'the record has no `id`'
+    END AS "lr:m0",
+    CASE
+      WHEN NOT (
+        "lr:obj"."lr:id" IS NULL
+        OR json_type("lr:obj"."lr:id") = 'NULL'
+        OR (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          AND (
+            ("lr:obj"."lr:id" ->> '$') IS NULL
+            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+          )
+        )
+      )
+        AND NOT (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          OR (
+            json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+            OR (
+              json_type("lr:obj"."lr:id") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+        )
+      THEN 'LR507'
+    END AS "lr:c1",
+    CASE
+      WHEN NOT (
+        "lr:obj"."lr:id" IS NULL
+        OR json_type("lr:obj"."lr:id") = 'NULL'
+        OR (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          AND (
+            ("lr:obj"."lr:id" ->> '$') IS NULL
+            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+          )
+        )
+      )
+        AND NOT (
+          json_type("lr:obj"."lr:id") = 'VARCHAR'
+          OR (
+            json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+            OR (
+              json_type("lr:obj"."lr:id") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+        )
+      THEN '`id` must be text or a whole number'
+    END AS "lr:m1",
+    CASE
+      WHEN ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
+        AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      THEN 'LR503'
+    END AS "lr:c2",
+    CASE
+      WHEN ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
+        AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      THEN (
+        '`diagnosis` must be one of: pml, adem, other; it is ' || CASE json_type("lr:obj"."diagnosis")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m2",
+    CASE
+      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+        AND NOT (
+          json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+          OR (
+            (
+              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              AND CASE
+                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+              END IS NULL
+            )
+            OR (
+              json_type("lr:obj"."age") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+        )
+      THEN 'LR503'
+    END AS "lr:c3",
+    CASE
+      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+        AND NOT (
+          json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+          OR (
+            (
+              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              AND CASE
+                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+              END IS NULL
+            )
+            OR (
+              json_type("lr:obj"."age") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+        )
+      THEN (
+        '`age` must be a whole number; it is ' || CASE json_type("lr:obj"."age")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m3",
+    CASE
+      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+        AND (
+          (
+            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+            AND CASE
+              WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+            END IS NULL
+          )
+          OR (
+            json_type("lr:obj"."age") = 'DOUBLE'
+            AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+          )
+        )
+      THEN 'LR505'
+    END AS "lr:c4",
+    CASE
+      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+        AND (
+          (
+            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+            AND CASE
+              WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+            END IS NULL
+          )
+          OR (
+            json_type("lr:obj"."age") = 'DOUBLE'
+            AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+          )
+        )
+      THEN '`age` is outside the 64-bit integer range'
+    END AS "lr:m4",
+    CASE
+      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+        AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      THEN 'LR503'
+    END AS "lr:c5",
+    CASE
+      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+        AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      THEN (
+        '`weight` must be a finite number; it is ' || CASE json_type("lr:obj"."weight")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m5",
+    CASE
+      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+        AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+        AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      THEN 'LR503'
+    END AS "lr:c6",
+    CASE
+      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+        AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+        AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      THEN '`weight` must be a finite number'
+    END AS "lr:m6",
+    CASE
+      WHEN ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
+        AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      THEN 'LR503'
+    END AS "lr:c7",
+    CASE
+      WHEN ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
+        AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      THEN (
+        '`seizures` must be true or false; it is ' || CASE json_type("lr:obj"."seizures")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m7",
+    CASE
+      WHEN ("lr:obj"."symptoms" IS NOT NULL AND json_type("lr:obj"."symptoms") <> 'NULL')
+        AND NOT (json_type("lr:obj"."symptoms") = 'ARRAY')
+      THEN 'LR503'
+    END AS "lr:c8",
+    CASE
+      WHEN ("lr:obj"."symptoms" IS NOT NULL AND json_type("lr:obj"."symptoms") <> 'NULL')
+        AND NOT (json_type("lr:obj"."symptoms") = 'ARRAY')
+      THEN (
+        '`symptoms` must be a list of values from: headache, fever, ataxia; it is ' || CASE json_type("lr:obj"."symptoms")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m8",
+    CASE
+      WHEN ("lr:obj"."symptoms" IS NOT NULL AND json_type("lr:obj"."symptoms") <> 'NULL')
+        AND json_type("lr:obj"."symptoms") = 'ARRAY'
+        AND len(
+          list_filter(TRY_CAST("lr:obj"."symptoms" AS JSON[]), lambda e: json_type(e) = 'VARCHAR')
+        ) < len(TRY_CAST("lr:obj"."symptoms" AS JSON[]))
+      THEN 'LR503'
+    END AS "lr:c9",
+    CASE
+      WHEN ("lr:obj"."symptoms" IS NOT NULL AND json_type("lr:obj"."symptoms") <> 'NULL')
+        AND json_type("lr:obj"."symptoms") = 'ARRAY'
+        AND len(
+          list_filter(TRY_CAST("lr:obj"."symptoms" AS JSON[]), lambda e: json_type(e) = 'VARCHAR')
+        ) < len(TRY_CAST("lr:obj"."symptoms" AS JSON[]))
+      THEN 'an item of `symptoms` is not one of: headache, fever, ataxia'
+    END AS "lr:m9",
+    CASE
+      WHEN ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
+        AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      THEN 'LR503'
+    END AS "lr:c10",
+    CASE
+      WHEN ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
+        AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      THEN (
+        '`label` must be text; it is ' || CASE json_type("lr:obj"."label")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m10",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND json_type("lr:obj"."onset") = 'VARCHAR'
+        AND NOT regexp_full_match(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        )
+      THEN 'LR503'
+    END AS "lr:c11",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND json_type("lr:obj"."onset") = 'VARCHAR'
+        AND NOT regexp_full_match(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        )
+      THEN '`onset` must be a date written YYYY-MM-DD'
+    END AS "lr:m11",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND json_type("lr:obj"."onset") = 'VARCHAR'
+        AND regexp_full_match(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        )
+        AND CASE
+          WHEN (
+            regexp_full_match(
+              CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+              '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+            )
+            AND substr(
+              CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+              1,
+              4
+            ) <> '0000'
+          )
+          THEN TRY_CAST(
+            CASE
+              WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$'
+            END AS DATE
+          )
+        END IS NULL
+      THEN 'LR503'
+    END AS "lr:c12",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND json_type("lr:obj"."onset") = 'VARCHAR'
+        AND regexp_full_match(
+          CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+          '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        )
+        AND CASE
+          WHEN (
+            regexp_full_match(
+              CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+              '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+            )
+            AND substr(
+              CASE WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$' END,
+              1,
+              4
+            ) <> '0000'
+          )
+          THEN TRY_CAST(
+            CASE
+              WHEN json_type("lr:obj"."onset") = 'VARCHAR' THEN "lr:obj"."onset" ->> '$'
+            END AS DATE
+          )
+        END IS NULL
+      THEN '`onset` is not a calendar date'
+    END AS "lr:m12",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND NOT (json_type("lr:obj"."onset") = 'VARCHAR')
+      THEN 'LR503'
+    END AS "lr:c13",
+    CASE
+      WHEN ("lr:obj"."onset" IS NOT NULL AND json_type("lr:obj"."onset") <> 'NULL')
+        AND NOT (json_type("lr:obj"."onset") = 'VARCHAR')
+      THEN (
+        '`onset` must be a date written YYYY-MM-DD; it is ' || CASE json_type("lr:obj"."onset")
+          WHEN 'VARCHAR' THEN 'text'
+          WHEN 'BOOLEAN' THEN 'true/false'
+          WHEN 'ARRAY' THEN 'a list'
+          WHEN 'OBJECT' THEN 'a mapping'
+          ELSE 'a number'
+        END
+      )
+    END AS "lr:m13",
+    CASE
+      WHEN len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0 THEN 'LR506'
+    END AS "lr:c14",
+    CASE
+      WHEN len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0
+      THEN array_to_string(
+        list_transform(
+          list_filter("lr:keys", lambda k: k IN ('severity')),
+          lambda k: (
+            '`' || k || '` is a derived fact; the policy''s rules derive it from other facts'
+          )
+        ),
+        '; '
+      )
+    END AS "lr:m14",
+    CASE
+      WHEN len(
+        list_filter(
+          "lr:keys",
+          lambda k: k NOT IN (
+            'id',
+            'diagnosis',
+            'age',
+            'weight',
+            'seizures',
+            'symptoms',
+            'label',
+            'onset'
+          )
+          AND NOT (k IN ('severity'))
+        )
+      ) > 0
+      THEN 'LR502'
+    END AS "lr:c15",
+    CASE
+      WHEN len(
+        list_filter(
+          "lr:keys",
+          lambda k: k NOT IN (
+            'id',
+            'diagnosis',
+            'age',
+            'weight',
+            'seizures',
+            'symptoms',
+            'label',
+            'onset'
+          )
+          AND NOT (k IN ('severity'))
+        )
+      ) > 0
+      THEN array_to_string(
+        list_transform(
+          list_filter(
+            "lr:keys",
+            lambda k: k NOT IN (
+              'id',
+              'diagnosis',
+              'age',
+              'weight',
+              'seizures',
+              'symptoms',
+              'label',
+              'onset'
+            )
+            AND NOT (k IN ('severity'))
+          ),
+          lambda k: ('`' || k || '` is not a fact of this policy')
+        ),
+        '; '
+      )
+    END AS "lr:m15"
+  FROM "lr:source"
+),
+"lr:checked" AS (
+  SELECT *,
+    CASE
+      WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN ['LR507']
+      ELSE list_distinct(
+        list_filter(
+          [
+            "lr:c0",
+            "lr:c1",
+            "lr:c2",
+            "lr:c3",
+            "lr:c4",
+            "lr:c5",
+            "lr:c6",
+            "lr:c7",
+            "lr:c8",
+            "lr:c9",
+            "lr:c10",
+            "lr:c11",
+            "lr:c12",
+            "lr:c13",
+            "lr:c14",
+            "lr:c15",
+            CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+            CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
+            CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+            CASE
+              WHEN len(
+                list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
+              ) > 0
+              THEN 'LR504'
+            END
+          ],
+          lambda x: x IS NOT NULL
+        )
+      )
+    END AS "lr:codes",
+    CASE
+      WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN 'a key is given twice'
+      ELSE NULLIF(
+        concat_ws(
+          '; ',
+          "lr:m0",
+          "lr:m1",
+          "lr:m2",
+          "lr:m3",
+          "lr:m4",
+          "lr:m5",
+          "lr:m6",
+          "lr:m7",
+          "lr:m8",
+          "lr:m9",
+          "lr:m10",
+          "lr:m11",
+          "lr:m12",
+          "lr:m13",
+          "lr:m14",
+          "lr:m15",
+          CASE
+            WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+            THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
+          END,
+          CASE
+            WHEN ("age" < 0 OR "age" > 120)
+            THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
+          END,
+          CASE
+            WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
+            THEN (
+              '`weight` = ' || CAST(
+                "weight" AS VARCHAR
+              ) || ' [kg] is outside its declared range 0..400'
+            )
+          END,
+          CASE
+            WHEN len(
+              list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
+            ) > 0
+            THEN '`symptoms` holds a value that is not allowed'
+          END
+        ),
+        ''
+      )
+    END AS "lr:reason"
+  FROM "lr:typed"
+),
+"lr:layer1" AS (
+  SELECT "lr:checked".*,
+    (("diagnosis" = 'pml') AND ("age" >= 18)) AS "fired:r.adult",
+    ((NOT ("seizures" = TRUE)) AND ("age" < 10)) AS "fired:r.mild",
+    (("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0)) AS "fired:r.old"
+  FROM "lr:checked"
+),
+"lr:layer2" AS (
+  SELECT "lr:layer1".*,
+    ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AS "pre:r.severe",
+    (
+      ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AND NOT ("fired:r.mild")
+    ) AS "fired:r.severe"
+  FROM "lr:layer1"
+),
+"lr:layer3" AS (
+  SELECT "lr:layer2".*,
+    CAST(
+      CASE
+        WHEN COALESCE("fired:r.severe", FALSE) AND COALESCE(NOT ("fired:r.mild"), FALSE)
+        THEN 'severe'
+        WHEN COALESCE("fired:r.mild", FALSE) AND COALESCE(NOT ("fired:r.severe"), FALSE) THEN 'mild'
+      END AS VARCHAR
+    ) AS "severity"
+  FROM "lr:layer2"
+),
+"lr:layer4" AS (
+  SELECT "lr:layer3".*,
+    (
+      (("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines')) AND "fired:r.adult"
+    ) AS "fired:r.note"
+  FROM "lr:layer3"
+),
+"lr:missing1" AS (
+  SELECT "lr:layer4".*,
+    COALESCE(
+      "fired:r.adult" IS NULL
+      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      FALSE
+    ) AS "missing:r.adult:diagnosis",
+    COALESCE(
+      "fired:r.adult" IS NULL
+      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
+      FALSE
+    ) AS "missing:r.adult:age",
+    COALESCE(
+      "fired:r.mild" IS NULL
+      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      FALSE
+    ) AS "missing:r.mild:seizures",
+    COALESCE(
+      "fired:r.mild" IS NULL
+      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
+      FALSE
+    ) AS "missing:r.mild:age",
+    COALESCE(
+      "fired:r.old" IS NULL
+      AND (
+        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
+      ),
+      FALSE
+    ) AS "missing:r.old:onset",
+    COALESCE(
+      "fired:r.old" IS NULL
+      AND (
+        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
+      ),
+      FALSE
+    ) AS "missing:r.old:weight"
+  FROM "lr:layer4"
+),
+"lr:missing2" AS (
+  SELECT "lr:missing1".*,
+    COALESCE(
+      "fired:r.severe" IS NULL
+      AND (
+        (
+          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
+          AND (("symptoms" IS NULL))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.severe:symptoms",
+    COALESCE(
+      "fired:r.severe" IS NULL
+      AND (
+        (
+          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
+          AND (("seizures" IS NULL))
+        )
+        OR "missing:r.mild:seizures"
+      ),
+      FALSE
+    ) AS "missing:r.severe:seizures",
+    COALESCE("fired:r.severe" IS NULL AND ("missing:r.mild:age"), FALSE) AS "missing:r.severe:age"
+  FROM "lr:missing1"
+),
+"lr:missing4" AS (
+  SELECT "lr:missing2".*,
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND ((("severity" IS NULL AND ("missing:r.severe:symptoms"))))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:symptoms",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND (
+            (("severity" IS NULL AND ("missing:r.severe:seizures" OR "missing:r.mild:seizures")))
+          )
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:seizures",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND ((("severity" IS NULL AND ("missing:r.severe:age" OR "missing:r.mild:age"))))
+        )
+        OR "missing:r.adult:age"
+      ),
+      FALSE
+    ) AS "missing:r.note:age",
+    COALESCE(
+      "fired:r.note" IS NULL
+      AND (
+        (
+          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL
+          AND (("label" IS NULL))
+        )
+      ),
+      FALSE
+    ) AS "missing:r.note:label",
+    COALESCE(
+      "fired:r.note" IS NULL AND ("missing:r.adult:diagnosis"),
+      FALSE
+    ) AS "missing:r.note:diagnosis"
+  FROM "lr:missing2"
+)
+SELECT "lr:row" AS "row",
+  CASE WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN NULL ELSE "lr:id" END AS "id",
+  "lr:codes" AS "codes",
+  "lr:reason" AS "reason",
+  list_filter(
+    [
+      CASE WHEN "fired:r.adult" THEN 'r.adult' END,
+      CASE WHEN "fired:r.severe" THEN 'r.severe' END,
+      CASE WHEN "fired:r.mild" THEN 'r.mild' END,
+      CASE WHEN "fired:r.note" THEN 'r.note' END,
+      CASE WHEN "fired:r.old" THEN 'r.old' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "fired",
+  list_filter(
+    [
+      CASE WHEN "fired:r.adult" IS NULL THEN 'r.adult' END,
+      CASE WHEN "fired:r.severe" IS NULL THEN 'r.severe' END,
+      CASE WHEN "fired:r.mild" IS NULL THEN 'r.mild' END,
+      CASE WHEN "fired:r.note" IS NULL THEN 'r.note' END,
+      CASE WHEN "fired:r.old" IS NULL THEN 'r.old' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "undetermined",
+  list_filter(
+    [
+      CASE WHEN "missing:r.adult:diagnosis" THEN 'r.adult diagnosis' END,
+      CASE WHEN "missing:r.adult:age" THEN 'r.adult age' END,
+      CASE WHEN "missing:r.mild:seizures" THEN 'r.mild seizures' END,
+      CASE WHEN "missing:r.mild:age" THEN 'r.mild age' END,
+      CASE WHEN "missing:r.old:onset" THEN 'r.old onset' END,
+      CASE WHEN "missing:r.old:weight" THEN 'r.old weight' END,
+      CASE WHEN "missing:r.severe:symptoms" THEN 'r.severe symptoms' END,
+      CASE WHEN "missing:r.severe:seizures" THEN 'r.severe seizures' END,
+      CASE WHEN "missing:r.severe:age" THEN 'r.severe age' END,
+      CASE WHEN "missing:r.note:symptoms" THEN 'r.note symptoms' END,
+      CASE WHEN "missing:r.note:seizures" THEN 'r.note seizures' END,
+      CASE WHEN "missing:r.note:age" THEN 'r.note age' END,
+      CASE WHEN "missing:r.note:label" THEN 'r.note label' END,
+      CASE WHEN "missing:r.note:diagnosis" THEN 'r.note diagnosis' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "missing_pairs",
+  list_filter(
+    [
+      CASE WHEN "missing:r.adult:diagnosis" OR "missing:r.note:diagnosis" THEN 'diagnosis' END,
+      CASE
+        WHEN "missing:r.adult:age"
+          OR "missing:r.mild:age"
+          OR "missing:r.severe:age"
+          OR "missing:r.note:age"
+        THEN 'age'
+      END,
+      CASE
+        WHEN "missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures"
+        THEN 'seizures'
+      END,
+      CASE WHEN "missing:r.old:onset" THEN 'onset' END,
+      CASE WHEN "missing:r.old:weight" THEN 'weight' END,
+      CASE WHEN "missing:r.severe:symptoms" OR "missing:r.note:symptoms" THEN 'symptoms' END,
+      CASE WHEN "missing:r.note:label" THEN 'label' END
+    ],
+    lambda x: x IS NOT NULL
+  ) AS "missing_facts",
+  struct_pack("severity" := "severity") AS "derived"
+FROM "lr:missing4";
