@@ -14,15 +14,14 @@ from collections import Counter
 from itertools import product
 from pathlib import Path
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import conditions, policies
+from support.cli import leukorules
 from support.profiles import RELAXED, examples
 
 from leukorules import model as m
 from leukorules.check import check_text
-from leukorules.cli import main
 from leukorules.diagnostics import Severity
 from leukorules.engine.compile import compile_policy
 from leukorules.engine.facts import FactsError
@@ -198,13 +197,13 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 def test_the_command_prints_edits_and_patients(tmp_path: Path) -> None:
     old, new = write(tmp_path, "old.rules", OLD), write(tmp_path, "new.rules", NEW)
-    result = CliRunner().invoke(main, ["diff", old, new])
+    result = leukorules("diff", old, new)
     assert result.exit_code == 0, result.output
     assert "Rules: 1 added, 1 removed, 2 changed" in result.stdout
     assert "  changed  ivig: condition changed, strength changed" in result.stdout
     assert "  ivig: " in result.stdout and "not_fired -> fired: " in result.stdout
     assert "      when kind == adem and response == responding and age > 60\n" in result.stdout
-    rules_only = CliRunner().invoke(main, ["diff", old, new, "--rules-only"])
+    rules_only = leukorules("diff", old, new, "--rules-only")
     assert "Patients whose outcomes change" not in rules_only.stdout
 
 
@@ -217,8 +216,8 @@ def test_json_and_the_patients_of_a_cohort(tmp_path: Path) -> None:
         '{"id": "c", "kind": "other", "age": 40}\n',
         encoding="utf-8",
     )
-    result = CliRunner().invoke(
-        main, ["diff", old, new, "--format", "json", "--cohort", str(cohort), "--jobs", "1"]
+    result = leukorules(
+        "diff", old, new, "--format", "json", "--cohort", str(cohort), "--jobs", "1"
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -250,7 +249,7 @@ def test_the_cohort_engines_list_the_same_patients(tmp_path: Path) -> None:
     found = {}
     for engine in ("python", "duckdb"):
         args = ["diff", old, new, "--rules-only", "--format", "json", "--cohort", str(cohort)]
-        result = CliRunner().invoke(main, [*args, "--engine", engine, "--jobs", "1"])
+        result = leukorules(*args, "--engine", engine, "--jobs", "1")
         assert result.exit_code == 0, result.output
         found[engine] = json.loads(result.stdout)["cohort"]
     assert found["python"] == found["duckdb"]

@@ -8,9 +8,8 @@ from pathlib import Path
 from unittest import mock
 
 import yaml
-from click.testing import CliRunner, Result
-
-from leukorules.cli import main
+from click.testing import Result
+from support.cli import leukorules
 
 POLICY = """\
 policy demo.prove { title "Prove" version "1.0" }
@@ -37,7 +36,7 @@ property steroids.adem {
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1"}, catch_exceptions=False)
+    return leukorules(*args)
 
 
 def policy_file(tmp_path: Path, text: str = POLICY) -> str:
@@ -103,7 +102,7 @@ def test_a_policy_without_properties_has_nothing_to_prove(tmp_path: Path) -> Non
 
 def test_without_the_solver_a_large_policy_names_the_extra() -> None:
     with mock.patch.dict(sys.modules, {"z3": None}):
-        result = CliRunner().invoke(main, ["prove"])
+        result = leukorules("prove")
     assert result.exit_code == 1
     assert "pip install 'leukorules[prove]'" in result.output
     assert len(result.output.strip().splitlines()) == 1

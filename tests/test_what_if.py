@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support.cli import leukorules
 
 from leukorules import load_policy
-from leukorules.cli import main
 from leukorules.prove.what_if import parse_hypothesis, what_if
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,9 +18,7 @@ PATIENT = str(REPO / "examples" / "patients" / "adem-steroid-nonresponder.yaml")
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(
-        main, ["evaluate", PATIENT, *args], env={"NO_COLOR": "1", "LEUKORULES_NO_CACHE": "1"}
-    )
+    return leukorules("evaluate", PATIENT, *args, env={"LEUKORULES_NO_CACHE": "1"})
 
 
 def test_a_pending_result_shows_the_recommendation_it_would_add() -> None:
