@@ -94,6 +94,8 @@ class Code(enum.StrEnum):
     LR415 = "LR415", Severity.WARNING, "constraint never applies"
     LR416 = "LR416", Severity.WARNING, "constraint can never be broken"
     LR417 = "LR417", Severity.WARNING, "constraint can never be met"
+    LR420 = "LR420", Severity.WARNING, "rule can never fire"
+    LR421 = "LR421", Severity.INFO, "logic checks not exact (no solver installed)"
     # LR5xx: facts and runtime
     LR501 = "LR501", Severity.ERROR, "facts file cannot be read"
     LR502 = "LR502", Severity.ERROR, "unknown fact"

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "coverage": ("leukorules.cli.scenarios", "coverage", "Guideline coverage of a policy."),
     "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),
     "graph": ("leukorules.cli.graph", "graph", "Draw the policy's rule graph."),
+    "prove": ("leukorules.cli.prove", "prove", "Prove a policy's properties for every patient."),
+    "diff": ("leukorules.cli.diff", "diff", "What changes between two versions of a policy."),
     "batch": ("leukorules.cli.batch", "batch", "Evaluate a cohort of patients."),
     "compile": (
         "leukorules.cli.compile",

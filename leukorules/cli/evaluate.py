@@ -34,6 +34,7 @@ from leukorules.cli.records import as_of_option, evaluation_date, patient_facts,
 if TYPE_CHECKING:
     from leukorules.engine.compile import CompiledPolicy
     from leukorules.engine.facts import ValidatedFacts
+    from leukorules.prove.what_if import Hypothesis
     from leukorules.report import Format
     from leukorules.result.model import Evaluation
 
@@ -147,6 +148,14 @@ def _log_or_exit(
 @click.option(
     "--trace", is_flag=True, help="Add every rule's outcome and why the others did not fire."
 )
+@click.option(
+    "--what-if",
+    "what_if",
+    multiple=True,
+    metavar="FACT=VALUE",
+    help="Also show what would change if FACT were VALUE (repeatable; each on its own), "
+    "e.g. --what-if plasma_exchange_response=not_responding.",
+)
 @with_option
 @as_of_option
 @_audit_options
@@ -155,6 +164,7 @@ def evaluate(
     policy: tuple[Path, ...],
     output_format: str,
     trace: bool,
+    what_if: tuple[str, ...],
     with_files: tuple[Path, ...],
     as_of: datetime.datetime | None,
     log: Path | None,
@@ -173,7 +183,10 @@ def evaluate(
     error (or the fhir extra is not installed).
     """
     _require_log_for_log_flags(log, user, case, redact)
+    if what_if and output_format == "html":
+        raise click.UsageError("--what-if is shown in the text, markdown and json formats")
     compiled = _compiled(policy)
+    hypotheses = _hypotheses(compiled, what_if)
     loaded = patient_facts(compiled, facts, with_files, evaluation_date(as_of))
     values = loaded.values
     color = output_format == "text" and use_color(sys.stdout)
@@ -191,10 +204,31 @@ def evaluate(
         click.echo(render_html(evaluation, compiled.policy, values), nl=False)
         sys.exit(EXIT_OK)
     # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
-    click.echo(
-        render(evaluation, cast("Format", output_format), color=color), nl=False, color=color
-    )
+    text = render(evaluation, cast("Format", output_format), color=color)
+    if hypotheses:
+        from leukorules.prove import what_if as consequences
+
+        results = [consequences.what_if(compiled, values, h) for h in hypotheses]
+        if output_format == "json":
+            text = consequences.wrap_json(text, results)
+        elif output_format == "markdown":
+            text += consequences.render_markdown(results, compiled.policy)
+        else:
+            text += consequences.render_text(results, compiled.policy)
+    click.echo(text, nl=False, color=color)
     sys.exit(EXIT_OK)
+
+
+def _hypotheses(compiled: CompiledPolicy, written: tuple[str, ...]) -> list[Hypothesis]:
+    """The `--what-if` hypotheses; a malformed one is a usage error."""
+    if not written:
+        return []
+    from leukorules.prove.what_if import HypothesisError, parse_hypothesis
+
+    try:
+        return [parse_hypothesis(text, compiled.policy) for text in written]
+    except HypothesisError as error:
+        raise click.BadParameter(str(error), param_hint="--what-if") from None
 
 
 @click.command()

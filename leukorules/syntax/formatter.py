@@ -409,7 +409,8 @@ class _Layout:
     def _property(self, text: ast.StringLit, claim: ast.Claim, depth: int) -> None:
         """A property's text, then its claim after `for every patient:`: on that line when it
         fits, else below it, broken before `implies` (the premise and the conclusion each on a
-        line of their own)."""
+        line of their own) and, where a part is still too long, before each of its top-level
+        `and`/`or` operands, as a long `when` is."""
         self._line(depth, quote(text.value), _start(text.span), _end(text.span))
         line = f"{_QUANTIFIER} {claim_text(claim)}"
         start = (text.span.end_line, text.span.end_column)
@@ -421,17 +422,26 @@ class _Layout:
             self._line(depth, line, start, _end(claim.span))
             return
         self._line(depth, _QUANTIFIER, start, _start(claim.span))
-        if not isinstance(claim, ast.ImpliesExpr):
-            self._line(depth + 1, claim_text(claim), _start(claim.span), _end(claim.span))
+        if isinstance(claim, ast.ImpliesExpr):
+            self._claim_lines("", claim.premise, depth + 1)
+            self._claim_lines("implies ", claim.conclusion, depth + 1)
+        else:
+            self._claim_lines("", claim, depth + 1)
+
+    def _claim_lines(self, head: str, claim: ast.Claim, depth: int) -> None:
+        """`head` and a claim on one line, or broken before its top-level operands."""
+        text = head + claim_text(claim, _OR)
+        if len(INDENT) * depth + len(text) <= MAX_WIDTH or not isinstance(
+            claim, ast.ClaimAnd | ast.ClaimOr
+        ):
+            self._line(depth, text, _start(claim.span), _end(claim.span))
             return
-        premise, conclusion = claim.premise, claim.conclusion
-        self._line(depth + 1, claim_text(premise, _OR), _start(premise.span), _end(premise.span))
-        self._line(
-            depth + 1,
-            "implies " + claim_text(conclusion, _OR),
-            _start(conclusion.span),
-            _end(conclusion.span),
-        )
+        keyword, binding = ("or", _AND) if isinstance(claim, ast.ClaimOr) else ("and", _NOT)
+        first, *rest = claim.items
+        self._line(depth, head + claim_text(first, binding), _start(claim.span), _end(first.span))
+        for operand in rest:
+            line = f"{keyword} {claim_text(operand, binding)}"
+            self._line(depth + 1, line, _start(operand.span), _end(operand.span))
 
     def _when_lines(self, item: ast.When | ast.Require, depth: int) -> bool:
         """Write a `when` (or `require`) broken before each top-level `and`/`or`, if it needs
