@@ -377,3 +377,66 @@ def test_a_fifo_or_a_device_as_cohort_is_refused_by_kind_without_waiting(
     status, output = batch(name, "--out", "r.jsonl", engine=engine)
     assert status == 1
     assert f"{name} is a device, not a cohort file" in output
+
+
+# --- found by fuzzing (`test_hostile_cohort_fuzz.py`) -------------------------------------------
+
+SET_POLICY = """\
+policy hostile.sets { title "Sets" version "1.0" }
+evidence 1 { citation "A study" }
+fact symptoms: set of {fever, ataxia}
+rule r { statement "s" evidence 1 when symptoms contains fever recommend "x" }
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_set_holding_lists_or_mappings_is_a_rejected_row_not_a_crash(
+    folder: Path, engine: str
+) -> None:
+    """The python engine's fast check put the items in a frozenset before looking at their
+    types: a list inside the list was a TypeError (in `evaluate` too)."""
+    (folder / "p.rules").write_text(SET_POLICY, encoding="utf-8")
+    lines = ['{"id": "a", "symptoms": [[]]}', '{"id": "b", "symptoms": [{}]}']
+    lines.append('{"id": "c", "symptoms": ["fever"]}')
+    (folder / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, output = batch("c.jsonl", "--out", "r.jsonl", engine=engine)
+    assert status == 0, output
+    assert [(r["row"], r["codes"]) for r in read_jsonl(folder / "r.errors.jsonl")] == [
+        (1, ["LR503"]),
+        (2, ["LR503"]),
+    ]
+    (folder / "f.json").write_text('{"symptoms": [[]]}', encoding="utf-8")
+    result = leukorules("evaluate", "f.json", "--policy", "p.rules")
+    assert result.exit_code == 1
+    assert "item 1 of `symptoms` must be one of: fever, ataxia; it is a list" in result.output
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_csv_header_that_is_not_a_csv_record_refuses_the_cohort(
+    folder: Path, engine: str
+) -> None:
+    (folder / "c.csv").write_bytes(b'"id","\x00')
+    status, output = batch("c.csv", "--out", "r.jsonl", engine=engine)
+    assert status == 1
+    assert "the header of c.csv is not a CSV record: unexpected end of data" in output
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_text_that_is_not_utf8_refuses_the_file(folder: Path, engine: str) -> None:
+    """pyarrow reads a damaged string page without complaint; the python engine then failed
+    where it turned the text into Python strings. Both engines now refuse the file."""
+    table = pa.table({"id": ["a", "b"], "diagnosis": ["pml", "adem"], "age": [30, 40]})
+    pq.write_table(
+        table,
+        folder / "c.parquet",
+        compression="none",
+        use_dictionary=False,
+        write_statistics=False,
+    )
+    data = (folder / "c.parquet").read_bytes()
+    position = data.index(b"adem")
+    (folder / "c.parquet").write_bytes(data[:position] + b"\x80" + data[position + 1 :])
+    status, output = batch("c.parquet", "--out", "r.jsonl", engine=engine)
+    assert status == 1
+    assert "c.parquet" in output
+    assert "UTF8" in output.replace("UTF-8", "UTF8")

@@ -106,8 +106,8 @@ class PlainPath(click.ParamType[Path]):
     "errors",
     type=PlainPath(),
     default=None,
-    help="Rejected rows, with row number and reason: .jsonl or .csv "
-    "(default: beside --out, named <out>.errors.jsonl).",
+    help="Rejected rows, with row number and reason: .jsonl or .csv (default: beside --out: "
+    "r.jsonl -> r.errors.jsonl, r.parquet -> r.parquet-errors.jsonl).",
 )
 @click.option(
     "--id-column",
@@ -161,10 +161,10 @@ def batch(
     Each row holds a patient's input facts (columns or keys named after the facts; empty or
     null is unknown) and an id (--id-column). Per patient, --out receives the fired and
     undetermined rule ids and the derived facts. A row that cannot be evaluated (a wrong type,
-    a value outside its enum or range, a missing id, malformed JSON) goes to the errors file with
-    its row number and reasons; the run goes on. The summary on stdout counts rows read,
-    evaluated and rejected, the patients receiving each recommendation, and the undetermined
-    rules with the facts that were missing most often.
+    a value outside its enum or range, a missing id, malformed JSON, more than 1 MiB) goes to
+    the errors file with its row number and reasons; the run goes on. The summary on stdout
+    counts rows read, evaluated and rejected, the patients receiving each recommendation, and
+    the undetermined rules with the facts that were missing most often.
 
     Every output is written to a temporary file beside it and renamed into place when the run
     completes: an interrupted or failed run leaves it as it was. An output may not be an input

@@ -139,12 +139,16 @@ class CohortReader:
     def _csv_header(self) -> tuple[str, ...]:
         csv.field_size_limit(MAX_ROW_BYTES)
         with self._open_text() as handle:
-            reader = csv.reader(CsvLines(handle))
+            reader = csv.reader(CsvLines(handle), strict=True)
             try:
                 header = next(reader, None)
             except RecordTooLarge:
                 raise CohortError(
                     f"the header of {self.path.name} is larger than {MAX_ROW_BYTES:,} bytes"
+                ) from None
+            except csv.Error as error:
+                raise CohortError(
+                    f"the header of {self.path.name} is not a CSV record: {error}"
                 ) from None
         if header is None:
             raise CohortError(f"{self.path.name} is empty: a CSV cohort starts with a header")
@@ -273,6 +277,8 @@ class CohortReader:
         while True:
             try:
                 record_batch = next(batches)
+                # Damaged text (not UTF-8) reads without an error, and fails where it is used.
+                record_batch.validate(full=True)
             except StopIteration:
                 return
             except Exception as error:  # a damaged page: pyarrow raises OSError, ArrowInvalid, ...
