@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import leukorules
+from support.engines import warm_up_engines
 from support.watchdog import watchdog
 
 from leukorules.cohort.outputs import NamedFile, OutputFiles, file_identity
@@ -45,6 +46,7 @@ ENGINES = ["python", "duckdb"]
 
 @pytest.fixture(autouse=True)
 def _no_hang() -> Iterator[None]:
+    warm_up_engines()
     with watchdog(60):
         yield
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.cli import leukorules
+from support.engines import warm_up_engines
 from support.policies import checked
 from support.profiles import examples
 from support.watchdog import watchdog
@@ -63,6 +64,7 @@ ENGINES = ("python", "duckdb")
 
 @pytest.fixture(autouse=True)
 def _no_hang() -> Iterator[None]:
+    warm_up_engines()
     with watchdog(300):
         yield
 

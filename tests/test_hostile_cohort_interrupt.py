@@ -9,6 +9,7 @@ no temporary file may be left, and the process must say so and exit with 128 + t
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -110,4 +111,51 @@ def test_a_run_that_completes_replaces_every_output_whole(cohort: Path, tmp_path
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 2000
     assert (tmp_path / "r.errors.jsonl").read_bytes() == b""
     assert json.loads((tmp_path / "s.json").read_text())["rows"]["evaluated"] == 2000
+    assert temporary_files(tmp_path) == []
+
+
+# A run whose engine turns the signal's exception into its own, as DuckDB does (a SIGINT or
+# SIGTERM arriving while a query runs comes out as RuntimeError "Query interrupted"): the signal
+# arrives once every record was written to the temporary files, then the library's error.
+SWALLOWED = """
+import os, signal, sys, time
+import leukorules.cohort.runner as runner
+evaluate = runner._evaluate
+def swallowing(*args, **kwargs):
+    evaluate(*args, **kwargs)
+    try:
+        os.kill(os.getpid(), getattr(signal, os.environ["SIGNAL"]))
+        time.sleep(30)
+    except BaseException:
+        raise RuntimeError("Query interrupted")
+runner._evaluate = swallowing
+from leukorules.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_an_engine_turns_into_its_own_error_still_stops_the_run_cleanly(
+    cohort: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    small = tmp_path / "small.jsonl"
+    with cohort.open(encoding="utf-8") as handle:
+        small.write_text("".join(next(handle) for _ in range(100)), encoding="utf-8")
+    for name, content in OLD.items():
+        (tmp_path / name).write_bytes(content)
+    args = [sys.executable, "-c", SWALLOWED, "batch", str(small), "--jobs", "1", "--out"]
+    args += ["r.jsonl", "--summary-json", "s.json", "--policy", str(cohort.parent / "p.rules")]
+    done = subprocess.run(
+        args,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SIGNAL": signum.name},
+        timeout=120,
+    )
+    assert done.returncode == 128 + signum, done.stderr
+    assert f"stopped by {signum.name}" in done.stderr
+    assert "Traceback" not in done.stderr
+    for name, content in OLD.items():
+        assert (tmp_path / name).read_bytes() == content, name
     assert temporary_files(tmp_path) == []

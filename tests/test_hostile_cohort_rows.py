@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import leukorules
+from support.engines import warm_up_engines
 from support.watchdog import watchdog
 
 from leukorules import messages as msg
@@ -45,6 +46,7 @@ TOO_LARGE = msg.ROW_TOO_LARGE.text.format(limit=MAX_ROW_BYTES)
 
 @pytest.fixture(autouse=True)
 def _no_hang() -> Iterator[None]:
+    warm_up_engines()
     with watchdog(90):
         yield
 

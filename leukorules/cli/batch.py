@@ -8,12 +8,10 @@ and SIGHUP stop a run as Ctrl-C does, so that its temporary files are removed.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -197,19 +195,18 @@ def batch(
         chunk_rows=chunk_rows,
         summary_json=summary_json,
     )
+    signals = StopSignals()
     try:
-        with signals_stop_the_run():
+        with signals:
             summary = run_batch(result.policy, options)
-    except CohortError as error:
-        fail(printable(str(error)))
-    except ImportError as error:
-        fail(printable(str(error)))
-    except OSError as error:
-        fail(printable(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")))
-    except KeyboardInterrupt:
-        end_by_signal(signal.SIGINT)
-    except RunStopped as stopped:
-        end_by_signal(stopped.signum)
+    except BaseException as error:
+        if signals.signum is not None:  # whatever the run raised after a signal, that is why
+            end_by_signal(signals.signum)
+        if isinstance(error, CohortError | ImportError):
+            fail(printable(str(error)))
+        if isinstance(error, OSError):
+            fail(printable(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")))
+        raise
     click.echo(summary.to_text(), nl=False)
     counts = summary.counts
     if counts.evaluated == 0:
@@ -234,27 +231,38 @@ class RunStopped(BaseException):
 
 
 STOPPING_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 
 
-@contextlib.contextmanager
-def signals_stop_the_run() -> Iterator[None]:
-    """While inside, SIGTERM and SIGHUP raise `RunStopped` (in the main thread; elsewhere no
-    handler can be set, and nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class StopSignals:
+    """While inside `with` (in the main thread; elsewhere no handler can be set): SIGINT raises
+    KeyboardInterrupt, SIGTERM and SIGHUP raise `RunStopped`, so that the run's `finally` blocks
+    remove its temporary files; `signum` records the first signal that arrived. A library the
+    signal interrupts may turn that exception into its own (DuckDB raises RuntimeError "Query
+    interrupted" for any of them): whatever the run raises after a signal, the signal is why."""
 
-    def stop(signum: int, frame: object) -> None:
-        raise RunStopped(signum)
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
 
-    previous = {signum: signal.signal(signum, stop) for signum in STOPPING_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOPPING_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._stop)
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise RunStopped(signum)
 
 
 def end_by_signal(signum: int) -> NoReturn:

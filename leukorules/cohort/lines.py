@@ -53,7 +53,8 @@ def open_cohort(path: Path) -> IO[bytes]:
         kind = kind_of_mode(os.fstat(descriptor).st_mode)
         if kind is not None:
             raise NotACohortFile(kind)
-        os.set_blocking(descriptor, True)
+        if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):  # reads of a regular file wait as ever
+            os.set_blocking(descriptor, True)
     except BaseException:
         os.close(descriptor)
         raise
@@ -62,11 +63,14 @@ def open_cohort(path: Path) -> IO[bytes]:
 
 def bounded_lines(handle: IO[AnyStr], limit: int = MAX_ROW_BYTES) -> Iterator[AnyStr | None]:
     """Each line of `handle`, or None for a line longer than `limit` (see the module)."""
+    readline = handle.readline
+    size = limit + 2  # the line, and room for "\r\n"
+    quick = limit // 4  # characters that surely fit: a character is at most 4 bytes
     while True:
-        line = handle.readline(limit + 2)  # the line, and room for "\r\n"
+        line = readline(size)
         if not line:
             return
-        if _fits(line, limit):
+        if len(line) <= quick or _fits(line, limit):  # the first test decides almost every line
             yield line
             continue
         blank = not line.strip()
@@ -119,6 +123,8 @@ class CsvLines:
         self.limit = limit
         self.size = 0  # bytes of the current record so far (0: a record starts)
         self.quotes = 0  # quote characters in it so far: odd while a quoted field is open
+        self._readline = handle.readline
+        self._quick = limit // 4  # characters that surely fit (a character is at most 4 bytes)
 
     def record_done(self) -> None:
         self.size = 0
@@ -128,10 +134,12 @@ class CsvLines:
         return self
 
     def __next__(self) -> str:
-        line = self.handle.readline(self.limit + 2)
+        line = self._readline(self.limit + 2)
         if not line:
             raise StopIteration
         fresh = self.size == 0
+        if fresh and len(line) <= self._quick and not line.count('"') & 1:
+            return line  # a whole record on one line, surely within the limit: most lines
         content = line.rstrip("\r\n")
         # The record's size: its bytes but for its last line break (so a one-line record is
         # measured as a JSON Lines line is); the breaks inside a quoted field count.
