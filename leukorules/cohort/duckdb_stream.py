@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ def cohort_source(layout: Layout, reader: CohortInput) -> CohortSource:
         schema = reader.arrow_schema
         for name in (layout.id_column, *layout.fact_columns):
             kinds[name] = arrow_kind(schema.field(name).type)
-        path = str(reader.path)
+        path = os.path.abspath(reader.path)  # DuckDB expands a leading `~`
     return CohortSource(
         layout.format, layout.id_column, layout.fact_columns, layout.ignore_extra, path, kinds
     )

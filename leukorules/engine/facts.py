@@ -242,8 +242,11 @@ def _fast_check(fact_type: m.FactType) -> Callable[[object], object]:
         def elements(v: object) -> object:
             if type(v) not in (list, tuple, set, frozenset):
                 return _REFUSED
+            # Element types first: a list or mapping in the list cannot go into a frozenset.
+            if not all(type(e) is str for e in v):  # type: ignore[attr-defined]
+                return _REFUSED
             items = frozenset(v)  # type: ignore[call-overload]
-            return items if items <= allowed and all(type(e) is str for e in items) else _REFUSED
+            return items if items <= allowed else _REFUSED
 
         return elements
 
