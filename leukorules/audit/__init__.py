@@ -33,7 +33,15 @@ from leukorules.audit.store import AuditError, Row, StoredSource
 if TYPE_CHECKING:
     from leukorules.result.model import Evaluation
 
-__all__ = ["AuditError", "Row", "StoredSource", "log_decision", "open_log"]
+__all__ = [
+    "AuditError",
+    "DecisionAppender",
+    "Row",
+    "StoredSource",
+    "log_decision",
+    "new_decision",
+    "open_log",
+]
 
 LABEL_MAX = 200
 
@@ -123,6 +131,23 @@ def log_decision(
     must still hash to what the evaluation recorded.
     """
     path = Path(db_path)
+    decision = new_decision(evaluation, facts, policy_sources, user, case, redact)
+    connection = store.open_for_append(path)
+    try:
+        return store.append(connection, path, decision)
+    finally:
+        connection.close()
+
+
+def new_decision(
+    evaluation: Evaluation,
+    facts: Mapping[str, object] | None,
+    policy_sources: Mapping[str, SourceContent] | None,
+    user: str | None = None,
+    case: str | None = None,
+    redact: bool = False,
+) -> store.NewDecision:
+    """The row `log_decision` appends, before it has a place in the chain (same arguments)."""
     if not redact and facts is None:
         raise AuditError("no facts given to log; pass the facts or log with redact=True")
     provided: dict[str, str | bytes] | None = None
@@ -133,7 +158,7 @@ def log_decision(
         }
     listed = [(s.path, s.sha256) for s in evaluation.policy.sources]
     stored, contents = src.collect(listed, provided)
-    decision = store.NewDecision(
+    return store.NewDecision(
         user=_label("user", user),
         case=_label("case", case),
         policy_id=evaluation.policy.id,
@@ -148,11 +173,29 @@ def log_decision(
         engine_version=evaluation.engine.version,
         engine_code=engine_code_sha256(),
     )
-    connection = store.open_for_append(path)
-    try:
-        return store.append(connection, path, decision)
-    finally:
-        connection.close()
+
+
+class DecisionAppender:
+    """A decision log held open for many appends, as `log_decision` makes them, without opening
+    the file each time (a long-running service logs every decision). One thread uses it; other
+    processes may append to the same log at the same time. Use as a context manager."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(db_path)
+        self.connection = store.open_for_append(self.path)
+
+    def __enter__(self) -> DecisionAppender:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def append(self, decision: store.NewDecision) -> Row:
+        """Append a decision made by `new_decision`; returns the stored row."""
+        return store.append(self.connection, self.path, decision)
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def open_log(db_path: str | Path) -> DecisionLog:

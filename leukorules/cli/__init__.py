@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("leukorules.cli.audit", "audit", "Verify, list, show and replay logged decisions."),
     "graph": ("leukorules.cli.graph", "graph", "Draw the policy's rule graph."),
     "batch": ("leukorules.cli.batch", "batch", "Evaluate a cohort of patients."),
+    "serve": ("leukorules.cli.serve", "serve", "Serve policies as a CDS Hooks service."),
     "compile": (
         "leukorules.cli.compile",
         "compile_command",
