@@ -51,11 +51,11 @@ from leukorules.service.auth import AuthError, KeySetError, Verifier
 from leukorules.service.config import ServiceConfig
 from leukorules.service.decisions import DecisionWriter
 from leukorules.service.fhirclient import FhirFetchError, fetch_missing
-from leukorules.service.hooks import CONTEXTS, Call, Decision, PolicyService, decide
+from leukorules.service.hooks import Call, Decision, PolicyService, decide
 from leukorules.service.openapi import openapi_document
 from leukorules.service.orders import CatalogueError, load_catalogue
 from leukorules.service.prefetch import missing_keys
-from leukorules.service.protocol import CdsRequest, Discovery, dump
+from leukorules.service.protocol import CONTEXTS, CdsRequest, Discovery, dump
 from leukorules.service.reports import ReportStore
 from leukorules.service.web import AccessLog, BodyTooLarge, SecurityHeaders, error, read_body
 
@@ -136,11 +136,26 @@ def build_state(config: ServiceConfig) -> AppState:
     return AppState(config, {s.id: s for s in services}, verifier, writer, reports)
 
 
+class _DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def silence_server_access_log() -> None:
+    """uvicorn's access line holds the request path, and a report's path is its only key: a
+    filter drops every record of that logger, whatever handlers a logging configuration gives
+    it (a filter outlives `dictConfig`, a `disabled` flag does not); `AccessLog` logs instead."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _DropAll) for f in access.filters):
+        access.addFilter(_DropAll())
+
+
 def create_app(state: AppState) -> Starlette:
     config = state.config
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        silence_server_access_log()
         state.limiter = anyio.CapacityLimiter(config.limits.workers)
         async with httpx.AsyncClient(follow_redirects=False) as client:
             state.client = client

@@ -43,10 +43,6 @@ from leukorules.service.reports import ReportStore, StoredReport
 
 PATIENT_VIEW = "patient-view"
 ORDER_SELECT = "order-select"
-CONTEXTS: Mapping[str, type[PatientViewContext]] = {
-    PATIENT_VIEW: PatientViewContext,
-    ORDER_SELECT: OrderSelectContext,
-}
 
 
 @dataclass(frozen=True, slots=True)

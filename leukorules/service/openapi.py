@@ -9,12 +9,19 @@ drift from what the service accepts and writes; a property-based run against the
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from leukorules.service.protocol import CdsRequest, CdsResponse, Discovery, ErrorBody
+from leukorules.service.protocol import (
+    CONTEXTS,
+    CdsRequest,
+    CdsResponse,
+    Discovery,
+    ErrorBody,
+)
 from leukorules.version import __version__
 
 REF = "#/components/schemas/{model}"
@@ -36,11 +43,28 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+def _request_schemas() -> dict[str, Any]:
+    """One request schema per hook (`PatientViewRequest`, `OrderSelectRequest`): `CdsRequest`
+    with `hook` fixed and `context` the hook's (the service checks the context by hook)."""
+    found = _schemas([CdsRequest, *CONTEXTS.values()])
+    generic = found.pop("CdsRequest")
+    for hook, context in CONTEXTS.items():
+        schema = copy.deepcopy(generic)
+        name = _request_name(hook)
+        schema["title"] = name
+        schema["properties"]["hook"] = {"type": "string", "const": hook}
+        schema["properties"]["context"] = {"$ref": REF.format(model=context.__name__)}
+        found[name] = schema
+    return found
+
+
+def _request_name(hook: str) -> str:
+    return "".join(part.title() for part in hook.split("-")) + "Request"
+
+
 def openapi_document(service_ids: Sequence[str]) -> dict[str, Any]:
-    request_schema = CdsRequest.model_json_schema(ref_template=REF, mode="validation")
     components = _schemas([CdsResponse, Discovery, ErrorBody])
-    components.update(request_schema.pop("$defs", {}))
-    components["CdsRequest"] = request_schema
+    components.update(_request_schemas())
     service_id: dict[str, Any] = {"type": "string"}
     if service_ids:
         service_id["enum"] = list(service_ids)
@@ -82,7 +106,14 @@ def openapi_document(service_ids: Sequence[str]) -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"$ref": REF.format(model="CdsRequest")}}
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": REF.format(model=_request_name(hook))}
+                                        for hook in CONTEXTS
+                                    ]
+                                }
+                            }
                         },
                     },
                     "responses": {
@@ -145,3 +176,14 @@ def openapi_document(service_ids: Sequence[str]) -> dict[str, Any]:
             },
         },
     }
+
+
+def main() -> None:  # pragma: no cover - `python -m leukorules.service.openapi`
+    """Print the description of the bundled policy's service (docs/cds-hooks.openapi.json)."""
+    import json
+
+    print(json.dumps(openapi_document(["leukoencephalopathy"]), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -40,7 +40,8 @@ class _Closed(BaseModel):
 class FhirAuthorization(_Open):
     """An OAuth 2.0 bearer token for the client's FHIR server (never logged, never stored)."""
 
-    access_token: str = Field(min_length=1, max_length=8192)
+    # RFC 6750: a bearer token is visible ASCII (it travels in an HTTP header)
+    access_token: str = Field(min_length=1, max_length=8192, pattern=r"^[\x21-\x7e]+$")
     token_type: Literal["Bearer"]
     expires_in: int = Field(ge=0)
     scope: str = Field(max_length=8192)
@@ -51,9 +52,18 @@ class FhirAuthorization(_Open):
 class CdsRequest(_Open):
     """A hook call. `context` is checked against the hook's own model afterwards."""
 
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        # the specification: fhirServer is required when fhirAuthorization is given
+        json_schema_extra={"dependentRequired": {"fhirAuthorization": ["fhirServer"]}},
+    )
+
     hook: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
     hookInstance: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
-    fhirServer: str | None = Field(default=None, max_length=2048, pattern=r"^https?://[^\s]+$")
+    fhirServer: str | None = Field(
+        default=None, max_length=2048, pattern=r"^https?://[\x21-\x7e]+$"
+    )
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
     prefetch: dict[str, dict[str, Any] | None] | None = Field(
@@ -74,6 +84,13 @@ class OrderSelectContext(PatientViewContext):
     draftOrders: dict[str, Any] = Field(
         description="a Bundle of the draft orders of this ordering session"
     )
+
+
+# The hooks a service may answer, and the model of each one's context.
+CONTEXTS: dict[str, type[PatientViewContext]] = {
+    "patient-view": PatientViewContext,
+    "order-select": OrderSelectContext,
+}
 
 
 # --- responses ----------------------------------------------------------------------------------
