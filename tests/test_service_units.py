@@ -383,3 +383,52 @@ def test_two_policies_with_one_id_cannot_be_served(tmp_path: Path) -> None:
         load_services([first, second])
     compiled = compile_policy(check_paths([first]).policy)  # type: ignore[arg-type]
     assert compiled.policy.id == "mini"
+
+
+# --- the decision log writer ---------------------------------------------------------------------
+
+
+def test_the_writer_logs_every_decision_of_concurrent_submitters(tmp_path: Path) -> None:
+    import threading
+
+    from leukorules.audit import collect_sources, new_decision, open_log
+    from leukorules.audit.verify import verify_log
+    from leukorules.service.decisions import DecisionWriter
+
+    (service,) = load_services([_mini(tmp_path)])
+    evaluation = service.compiled.evaluate({"diagnosis": "adem"})
+    collected = collect_sources(evaluation, service.compiled.sources)
+    writer = DecisionWriter(tmp_path / "decisions.db")
+    writer.start()
+    futures = []
+    lock = threading.Lock()
+
+    def submit(worker: int) -> None:
+        for i in range(25):
+            decision = new_decision(
+                evaluation,
+                {"diagnosis": "adem"},
+                None,
+                f"user-{worker}",
+                f"case-{worker}-{i}",
+                collected=collected,
+            )
+            with lock:
+                futures.append(writer.submit(decision))
+
+    threads = [threading.Thread(target=submit, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = [future.result(timeout=60) for future in futures]
+    writer.close()
+    assert sorted(row.seq for row in rows) == list(range(1, 201))
+    assert verify_log(tmp_path / "decisions.db").ok
+    with open_log(tmp_path / "decisions.db") as log:
+        assert {row.case for row in log.rows()} == {
+            f"case-{w}-{i}" for w in range(8) for i in range(25)
+        }
+    closed = writer.submit(new_decision(evaluation, {}, None, collected=collected))
+    with pytest.raises(Exception, match="closed"):
+        closed.result(timeout=5)

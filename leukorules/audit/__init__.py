@@ -22,7 +22,8 @@ import datetime
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditError",
+    "CollectedSources",
     "DecisionAppender",
     "Row",
     "StoredSource",
+    "collect_sources",
     "log_decision",
     "new_decision",
     "open_log",
@@ -146,26 +149,23 @@ def new_decision(
     user: str | None = None,
     case: str | None = None,
     redact: bool = False,
+    collected: CollectedSources | None = None,
 ) -> store.NewDecision:
-    """The row `log_decision` appends, before it has a place in the chain (same arguments)."""
+    """The row `log_decision` appends, before it has a place in the chain (same arguments).
+    `collected`, from `collect_sources` for an evaluation of the same policy, saves hashing
+    the policy's files again for each decision of a long-running process."""
     if not redact and facts is None:
         raise AuditError("no facts given to log; pass the facts or log with redact=True")
-    provided: dict[str, str | bytes] | None = None
-    if policy_sources is not None:
-        provided = {
-            name: content if isinstance(content, str | bytes) else content.text
-            for name, content in policy_sources.items()
-        }
-    listed = [(s.path, s.sha256) for s in evaluation.policy.sources]
-    stored, contents = src.collect(listed, provided)
+    if collected is None or collected.listed != _listed(evaluation):
+        collected = collect_sources(evaluation, policy_sources)
     return store.NewDecision(
         user=_label("user", user),
         case=_label("case", case),
         policy_id=evaluation.policy.id,
         policy_version=evaluation.policy.version,
         policy_sha256=evaluation.policy.sha256,
-        sources=stored,
-        source_content=contents,
+        sources=collected.stored,
+        source_content=collected.contents,
         facts_sha256=evaluation.facts_sha256,
         facts=None if redact or facts is None else facts_json(facts),
         result=evaluation.to_json(),
@@ -173,6 +173,35 @@ def new_decision(
         engine_version=evaluation.engine.version,
         engine_code=engine_code_sha256(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedSources:
+    """A policy's source files as the log stores them (`collect_sources`)."""
+
+    listed: tuple[tuple[str, str], ...]
+    stored: tuple[StoredSource, ...]
+    contents: Mapping[str, bytes]
+
+
+def _listed(evaluation: Evaluation) -> tuple[tuple[str, str], ...]:
+    return tuple((s.path, s.sha256) for s in evaluation.policy.sources)
+
+
+def collect_sources(
+    evaluation: Evaluation, policy_sources: Mapping[str, SourceContent] | None
+) -> CollectedSources:
+    """The source files an evaluation lists, checked against their sha256 (see `log_decision`
+    for `policy_sources`)."""
+    provided: dict[str, str | bytes] | None = None
+    if policy_sources is not None:
+        provided = {
+            name: content if isinstance(content, str | bytes) else content.text
+            for name, content in policy_sources.items()
+        }
+    listed = _listed(evaluation)
+    stored, contents = src.collect(listed, provided)
+    return CollectedSources(listed, tuple(stored), contents)
 
 
 class DecisionAppender:
@@ -193,6 +222,10 @@ class DecisionAppender:
     def append(self, decision: store.NewDecision) -> Row:
         """Append a decision made by `new_decision`; returns the stored row."""
         return store.append(self.connection, self.path, decision)
+
+    def append_many(self, decisions: Sequence[store.NewDecision]) -> list[Row]:
+        """Append decisions in order in one transaction (one sync to disk): all or none."""
+        return store.append_many(self.connection, self.path, decisions)
 
     def close(self) -> None:
         self.connection.close()

@@ -60,6 +60,9 @@ from leukorules.service.reports import ReportStore
 from leukorules.service.web import AccessLog, BodyTooLarge, SecurityHeaders, error, read_body
 
 LOGGER = logging.getLogger("leukorules.service")
+# Requests up to this size are decided on the event loop; larger ones (and those with data
+# fetched from a FHIR server, of unknown size) in a worker thread, under the time limit.
+INLINE_BYTES = 256 * 1024
 
 
 class SetupError(Exception):
@@ -241,7 +244,7 @@ async def _hook(state: AppState, request: Request) -> Response:
         return error(400, "bad_request", problem)
     try:
         with anyio.fail_after(config.limits.request_timeout_seconds):
-            return await _answer(state, service, call_request, context, user)
+            return await _answer(state, service, call_request, context, user, len(body))
     except TimeoutError:
         seconds = config.limits.request_timeout_seconds
         return error(
@@ -310,6 +313,7 @@ async def _answer(
     call_request: CdsRequest,
     context: Any,
     user: str | None,
+    size: int,
 ) -> Response:
     config = state.config
     prefetch = call_request.prefetch or {}
@@ -344,14 +348,21 @@ async def _answer(
     log = state.writer is not None
 
     def compute() -> Decision:
-        data = {key: (value, json.dumps(value)) for key, value in prefetch.items()}
+        # no text for prefetched data: a problem is named by its FHIR path in the card, and the
+        # line and column of a diagnostic (what the text is for) are never shown
+        data: dict[str, tuple[Any, str]] = {key: (value, "") for key, value in prefetch.items()}
         data.update(fetched)
         call = Call(call_request, context, data, user, state.today())
         return decide(service, call, reports_url, log)
 
-    decision = await anyio.to_thread.run_sync(
-        compute, limiter=state.limiter, abandon_on_cancel=True
-    )
+    if size <= INLINE_BYTES and not fetched:
+        # A usual record is decided in a millisecond or two: on the event loop, without the
+        # cost of a thread (and of handing the GIL back and forth); its size bounds the time.
+        decision = compute()
+    else:
+        decision = await anyio.to_thread.run_sync(
+            compute, limiter=state.limiter, abandon_on_cancel=True
+        )
     if decision.log is not None and state.writer is not None:
         try:
             await asyncio.wrap_future(state.writer.submit(decision.log))

@@ -187,10 +187,13 @@ class Verifier:
     async def verify(self, authorization: str | None, audience: str) -> Caller:
         token = _bearer(authorization)
         try:
-            header = jwt.get_unverified_header(token)
-            unverified: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+            # header and claims read once before the signature is checked: they say which key
+            # checks it (the claims are trusted only after `_decode`)
+            unread = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise AuthError("the bearer token is not a JSON Web Token") from None
+        header: dict[str, Any] = unread["header"]
+        unverified: dict[str, Any] = unread["payload"]
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ASYMMETRIC:
             raise AuthError("the token must be signed with an asymmetric algorithm (RS*, PS*, ES*)")

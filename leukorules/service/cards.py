@@ -47,7 +47,8 @@ INDICATORS: Mapping[str, Indicator] = {
 REPORT_LINK_LABEL = "Full decision report (every rule, the facts and the guideline)"
 # Characters that start markdown or HTML constructs in running text (not parentheses, which
 # only matter after a closing bracket, escaped here too).
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_SPECIAL = "\\`*_[]<>#|~&"
+_ESCAPES = {ord(ch): "\\" + ch for ch in _SPECIAL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ def indicator_of(strength: str) -> Indicator:
 
 def md(text: str) -> str:
     """Markdown-escaped, one line, control characters shown as escapes."""
-    return _SPECIAL.sub(r"\\\1", printable(" ".join(text.split())))
+    return printable(" ".join(text.split())).translate(_ESCAPES)
 
 
 def one_line(text: str, limit: int = SUMMARY_MAX) -> str:
@@ -233,7 +234,7 @@ def _escaped(text: str) -> str:
     return "".join(
         part
         if part.startswith("`") and part.endswith("`") and len(part) > 1
-        else _SPECIAL.sub(r"\\\1", part)
+        else part.translate(_ESCAPES)
         for part in parts
     )
 

@@ -6,9 +6,11 @@ committed, or with the `AuditError` that kept it out; the service shows a decisi
 it is logged (as `leukorules evaluate --log` prints nothing it could not log).
 
 Why one thread: the hash chain is a sequence, and a SQLite connection belongs to the thread
-that opened it; one connection kept open makes an append cost a commit (about a millisecond)
-instead of opening the file each time. Concurrent requests queue here and none is lost: a
-decision's future resolves only after its commit. `close` appends what is queued, then stops.
+that opened it; one connection kept open makes an append cost a commit instead of opening the
+file each time. Concurrent requests queue here and none is lost: the writer appends every
+decision waiting when it is free in one transaction (group commit: one sync to disk for the
+group, so the disk's latency is paid once per group, not once per decision), and a decision's
+future resolves only after that commit. `close` appends what is queued, then stops.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from leukorules.audit import AuditError, DecisionAppender, Row
 from leukorules.audit.store import NewDecision
 
 _STOP = object()
+# Decisions appended in one transaction at most: one sync to disk for all of them.
+GROUP = 64
 
 
 class DecisionWriter:
@@ -50,22 +54,45 @@ class DecisionWriter:
         opened.set_result(None)
         with appender:
             while True:
-                item = self._queue.get()
-                if item is _STOP:
+                group, stop = self._next_group()
+                if group:
+                    self._append(appender, group)
+                if stop:
                     return
-                assert isinstance(item, tuple)
-                decision, done = item
-                if not done.set_running_or_notify_cancel():
-                    continue
-                try:
-                    row = appender.append(decision)
-                except AuditError as error:
-                    done.set_exception(error)
-                except Exception as error:  # a bug: the request fails, the writer goes on
-                    done.set_exception(AuditError(f"decision log {self.path}: {error!r}"))
-                else:
-                    self.logged += 1
-                    done.set_result(row)
+
+    def _next_group(self) -> tuple[list[tuple[NewDecision, Future[Row]]], bool]:
+        """The decisions waiting now (at least one: waits for it), at most `GROUP` of them;
+        and whether the writer was asked to stop."""
+        group: list[tuple[NewDecision, Future[Row]]] = []
+        item = self._queue.get()
+        while True:
+            if item is _STOP:
+                return group, True
+            assert isinstance(item, tuple)
+            if item[1].set_running_or_notify_cancel():
+                group.append(item)
+            if len(group) >= GROUP:
+                return group, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return group, False
+
+    def _append(
+        self, appender: DecisionAppender, group: list[tuple[NewDecision, Future[Row]]]
+    ) -> None:
+        try:
+            rows = appender.append_many([decision for decision, _ in group])
+        except AuditError as error:
+            for _, done in group:
+                done.set_exception(error)
+        except Exception as error:  # a bug: these requests fail, the writer goes on
+            for _, done in group:
+                done.set_exception(AuditError(f"decision log {self.path}: {error!r}"))
+        else:
+            self.logged += len(rows)
+            for (_, done), row in zip(group, rows, strict=True):
+                done.set_result(row)
 
     def submit(self, decision: NewDecision) -> Future[Row]:
         done: Future[Row] = Future()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leukorules.audit import new_decision
+from leukorules.audit import CollectedSources, collect_sources, new_decision
 from leukorules.audit.store import NewDecision
 from leukorules.diagnostics import Severity
 from leukorules.engine.compile import CompiledPolicy
@@ -55,6 +55,8 @@ class PolicyService:
     catalogue: Catalogue
     graph: PolicyGraph
     folder: Path
+    # the policy's files as the decision log stores them, hashed once
+    sources: CollectedSources
 
     @staticmethod
     def of(compiled: CompiledPolicy, folder: Path, catalogue: Catalogue) -> PolicyService:
@@ -66,6 +68,7 @@ class PolicyService:
             catalogue=catalogue,
             graph=PolicyGraph.of(compiled.policy),
             folder=folder,
+            sources=collect_sources(compiled.evaluate({}), compiled.sources),
         )
 
     @property
@@ -177,5 +180,6 @@ def decide(service: PolicyService, call: Call, reports_url: str, log: bool) -> D
             service.compiled.sources,
             user=call.user,
             case=call.request.hookInstance,
+            collected=service.sources,
         )
     return Decision(cards, row, report_id, StoredReport(service.compiled, values, provenance))
