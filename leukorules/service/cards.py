@@ -177,13 +177,20 @@ def information_needed_card(context: CardContext) -> Card | None:
     if unresolved:
         lines.append("")
         lines.append("Also undetermined (derived): " + ", ".join(f"`{f}`" for f in unresolved))
-    first = pending[0]
+    policy_id = context.evaluation.policy.id
     return Card(
         uuid=str(uuid.uuid4()),
         summary=one_line(summary),
         indicator="info",
         detail="\n".join(lines),
-        source=context.source(first.rule, (), ()),
+        source=CardSource(
+            label=context.label,
+            topic=Coding(
+                system=f"urn:leukorules:{policy_id}:rule",
+                code="information-needed",
+                display="Facts to find out",
+            ),
+        ),
         links=context.links(),
     )
 
