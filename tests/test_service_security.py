@@ -392,6 +392,42 @@ def test_a_decision_past_the_time_limit_is_503(rsa_signer: Signer, tmp_path: Pat
     assert elapsed < 2.5
 
 
+def test_a_body_sent_too_slowly_is_503(rsa_signer: Signer, tmp_path: Path) -> None:
+    jwks = write_jwks(tmp_path / "jwks.json", rsa_signer)
+    config_file = tmp_path / "slow.toml"
+    config_file.write_text("[limits]\nrequest_timeout_seconds = 0.5\n", encoding="utf-8")
+
+    def make(url: str) -> Any:
+        config = ServiceConfig.build(
+            policies=[bundled_policy_dir()],
+            base_url=url,
+            trust=[f"{ISSUER}={jwks}"],
+            config_file=config_file,
+        )
+        return create_app(build_state(config))
+
+    body = json.dumps(good_request()).encode()
+
+    def trickle() -> Iterator[bytes]:
+        for start in range(0, len(body), len(body) // 4 + 1):
+            time.sleep(0.3)
+            yield body[start : start + len(body) // 4 + 1]
+
+    with LiveServer(make) as server:
+        url = service_url(server)
+        response = httpx.post(
+            url,
+            content=trickle(),
+            headers={
+                "Authorization": f"Bearer {rsa_signer.token(url)}",
+                "Content-Type": "application/json",
+            },
+            timeout=30,
+        )
+    assert response.status_code == 503
+    assert "cards" not in response.json()
+
+
 # --- CORS --------------------------------------------------------------------------------------
 
 
