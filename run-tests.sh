@@ -23,7 +23,8 @@ ruff format --check leukorules tests benchmarks
 mypy leukorules
 
 set +e
-python -m pytest -q "$@"
+# Derandomized examples (tests/support/profiles.py): the same run on every machine.
+HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" python -m pytest -q "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then

@@ -6,7 +6,8 @@ kind of diagnosis test, then one to three more tests (`and`, sometimes `or`/`not
 one rule in ten comes `after` an earlier recommendation, one in thirty `overrides` an earlier
 rule, and two derived enum facts are derived by mutually exclusive rules and read by later rules.
 
-`patients(policy, n, seed)` draws patients with about 25 % of facts unknown.
+`patients(policy, n, seed)` draws patients with about 25 % of facts unknown, redrawing any whose
+facts break one of the policy's constraints (such facts are refused before evaluation).
 
 `handstyle_source(policy)` writes the Python function a careful programmer would write for the
 same rules (the floor for interpreted Python on generated policies): one local per fact, one
@@ -20,6 +21,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from leukorules import logic
 from leukorules import model as m
 
 ENUMS = {
@@ -125,8 +127,8 @@ def patients(
     policy: m.Policy, n: int, seed: int = 7, unknown: float = 0.25
 ) -> list[dict[str, Any]]:
     rng = random.Random(seed)
-    found = []
-    for _ in range(n):
+    found: list[dict[str, Any]] = []
+    while len(found) < n:
         patient: dict[str, Any] = {}
         for fact in policy.input_facts:
             if rng.random() < unknown:
@@ -142,8 +144,16 @@ def patients(
             elif kind == "number":
                 low_f, high_f = fact.type.minimum or 0.0, fact.type.maximum or 10.0
                 patient[fact.name] = round(rng.uniform(low_f, high_f), 2)
-        found.append(patient)
+        if not _contradictory(policy, patient):
+            found.append(patient)
     return found
+
+
+def _contradictory(policy: m.Policy, patient: Mapping[str, Any]) -> bool:
+    return any(
+        logic.evaluate(c.when, patient) is True and logic.evaluate(c.require, patient) is False
+        for c in policy.constraints
+    )
 
 
 # --- the hand-style function -----------------------------------------------------------------

@@ -40,18 +40,14 @@ def decide(facts: Mapping[str, Any]) -> frozenset[str]:
             add("pml.medication_induced.no_antiviral")
             if g("checkpoint_inhibitor_candidate") is True:
                 add("pml.medication_induced.checkpoint_inhibitors")
-        if drug == "mycophenolic_acid":
-            add("drug_induced.mycophenolic_acid.cessation")
     elif kind == "drug_induced":
         add("laboratory.drug_induced_blood_tests")
-        if g("causative_drug") == "mycophenolic_acid" and g("pml_signs") is True:
-            add("drug_induced.mycophenolic_acid.cessation")
     elif kind == "post_infectious":
         add("adem.corticosteroids")
         if g("corticosteroid_response") == "not_responding":
             add("adem.plasma_exchange")
-            if g("plasma_exchange_response") == "not_responding":
-                add("adem.ivig")
+        if g("plasma_exchange_response") == "not_responding":
+            add("adem.ivig")
     elif kind == "toxic":
         if g("toxic_exposure_ongoing") is True:
             add("toxic.remove_exposure")
@@ -59,6 +55,8 @@ def decide(facts: Mapping[str, Any]) -> frozenset[str]:
             add("toxic.correct_electrolytes")
         if g("agitation") is True or seizures:
             add("toxic.benzodiazepines")
+    if g("causative_drug") == "mycophenolic_acid" and (kind == "pml" or g("pml_signs") is True):
+        add("drug_induced.mycophenolic_acid.cessation")
     if g("neuropathic_pain") is True:
         add("supportive.neuropathic_pain")
     if seizures:

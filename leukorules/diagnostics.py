@@ -55,6 +55,8 @@ class Code(enum.StrEnum):
     LR112 = "LR112", Severity.ERROR, "syntax error: unexpected end of file"
     LR113 = "LR113", Severity.ERROR, "unterminated string"
     LR114 = "LR114", Severity.ERROR, "expression nested too deeply"
+    LR115 = "LR115", Severity.ERROR, "unknown escape in a string"
+    LR116 = "LR116", Severity.ERROR, "number out of range"
     LR120 = "LR120", Severity.ERROR, "include cannot be resolved"
     LR121 = "LR121", Severity.ERROR, "include cycle"
     # LR2xx: names
@@ -115,12 +117,16 @@ class Code(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Related:
+    """Another place a diagnostic points to, with what it shows there."""
+
     span: Span
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem found: a stable code, a message, where (a span), a hint and related places."""
+
     code: Code
     message: str
     span: Span | None

@@ -1,8 +1,13 @@
-"""Shared pytest options and fixtures."""
+"""Shared pytest options and fixtures: `--update-golden`, the `golden` fixture, and the
+hypothesis profiles (`support.profiles`)."""
 
 from __future__ import annotations
 
 import pytest
+from support.golden import Golden
+from support.profiles import register
+
+register()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -15,6 +20,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    """True when the run was started with --update-golden."""
-    return bool(request.config.getoption("--update-golden"))
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """The golden-file check; rewrites the files instead when run with --update-golden."""
+    return Golden(bool(request.config.getoption("--update-golden")))

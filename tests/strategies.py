@@ -256,7 +256,8 @@ def fact_values(fact: m.Fact, hints: Sequence[m.Value] = ()) -> st.SearchStrateg
             high = int(t.maximum) if t.maximum is not None else 10**6
             base = st.integers(low, high)
             numbers = {int(h) for h in hints if isinstance(h, int) and not isinstance(h, bool)}
-            near = sorted({h + d for h in numbers for d in (-1, 0, 1)} & set(range(low, high + 1)))
+            around = {h + d for h in numbers for d in (-1, 0, 1)}
+            near = sorted(n for n in around if low <= n <= high)
         case "number":
             low_f = t.minimum if t.minimum is not None else -1e9
             high_f = t.maximum if t.maximum is not None else 1e9
@@ -700,3 +701,19 @@ def facts_for(policy: m.Policy, absent: float = 0.3) -> st.SearchStrategy[dict[s
         return {name: draw(strategy) for name, strategy in values.items() if draw(present)}
 
     return st.composite(build)()
+
+
+Case = tuple[m.Policy, dict[str, object], dict[str, object]]
+
+
+@st.composite
+def cases(draw: Draw, small: bool) -> Case:
+    """A policy, a patient with every input fact known, and the same patient knowing less."""
+    if small:
+        policy = draw(policies(max_input_facts=4, max_rules=5, max_leaves=4, max_sections=2))
+    else:
+        policy = draw(policies())
+    full = dict(draw(facts_for(policy, absent=0.0)))
+    keep = draw(st.lists(st.sampled_from(sorted(full)), unique=True)) if full else []
+    partial = {name: full[name] for name in keep}
+    return policy, full, partial

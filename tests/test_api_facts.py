@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import fact_values, facts_for, policies
-from test_engine_helpers import checked, rule
-from test_facts import POLICY as ALL_TYPES
+from support.policies import checked_rules, every_fact_kind_policy, rule
+from support.profiles import examples
 
 from leukorules import FactsError, ValidatedFacts, load_policy, logic
 from leukorules import model as m
@@ -25,6 +25,7 @@ from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.facts import validate_facts
 
 BUNDLED = load_policy()
+ALL_TYPES = every_fact_kind_policy()
 TYPES = compile_policy(ALL_TYPES)
 
 ENTRY_POINTS: dict[str, Callable[[CompiledPolicy, Any], object]] = {
@@ -149,7 +150,7 @@ def _raw_facts(draw: st.DrawFn, policy: m.Policy) -> dict[str, object]:
     return raw
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.data())
 def test_the_fast_check_accepts_only_what_the_full_validation_accepts(data: st.DataObject) -> None:
     raw = data.draw(_raw_facts(ALL_TYPES))
@@ -161,7 +162,7 @@ def test_the_fast_check_accepts_only_what_the_full_validation_accepts(data: st.D
         assert [type(v) for v in fast.values()] == [type(v) for v in values.values()]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(st.data())
 def test_generated_policies_accept_their_valid_patients_unchanged(data: st.DataObject) -> None:
     policy = data.draw(policies())
@@ -204,7 +205,7 @@ def test_unknown_facts_never_break_a_constraint() -> None:
 
 
 CONSTRAINED = compile_policy(
-    checked(
+    checked_rules(
         "fact a: bool\nfact b: bool\nfact n: integer in 0..10\nfact k: enum {x, y, z}\n"
         "constraint c.one { when a and k == x require b or n > 3 }\n"
         "constraint c.two { when not (a or b) require k in {y, z} and n is known }\n"
@@ -213,7 +214,7 @@ CONSTRAINED = compile_policy(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(
     st.fixed_dictionaries(
         {},

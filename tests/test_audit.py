@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from support.cli import leukorules
 
 from leukorules import load_policy
 from leukorules.audit import AuditError, Query, engine_code_sha256, log_decision, open_log
 from leukorules.audit.replay import first_difference, replay_decision
 from leukorules.audit.store import canonical_json, sha256_hex
 from leukorules.audit.verify import verify_log
-from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy
 from leukorules.result import Evaluation
 
@@ -102,10 +101,6 @@ def db(tmp_path: Path, policy: CompiledPolicy) -> Path:
         ev = evaluate(policy, raw, trace=user != "dr.c")
         log_decision(path, ev, raw, policy.sources, user=user, case=case, redact=redact)
     return path
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def tamper(path: Path, *statements: str, params: tuple[object, ...] = ()) -> None:
@@ -221,11 +216,11 @@ def test_labels_and_facts_are_checked(tmp_path: Path, policy: CompiledPolicy) ->
 def test_clean_log_verifies(db: Path) -> None:
     report = verify_log(db)
     assert report.ok and report.rows == 5 and report.head_seq == 5
-    result = run("audit", "verify", "--db", str(db))
+    result = leukorules("audit", "verify", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert "5 row(s) checked, hash chain intact" in result.output
     assert report.head_hash in result.output
-    data = json.loads(run("audit", "verify", "--db", str(db), "--format", "json").output)
+    data = json.loads(leukorules("audit", "verify", "--db", str(db), "--format", "json").output)
     assert data["ok"] is True and data["rows_checked"] == 5
 
 
@@ -376,7 +371,7 @@ def test_verify_names_the_first_broken_row(
     assert not report.ok, name
     assert report.problem_row == row
     assert message in (report.problem or "")
-    result = run("audit", "verify", "--db", str(db))
+    result = leukorules("audit", "verify", "--db", str(db))
     assert result.exit_code == 1
     assert "BROKEN" in result.output and message in result.output
 
@@ -389,13 +384,13 @@ def test_a_full_rewrite_is_caught_by_an_anchor_and_by_replay(db: Path) -> None:
     assert verify_log(db).ok  # a consistent forgery of the whole file passes the chain alone...
     report = verify_log(db, anchor)  # ...but not an anchor kept elsewhere
     assert not report.ok and "anchored row hash" in (report.problem or "")
-    result = run("audit", "verify", "--db", str(db), "--anchor", anchor)
+    result = leukorules("audit", "verify", "--db", str(db), "--anchor", anchor)
     assert result.exit_code == 1
     with open_log(db) as log:  # and replay shows the forged result was never computed
         replay = replay_decision(log, 1)
     assert not replay.reproduced
     assert replay.difference is not None and "$.recommendations[1].action" in replay.difference
-    bad = run("audit", "verify", "--db", str(db), "--anchor", "not-a-hash")
+    bad = leukorules("audit", "verify", "--db", str(db), "--anchor", "not-a-hash")
     assert bad.exit_code == 2
 
 
@@ -428,7 +423,7 @@ def test_foreign_and_corrupt_files_are_refused_untouched(
         with pytest.raises(AuditError, match=expected):
             log_decision(path, ev, PATIENT, policy.sources)
         for args in (("verify",), ("list",), ("show", "1"), ("replay", "1")):
-            result = run("audit", *args, "--db", str(path))
+            result = leukorules("audit", *args, "--db", str(path))
             assert result.exit_code == 1, (args, result.output)
             assert expected in result.output and "Traceback" not in result.output
         assert path.read_bytes() == before
@@ -436,21 +431,21 @@ def test_foreign_and_corrupt_files_are_refused_untouched(
 
 
 def test_missing_empty_and_folder_logs(tmp_path: Path, policy: CompiledPolicy) -> None:
-    missing = run("audit", "list", "--db", str(tmp_path / "none.db"))
+    missing = leukorules("audit", "list", "--db", str(tmp_path / "none.db"))
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert not (tmp_path / "none.db").exists()
     empty = tmp_path / "empty.db"
     empty.touch()
-    result = run("audit", "verify", "--db", str(empty))
+    result = leukorules("audit", "verify", "--db", str(empty))
     assert result.exit_code == 1 and "is empty" in result.output
-    folder = run("audit", "verify", "--db", str(tmp_path))
+    folder = leukorules("audit", "verify", "--db", str(tmp_path))
     assert folder.exit_code == 1 and "is a folder" in folder.output
     no_parent = tmp_path / "no" / "such" / "log.db"
     with pytest.raises(AuditError, match="does not exist"):
         log_decision(no_parent, evaluate(policy, PATIENT), PATIENT, policy.sources)
     log_decision(empty, evaluate(policy, PATIENT), PATIENT, policy.sources)  # a 0-byte file
     assert verify_log(empty).rows == 1
-    no_db = CliRunner().invoke(main, ["audit", "list"], env={"LEUKORULES_LOG": None})
+    no_db = leukorules("audit", "list", env={"LEUKORULES_LOG": None})
     assert no_db.exit_code == 2 and "--db" in no_db.output
 
 
@@ -460,7 +455,7 @@ def test_newer_format_is_refused(db: Path, policy: CompiledPolicy) -> None:
     connection.close()
     with pytest.raises(AuditError, match="newer than this leukorules"):
         log_decision(db, evaluate(policy, PATIENT), PATIENT, policy.sources)
-    assert "newer" in run("audit", "list", "--db", str(db)).output
+    assert "newer" in leukorules("audit", "list", "--db", str(db)).output
 
 
 # --- list and show ---------------------------------------------------------------------------
@@ -490,50 +485,65 @@ def test_list_filters(db: Path) -> None:
     assert ids(since="2999-01-01T00:00:00.000000Z") == []
 
 
+def test_list_shows_identifiers_and_recommendations_in_full(
+    tmp_path: Path, policy: CompiledPolicy
+) -> None:
+    """An auditor tells two cases apart by every character: nothing is cut short."""
+    path = tmp_path / "long.db"
+    user, case = "dr.someone-with-a-long-name", "case-2026-000000000042-b"
+    log_decision(path, evaluate(policy, PATIENT), PATIENT, policy.sources, user=user, case=case)
+    listed = leukorules("audit", "list", "--db", str(path)).output
+    recommendations = evaluate(policy, PATIENT).recommendations
+    assert user in listed and case in listed and "…" not in listed
+    assert ", ".join(r.rule for r in recommendations) in listed
+
+
 def test_list_cli(db: Path) -> None:
-    result = run("audit", "list", "--db", str(db), "--fired", "treat.second")
+    result = leukorules("audit", "list", "--db", str(db), "--fired", "treat.second")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[:3] == ["#", "logged", "(UTC)"]
     assert len(lines) == 4 and lines[-1] == "2 decision(s)"
     assert "(redacted)" in lines[2]
-    today = run("audit", "list", "--db", str(db), "--until", "2000-01-01")
+    today = leukorules("audit", "list", "--db", str(db), "--until", "2000-01-01")
     assert today.output.strip() == "no decisions match"
-    since = run("audit", "list", "--db", str(db), "--since", "2000-01-01T10:00+02:00")
+    since = leukorules("audit", "list", "--db", str(db), "--since", "2000-01-01T10:00+02:00")
     assert since.output.splitlines()[-1] == "5 decision(s)"
-    data = json.loads(run("audit", "list", "--db", str(db), "--format", "json").output)
+    data = json.loads(leukorules("audit", "list", "--db", str(db), "--format", "json").output)
     assert [d["id"] for d in data["decisions"]] == [1, 2, 3, 4, 5]
     assert data["decisions"][0]["recommendations"] == ["treat.first", "treat.second"]
-    bad_date = run("audit", "list", "--db", str(db), "--since", "yesterday")
+    bad_date = leukorules("audit", "list", "--db", str(db), "--since", "yesterday")
     assert bad_date.exit_code == 2 and "not a date" in bad_date.output
     for output in (result.output, json.dumps(data)):
         assert "SECRET-VALUE-42" not in output
 
 
 def test_show_never_prints_facts_unless_asked(db: Path) -> None:
-    plain = run("audit", "show", "1", "--db", str(db))
+    plain = leukorules("audit", "show", "1", "--db", str(db))
     assert plain.exit_code == 0, plain.output
     assert "decision #1" in plain.output and "treat.first: Drug A (first-line)" in plain.output
     assert "SECRET-VALUE-42" not in plain.output
-    as_json = json.loads(run("audit", "show", "#1", "--db", str(db), "--format", "json").output)
+    as_json = json.loads(
+        leukorules("audit", "show", "#1", "--db", str(db), "--format", "json").output
+    )
     assert "facts" not in as_json and "result" not in as_json and as_json["row_hash_ok"]
     assert "SECRET-VALUE-42" not in json.dumps(as_json)
-    with_facts = run("audit", "show", "1", "--db", str(db), "--facts")
+    with_facts = leukorules("audit", "show", "1", "--db", str(db), "--facts")
     assert "SECRET-VALUE-42" in with_facts.output
-    with_result = run("audit", "show", "1", "--db", str(db), "--result", "--format", "json")
+    with_result = leukorules("audit", "show", "1", "--db", str(db), "--result", "--format", "json")
     assert json.loads(with_result.output)["result"]["policy"]["id"] == "demo.audit"
-    redacted = run("audit", "show", "4", "--db", str(db), "--facts")
+    redacted = leukorules("audit", "show", "4", "--db", str(db), "--facts")
     assert "redacted" in redacted.output and "SECRET-VALUE-42" not in redacted.output
 
 
 def test_show_and_replay_of_unknown_decisions(db: Path) -> None:
     for command in ("show", "replay"):
-        missing = run("audit", command, "17", "--db", str(db))
+        missing = leukorules("audit", command, "17", "--db", str(db))
         assert missing.exit_code == 1
         assert "decision #17 is not in" in missing.output and "#1 to #5" in missing.output
-        bad = run("audit", command, "abc", "--db", str(db))
+        bad = leukorules("audit", command, "abc", "--db", str(db))
         assert bad.exit_code == 2 and "not a decision number" in bad.output
-        zero = run("audit", command, "0", "--db", str(db))
+        zero = leukorules("audit", command, "0", "--db", str(db))
         assert zero.exit_code == 2
 
 
@@ -551,36 +561,36 @@ def test_replay_reproduces_every_decision_byte_for_byte(db: Path, policy_dir: Pa
             replay = replay_decision(log, seq)
             assert replay.reproduced, (seq, replay.difference)
             assert replay.replayed == log.row(seq).result
-    result = run("audit", "replay", "2", "--db", str(db))
+    result = leukorules("audit", "replay", "2", "--db", str(db))
     assert result.exit_code == 0
     assert "reproduced: the replayed result is byte-identical" in result.output
 
 
 def test_replay_of_a_redacted_decision_needs_the_right_facts(db: Path, tmp_path: Path) -> None:
-    needs = run("audit", "replay", "4", "--db", str(db))
+    needs = leukorules("audit", "replay", "4", "--db", str(db))
     assert needs.exit_code == 1 and "redacted" in needs.output
     facts_file = tmp_path / "patient.json"
     facts_file.write_text(json.dumps(PATIENT), encoding="utf-8")
-    good = run("audit", "replay", "4", "--db", str(db), "--facts", str(facts_file))
+    good = leukorules("audit", "replay", "4", "--db", str(db), "--facts", str(facts_file))
     assert good.exit_code == 0, good.output
     other = tmp_path / "other.yaml"
     other.write_text("age: 54\nseverity: severe\ndrug_a_failed: true\n", encoding="utf-8")
-    wrong = run("audit", "replay", "4", "--db", str(db), "--facts", str(other))
+    wrong = leukorules("audit", "replay", "4", "--db", str(db), "--facts", str(other))
     assert wrong.exit_code == 1 and "facts given do not match" in wrong.output
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
-    unreadable = run("audit", "replay", "4", "--db", str(db), "--facts", str(broken))
+    unreadable = leukorules("audit", "replay", "4", "--db", str(db), "--facts", str(broken))
     assert unreadable.exit_code == 1 and "Traceback" not in unreadable.output
 
 
 def test_replay_reports_where_a_result_differs(db: Path) -> None:
     tamper(db, "UPDATE decision SET result = replace(result, '\"Drug B\"', '\"Drug C\"')")
     rehash_from(db, 1)
-    result = run("audit", "replay", "1", "--db", str(db))
+    result = leukorules("audit", "replay", "1", "--db", str(db))
     assert result.exit_code == 1
     assert "NOT reproduced: $.recommendations[1].action: the values differ" in result.output
     assert "Drug C" not in result.output  # values may be patient data: shown on request only
-    shown = run("audit", "replay", "1", "--db", str(db), "--show-diff")
+    shown = leukorules("audit", "replay", "1", "--db", str(db), "--show-diff")
     assert 'logged "Drug C", replayed "Drug B"' in shown.output
 
 
@@ -631,13 +641,12 @@ def test_evaluate_logs_and_renders_html(tmp_path: Path, policy_dir: Path) -> Non
     facts = tmp_path / "patient.json"
     facts.write_text(json.dumps(PATIENT), encoding="utf-8")
     log = tmp_path / "log.db"
-    runner = CliRunner()
     args = ["evaluate", str(facts), "--policy", str(policy_dir), "--format", "json"]
-    first = runner.invoke(main, [*args, "--log", str(log), "--user", "dr.a", "--case", "7"])
+    first = leukorules(*args, "--log", str(log), "--user", "dr.a", "--case", "7")
     assert first.exit_code == 0, first.output
     result = json.loads(first.stdout)
     assert "logged as decision #1" in first.stderr
-    second = runner.invoke(main, [*args, "--redact"], env={"LEUKORULES_LOG": str(log)})
+    second = leukorules(*args, "--redact", env={"LEUKORULES_LOG": str(log)})
     assert second.exit_code == 0, second.output
     with open_log(log) as opened:
         rows = list(opened.rows())
@@ -647,15 +656,13 @@ def test_evaluate_logs_and_renders_html(tmp_path: Path, policy_dir: Path) -> Non
         ]
         assert json.loads(rows[0].result) == result
         assert replay_decision(opened, 1).reproduced
-    html = runner.invoke(
-        main, ["evaluate", str(facts), "--policy", str(policy_dir), "--format", "html"]
-    )
+    html = leukorules("evaluate", str(facts), "--policy", str(policy_dir), "--format", "html")
     assert html.exit_code == 0 and html.stdout.startswith("<!DOCTYPE html>")
-    usage = runner.invoke(main, [*args, "--redact"], env={"LEUKORULES_LOG": ""})
+    usage = leukorules(*args, "--redact", env={"LEUKORULES_LOG": ""})
     assert usage.exit_code == 2 and "--log" in usage.output
     foreign = tmp_path / "foreign.db"
     foreign.write_text("not a log", encoding="utf-8")
-    refused = runner.invoke(main, [*args, "--log", str(foreign)])
+    refused = leukorules(*args, "--log", str(foreign))
     assert refused.exit_code == 1 and refused.stdout == ""
     assert "not logged" in refused.stderr and foreign.read_text(encoding="utf-8") == "not a log"
 
@@ -688,12 +695,12 @@ def test_garbage_in_a_rehashed_row_gives_messages_not_tracebacks(db: Path) -> No
         ("replay", "2"),
         ("list", "--format", "json"),
     ):
-        result = run("audit", *args, "--db", str(db))
+        result = leukorules("audit", *args, "--db", str(db))
         assert result.exit_code == 1, (args, result.output)
         assert "altered" in result.output and "Traceback" not in result.output
-    shown = run("audit", "show", "3", "--db", str(db))
+    shown = leukorules("audit", "show", "3", "--db", str(db))
     assert shown.exit_code == 0 and "decision #3" in shown.output
-    replayed = run("audit", "replay", "3", "--db", str(db))
+    replayed = leukorules("audit", "replay", "3", "--db", str(db))
     assert replayed.exit_code == 1 and "NOT reproduced" in replayed.output
-    listed = run("audit", "list", "--db", str(db))
+    listed = leukorules("audit", "list", "--db", str(db))
     assert listed.exit_code == 0 and listed.output.splitlines()[-1] == "5 decision(s)"

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from leukorules.cli import main
+from support.cli import leukorules
 
 POLICY = """
 policy cli.cohort { title "CLI cohort" version "2.0" }
@@ -46,16 +44,12 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {"policy": policy, "cohort": cohort, "dir": tmp_path}
 
 
-def invoke(*args: str) -> object:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_batch_writes_results_and_prints_summary(files: dict[str, Path], engine: str) -> None:
     pytest.importorskip("duckdb")
     out = files["dir"] / "r.jsonl"
     summary_json = files["dir"] / "s.json"
-    result = invoke(
+    result = leukorules(
         "batch",
         str(files["cohort"]),
         "--out",
@@ -69,8 +63,8 @@ def test_batch_writes_results_and_prints_summary(files: dict[str, Path], engine:
         "--summary-json",
         str(summary_json),
     )
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    text = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    text = result.output
     assert "rows: 3 read, 2 evaluated, 1 rejected" in text
     assert "LR505 value outside declared range: 1" in text
     assert "r.adult: Do A" in text
@@ -91,27 +85,27 @@ def test_batch_writes_results_and_prints_summary(files: dict[str, Path], engine:
 
 def test_unreadable_cohort_is_a_clear_error(files: dict[str, Path]) -> None:
     missing = files["dir"] / "nope.jsonl"
-    result = invoke("batch", str(missing), "--out", str(files["dir"] / "r.jsonl"))
-    assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert "leukorules: error:" in result.output  # type: ignore[attr-defined]
-    assert "does not exist" in result.output  # type: ignore[attr-defined]
-    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+    result = leukorules("batch", str(missing), "--out", str(files["dir"] / "r.jsonl"))
+    assert result.exit_code == 1
+    assert "leukorules: error:" in result.output
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_unknown_extension_and_missing_out(files: dict[str, Path]) -> None:
-    result = invoke("batch", str(files["cohort"]), "--out", str(files["dir"] / "r.txt"))
-    assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert "name it .jsonl or .parquet" in result.output  # type: ignore[attr-defined]
-    result = invoke("batch", str(files["cohort"]))
-    assert result.exit_code == 2  # type: ignore[attr-defined]
+    result = leukorules("batch", str(files["cohort"]), "--out", str(files["dir"] / "r.txt"))
+    assert result.exit_code == 1
+    assert "name it .jsonl or .parquet" in result.output
+    result = leukorules("batch", str(files["cohort"]))
+    assert result.exit_code == 2
 
 
 def test_policy_with_errors_exits_1(files: dict[str, Path]) -> None:
     broken = files["dir"] / "broken.rules"
     broken.write_text('policy x { title "t" version "1" }\nrule r { when nope recommend "a" }\n')
     out = str(files["dir"] / "r.jsonl")
-    result = invoke("batch", str(files["cohort"]), "--out", out, "--policy", str(broken))
-    assert result.exit_code == 1  # type: ignore[attr-defined]
+    result = leukorules("batch", str(files["cohort"]), "--out", out, "--policy", str(broken))
+    assert result.exit_code == 1
 
 
 @pytest.mark.parametrize(
@@ -126,12 +120,12 @@ def test_missing_optional_dependency(
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     out = files["dir"] / ("r.jsonl" if module == "duckdb" else "r.parquet")
-    result = invoke(
+    result = leukorules(
         "batch", str(files["cohort"]), "--out", str(out), "--policy", str(files["policy"]), *args
     )
-    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
-    assert f"needs the `{module}` package" in result.output  # type: ignore[attr-defined]
-    assert "leukorules[cohort]" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, result.output
+    assert f"needs the `{module}` package" in result.output
+    assert "leukorules[cohort]" in result.output
 
 
 def test_progress_shows_on_a_terminal() -> None:

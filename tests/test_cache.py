@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.watchdog import watchdog
 
 from leukorules import cache
 from leukorules.check import check_paths
@@ -133,6 +134,20 @@ def test_corrupt_or_foreign_entries_are_ignored(cache_home: Path, policy_copy: P
     assert cache.load_cached([policy_copy]) is None  # writable by others: not read
 
 
+def test_a_source_swapped_for_a_fifo_is_a_miss_not_a_hang(
+    cache_home: Path, policy_copy: Path
+) -> None:
+    """An included file replaced by a FIFO after caching (named as a file, so no folder listing
+    notices): the cache must not block reading it."""
+    header = policy_copy / "leukoencephalopathy.rules"
+    cache.store([header], _fresh(header))
+    included = policy_copy / "facts.rules"
+    included.unlink()
+    os.mkfifo(included)
+    with watchdog(10):
+        assert cache.load_cached([header]) is None
+
+
 def test_no_cache_when_turned_off(cache_home: Path, policy_copy: Path) -> None:
     os.environ["LEUKORULES_NO_CACHE"] = "1"
     try:
@@ -155,3 +170,25 @@ def test_check_never_uses_it(cache_home: Path, policy_copy: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
+
+
+def test_the_code_digest_changes_when_a_module_is_edited_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "engine").mkdir()
+    module = tmp_path / "engine" / "codegen.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "grammar.lark").write_text("start: NAME\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "_PACKAGE", tmp_path)
+    digest = cache.code_digest.__wrapped__  # uncached
+    first = digest()
+    (tmp_path / "engine" / "__pycache__").mkdir()
+    (tmp_path / "engine" / "__pycache__" / "codegen.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "notes.txt").write_text("not code", encoding="utf-8")
+    assert digest() == first  # bytecode and other files are not the code
+    module.write_text("x = 2\n", encoding="utf-8")  # same size: the modification time tells
+    stamp = module.stat().st_mtime_ns
+    os.utime(module, ns=(stamp, stamp + 1_000_000))
+    assert digest() != first
+    (tmp_path / "grammar.lark").write_text("start: NAME NAME\n", encoding="utf-8")
+    assert digest() != first

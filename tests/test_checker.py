@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.cli import leukorules
 
 from leukorules import model as m
 from leukorules.check import check_paths, check_text
@@ -346,9 +347,6 @@ def test_every_rules_fragment_in_the_language_reference_is_valid_syntax() -> Non
 def test_console_examples_in_the_language_reference_show_real_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
-
-    from leukorules.cli import main
 
     monkeypatch.chdir(tmp_path)
     blocks = doc_blocks()
@@ -362,9 +360,7 @@ def test_console_examples_in_the_language_reference_show_real_output(
             b for lg, info, b in reversed(blocks[:index]) if lg == "rules" and info == "complete"
         )
         (tmp_path / name).write_text(example, encoding="utf-8")
-        result = CliRunner().invoke(
-            main, ["check", name], env={"NO_COLOR": "1", "FORCE_COLOR": None}
-        )
+        result = leukorules("check", name)
         assert result.stdout == expected
         shown += 1
     assert shown >= 2

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.golden import Golden
+from support.policies import checked
+from support.profiles import examples
 
 from leukorules import model as m
-from leukorules.check import check_text
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -71,9 +73,7 @@ section "Treatment" {
 
 @pytest.fixture(scope="module")
 def policy() -> m.Policy:
-    result = check_text(POLICY, "cohort.rules")
-    assert result.policy is not None, result.diagnostics
-    return result.policy
+    return checked(POLICY, "cohort.rules")
 
 
 GOOD = [
@@ -358,7 +358,7 @@ def cohorts(draw: st.DrawFn) -> tuple[m.Policy, list[dict[str, object]]]:
     return policy, draw(st.lists(raw_rows(policy), min_size=1, max_size=8))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15))
 @given(cohorts())
 def test_engines_agree_on_generated_cohorts(
     tmp_path_factory: pytest.TempPathFactory, case: tuple[m.Policy, list[dict[str, object]]]
@@ -466,7 +466,7 @@ def messy_cohort(policy: m.Policy, folder: Path, fmt: str) -> tuple[Path, dict[s
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_rejected_rows_and_summary_are_unchanged(
-    policy: m.Policy, tmp_path: Path, fmt: str, engine: str, update_golden: bool
+    policy: m.Policy, tmp_path: Path, fmt: str, engine: str, golden: Golden
 ) -> None:
     """The errors file (codes and reasons, word for word) and the summary of each engine on
     each format's bad rows, as golden files: a change of wording shows in review."""
@@ -477,10 +477,4 @@ def test_rejected_rows_and_summary_are_unchanged(
         del report[key]
     actual = (tmp_path / "out.errors.jsonl").read_text(encoding="utf-8")
     actual += "--- summary\n" + json.dumps(report, indent=1, sort_keys=True) + "\n"
-    path = GOLDEN / f"{fmt}-{engine}.txt"
-    if update_golden:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.exists(), f"{path.name} is missing; run `pytest --update-golden` and review it"
-    assert actual == path.read_text(encoding="utf-8")
+    golden.check(GOLDEN / f"{fmt}-{engine}.txt", actual)

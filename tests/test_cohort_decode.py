@@ -12,6 +12,7 @@ import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.cohort.decode import csv_value, json_id, parse_json_line
@@ -54,7 +55,7 @@ raw_values = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.dictionaries(st.sampled_from([*FACTS, "k", "unknown_key"]), raw_values, max_size=5))
 def test_the_fast_check_accepts_only_what_validate_facts_accepts(raw: dict[str, object]) -> None:
     quick = FAST(raw)

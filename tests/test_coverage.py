@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import leukorules
+from support.policies import checked
 
 from leukorules import model as m
 from leukorules.authoring.coverage import (
@@ -18,7 +19,6 @@ from leukorules.authoring.coverage import (
     split_source,
 )
 from leukorules.check import check_paths, check_text
-from leukorules.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policies" / "leukoencephalopathy"
@@ -169,9 +169,7 @@ section "Gamma" {
 
 
 def _synthetic() -> m.Policy:
-    result = check_text(SYNTHETIC_POLICY, "demo.rules")
-    assert result.policy is not None, [d.message for d in result.diagnostics]
-    return result.policy
+    return checked(SYNTHETIC_POLICY, "demo.rules")
 
 
 def test_mismatch_statuses() -> None:
@@ -226,7 +224,7 @@ def _write_synthetic(tmp_path: Path, policy: str = SYNTHETIC_POLICY) -> Path:
 
 
 def test_cli_bundled_policy_reaches_100_percent() -> None:
-    result = CliRunner().invoke(main, ["coverage"])
+    result = leukorules("coverage")
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith(
         "coverage: 31/31 statements covered (100.0%), 0 missing, 0 evidence mismatch, "
@@ -235,13 +233,13 @@ def test_cli_bundled_policy_reaches_100_percent() -> None:
 
 
 def test_cli_json_and_markdown() -> None:
-    result = CliRunner().invoke(main, ["coverage", "--format", "json", str(POLICY_DIR)])
+    result = leukorules("coverage", "--format", "json", str(POLICY_DIR))
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["summary"]["percent"] == 100.0
     assert data["summary"]["statements"] == 31
     assert data["headings_without_statements"][0]["gaps"] == ["drug_induced.rituximab.no_statement"]
-    result = CliRunner().invoke(main, ["coverage", "--format", "markdown", "--source", str(SOURCE)])
+    result = leukorules("coverage", "--format", "markdown", "--source", str(SOURCE))
     assert result.exit_code == 0
     assert "| line | section | statement | evidence | rule(s) | status |" in result.output
 
@@ -250,42 +248,40 @@ def test_cli_exit_status_follows_fail_under(tmp_path: Path) -> None:
     extra = [line for line in SYNTHETIC_POLICY.splitlines(True) if "b.extra" in line]
     fixed = SYNTHETIC_POLICY.replace(extra[0], "")
     rules = _write_synthetic(tmp_path, fixed)
-    runner = CliRunner()
-    result = runner.invoke(main, ["coverage", str(rules)])  # source found beside the policy
+    result = leukorules("coverage", str(rules))  # source found beside the policy
     assert result.exit_code == 1
     assert "(25.0%)" in result.output
-    assert runner.invoke(main, ["coverage", "--fail-under", "25", str(rules)]).exit_code == 0
-    assert runner.invoke(main, ["coverage", "--fail-under", "26", str(rules)]).exit_code == 1
+    assert leukorules("coverage", "--fail-under", "25", str(rules)).exit_code == 0
+    assert leukorules("coverage", "--fail-under", "26", str(rules)).exit_code == 1
 
 
 def test_cli_fails_on_a_rule_quoting_text_not_in_the_source(tmp_path: Path) -> None:
     rules = _write_synthetic(tmp_path)
-    result = CliRunner().invoke(main, ["coverage", "--fail-under", "0", str(rules)])
+    result = leukorules("coverage", "--fail-under", "0", str(rules))
     assert result.exit_code == 1
     assert "b.extra" in result.output
 
 
 def test_cli_bad_sources_are_errors_not_tracebacks(tmp_path: Path) -> None:
     rules = _write_synthetic(tmp_path)
-    runner = CliRunner()
-    missing = runner.invoke(main, ["coverage", "--source", str(tmp_path / "nope.txt"), str(rules)])
+    missing = leukorules("coverage", "--source", str(tmp_path / "nope.txt"), str(rules))
     assert missing.exit_code == 1
     assert "cannot read the source" in missing.output
     assert missing.exception is None or isinstance(missing.exception, SystemExit)
 
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"Title\n\xff\xfe statement 1\n")
-    result = runner.invoke(main, ["coverage", "--source", str(binary), str(rules)])
+    result = leukorules("coverage", "--source", str(binary), str(rules))
     assert result.exit_code == 1
     assert "not valid UTF-8" in result.output
 
     empty = tmp_path / "empty.txt"
     empty.write_text("Only a heading\n", encoding="utf-8")
-    result = runner.invoke(main, ["coverage", "--source", str(empty), str(rules)])
+    result = leukorules("coverage", "--source", str(empty), str(rules))
     assert result.exit_code == 1
     assert "no statements found" in result.output
 
     (tmp_path / "guide.txt").unlink()
-    result = runner.invoke(main, ["coverage", str(rules)])
+    result = leukorules("coverage", str(rules))
     assert result.exit_code == 1
     assert "give --source" in result.output

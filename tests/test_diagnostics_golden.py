@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import leukorules
+from support.golden import Golden
 
-from leukorules.cli import main
 from leukorules.diagnostics import Code
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,26 +45,13 @@ def target(name: str) -> str:
 
 
 def run_check(name: str, *options: str) -> tuple[str, int]:
-    runner = CliRunner()
-    result = runner.invoke(
-        main,
-        ["check", target(name), *options],
-        env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "100"},
-        catch_exceptions=False,
+    result = leukorules(
+        "check",
+        target(name),
+        *options,
+        env={"COLUMNS": "100"},
     )
     return result.stdout, result.exit_code
-
-
-def compare(path: Path, actual: str, update: bool) -> None:
-    if update:
-        path.write_text(actual, encoding="utf-8")
-        return
-    if not path.exists():
-        pytest.fail(
-            f"{path.relative_to(REPO)} is missing; run `pytest --update-golden` and review it"
-        )
-    expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"output differs from {path.relative_to(REPO)}"
 
 
 @pytest.fixture(autouse=True)
@@ -73,9 +60,9 @@ def _from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("name", case_names())
-def test_text_output(name: str, update_golden: bool) -> None:
+def test_text_output(name: str, golden: Golden) -> None:
     output, status = run_check(name)
-    compare(CASES / f"{name}.expected", output, update_golden)
+    golden.check(CASES / f"{name}.expected", output)
     summary = output.rstrip("\n").splitlines()[-1]
     errors = int(re.search(r": (\d+) errors?", summary).group(1))  # type: ignore[union-attr]
     assert status == (1 if errors else 0), (status, summary)
@@ -85,12 +72,12 @@ def test_text_output(name: str, update_golden: bool) -> None:
 
 
 @pytest.mark.parametrize("name", JSON_CASES)
-def test_json_output(name: str, update_golden: bool) -> None:
+def test_json_output(name: str, golden: Golden) -> None:
     output, status = run_check(name, "--format", "json")
     document = json.loads(output)
     assert isinstance(document, list) and document
     assert status == (1 if any(d["severity"] == "error" for d in document) else 0)
-    compare(CASES / f"{name}.expected.json", output, update_golden)
+    golden.check(CASES / f"{name}.expected.json", output)
 
 
 def test_json_and_text_report_the_same_diagnostics() -> None:

@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_helpers import HEADER, checked, compiled, rule
+from strategies import facts_for, policies
+from support.policies import HEADER, checked_rules, compiled_rules, rule
+from support.profiles import examples
 
 from leukorules import logic
 from leukorules import model as m
@@ -38,7 +40,7 @@ def facts_of(**values: object) -> dict[str, object]:
 # --- the three-valued truth tables, row by row ------------------------------------------------
 
 TWO_BOOLS = "fact a: bool\nfact b: bool\n"
-TABLES = compiled(
+TABLES = compiled_rules(
     TWO_BOOLS
     + rule("t.and", "a and b")
     + rule("t.or", "a or b")
@@ -85,7 +87,7 @@ def test_nested_condition_agrees_with_logic_module(a: bool | None, b: bool | Non
 
 
 def test_n_ary_junctions_short_circuit_only_on_the_deciding_value() -> None:
-    policy = compiled(
+    policy = compiled_rules(
         "fact a: bool\nfact b: bool\nfact c: bool\n"
         + rule("n.and", "a and b and c")
         + rule("n.or", "a or b or c")
@@ -99,7 +101,7 @@ def test_n_ary_junctions_short_circuit_only_on_the_deciding_value() -> None:
 
 # --- every condition form ------------------------------------------------------------------
 
-FORMS_POLICY = checked(
+FORMS_POLICY = checked_rules(
     """\
 fact age: integer in 0..120
 fact wbc: number [10^9/L] in 0..500
@@ -211,7 +213,7 @@ def test_every_test_of_an_unknown_fact_is_undetermined_except_knownness() -> Non
 
 
 def test_a_rule_without_condition_always_fires_and_false_never_does() -> None:
-    policy = compiled(rule("always", None, 'recommend "Care"'))
+    policy = compiled_rules(rule("always", None, 'recommend "Care"'))
     assert policy.decide({}) == {"always"}
     hand = m.Policy(
         id="p",
@@ -225,7 +227,7 @@ def test_a_rule_without_condition_always_fires_and_false_never_does() -> None:
 
 # --- after and overrides ----------------------------------------------------------------------
 
-SEQUENCE = compiled(
+SEQUENCE = compiled_rules(
     "fact a: bool\nfact b: bool\nfact c: bool\nfact stop: bool\n"
     + 'section "Treatment" {\n'
     + rule("first", "a", 'recommend "First line"\n  strength first_line')
@@ -290,7 +292,7 @@ def test_a_winner_that_fired_over_an_unknown_condition_means_not_fired() -> None
 
 # --- derived facts ----------------------------------------------------------------------------
 
-DERIVED = compiled(
+DERIVED = compiled_rules(
     """\
 fact age: integer in 0..120
 fact seizure: bool
@@ -329,7 +331,7 @@ def test_an_undetermined_derivation_leaves_the_fact_unknown_downstream() -> None
 
 
 def test_a_derived_fact_no_rule_derived_stays_unknown_and_is_reported_unresolved() -> None:
-    policy = compiled(
+    policy = compiled_rules(
         "fact a: bool\nfact b: bool\nderived level: enum {one, two}\n"
         + rule("level.one", "a", "derive level = one")
         + rule("level.two", "b", "derive level = two", "  overrides level.one\n")
@@ -347,7 +349,7 @@ def test_a_derived_fact_no_rule_derived_stays_unknown_and_is_reported_unresolved
 
 def test_conflicting_derivations_never_yield_a_value() -> None:
     # The checker refuses this policy (LR405); a hand-built model shows the engine stays safe.
-    base = checked(
+    base = checked_rules(
         "fact a: bool\nfact b: bool\nderived level: enum {one, two}\n"
         + rule("level.one", "a", "derive level = one")
         + rule("level.two", "b and not a", "derive level = two")
@@ -396,7 +398,7 @@ def test_a_derivation_of_another_value_left_undetermined_keeps_the_fact_unknown(
 
 
 def test_derive_rules_with_the_same_value_agree() -> None:
-    policy = compiled(
+    policy = compiled_rules(
         "fact a: bool\nfact b: bool\nderived flag: bool\n"
         + rule("flag.a", "a", "derive flag = true")
         + rule("flag.b", "b", "derive flag = true")
@@ -411,7 +413,7 @@ def test_derive_rules_with_the_same_value_agree() -> None:
 
 # --- missing and because ----------------------------------------------------------------------
 
-LOGIC = compiled(
+LOGIC = compiled_rules(
     "fact a: bool\nfact b: bool\nfact c: bool\nfact d: bool\n"
     + rule("l.and", "a and b and c")
     + rule("l.or", "a or b or c")
@@ -484,7 +486,7 @@ def test_trace_is_absent_unless_asked_for() -> None:
 
 # --- entries, order, gaps ---------------------------------------------------------------------
 
-ORDERED = compiled(
+ORDERED = compiled_rules(
     "fact a: bool\n"
     + rule("top", None, 'recommend "Top-level care"')
     + 'section "B section" {\n'
@@ -572,7 +574,7 @@ def test_same_policy_and_facts_give_byte_identical_json() -> None:
     facts = {"age": 70, "seizure": False, "fever": True}
     reordered = dict(reversed(list(facts.items())))
     first = DERIVED.evaluate(facts, trace=True).to_json()
-    again = compile_policy(checked(DERIVED_TEXT)).evaluate(reordered, trace=True).to_json()
+    again = compile_policy(checked_rules(DERIVED_TEXT)).evaluate(reordered, trace=True).to_json()
     assert first == again
 
 
@@ -633,10 +635,23 @@ def test_facts_sha256_is_the_hash_of_the_documented_canonical_json(
     assert facts_sha256(facts, tuple(facts)) == hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+@settings(max_examples=examples(60))
+@given(st.data())
+def test_the_generated_hash_is_the_reference_hash(data: st.DataObject) -> None:
+    """The compiled evaluator writes the canonical JSON in generated code; it must hash to
+    what `facts_sha256` (the documented reference) gives, for every kind of fact."""
+    policy = data.draw(policies(max_rules=3))
+    facts = data.draw(facts_for(policy))
+    compiled = compile_policy(policy)
+    validated = compiled.validate(facts)
+    names = tuple(f.name for f in policy.input_facts)
+    assert compiled.evaluate(validated).facts_sha256 == facts_sha256(validated, names)
+
+
 def test_compilation_is_cached_per_policy() -> None:
-    policy = checked(DERIVED_TEXT)
-    assert compile_policy(policy) is compile_policy(checked(DERIVED_TEXT))
-    other = checked(DERIVED_TEXT + rule("extra", "fever", "note"))
+    policy = checked_rules(DERIVED_TEXT)
+    assert compile_policy(policy) is compile_policy(checked_rules(DERIVED_TEXT))
+    other = checked_rules(DERIVED_TEXT + rule("extra", "fever", "note"))
     assert compile_policy(other) is not compile_policy(policy)
 
 
@@ -674,7 +689,7 @@ def test_decide_builds_no_result_or_trace_objects(monkeypatch: pytest.MonkeyPatc
 
 
 def test_decide_leaves_out_derivations_no_reported_rule_reads() -> None:
-    policy = compiled(
+    policy = compiled_rules(
         "fact a: bool\nfact b: bool\nderived unused: bool\nderived used: bool\n"
         + rule("unused.yes", "a and b", "derive unused = true")
         + rule("used.yes", "b", "derive used = true")
@@ -693,7 +708,7 @@ def test_decide_leaves_out_derivations_no_reported_rule_reads() -> None:
 def test_generated_code_holds_user_text_only_as_repr_literals() -> None:
     nasty = 'x\'); __import__("os").system("echo pwned") #\\n'
     escaped = nasty.replace("\\", "\\\\").replace('"', '\\"')
-    policy = compiled(
+    policy = compiled_rules(
         "fact name: string\nfact kind: enum {a, b}\n"
         + rule("evil.rule", f'name == "{escaped}" and kind in {{a}}', 'recommend "x"')
     )
@@ -704,7 +719,7 @@ def test_generated_code_holds_user_text_only_as_repr_literals() -> None:
 
 
 def test_generated_code_has_no_builtins_beyond_frozenset() -> None:
-    policy = compiled("fact a: bool\n" + rule("r", "a", "note"))
+    policy = compiled_rules("fact a: bool\n" + rule("r", "a", "note"))
     assert policy._core.__globals__["__builtins__"] == {"frozenset": frozenset}
 
 
@@ -712,7 +727,7 @@ def test_deeply_nested_conditions_compile() -> None:
     condition = "a"
     for index in range(20):  # as deep as the parser allows
         condition = f"not ({condition} and b)" if index % 2 else f"({condition} or b)"
-    policy = compiled("fact a: bool\nfact b: bool\n" + rule("deep", condition, "note"))
+    policy = compiled_rules("fact a: bool\nfact b: bool\n" + rule("deep", condition, "note"))
     # far deeper than any policy text can be: the compiler hoists deep parts into locals
     when: m.Expr = m.Compare("a", "==", True)
     for index in range(300):
@@ -729,7 +744,7 @@ def test_deeply_nested_conditions_compile() -> None:
 
 
 def test_dates_without_literal_form_are_bound_as_constants() -> None:
-    policy = compiled("fact d: date\n" + rule("r", "d in {2020-01-01, 2021-06-30}", "note"))
+    policy = compiled_rules("fact d: date\n" + rule("r", "d in {2020-01-01, 2021-06-30}", "note"))
     assert "datetime" not in policy.source
     assert policy.decide({"d": datetime.date(2021, 6, 30)}) == {"r"}
     assert policy.decide({"d": datetime.date(2021, 7, 1)}) == frozenset()

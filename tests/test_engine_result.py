@@ -11,7 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_engine_helpers import every_construct_policy
+from support.golden import Golden
+from support.policies import every_construct_policy
 
 from leukorules.result import Evaluation, Reason, WhyNot
 from leukorules.result.schema import parse_evaluation, result_schema, result_schema_text
@@ -21,13 +22,10 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "result.schema.j
 POLICY = every_construct_policy()
 
 
-def test_published_schema_is_the_model_schema(update_golden: bool) -> None:
-    if update_golden:
-        SCHEMA_FILE.write_text(result_schema_text(), encoding="utf-8")
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == result_schema_text(), (
-        "docs/result.schema.json is stale: run pytest --update-golden "
-        "(or python -m leukorules.result.schema > docs/result.schema.json)"
-    )
+def test_published_schema_is_the_model_schema(golden: Golden) -> None:
+    """docs/result.schema.json is the model's schema (also printed by `python -m
+    leukorules.result.schema`)."""
+    golden.check(SCHEMA_FILE, result_schema_text())
     jsonschema.Draft202012Validator.check_schema(result_schema())
 
 

@@ -13,10 +13,11 @@ import datetime
 import pickle
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import facts_for, policies
-from test_engine_helpers import every_construct_policy
+from support.policies import every_construct_policy
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.engine import build
@@ -79,7 +80,7 @@ def test_results_survive_copies_and_pickling() -> None:
     assert copy.copy(ev) is ev or copy.copy(ev) == ev
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60))
 @given(st.data())
 def test_generated_policies_and_patients_in_any_order(data: st.DataObject) -> None:
     policy: m.Policy = data.draw(policies())

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
+from support.cli import PLAIN, leukorules
+from support.golden import Golden
 
 from leukorules import load_policy
-from leukorules.cli import main
 from leukorules.report.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,40 +29,28 @@ SCHEMA = json.loads(
     (Path(__file__).resolve().parent.parent / "docs" / "result.schema.json").read_text("utf-8")
 )
 SUFFIX = {"text": "txt", "json": "json", "markdown": "md"}
-PLAIN: dict[str, str | None] = {"NO_COLOR": "1", "FORCE_COLOR": None}
 COLOUR: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": "1"}
-
-
-def run(*args: str, stdin: str | None = None, env: dict[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), input=stdin, env=env or PLAIN)
-
-
-def golden(name: str, actual: str, update: bool) -> None:
-    path = EXPECTED / name
-    if update:
-        EXPECTED.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run pytest --update-golden"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 @pytest.mark.parametrize("patient", PATIENTS, ids=lambda p: p.name)
-def test_golden_renderings(patient: Path, fmt: str, update_golden: bool) -> None:
-    result = run("evaluate", str(patient), "--policy", str(POLICY), "--format", fmt)
+def test_golden_renderings(patient: Path, fmt: str, golden: Golden) -> None:
+    result = leukorules("evaluate", str(patient), "--policy", str(POLICY), "--format", fmt)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    golden(f"{patient.stem}.{SUFFIX[fmt]}", result.stdout, update_golden)
+    golden.check(EXPECTED / f"{patient.stem}.{SUFFIX[fmt]}", result.stdout)
     if fmt == "json":
         jsonschema.validate(json.loads(result.stdout), SCHEMA)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
-def test_golden_trace(fmt: str, update_golden: bool) -> None:
+def test_golden_trace(fmt: str, golden: Golden) -> None:
     patient = GOLDEN / "patients" / "not-responding-pregnant.json"
-    result = run("evaluate", str(patient), "--policy", str(POLICY), "--trace", "--format", fmt)
+    result = leukorules(
+        "evaluate", str(patient), "--policy", str(POLICY), "--trace", "--format", fmt
+    )
     assert result.exit_code == 0, result.output
-    golden(f"not-responding-pregnant.trace.{SUFFIX[fmt]}", result.stdout, update_golden)
+    golden.check(EXPECTED / f"not-responding-pregnant.trace.{SUFFIX[fmt]}", result.stdout)
     if fmt == "json":
         document = json.loads(result.stdout)
         jsonschema.validate(document, SCHEMA)
@@ -79,11 +67,11 @@ def test_golden_trace(fmt: str, update_golden: bool) -> None:
         ("little-known.yaml", "gap.mild_atypical"),  # a gap
     ],
 )
-def test_golden_explanations(patient: str, rule_id: str, update_golden: bool) -> None:
+def test_golden_explanations(patient: str, rule_id: str, golden: Golden) -> None:
     path = GOLDEN / "patients" / patient
-    result = run("explain", str(path), rule_id, "--policy", str(POLICY))
+    result = leukorules("explain", str(path), rule_id, "--policy", str(POLICY))
     assert result.exit_code == 0, result.output
-    golden(f"explain.{Path(patient).stem}.{rule_id}.txt", result.stdout, update_golden)
+    golden.check(EXPECTED / f"explain.{Path(patient).stem}.{rule_id}.txt", result.stdout)
 
 
 def test_same_facts_give_byte_identical_json_in_any_format_and_order(tmp_path: Path) -> None:
@@ -93,27 +81,31 @@ def test_same_facts_give_byte_identical_json_in_any_format_and_order(tmp_path: P
     reordered.write_text(
         "".join(f"{k}: {json.dumps(v)}\n" for k, v in reversed(facts.items())), "utf-8"
     )
-    first = run("evaluate", str(patient), "--policy", str(POLICY), "--format", "json")
-    second = run("evaluate", str(reordered), "--policy", str(POLICY), "--format", "json")
+    first = leukorules("evaluate", str(patient), "--policy", str(POLICY), "--format", "json")
+    second = leukorules("evaluate", str(reordered), "--policy", str(POLICY), "--format", "json")
     assert first.exit_code == second.exit_code == 0
     assert first.stdout == second.stdout
 
 
 def test_stdin() -> None:
-    result = run("evaluate", "-", "--policy", str(POLICY), "--format", "json", stdin="age: 70\n")
+    result = leukorules(
+        "evaluate", "-", "--policy", str(POLICY), "--format", "json", stdin="age: 70\n"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["derived"]["severity"]["value"] == "severe"
-    result = run("evaluate", "-", "--policy", str(POLICY), stdin='{"age": 70}')
+    result = leukorules("evaluate", "-", "--policy", str(POLICY), stdin='{"age": 70}')
     assert result.exit_code == 0 and "RECOMMENDATIONS" in result.stdout
 
 
 def test_colour_only_when_asked() -> None:
     patient = str(GOLDEN / "patients" / "severe-responding.yaml")
-    plain = run("evaluate", patient, "--policy", str(POLICY))
+    plain = leukorules("evaluate", patient, "--policy", str(POLICY))
     assert "\x1b[" not in plain.stdout
-    coloured = run("evaluate", patient, "--policy", str(POLICY), env=COLOUR)
+    coloured = leukorules("evaluate", patient, "--policy", str(POLICY), env=COLOUR)
     assert "\x1b[1;32mDrug A\x1b[0m" in coloured.stdout
-    json_output = run("evaluate", patient, "--policy", str(POLICY), "--format", "json", env=COLOUR)
+    json_output = leukorules(
+        "evaluate", patient, "--policy", str(POLICY), "--format", "json", env=COLOUR
+    )
     assert "\x1b[" not in json_output.stdout
 
 
@@ -127,7 +119,7 @@ def test_every_bad_fact_is_reported_on_stderr_with_exit_status_1(tmp_path: Path)
         "symptoms: [headache, fever]\ndiagnosed_on: 2025-02-30\n",
         "utf-8",
     )
-    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    result = leukorules("evaluate", str(facts), "--policy", str(POLICY))
     assert result.exit_code == 1
     assert result.stdout == ""
     err = result.stderr
@@ -150,15 +142,15 @@ def test_every_bad_fact_is_reported_on_stderr_with_exit_status_1(tmp_path: Path)
 def test_malformed_facts_report_the_line(tmp_path: Path) -> None:
     facts = tmp_path / "broken.json"
     facts.write_text('{\n  "age": 70,\n  "weight": ,\n}\n', "utf-8")
-    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    result = leukorules("evaluate", str(facts), "--policy", str(POLICY))
     assert result.exit_code == 1
     assert "broken.json:3:13: error: malformed JSON: Expecting value  [LR507]" in result.stderr
     facts = tmp_path / "list.yaml"
     facts.write_text("- age: 70\n", "utf-8")
-    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    result = leukorules("evaluate", str(facts), "--policy", str(POLICY))
     assert result.exit_code == 1
     assert "is a list, not a mapping" in result.stderr
-    result = run("evaluate", str(tmp_path / "absent.json"), "--policy", str(POLICY))
+    result = leukorules("evaluate", str(tmp_path / "absent.json"), "--policy", str(POLICY))
     assert result.exit_code == 1
     assert "cannot read facts file" in result.stderr
 
@@ -166,7 +158,7 @@ def test_malformed_facts_report_the_line(tmp_path: Path) -> None:
 def test_facts_do_not_leak_into_diagnostics(tmp_path: Path) -> None:
     facts = tmp_path / "patient.yaml"
     facts.write_text("diagnosis: typical\nage: 1000\nweight: 77.25\npregnant: 'Jane Doe'\n")
-    result = run("evaluate", str(facts), "--policy", str(POLICY))
+    result = leukorules("evaluate", str(facts), "--policy", str(POLICY))
     assert result.exit_code == 1
     assert "1000" in result.stderr  # the offending value is quoted where it must be fixed
     for private in ("typical", "77.25", "Jane Doe"):
@@ -179,7 +171,7 @@ def test_a_bad_policy_exits_1_with_its_diagnostics(tmp_path: Path) -> None:
     facts = tmp_path / "f.json"
     facts.write_text("{}", "utf-8")
     for command in (["evaluate", str(facts)], ["explain", str(facts), "r"]):
-        result = run(*command, "--policy", str(policy))
+        result = leukorules(*command, "--policy", str(policy))
         assert result.exit_code == 1
         assert result.stdout == ""
         assert "error:" in result.stderr and "[LR" in result.stderr
@@ -187,11 +179,11 @@ def test_a_bad_policy_exits_1_with_its_diagnostics(tmp_path: Path) -> None:
 
 def test_explain_an_unknown_rule_is_a_usage_error() -> None:
     patient = str(GOLDEN / "patients" / "severe-responding.yaml")
-    result = run("explain", patient, "treat.frist", "--policy", str(POLICY))
+    result = leukorules("explain", patient, "treat.frist", "--policy", str(POLICY))
     assert result.exit_code == 2
     assert "has no rule or gap `treat.frist`" in result.stderr
     assert "did you mean `treat.first`" in result.stderr
-    result = run("explain", patient, "zzz", "--policy", str(POLICY))
+    result = leukorules("explain", patient, "zzz", "--policy", str(POLICY))
     assert result.exit_code == 2
     assert "rules and gaps" in result.stderr
 
@@ -206,24 +198,28 @@ def test_explain_an_unknown_rule_is_a_usage_error() -> None:
     ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
-    assert run(*args).exit_code == 2
+    assert leukorules(*args).exit_code == 2
 
 
 def test_explain_json_and_markdown() -> None:
     patient = str(GOLDEN / "patients" / "severe-responding.yaml")
-    result = run("explain", patient, "treat.first", "--policy", str(POLICY), "--format", "json")
+    result = leukorules(
+        "explain", patient, "treat.first", "--policy", str(POLICY), "--format", "json"
+    )
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert (document["rule"], document["outcome"]) == ("treat.first", "fired")
     assert document["chain"] == ["severity.severe"]
-    result = run("explain", patient, "treat.first", "--policy", str(POLICY), "--format", "markdown")
+    result = leukorules(
+        "explain", patient, "treat.first", "--policy", str(POLICY), "--format", "markdown"
+    )
     assert result.exit_code == 0 and result.stdout.startswith("# Explanation: `treat.first`")
 
 
 def test_the_bundled_policy_is_the_default(tmp_path: Path) -> None:
     facts = tmp_path / "patient.json"
     facts.write_text("{}", "utf-8")
-    result = run("evaluate", str(facts), "--format", "json")
+    result = leukorules("evaluate", str(facts), "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["policy"]["id"] == "leukoencephalopathy"
@@ -249,7 +245,7 @@ def test_end_to_end_through_a_subprocess() -> None:
 def test_log_labels_without_a_log_are_a_usage_error_before_facts_are_read(tmp_path: Path) -> None:
     bad_facts = tmp_path / "bad.yaml"
     bad_facts.write_text("hiv_positiv: true\n")
-    result = run("evaluate", str(bad_facts), "--user", "dr.a")
+    result = leukorules("evaluate", str(bad_facts), "--user", "dr.a")
     assert result.exit_code == 2
     assert "--user labels a logged decision" in result.output
     assert "hiv_positiv" not in result.output
@@ -303,8 +299,12 @@ def test_control_characters_never_reach_the_terminal(
     policy, facts = _hostile(tmp_path)
     colour = env is COLOUR and fmt == "text"
     runs = [
-        run("evaluate", str(facts), "--policy", str(policy), "--trace", "--format", fmt, env=env),
-        run("explain", str(facts), "r.one", "--policy", str(policy), "--format", fmt, env=env),
+        leukorules(
+            "evaluate", str(facts), "--policy", str(policy), "--trace", "--format", fmt, env=env
+        ),
+        leukorules(
+            "explain", str(facts), "r.one", "--policy", str(policy), "--format", fmt, env=env
+        ),
     ]
     for result in runs:
         assert result.exit_code == 0, result.output
@@ -320,13 +320,13 @@ def test_control_characters_never_reach_the_terminal(
 def test_evidence_is_named_as_the_sources_reference_in_every_report() -> None:
     patient = str(ROOT / "examples" / "patients" / "adem-plasma-exchange-nonresponder.yaml")
     wording = "reference [4] in the source; no citation given"
-    text = run("evaluate", patient).stdout
+    text = leukorules("evaluate", patient).stdout
     assert f"evidence: {wording}" in text
-    markdown = run("evaluate", patient, "--format", "markdown").stdout
+    markdown = leukorules("evaluate", patient, "--format", "markdown").stdout
     assert "- Evidence: reference [\\[4\\]](#evidence-4) in the source; no citation given" in (
         markdown
     )
-    page = run("evaluate", patient, "--format", "html").stdout
+    page = leukorules("evaluate", patient, "--format", "html").stdout
     assert "reference <strong>[4]</strong> in the source; no citation given" in page
     for output in (text, markdown, page):
         assert "evidence 4 (" not in output and "evidence: 4 " not in output
@@ -335,7 +335,7 @@ def test_evidence_is_named_as_the_sources_reference_in_every_report() -> None:
 def test_a_note_that_says_note_is_not_labelled_again(tmp_path: Path) -> None:
     policy, facts = _hostile(tmp_path)
     outputs = {
-        fmt: run("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
+        fmt: leukorules("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
         for fmt in ("text", "markdown", "html")
     }
     assert "   - Note that x may lag behind y" in outputs["text"]
@@ -354,10 +354,10 @@ def test_no_statement_is_cut_short(tmp_path: Path) -> None:
     policy, facts = _hostile(tmp_path)
     words = [f"word{n}" for n in range(80)]
     for fmt in ("text", "markdown", "html"):
-        output = run("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
+        output = leukorules("evaluate", str(facts), "--policy", str(policy), "--format", fmt).stdout
         assert "…" not in output, fmt
         assert all(word in output for word in words), fmt
-    page = run("evaluate", str(facts), "--policy", str(policy), "--format", "html").stdout
+    page = leukorules("evaluate", str(facts), "--policy", str(policy), "--format", "html").stdout
     diagram = page[page.index('<section id="chain">') : page.index('<section id="guideline">')]
     drawn = " ".join(unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", diagram))
     assert "…" not in drawn and all(word in drawn.split() for word in words)

@@ -6,10 +6,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import leukorules
 
 from leukorules.check import check_paths
-from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.facts import validate_facts
 from leukorules.engine.facts_file import load_facts_file
@@ -145,6 +144,6 @@ def test_almost_nothing_known_leaves_most_rules_undetermined() -> None:
 
 
 def test_first_command_of_the_readme_runs() -> None:
-    result = CliRunner().invoke(main, ["evaluate", str(FIRST_COMMAND_EXAMPLE)])
+    result = leukorules("evaluate", str(FIRST_COMMAND_EXAMPLE))
     assert result.exit_code == 0, result.output
     assert "Plasma exchange" in result.output

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from test_engine_helpers import checked, rule
+from support.policies import every_fact_kind_policy
 
 from leukorules.engine.facts import facts_model, validate_facts
 from leukorules.engine.facts_file import (
@@ -17,25 +17,7 @@ from leukorules.engine.facts_file import (
     parse_facts_text,
 )
 
-POLICY = checked(
-    """\
-fact age: integer in 0..120
-fact weight: number [kg] in 1..400
-fact sex: enum {female, male}
-fact fever: bool
-fact symptoms: set of {headache, seizure, ataxia}
-fact onset: date
-fact note: string
-fact model_config: bool
-derived risk: enum {low, high}
-"""
-    + rule("risk.high", "age >= 65", "derive risk = high")
-    + rule(
-        "uses",
-        "risk == high or sex == female or fever or symptoms contains seizure or onset < 2024-01-01"
-        ' or note == "x" or weight > 100 [kg] or model_config',
-    )
-)
+POLICY = every_fact_kind_policy()
 
 
 def validate(raw: dict[str, object]) -> tuple[dict[str, object], list[tuple[str, str]]]:

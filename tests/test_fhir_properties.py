@@ -10,6 +10,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import terminology as t
 from leukorules.api import load_policy
@@ -39,7 +40,7 @@ def patients(draw: st.DrawFn) -> dict[str, object]:
     return facts
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(facts=patients(), observe=st.sets(st.sampled_from(OBSERVABLE)))
 def test_mapping_a_generated_record_gives_back_every_fact_it_carries(
     facts: dict[str, object], observe: set[str]

@@ -33,9 +33,26 @@ def test_every_causative_drug_the_issue_names_is_bound() -> None:
 
 
 def test_diagnoses_are_bound_in_snomed_ct_and_icd_10_cm() -> None:
-    for name in ("pml", "pres", "seizure"):
+    for name in ("pml", "pres", "seizure", "hiv"):
         found = {c.system for c in POLICY.value_sets[name].concepts}
         assert found == {systems.SNOMED_CT, systems.ICD_10_CM}, name
+
+
+def test_every_fact_the_issue_says_a_coded_record_can_carry_is_bound() -> None:
+    bound = {b.fact for b in POLICY.bindings}
+    assert bound >= {
+        "leukoencephalopathy_type",
+        "hiv_positive",
+        "causative_drug",
+        "toxic_exposure_ongoing",
+        "seizures",
+        "neuropathic_pain",
+        "raised_intracranial_pressure",
+        "motor_deficits",
+        "dysarthria_or_dysphasia",
+        "pres",
+        "electrolyte_imbalance",
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import leukorules
+from support.golden import Golden
+from support.policies import checked, checked_paths
 
 from leukorules import model as m
 from leukorules.authoring.diagram import build_graph, render, render_dot, render_mermaid
 from leukorules.authoring.diagram_svg import _layout, layer_ranks, render_svg
 from leukorules.authoring.graph import Edge, Graph, Node
-from leukorules.check import check_paths, check_text
-from leukorules.cli import main
 from leukorules.syntax.grammar import bundled_policy_dir
 
 GOLDEN = Path(__file__).parent / "test_graph_golden"
@@ -21,24 +21,16 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def small_policy() -> m.Policy:
-    result = check_paths([GOLDEN / "small.rules"])
-    assert result.policy is not None, result.diagnostics
-    return result.policy
+    return checked_paths(GOLDEN / "small.rules")
 
 
 def bundled_policy() -> m.Policy:
-    result = check_paths([bundled_policy_dir()])
-    assert result.policy is not None
-    return result.policy
+    return checked_paths(bundled_policy_dir())
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("mermaid", "mmd"), ("dot", "dot")])
-def test_golden(fmt: str, suffix: str, update_golden: bool) -> None:
-    expected_file = GOLDEN / f"small.{suffix}"
-    text = render(build_graph(small_policy()), fmt)
-    if update_golden:
-        expected_file.write_text(text, encoding="utf-8")
-    assert text == expected_file.read_text(encoding="utf-8")
+def test_golden(fmt: str, suffix: str, golden: Golden) -> None:
+    golden.check(GOLDEN / f"small.{suffix}", render(build_graph(small_policy()), fmt))
 
 
 def test_graph_structure_of_small_policy() -> None:
@@ -84,9 +76,7 @@ rule r.one {
   recommend "Give <script>alert('x')</script> & \\"more\\" #1"
 }
 """
-    result = check_text(text)
-    assert result.policy is not None, result.diagnostics
-    graph = build_graph(result.policy)
+    graph = build_graph(checked(text))
     mermaid = render_mermaid(graph)
     assert "<script>" not in mermaid and '"more"' not in mermaid
     assert "#60;script#62;" in mermaid and "#34;more#34;" in mermaid and "#35;1" in mermaid
@@ -135,33 +125,31 @@ def test_unknown_format_in_the_api() -> None:
 
 
 def test_cli_formats_and_output_file(tmp_path: Path) -> None:
-    runner = CliRunner()
     policy = str(GOLDEN / "small.rules")
-    mermaid = runner.invoke(main, ["graph", policy])
+    mermaid = leukorules("graph", policy)
     assert mermaid.exit_code == 0, mermaid.output
     assert mermaid.output == (GOLDEN / "small.mmd").read_text(encoding="utf-8")
     out = tmp_path / "g.svg"
-    svg = runner.invoke(main, ["graph", policy, "--format", "svg", "-o", str(out)])
+    svg = leukorules("graph", policy, "--format", "svg", "-o", str(out))
     assert svg.exit_code == 0 and svg.output == ""
     ET.fromstring(out.read_text(encoding="utf-8"))
-    bundled = runner.invoke(main, ["graph", "--format", "dot"])
+    bundled = leukorules("graph", "--format", "dot")
     assert bundled.exit_code == 0 and bundled.output.startswith(
         "// Rule graph: leukoencephalopathy"
     )
 
 
 def test_cli_errors(tmp_path: Path) -> None:
-    runner = CliRunner()
-    unknown = runner.invoke(main, ["graph", "--format", "png"])
+    unknown = leukorules("graph", "--format", "png")
     assert unknown.exit_code == 2 and "png" in unknown.output
     broken = tmp_path / "broken.rules"
     broken.write_text('policy x { title "t" version "1" }\nrule r { }\n', encoding="utf-8")
-    bad = runner.invoke(main, ["graph", str(broken)])
+    bad = leukorules("graph", str(broken))
     assert bad.exit_code == 1
     assert "Traceback" not in bad.output
-    missing = runner.invoke(main, ["graph", str(tmp_path / "nope.rules")])
+    missing = leukorules("graph", str(tmp_path / "nope.rules"))
     assert missing.exit_code == 1
-    unwritable = runner.invoke(
-        main, ["graph", str(GOLDEN / "small.rules"), "-o", str(tmp_path / "no" / "such" / "x")]
+    unwritable = leukorules(
+        "graph", str(GOLDEN / "small.rules"), "-o", str(tmp_path / "no" / "such" / "x")
     )
     assert unwritable.exit_code == 1 and "cannot write" in unwritable.output

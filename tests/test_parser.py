@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules.diagnostics import Diagnostic, sorted_diagnostics
 from leukorules.source import SourceFile
@@ -386,7 +387,7 @@ def _texts_near_valid(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150))
 @given(_texts_near_valid())
 def test_fast_and_recovering_parse_agree(text: str) -> None:
     """`parse` reads a file in one go and parses only a file it refuses again, token by token,

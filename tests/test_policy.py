@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import FactsError
 from leukorules import model as m
@@ -272,7 +273,7 @@ def _patients() -> st.SearchStrategy[dict[str, m.Value]]:
     return st.binary(min_size=len(domains), max_size=len(domains)).map(build)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(patient=_patients(), data=st.data())
 def test_learning_more_facts_never_retracts_a_conclusion(
     patient: dict[str, m.Value], data: st.DataObject
@@ -302,7 +303,7 @@ def test_learning_more_facts_never_retracts_a_conclusion(
     assert {g.id for g in before.gaps} <= {g.id for g in after.gaps}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(patient=_patients(), data=st.data())
 def test_an_unknown_fact_never_hides_a_recommendation_a_known_value_would_give(
     patient: dict[str, m.Value], data: st.DataObject

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 from reference_interpreter import interpret
-from strategies import facts_for, policies
+from strategies import Case, cases
+from support.profiles import examples
 
 from leukorules import logic
 from leukorules import model as m
@@ -29,7 +29,6 @@ from leukorules.result.schema import parse_evaluation
 
 # Generating a valid policy costs far more than evaluating it, so every property is checked on
 # each generated case rather than each property drawing its own cases.
-HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 
 def _has_known(expr: m.Expr) -> bool:
@@ -73,22 +72,6 @@ def knownness_tainted(policy: m.Policy) -> set[str]:
                 tainted.add(rule.id)
                 changed = True
     return tainted
-
-
-Case = tuple[m.Policy, dict[str, object], dict[str, object]]
-
-
-@st.composite
-def cases(draw: st.DrawFn, small: bool) -> Case:
-    """A policy, a patient with every input fact known, and the same patient knowing less."""
-    if small:
-        policy = draw(policies(max_input_facts=4, max_rules=5, max_leaves=4, max_sections=2))
-    else:
-        policy = draw(policies())
-    full = dict(draw(facts_for(policy, absent=0.0)))
-    keep = draw(st.lists(st.sampled_from(sorted(full)), unique=True)) if full else []
-    partial = {name: full[name] for name in keep}
-    return policy, full, partial
 
 
 DECISION = {"fired": "fired", "not_fired": "not fired", "overridden": "not fired"}
@@ -191,13 +174,13 @@ def check_case(case: Case) -> None:
     assert again.to_json() == less.to_json()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(60))
 @given(cases(small=True))
 def test_properties_on_small_policies(case: Case) -> None:
     check_case(case)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(12))
 @given(cases(small=False))
 def test_properties_on_larger_policies(case: Case) -> None:
     check_case(case)

@@ -8,9 +8,11 @@ the identity for generated policies with generated properties.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from prove_strategies import with_properties
 from strategies import policies
+from support.policies import checked
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.check import check_text
@@ -157,19 +159,12 @@ def test_a_comment_between_premise_and_conclusion_stays_there() -> None:
     assert format_source(formatted)[0] == formatted
 
 
-PROPERTY = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+PROPERTY = settings(max_examples=examples(150))
 
 
 @PROPERTY
 @given(with_properties(policies(max_rules=5, max_derived_facts=1)))
 def test_rendered_properties_check_back_to_the_same_policy(policy: m.Policy) -> None:
     text = render_policy(policy)
-    result = check_text(text, "p.rules")
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
-    assert not errors, "\n".join(f"{d.code} {d.span}: {d.message}" for d in errors) + text
-    assert result.policy == policy
+    assert checked(text) == policy
     assert format_source(text)[0] == text

@@ -17,15 +17,14 @@ from typing import Any
 import pydantic
 import pydantic_core
 import pytest
-from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import fact_values, facts_for, policies
-from test_engine_helpers import HEADER, cli_in_a_fresh_process, rule
-from test_engine_helpers import compiled as compile_rules
+from support.cli import in_a_fresh_process, leukorules
+from support.policies import HEADER, compiled_rules, rule
+from support.profiles import examples
 
 from leukorules import FactsError, load_policy
-from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 from leukorules.engine.facts_file import load_facts_file, parse_facts_text
 from leukorules.engine.values import LONE_SURROGATE
@@ -34,7 +33,6 @@ from leukorules.result.serialize import to_json
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "patients").iterdir())
 BUNDLED = load_policy()
-HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
 ADAPTER: pydantic.TypeAdapter[Evaluation] = pydantic.TypeAdapter(Evaluation)
 
 
@@ -116,7 +114,7 @@ def _policy_and_facts(draw: st.DrawFn) -> tuple[CompiledPolicy, dict[str, object
     return compile_policy(policy), facts
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(100))
 @given(_policy_and_facts())
 def test_generated_policies_and_patients(case: tuple[CompiledPolicy, dict[str, object]]) -> None:
     compiled, facts = case
@@ -129,7 +127,7 @@ _BUNDLED_FACTS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(100))
 @given(_BUNDLED_FACTS)
 def test_generated_patients_on_the_bundled_policy(facts: dict[str, object]) -> None:
     """Its facts are booleans and enums only; the patients reach every outcome."""
@@ -244,7 +242,7 @@ def test_values_no_result_holds_are_refused() -> None:
 
 
 def _run(*args: str) -> str:
-    result = CliRunner().invoke(main, ["evaluate", *args], env={"NO_COLOR": "1"})
+    result = leukorules("evaluate", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -260,7 +258,7 @@ def test_the_command_prints_the_result_json(path: Path, trace: bool) -> None:
 @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
 def test_the_command_does_not_import_pydantic(output_format: str) -> None:
     args = ["evaluate", str(EXAMPLES[0]), "--format", output_format, "--trace"]
-    printed, modules = cli_in_a_fresh_process(args)
+    printed, modules = in_a_fresh_process(args)
     assert modules == []
     assert printed
 
@@ -293,6 +291,6 @@ def test_floats_with_an_exponent_are_written_as_pydantic_writes_them(
 def test_a_lone_surrogate_never_reaches_the_writer() -> None:
     # Facts holding one are refused (LR503) before anything is evaluated; the writer refuses
     # such text too (`test_strings`).
-    compiled = compile_rules(NUMBER_RULES)
+    compiled = compiled_rules(NUMBER_RULES)
     with pytest.raises(FactsError, match="LR503"):
         compiled.evaluate({"label": "\ud800"}, trace=True)

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cli import leukorules
+from support.profiles import examples
 
 from leukorules.check import check_text
-from leukorules.cli import main
 from leukorules.diagnostics import Code, Severity, has_errors, render_json, render_text
 from leukorules.reading import MAX_SOURCE_BYTES
 
@@ -95,10 +95,7 @@ section "Assessment" {
 
 
 def cli(args: list[str]) -> tuple[int, str]:
-    runner = CliRunner()
-    result = runner.invoke(
-        main, args, env={"NO_COLOR": "1", "FORCE_COLOR": None}, catch_exceptions=False
-    )
+    result = leukorules(*args)
     return result.exit_code, result.output
 
 
@@ -136,7 +133,7 @@ def test_binary_garbage_that_happens_to_be_utf8(tmp_path: Path) -> None:
     status, output = check_file(tmp_path, text.encode())
     assert status == 1
     found = codes(output)
-    assert found and set(found) <= {"LR110", "LR111", "LR112", "LR113"}
+    assert found and set(found) <= {"LR110", "LR111", "LR112", "LR113", "LR115", "LR116"}
     assert len(found) <= 20
 
 
@@ -328,17 +325,13 @@ def _assert_answers_with_diagnostics(text: str) -> None:
     render_json(result.diagnostics)
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=examples(300))
 @given(mutated())
 def test_mutations_only_ever_give_diagnostics(text: str) -> None:
     _assert_answers_with_diagnostics(text)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40))
 @given(mutated())
 def test_mutations_through_the_command_line(
     tmp_path_factory: pytest.TempPathFactory, text: str

@@ -10,36 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import policies
+from support.policies import checked
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.check import check_text
-from leukorules.diagnostics import Severity
 from leukorules.syntax.formatter import format_source
 from leukorules.syntax.render import render_policy
 
 GOLDEN = sorted((Path(__file__).parent / "formatter").glob("*.rules"))
-
-PROPERTY = settings(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 
 
 def fmt(text: str) -> str:
     formatted, diagnostics = format_source(text, "p.rules")
     assert formatted is not None, diagnostics
     return formatted
-
-
-def checked(text: str) -> m.Policy:
-    result = check_text(text, "p.rules")
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
-    assert not errors, "\n".join(f"{d.code} {d.span}: {d.message}" for d in errors) + "\n" + text
-    assert result.policy is not None
-    return result.policy
 
 
 @st.composite
@@ -118,20 +106,20 @@ def commented(draw: st.DrawFn, text: str) -> tuple[str, list[str]]:
     return "".join(pieces), added
 
 
-@settings(PROPERTY, max_examples=60)
+@settings(max_examples=examples(60))
 @given(policies(max_constraints=2))
 def test_rendered_policy_checks_back_to_the_same_policy(policy: m.Policy) -> None:
     assert checked(render_policy(policy)) == policy
 
 
-@settings(PROPERTY, max_examples=30)
+@settings(max_examples=examples(30))
 @given(policies(max_leaves=10, max_constraints=2))
 def test_rendered_text_is_already_formatted(policy: m.Policy) -> None:
     text = render_policy(policy)
     assert fmt(text) == text
 
 
-@settings(PROPERTY, max_examples=30)
+@settings(max_examples=examples(30))
 @given(st.data())
 def test_layout_does_not_matter(data: st.DataObject) -> None:
     """Indentation, line breaks and line endings are all formatted away."""
@@ -141,7 +129,7 @@ def test_layout_does_not_matter(data: st.DataObject) -> None:
     assert fmt(messy) == text
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.data())
 def test_formatting_keeps_the_model_and_the_comments(data: st.DataObject) -> None:
     policy = data.draw(policies(max_rules=4, max_leaves=10))
@@ -153,7 +141,7 @@ def test_formatting_keeps_the_model_and_the_comments(data: st.DataObject) -> Non
         assert note in formatted
 
 
-@settings(PROPERTY, max_examples=50)
+@settings(max_examples=examples(50))
 @given(st.data())
 def test_comments_between_any_two_tokens_are_kept_and_formatting_settles(
     data: st.DataObject,
@@ -176,7 +164,7 @@ def test_comments_between_any_two_tokens_are_kept_and_formatting_settles(
     assert policy is None or after == policy
 
 
-@settings(PROPERTY, max_examples=25)
+@settings(max_examples=examples(25))
 @given(st.sampled_from(GOLDEN), st.data())
 def test_golden_inputs_format_the_same_whatever_their_indentation(
     case: Path, data: st.DataObject

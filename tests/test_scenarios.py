@@ -6,14 +6,14 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import leukorules
+from support.policies import checked
 
 from leukorules import model as m
 from leukorules.authoring.scenario_files import load_scenario_file, load_scenario_text
 from leukorules.authoring.scenarios import Scenario, rule_coverage, run_scenario, scenario_files
-from leukorules.check import check_paths, check_text
+from leukorules.check import check_paths
 from leukorules.check.analysis import scenario_yaml
-from leukorules.cli import main
 from leukorules.engine.compile import CompiledPolicy, compile_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,9 +90,7 @@ gap g.empty { when kind == b note "nothing" }
 
 @pytest.fixture(scope="module")
 def demo() -> CompiledPolicy:
-    result = check_text(POLICY, "demo.rules")
-    assert result.policy is not None, [d.message for d in result.diagnostics]
-    return compile_policy(result.policy)
+    return compile_policy(checked(POLICY, "demo.rules"))
 
 
 def _load(text: str, demo: CompiledPolicy) -> tuple[list[Scenario], list[str]]:
@@ -245,7 +243,7 @@ GOOD = """\
 
 
 def test_cli_bundled_policy_passes_with_full_rule_coverage() -> None:
-    result = CliRunner().invoke(main, ["test", "--fail-under", "100"])
+    result = leukorules("test", "--fail-under", "100")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     count = len(bundled_scenarios())
@@ -255,17 +253,16 @@ def test_cli_bundled_policy_passes_with_full_rule_coverage() -> None:
 
 def test_cli_summary_coverage_and_fail_under(tmp_path: Path) -> None:
     folder = _project(tmp_path, GOOD)
-    runner = CliRunner()
-    result = runner.invoke(main, ["test", str(folder)])
+    result = leukorules("test", str(folder))
     assert result.exit_code == 0, result.output
     assert "1 passed, 0 failed" in result.output.splitlines()
     assert "2/4 rules fired by at least one scenario (50.0%)" in result.output
     assert "rules never fired: r.low, r.high" in result.output
-    below = runner.invoke(main, ["test", "--fail-under", "60", str(folder)])
+    below = leukorules("test", "--fail-under", "60", str(folder))
     assert below.exit_code == 1
     assert "rule coverage below 60%" in below.output
     # a scenario file alone: the policy is found in the folder above it
-    alone = runner.invoke(main, ["test", str(folder / "scenarios" / "s.yaml")])
+    alone = leukorules("test", str(folder / "scenarios" / "s.yaml"))
     assert alone.exit_code == 0, alone.output
 
 
@@ -273,7 +270,7 @@ def test_cli_failure_prints_a_diff_and_exits_1(tmp_path: Path) -> None:
     folder = _project(
         tmp_path, GOOD + "- name: wrong\n  facts: {kind: b}\n  expect:\n    fired: [r.first]\n"
     )
-    result = CliRunner().invoke(main, ["test", "-v", str(folder)])
+    result = leukorules("test", "-v", str(folder))
     assert result.exit_code == 1
     assert "PASS " in result.output
     assert "s.yaml:4: wrong" in result.output
@@ -283,7 +280,7 @@ def test_cli_failure_prints_a_diff_and_exits_1(tmp_path: Path) -> None:
 
 def test_cli_bad_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     folder = _project(tmp_path, "- name: x\n  facts: {kind: z}\n  expect: {fired: [r.first]}\n")
-    result = CliRunner().invoke(main, ["test", str(folder)])
+    result = leukorules("test", str(folder))
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "s.yaml:2: error: scenario 'x': `z` is not an allowed value of `kind`" in result.output
@@ -293,15 +290,14 @@ def test_cli_bad_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
 def test_cli_scenario_without_a_policy_says_so(tmp_path: Path) -> None:
     lone = tmp_path / "lone.yaml"
     lone.write_text(GOOD, encoding="utf-8")
-    runner = CliRunner()
-    result = runner.invoke(main, ["test", str(lone)])
+    result = leukorules("test", str(lone))
     assert result.exit_code == 1
     assert (
         "no policy found beside it or in the folder above; say which with --policy" in result.output
     )
     policy = _project(tmp_path, GOOD) / "demo.rules"
-    assert runner.invoke(main, ["test", "--policy", str(policy), str(lone)]).exit_code == 0
-    missing = runner.invoke(main, ["test", str(tmp_path / "nope.yaml")])
+    assert leukorules("test", "--policy", str(policy), str(lone)).exit_code == 0
+    missing = leukorules("test", str(tmp_path / "nope.yaml"))
     assert missing.exit_code == 1
     assert "no such file or folder" in missing.output
 
@@ -310,7 +306,7 @@ def test_cli_policy_without_scenarios(tmp_path: Path) -> None:
     folder = tmp_path / "bare"
     folder.mkdir()
     (folder / "demo.rules").write_text(POLICY, encoding="utf-8")
-    result = CliRunner().invoke(main, ["test", str(folder)])
+    result = leukorules("test", str(folder))
     assert result.exit_code == 1
     assert "no scenario files" in result.output
 
@@ -318,6 +314,6 @@ def test_cli_policy_without_scenarios(tmp_path: Path) -> None:
 def test_cli_policy_with_errors(tmp_path: Path) -> None:
     folder = _project(tmp_path, GOOD)
     (folder / "demo.rules").write_text(POLICY.replace("kind == a", "kind == c"), encoding="utf-8")
-    result = CliRunner().invoke(main, ["test", str(folder)])
+    result = leukorules("test", str(folder))
     assert result.exit_code == 1
     assert "LR301" in result.output

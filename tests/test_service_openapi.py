@@ -74,13 +74,9 @@ def service(signer: Signer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server
 
 
-def test_the_checked_in_description_is_the_one_served(
-    service: LiveServer, request: pytest.FixtureRequest
-) -> None:
+def test_the_checked_in_description_is_the_one_served(service: LiveServer, golden: Any) -> None:
     expected = openapi_document(["leukoencephalopathy"])
-    if request.config.getoption("--update-golden"):
-        DOCUMENT.write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
-    assert json.loads(DOCUMENT.read_text(encoding="utf-8")) == expected
+    golden.check(DOCUMENT, json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
     assert httpx.get(f"{service.url}/openapi.json").json() == expected
 
 

@@ -11,6 +11,7 @@ import datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.logic import evaluate
@@ -142,7 +143,7 @@ def sql_truths(exprs: list[m.Expr], rows: list[dict[str, object]]) -> list[list[
     return [list(r) for r in result]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(st.lists(conditions, min_size=1, max_size=6), st.lists(patients, min_size=1, max_size=8))
 def test_sql_conditions_agree_with_kleene_reference(
     exprs: list[m.Expr], rows: list[dict[str, object]]

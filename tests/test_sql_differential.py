@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.engine.compile import CompiledPolicy
@@ -60,7 +61,7 @@ def policy_and_patients(draw: st.DrawFn) -> tuple[m.Policy, list[dict[str, m.Val
     return policy, patients
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30))
 @given(policy_and_patients())
 def test_sql_backend_agrees_with_python_engine(
     case: tuple[m.Policy, list[dict[str, m.Value]]],

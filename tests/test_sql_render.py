@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support.golden import Golden
+from support.policies import checked_paths
 
-from leukorules import model as m
-from leukorules.check import check_paths
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.duckdb import DuckDBDialect
 from leukorules.cohort.query import build_query, canonical_source, render_sql
@@ -28,37 +28,23 @@ EVERY_KIND = GOLDEN / "every_kind.rules"
 TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|[()\[\],]|[^\s()\[\],'"]+""")
 
 
-def load(path: Path) -> m.Policy:
-    result = check_paths([path])
-    assert result.policy is not None, result.diagnostics
-    return result.policy
-
-
-def compare(path: Path, actual: str, update: bool) -> None:
-    if update:
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.exists(), f"{path.name} is missing; run `pytest --update-golden` and review it"
-    assert actual == path.read_text(encoding="utf-8"), f"the SQL differs from {path.name}"
-
-
-def test_bundled_policy_sql_is_unchanged(update_golden: bool) -> None:
-    text = render_sql(load(bundled_policy_dir()), DuckDBDialect())
-    compare(GOLDEN / "policy.sql", text, update_golden)
+def test_bundled_policy_sql_is_unchanged(golden: Golden) -> None:
+    text = render_sql(checked_paths(bundled_policy_dir()), DuckDBDialect())
+    golden.check(GOLDEN / "policy.sql", text)
 
 
 @pytest.mark.parametrize("cohort_format", ["jsonl", "csv"])
-def test_decoding_sql_of_every_kind_is_unchanged(cohort_format: str, update_golden: bool) -> None:
-    text = render_sql(load(EVERY_KIND), DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
-    compare(GOLDEN / f"every_kind.{cohort_format}.sql", text, update_golden)
+def test_decoding_sql_of_every_kind_is_unchanged(cohort_format: str, golden: Golden) -> None:
+    text = render_sql(checked_paths(EVERY_KIND), DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
+    golden.check(GOLDEN / f"every_kind.{cohort_format}.sql", text)
 
 
 @pytest.mark.parametrize("cohort_format", ["parquet", "jsonl", "csv"])
 def test_render_is_the_built_query_laid_out(cohort_format: str) -> None:
     """Same tokens as the query a run executes, same bytes every time, short lines."""
-    policy = load(EVERY_KIND)
+    policy = checked_paths(EVERY_KIND)
     rendered = render_sql(policy, DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
-    assert rendered == render_sql(load(EVERY_KIND), DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
+    assert rendered == render_sql(checked_paths(EVERY_KIND), DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
     body = "\n".join(line for line in rendered.split("\n") if not line.startswith("-- "))
     source = canonical_source(policy, cohort_format)  # type: ignore[arg-type]
     executed = build_query(policy, source, DuckDBDialect()).text
@@ -92,7 +78,7 @@ def test_a_dialect_without_lists_says_what_it_cannot_do() -> None:
     from leukorules.cohort.dialect import SQLCompileError
 
     with pytest.raises(SQLCompileError, match="the standard SQL dialect cannot"):
-        render_sql(load(EVERY_KIND), Dialect())
+        render_sql(checked_paths(EVERY_KIND), Dialect())
 
 
 def test_laid_out_query_gives_the_same_rows(tmp_path: Path) -> None:
@@ -101,7 +87,7 @@ def test_laid_out_query_gives_the_same_rows(tmp_path: Path) -> None:
     from leukorules.cohort.duckdb import connect
     from leukorules.cohort.query import CohortSource
 
-    policy = load(EVERY_KIND)
+    policy = checked_paths(EVERY_KIND)
     table = pa.table(
         {
             "id": ["a", "b", " ", "d"],

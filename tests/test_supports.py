@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from test_engine_helpers import compiled
-from test_engine_helpers import rule as rule_text
-from test_properties_engine import HEALTH, Case, cases
+from strategies import Case, cases
+from support.policies import compiled_rules
+from support.policies import rule as rule_text
+from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.engine import supports
@@ -78,19 +79,19 @@ def check_case(case: Case) -> None:
         check_run(compiled, facts)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(80))
 @given(cases(small=True))
 def test_compiled_explanations_agree_with_the_walkers_on_small_policies(case: Case) -> None:
     check_case(case)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(15))
 @given(cases(small=False))
 def test_compiled_explanations_agree_with_the_walkers_on_larger_policies(case: Case) -> None:
     check_case(case)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=HEALTH)
+@settings(max_examples=examples(25))
 @given(cases(small=True))
 def test_results_do_not_depend_on_which_rules_have_compiled_explanations(case: Case) -> None:
     """Every rule falling back to the walkers gives byte-identical results."""
@@ -127,7 +128,7 @@ def test_deep_conditions_fall_back_to_the_walkers() -> None:
 def test_a_line_of_therapy_written_before_the_one_it_follows_is_reported_in_line_order() -> None:
     """Recommendations are in line-of-therapy order within a section even when the file has
     the second line first: the generated core then lists them in a pass of their own."""
-    policy = compiled(
+    policy = compiled_rules(
         "fact a: bool\nfact b: bool\n"
         + rule_text("second", "b", 'recommend "second line"', "  after first\n")
         + rule_text("first", "a", 'recommend "first line"')

@@ -21,11 +21,10 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leukorules.audit import sources as src
 from leukorules.audit import store
@@ -278,7 +277,10 @@ class DecisionLog:
         where, params = chosen.sql()
         with store.translated(self.path, "read it"):
             try:
-                yield from store.iter_rows(self.connection, where, params, chosen.limit)
+                for row in store.iter_rows(self.connection, where, params, chosen.limit):
+                    # the SQL filter lets a row with a damaged `fired` through: this names it
+                    if chosen.fired is None or chosen.fired in row.fired_rules():
+                        yield row
             except store.MalformedRow as error:
                 raise AuditError(
                     f"decision #{error.seq} in {self.path} was altered: {error.message}; "
@@ -325,7 +327,12 @@ class Query:
             clauses.append("policy_version = ?")
             params.append(self.policy_version)
         if self.fired is not None:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(decision.fired) WHERE value = ?)")
+            # A row whose `fired` is not valid JSON is kept here, so that reading it names the
+            # row (`DecisionLog.rows`); json_each would fail the whole query instead.
+            clauses.append(
+                "CASE WHEN json_valid(decision.fired) "
+                "THEN EXISTS (SELECT 1 FROM json_each(decision.fired) WHERE value = ?) ELSE 1 END"
+            )
             params.append(self.fired)
         if self.user is not None:
             clauses.append("user = ?")
@@ -337,17 +344,30 @@ class Query:
 
 
 def result_summary(row: Row) -> dict[str, object]:
-    """Counts and ids from a row's result JSON, without any fact value."""
+    """Counts and ids from a row's result JSON, without any fact value. When the stored result
+    is not what leukorules writes, `readable` is False, the lists are empty and `problem` says
+    what is wrong, naming the row."""
     try:
-        result = json.loads(row.result)
+        result: Any = row.result_value()
         recommendations = [str(e["rule"]) for e in result.get("recommendations", [])]
         notes = [str(e["rule"]) for e in result.get("notes", [])]
         undetermined = [str(e["rule"]) for e in result.get("undetermined", [])]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return {"recommendations": [], "notes": [], "undetermined": [], "readable": False}
+    except AuditError as error:
+        problem = str(error)
+    except (TypeError, KeyError, AttributeError):
+        problem = str(store.unreadable(row.seq, "stored result"))
+    else:
+        return {
+            "recommendations": recommendations,
+            "notes": notes,
+            "undetermined": undetermined,
+            "readable": True,
+            "problem": None,
+        }
     return {
-        "recommendations": recommendations,
-        "notes": notes,
-        "undetermined": undetermined,
-        "readable": True,
+        "recommendations": [],
+        "notes": [],
+        "undetermined": [],
+        "readable": False,
+        "problem": problem,
     }

@@ -103,8 +103,9 @@ def _run(
         return
     compiled = compile_policy(policy, checked.sources)
     if given_facts is None:
-        assert row.facts is not None
-        raw = json.loads(row.facts)
+        if row.facts is None:  # not redacted (checked before), yet no facts: an edited row
+            raise store.unreadable(row.seq, "stored facts", ": missing from a row not redacted")
+        raw = row.facts_value()  # AuditError naming the row when unreadable
         if not isinstance(raw, dict):
             raise AuditError(f"decision #{row.seq}: the stored facts are not a JSON object")
     else:
@@ -118,9 +119,9 @@ def _run(
         )
         return
     try:
-        logged = json.loads(row.result)
-    except ValueError:
-        replay.difference = "the logged result is not valid JSON"
+        logged = row.result_value()
+    except AuditError:
+        replay.difference = "the logged result is not valid JSON (or is nested too deeply)"
         return
     evaluation = compiled.evaluate(values, trace=isinstance(logged, dict) and "trace" in logged)
     if given_facts is not None and evaluation.facts_sha256 != row.facts_sha256:

@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from leukorules.messages import KIND_FOLDER
+from leukorules.reading import kind_of_path
+
 # PRAGMA application_id: "LKRL". Tells a leukorules log apart from any other SQLite file.
 APPLICATION_ID = 0x4C4B524C
 FORMAT_VERSION = 1
@@ -106,26 +109,59 @@ class Row:
         return sha256_hex(canonical_json(self.content()))
 
     def sources(self) -> list[StoredSource]:
+        listed: Any = stored_json(self.seq, "list of policy sources", self.policy_sources)
         try:
-            listed = json.loads(self.policy_sources)
             return [StoredSource(str(s["path"]), str(s["rel"]), str(s["sha256"])) for s in listed]
-        except (ValueError, TypeError, KeyError):
-            raise AuditError(
-                f"decision #{self.seq}: its list of policy sources is unreadable (the row was "
-                "altered); run `leukorules audit verify`"
-            ) from None
+        except (TypeError, KeyError):
+            raise unreadable(self.seq, "list of policy sources") from None
 
     def fired_rules(self) -> list[str]:
-        try:
-            value = json.loads(self.fired)
-            if not isinstance(value, list):
-                raise TypeError("not a list")
-            return [str(v) for v in value]
-        except (ValueError, TypeError):
-            raise AuditError(
-                f"decision #{self.seq}: its list of fired rules is unreadable (the row was "
-                "altered); run `leukorules audit verify`"
-            ) from None
+        value = stored_json(self.seq, "list of fired rules", self.fired)
+        if not isinstance(value, list):
+            raise unreadable(self.seq, "list of fired rules")
+        return [str(v) for v in value]
+
+    def result_value(self) -> object:
+        """The stored result JSON, parsed; AuditError naming the row when it is unreadable."""
+        return stored_json(self.seq, "stored result", self.result)
+
+    def facts_value(self) -> object:
+        """The stored facts, parsed (None for a redacted row); AuditError when unreadable."""
+        return None if self.facts is None else stored_json(self.seq, "stored facts", self.facts)
+
+
+# Every JSON column leukorules writes nests a few levels (a result with its trace: 5, facts: 3);
+# a deeper one was written by someone else. Refusing it keeps every reader of a tampered row
+# (show, list, replay's comparison) out of deep recursion.
+MAX_STORED_JSON_DEPTH = 100
+
+
+def unreadable(seq: int, what: str, why: str = "") -> AuditError:
+    return AuditError(
+        f"decision #{seq}: its {what} is unreadable{why} (the row was altered); "
+        "run `leukorules audit verify`"
+    )
+
+
+def stored_json(seq: int, what: str, text: str) -> object:
+    """A JSON column of row `seq`, parsed; an AuditError naming the row and the column when it
+    is not JSON, or nested more than MAX_STORED_JSON_DEPTH levels deep."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise unreadable(seq, what, ": nested too deeply") from None
+    except (ValueError, TypeError):
+        raise unreadable(seq, what) from None
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > MAX_STORED_JSON_DEPTH:
+                raise unreadable(seq, what, ": nested too deeply")
+            stack.extend((child, depth + 1) for child in item)
+    return value
 
 
 COLUMNS = tuple(Row.__dataclass_fields__)
@@ -235,9 +271,14 @@ def with_retry(path: Path, doing: str, action: Callable[[], T]) -> T:
 
 
 def _check_header(path: Path) -> None:
-    if path.is_dir():
-        raise AuditError(f"decision log {path} is a folder; give a file name, e.g. decisions.db")
     try:
+        kind = kind_of_path(path)
+        if kind == KIND_FOLDER:
+            raise AuditError(
+                f"decision log {path} is a folder; give a file name, e.g. decisions.db"
+            )
+        if kind is not None:  # a FIFO would block the open below; a device is no log either
+            raise AuditError(f"decision log {path} is {kind}, not a file; give a file name")
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_MAGIC))
     except OSError as error:

@@ -6,10 +6,11 @@ chain, and the first problem found (None for an intact log).
 What is checked, in order, stopping the chain walk at the first break:
 - SQLite's own consistency check of the file (a damaged page is reported as such);
 - for every row, in sequence order: sequence numbers run 1, 2, 3, ... without gaps (a gap is a
-  deleted row); the row's columns have the types the log writes; its stored hash equals the
-  sha256 of its canonical content (otherwise the row was altered); its link equals the previous
-  row's hash (otherwise a row before it was altered and re-hashed, or rows were inserted or
-  deleted there); facts are present exactly when the row is not redacted;
+  deleted row; a number below 1 is a row inserted before the first); the row's columns have the
+  types the log writes; its stored hash equals the sha256 of its canonical content (otherwise the
+  row was altered); its link equals the previous row's hash (otherwise a row before it was
+  altered and re-hashed, or rows were inserted or deleted there); facts are present exactly when
+  the row is not redacted;
 - the head record (last sequence number and hash, updated in the same transaction as every
   append) matches the last row: rows removed from the end, or added without leukorules, show here;
 - every policy source a row refers to is stored and its bytes still hash to its key;
@@ -73,6 +74,12 @@ def _verify(connection: sqlite3.Connection, path: Path, anchor: str | None) -> V
             row = store._row(values)
         except store.MalformedRow as error:
             report.fail(f"row #{error.seq} was altered: {error.message}", _int_or_none(error.seq))
+            return report
+        if row.seq < expected_seq:  # only the first row can be: numbers are unique
+            report.fail(
+                f"row #{row.seq} was inserted before the first row (the chain starts at #1)",
+                row.seq,
+            )
             return report
         if row.seq != expected_seq:
             missing = (

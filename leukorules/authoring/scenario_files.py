@@ -2,12 +2,16 @@
 
 Input: a scenario file (or text) and the policy it is checked against. Output: the scenarios,
 and a `ScenarioProblem` (file, line, message, hint) for everything wrong with the file: YAML
-syntax, unknown keys, unknown rules, gaps or facts, invalid fact values. The format is
-described in `leukorules.authoring.scenarios`.
+syntax, unknown keys, unknown rules, gaps or facts, invalid fact values (an impossible date is
+kept as its text, so validation names the fact and its line). The format is described in
+docs/scenarios.md; a file found in a folder whose document is a mapping without a `scenarios`
+key (a patient's facts file) is passed over (`ScenarioFile.not_scenarios`).
 """
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from leukorules import model as m
 from leukorules.authoring.scenarios import (
     EXPECT_KEYS,
     MAX_SCENARIO_BYTES,
+    MAX_SCENARIO_DEPTH,
     OUTCOME_KEYS,
     SCENARIO_KEYS,
     Expectation,
@@ -25,10 +30,21 @@ from leukorules.authoring.scenarios import (
 )
 from leukorules.diagnostics import did_you_mean
 from leukorules.engine.facts import validate_facts
-from leukorules.engine.facts_file import FactsDocument
+from leukorules.engine.facts_file import (
+    FactsDocument,
+    Unreadable,
+    YamlHazard,
+    construct_value,
+    guarded_loader,
+    yaml_tag_text,
+)
+from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import Span
 
 # --- reading ------------------------------------------------------------------------------------
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 class _Invalid(Exception):
@@ -52,6 +68,14 @@ def _scalar_text(node: yaml.Node, what: str) -> str:
     return value
 
 
+def _untagged(node: yaml.Node, what: str, default: str) -> None:
+    """Refuse a YAML tag on a collection this reader walks itself (a tag on a value is
+    refused, or honoured, by the safe constructor; here it would be silently ignored)."""
+    if node.tag != default:
+        tag = yaml_tag_text(node.tag)
+        raise _Invalid(node, f"a YAML tag (`{tag}`) on {what} is not allowed", "remove the tag")
+
+
 def _mapping(
     node: yaml.Node, what: str, hint: str | None = None
 ) -> list[tuple[str, yaml.Node, yaml.Node]]:
@@ -60,6 +84,7 @@ def _mapping(
         return []
     if not isinstance(node, yaml.MappingNode):
         raise _Invalid(node, f"{what} must be a mapping", hint)
+    _untagged(node, what, _MAP)
     seen: dict[str, yaml.Node] = {}
     entries: list[tuple[str, yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
@@ -75,12 +100,10 @@ def _names(node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
     """A list of names (a bare name is accepted as a list of one)."""
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return []
+    if isinstance(node, yaml.SequenceNode):
+        _untagged(node, what, _SEQ)
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     return [(_scalar_text(item, f"an entry of {what}"), item) for item in items]
-
-
-def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    return loader.construct_object(node, deep=True)
 
 
 class _Reader:
@@ -114,6 +137,7 @@ class _Reader:
                 "a scenario file holds a list of scenarios",
                 "start each scenario with `- name: ...`",
             )
+        _untagged(items, "the list of scenarios", _SEQ)
         scenarios: list[Scenario] = []
         for node in items.value:
             try:
@@ -152,8 +176,18 @@ class _Reader:
         entries = _mapping(node, f"the facts of {name!r}", "write `fact_name: value` lines")
         raw: dict[str, object] = {}
         spans: dict[str, Span] = {}
+        unreadable = False
         for key, key_node, value_node in entries:
-            raw[key] = _construct(self.loader, value_node)
+            # An impossible date (2025-02-30) comes back as its text, so validation names the
+            # fact and its line; a value the safe constructor cannot build at all is reported.
+            value = construct_value(self.loader, value_node)
+            if isinstance(value, Unreadable):
+                self.problem(
+                    value_node, f"scenario {name!r}: the value of `{key}` cannot be read: {value}"
+                )
+                unreadable = True
+                continue
+            raw[key] = value
             spans[key] = Span.point(self.file, _line(key_node), int(key_node.start_mark.column) + 1)
         values, diagnostics = validate_facts(self.policy, FactsDocument(raw, spans, self.file))
         for diagnostic in diagnostics:
@@ -167,7 +201,7 @@ class _Reader:
                     diagnostic.code,
                 )
             )
-        return None if diagnostics else values
+        return None if diagnostics or unreadable else values
 
     def rule_ids(self, node: yaml.Node, what: str) -> list[str] | None:
         found: list[str] = []
@@ -361,7 +395,11 @@ class _Reader:
                 self.problem(key_node, message, did_you_mean(fact_name, derived_facts))
                 ok = False
                 continue
-            value = _construct(self.loader, value_node)
+            value = construct_value(self.loader, value_node)
+            if isinstance(value, Unreadable):
+                self.problem(value_node, f"the value of derived fact `{fact_name}`: {value}")
+                ok = False
+                continue
             if value is not None and not _fits(fact.type, value):
                 self.problem(
                     value_node,
@@ -387,6 +425,8 @@ def _fits(fact_type: m.FactType, value: object) -> bool:
         return isinstance(value, str)
     if kind == "set":
         return isinstance(value, list) and all(v in fact_type.values for v in value)
+    if kind == "date":  # an impossible date (2025-02-30) is kept as its text: not a date
+        return isinstance(value, datetime.date)
     return True
 
 
@@ -397,47 +437,83 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+@dataclass(frozen=True)
+class ScenarioFile:
+    """What one file held: its scenarios and problems, or why it is not a scenario file."""
+
+    scenarios: list[Scenario] = field(default_factory=list)
+    problems: list[ScenarioProblem] = field(default_factory=list)
+    not_scenarios: str | None = None  # set when a file found in a folder was passed over
+
+
+# Why a YAML file found in a policy folder is passed over (see docs/scenarios.md).
+NOT_SCENARIOS = (
+    "a mapping without a `scenarios` key, as a patient's facts file is, not a scenario file "
+    "(a list of scenarios, `- name: ...`)"
+)
+
+
 def load_scenario_text(
     text: str, policy: m.Policy, file: str = "<scenarios>"
 ) -> tuple[list[Scenario], list[ScenarioProblem]]:
     """Parse and validate scenarios against a policy; every problem is returned, none raised."""
+    read = read_scenario_text(text, policy, file, explicit=True)
+    return read.scenarios, read.problems
+
+
+def read_scenario_text(
+    text: str, policy: m.Policy, file: str = "<scenarios>", explicit: bool = True
+) -> ScenarioFile:
+    """`load_scenario_text`, and for a file not named explicitly (found in a folder) the shape
+    test: a top-level mapping without a `scenarios` key is not a scenario file."""
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return [], [
-                    ScenarioProblem(
-                        file,
-                        _line_of_mark(event.start_mark),
-                        "YAML aliases (`*name`) are not allowed in scenario files",
-                        "write every scenario out in full",
-                    )
-                ]
-        loader = yaml.SafeLoader(text)
+        loader = guarded_loader(text, MAX_SCENARIO_DEPTH)
         try:
-            root = loader.get_single_node()
+            try:
+                root = loader.get_single_node()
+            except YamlHazard as hazard:
+                line = _line_of_mark(hazard.mark)
+                if hazard.kind == "alias":
+                    message = "YAML aliases (`*name`) are not allowed in scenario files"
+                    hint = "write every scenario out in full"
+                else:
+                    message = f"nested more than {MAX_SCENARIO_DEPTH} levels deep"
+                    hint = "a scenario is a mapping of name, facts and expect, a few levels deep"
+                return ScenarioFile(problems=[ScenarioProblem(file, line, message, hint)])
             if root is None:
-                return [], [
-                    ScenarioProblem(file, 1, "the scenario file is empty", "write `- name: ...`")
-                ]
+                hint = "write `- name: ...`"
+                return ScenarioFile(
+                    problems=[ScenarioProblem(file, 1, "the scenario file is empty", hint)]
+                )
+            if not explicit and _holds_no_scenarios(root):
+                return ScenarioFile(not_scenarios=NOT_SCENARIOS)
             reader = _Reader(policy, file, loader)
             try:
                 scenarios = reader.document(root)
             except _Invalid as error:
                 reader.problem(error.node, error.message, error.hint)
                 scenarios = []
-            return scenarios, reader.problems
+            return ScenarioFile(scenarios, reader.problems)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         parts = [p for p in (error.context, error.problem) if p]
         message = "malformed YAML: " + (", ".join(parts) if parts else "cannot be read")
-        return [], [ScenarioProblem(file, _line_of_mark(mark), message)]
+        return ScenarioFile(problems=[ScenarioProblem(file, _line_of_mark(mark), message)])
     except yaml.YAMLError as error:
-        return [], [ScenarioProblem(file, 0, f"malformed YAML: {error}")]
+        return ScenarioFile(problems=[ScenarioProblem(file, 0, f"malformed YAML: {error}")])
     except (RecursionError, ValueError, TypeError) as error:
-        # e.g. an unhashable key deep in a fact value, or a date YAML cannot construct
-        return [], [ScenarioProblem(file, 0, f"cannot read the scenario file: {error}")]
+        # a backstop: values are built one at a time, and their problems located, above
+        problem = ScenarioProblem(file, 0, f"cannot read the scenario file: {error}")
+        return ScenarioFile(problems=[problem])
+
+
+def _holds_no_scenarios(root: yaml.Node) -> bool:
+    """A top-level mapping none of whose keys is `scenarios`: a facts file, say."""
+    return isinstance(root, yaml.MappingNode) and not any(
+        isinstance(key, yaml.ScalarNode) and key.value == "scenarios" for key, _ in root.value
+    )
 
 
 def _line_of_mark(mark: Any) -> int:
@@ -447,16 +523,30 @@ def _line_of_mark(mark: Any) -> int:
 def load_scenario_file(
     path: Path, policy: m.Policy
 ) -> tuple[list[Scenario], list[ScenarioProblem]]:
+    """A scenario file named explicitly: whatever it holds is read as scenarios."""
+    read = read_scenario_file(path, policy, explicit=True)
+    return read.scenarios, read.problems
+
+
+def read_scenario_file(path: Path, policy: m.Policy, explicit: bool = True) -> ScenarioFile:
+    """A scenario file; with `explicit` False (a file found in a folder), one shaped like a
+    facts file is passed over (`ScenarioFile.not_scenarios` says why)."""
     name = _display(path)
+
+    def problem(line: int, message: str, hint: str | None = None) -> ScenarioFile:
+        return ScenarioFile(problems=[ScenarioProblem(name, line, message, hint)])
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_SCENARIO_BYTES)
+    except NotARegularFile as refused:
+        return problem(0, f"it is {refused.kind}, not a scenario file")
+    except FileTooLarge:
+        return problem(0, f"larger than {MAX_SCENARIO_BYTES:,} bytes")
     except OSError as error:
-        return [], [ScenarioProblem(name, 0, f"cannot read: {error.strerror or error}")]
-    if len(raw) > MAX_SCENARIO_BYTES:
-        return [], [ScenarioProblem(name, 0, f"larger than {MAX_SCENARIO_BYTES:,} bytes")]
+        return problem(0, f"cannot read: {error.strerror or error}")
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        return [], [ScenarioProblem(name, line, "not UTF-8 text", "save it as UTF-8 YAML")]
-    return load_scenario_text(text, policy, name)
+        return problem(line, "not UTF-8 text", "save it as UTF-8 YAML")
+    return read_scenario_text(text, policy, name, explicit)

@@ -3,8 +3,10 @@
 Input: scenario files (YAML) and a policy. Output: for each scenario, the differences between
 what it expects and what the evaluator decided, and the rule coverage of all scenarios.
 
-A scenario file is a list of scenarios, or a mapping with one key `scenarios` holding that list
-(the shape `leukorules check` prints for a conflict's counterexample). One scenario:
+The format is documented for authors in docs/scenarios.md (with which files found in a folder
+count as scenario files, and the limits). In short: a scenario file is a list of scenarios, or a
+mapping with one key `scenarios` holding that list (the shape `leukorules check` prints for a
+conflict's counterexample). One scenario:
 
     - name: ADEM, no response to steroids       # unique across the files of one run
       description: why this case matters         # optional, not checked
@@ -43,7 +45,11 @@ if TYPE_CHECKING:
     from leukorules.result.model import Evaluation
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+# Scenario files are kilobytes; the byte limit stops a runaway file before YAML reads it.
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024
+# A scenario nests about six levels (list, scenario, expect, undetermined, facts); the bound keeps
+# PyYAML linear on hostile files (see `leukorules.engine.facts_file.MAX_FACTS_DEPTH`).
+MAX_SCENARIO_DEPTH = 100
 SCENARIO_KEYS = ("name", "description", "facts", "expect")
 EXPECT_KEYS = (
     "fired",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules import model as m
 from leukorules import terminology as t
 from leukorules.check.conditions import describe_type

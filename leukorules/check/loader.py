@@ -4,6 +4,10 @@ Input: the paths an author named (files or folders). Output: the parsed modules 
 their items belong to the policy (an include is expanded where it stands), every source file read,
 and the diagnostics of reading and parsing. A folder means every `*.rules` file in it that no other
 file of the folder includes, in name order.
+
+Every file is read through `leukorules.reading.read_regular_file`: a path (or an include, or an
+entry of a folder named `*.rules`) that is a folder, device, FIFO or socket is reported by what it
+is, never read, and never confused with a missing file.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from pathlib import Path
 
 from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic
-from leukorules.reading import SourceError, read_source
+from leukorules.reading import (
+    MAX_SOURCE_BYTES,
+    FileRefused,
+    SourceError,
+    kind_of_path,
+    read_regular_file,
+    read_source,
+)
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 from leukorules.syntax.parser import parse
@@ -46,6 +57,7 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file())
+            problems.extend(_special_entries(path))
             if not files:
                 at = Span.point(display_path(path), 1, 1)
                 problems.append(msg.FOLDER_WITHOUT_POLICY.at(at, suffix=POLICY_SUFFIX))
@@ -57,6 +69,21 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
             at = Span.point(display_path(path), 1, 1)
             problems.append(msg.NO_SUCH_PATH.at(at, suffix=POLICY_SUFFIX))
     return roots, problems
+
+
+def _special_entries(folder: Path) -> list[Diagnostic]:
+    """Entries of a folder named like policy files that are FIFOs, devices or sockets: they
+    are not read, and said so (a folder named `x.rules` is only a folder, and is passed over)."""
+    found: list[Diagnostic] = []
+    for entry in sorted(folder.rglob(f"*{POLICY_SUFFIX}")):
+        try:
+            kind = kind_of_path(entry)
+        except OSError:
+            continue  # a dangling link: not a policy file either
+        if kind is not None and kind != msg.KIND_FOLDER:
+            name = display_path(entry)
+            found.append(msg.NOT_A_POLICY_FILE.at(Span.point(name, 1, 1), name=name, kind=kind))
+    return found
 
 
 def _include_lines(text: str) -> list[tuple[str, int, int]]:
@@ -79,9 +106,9 @@ def _included_by_any(files: list[Path]) -> set[Path]:
     included: set[Path] = set()
     for file in files:
         try:
-            text = file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+            text = read_regular_file(file, MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+        except (OSError, FileRefused):
+            continue  # reported when the file itself is loaded
         for target, _, _ in _include_lines(text):
             included.add((file.parent / target).resolve())
     return included
@@ -121,7 +148,7 @@ def _load_file(
         return  # a shared module included twice is loaded once
     seen.add(resolved)
     try:
-        source = read_source(path, name)
+        source = read_source(path, name, at=included_at)
     except SourceError as error:
         loaded.diagnostics.append(error.diagnostic)
         loaded.syntax_ok = False
@@ -140,7 +167,7 @@ def _load_file(
         # Still read the files it includes, so their syntax errors come in the same run.
         for written, line, column in _include_lines(source.text):
             included_path = path.parent / written
-            if included_path.is_file():
+            if included_path.exists():
                 span = Span(name, line, column, line, column + len(written) + 2)
                 _load_file(included_path, span, loaded, seen, (*stack, resolved))
         return
@@ -148,7 +175,7 @@ def _load_file(
     for item in module.items:
         if isinstance(item, ast.Include):
             target = path.parent / item.path.value
-            if not target.is_file():
+            if not target.exists():  # one that exists but is no regular file is read, and refused
                 candidates = sorted(p.name for p in path.parent.glob(f"*{POLICY_SUFFIX}"))
                 files_here = "; files here: " + ", ".join(candidates) if candidates else ""
                 loaded.diagnostics.append(

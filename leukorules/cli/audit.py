@@ -1,7 +1,10 @@
 """`leukorules audit`: verify, list, show and replay the decisions in a decision log.
 
 Every subcommand only reads the log (it is opened read-only and never created). Facts are never
-printed unless asked for (`show --facts`, `show --result`, `replay --show-diff`).
+printed unless asked for (`show --facts`, `show --result`, `replay --show-diff`). What a log
+holds is not trusted: control characters in it (from a tampered row, or a policy string) are
+escaped before they reach the terminal, in text (`\x1b`) and JSON (`\u001b`, the same value)
+alike, and a row whose JSON columns are unreadable is named, never a traceback.
 Exit status: 0 success (an intact chain, a reproduced decision), 1 a finding or bad input (a
 broken chain, a decision not reproduced, a missing or foreign log, an unknown decision), 2 usage.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import click
 
 from leukorules.audit import AuditError, DecisionLog, Query, Row, open_log, result_summary
 from leukorules.cli.common import EXIT_BAD_INPUT, fail
+from leukorules.diagnostics import printable  # as error messages escape
 
 DB_HELP = "The decision log (SQLite file); default: $LEUKORULES_LOG."
 
@@ -144,8 +149,39 @@ def verify(db: Path, anchor: str | None, output_format: str) -> None:
 # --- list --------------------------------------------------------------------------------------
 
 
+def _terminal(text: str) -> str:
+    """Text for the terminal: every control or format character escaped, line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+# What `json.dumps` leaves raw may still act on a terminal: DEL, C1 controls, format characters
+# (bidirectional overrides) and line or paragraph separators. Only non-ASCII characters and DEL
+# are candidates (json.dumps escapes the C0 controls itself).
+_RAW_CANDIDATE = re.compile("[\x7f-\U0010ffff]")
+_ACTS_ON_TERMINALS = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _escape_acting(found: re.Match[str]) -> str:
+    char = found[0]
+    if unicodedata.category(char) not in _ACTS_ON_TERMINALS:
+        return char
+    return json.dumps(char)[1:-1]  # \u escapes (a surrogate pair above U+FFFF)
+
+
+def _terminal_json(text: str) -> str:
+    """JSON for the terminal: characters a terminal could act on written as \\u escapes. The
+    same JSON value, and the same bytes for a log without such characters."""
+    return _RAW_CANDIDATE.sub(_escape_acting, text)
+
+
+def _echo_json(value: object) -> None:
+    click.echo(_terminal_json(json.dumps(value, indent=2, ensure_ascii=False)))
+
+
 def _row_json(row: Row) -> dict[str, object]:
     summary = result_summary(row)
+    if not summary["readable"]:
+        raise AuditError(str(summary["problem"]))
     return {
         "id": row.seq,
         "logged_at": row.logged_at,
@@ -162,10 +198,6 @@ def _row_json(row: Row) -> dict[str, object]:
         "undetermined": summary["undetermined"],
         "row_sha256": row.row_hash,
     }
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @audit.command(name="list")
@@ -199,30 +231,38 @@ def list_(
 ) -> None:
     """List logged decisions, oldest first (no fact values are shown)."""
     query = Query(since, until, policy_id, policy_version, fired, user, case, last)
+    damaged: list[str] = []
     with _open(db) as log:
         try:
             if output_format == "json":
                 rows = [_row_json(row) for row in log.rows(query)]
-                click.echo(json.dumps({"decisions": rows}, indent=2, ensure_ascii=False))
+                _echo_json({"decisions": rows})
                 return
-            table = [("#", "logged (UTC)", "user", "case", "policy", "facts", "recommendations")]
+            table: list[tuple[str, ...]] = [
+                ("#", "logged (UTC)", "user", "case", "policy", "facts", "recommendations")
+            ]
             for row in log.rows(query):
                 summary = result_summary(row)
                 recommendations = summary["recommendations"]
                 assert isinstance(recommendations, list)
-                table.append(
-                    (
-                        str(row.seq),
-                        row.logged_at[:19].replace("T", " "),
-                        _shorten(row.user or "-", 16),
-                        _shorten(row.case or "-", 16),
-                        f"{row.policy_id} {row.policy_version}",
-                        row.facts_sha256[:12] + (" (redacted)" if row.redacted else ""),
-                        _shorten(", ".join(recommendations) or "-", 60),
-                    )
+                if not summary["readable"]:
+                    damaged.append(str(summary["problem"]))
+                cells = (
+                    str(row.seq),
+                    row.logged_at[:19].replace("T", " "),
+                    row.user or "-",
+                    row.case or "-",
+                    f"{row.policy_id} {row.policy_version}",
+                    row.facts_sha256[:12] + (" (redacted)" if row.redacted else ""),
+                    ", ".join(recommendations) or "-"
+                    if summary["readable"]
+                    else "(result unreadable)",
                 )
+                table.append(tuple(printable(cell) for cell in cells))
         except AuditError as error:
             fail(str(error))
+    for problem in damaged:
+        click.echo(f"leukorules: warning: {printable(problem)}", err=True)
     if len(table) == 1:
         click.echo("no decisions match")
         return
@@ -259,7 +299,7 @@ def show(decision: int, db: Path, with_facts: bool, with_result: bool, output_fo
         _show(row, with_facts, with_result, output_format)
     except AuditError as error:
         fail(str(error))
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
         fail(
             f"decision #{row.seq} cannot be shown: its stored result or facts are unreadable "
             "(the row was altered); run `leukorules audit verify`"
@@ -274,10 +314,10 @@ def _show(row: Row, with_facts: bool, with_result: bool, output_format: str) -> 
         data["row_hash_ok"] = intact
         data["policy"] = {**data["policy"], "sources": [s.to_json() for s in row.sources()]}  # type: ignore[dict-item]
         if with_facts:
-            data["facts"] = None if row.facts is None else json.loads(row.facts)
+            data["facts"] = row.facts_value()
         if with_result:
-            data["result"] = json.loads(row.result)
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            data["result"] = row.result_value()
+        _echo_json(data)
         return
     _show_text(row, intact, with_facts, with_result)
 
@@ -302,10 +342,7 @@ def _show_text(row: Row, intact: bool, with_facts: bool, with_result: bool) -> N
         line("facts sha256", f"{row.facts_sha256} (facts stored; print them with --facts)")
     line("engine", f"{row.engine_version} (code sha256 {row.engine_code})")
     summary = result_summary(row)
-    try:
-        result = json.loads(row.result)
-    except ValueError:
-        result = {}
+    result: Any = row.result_value()  # AuditError naming the row when unreadable
     recommendations = result.get("recommendations", []) if isinstance(result, dict) else []
     if recommendations:
         out.append("  recommendations")
@@ -330,11 +367,11 @@ def _show_text(row: Row, intact: bool, with_facts: bool, with_result: bool) -> N
         if row.facts is None:
             out.append("  (redacted: not stored)")
         else:
-            out.append(json.dumps(json.loads(row.facts), indent=2, ensure_ascii=False))
+            out.append(json.dumps(row.facts_value(), indent=2, ensure_ascii=False))
     if with_result:
         out.append("result:")
         out.append(row.result)
-    click.echo("\n".join(out))
+    click.echo(_terminal("\n".join(out)))
 
 
 # --- replay ------------------------------------------------------------------------------------
@@ -378,9 +415,10 @@ def replay(decision: int, db: Path, facts_file: Path | None, show_diff: bool) ->
         )
         click.echo(f"  result sha256 {outcome.logged_sha256} ({size} bytes)")
     else:
-        click.echo(f"decision #{decision}: NOT reproduced: {outcome.difference}")
+        # the difference names keys of the logged result, which a forger may have written
+        click.echo(f"decision #{decision}: NOT reproduced: {printable(outcome.difference or '')}")
         if show_diff and outcome.difference_values:
-            click.echo(f"  {outcome.difference_values}")
+            click.echo(f"  {printable(outcome.difference_values)}")
         click.echo(f"  logged result sha256   {outcome.logged_sha256} ({size} bytes)")
         if outcome.replayed_sha256:
             click.echo(f"  replayed result sha256 {outcome.replayed_sha256}")

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from leukorules.check import check_paths
-from leukorules.cli.common import EXIT_BAD_INPUT, EXIT_OK, policy_paths, use_color
+from leukorules.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    echo_default_policy_note,
+    policy_paths,
+    use_color,
+)
 from leukorules.diagnostics import Code, has_errors, render_json, render_text, summary_line
 
 
@@ -26,6 +32,7 @@ from leukorules.diagnostics import Code, has_errors, render_json, render_text, s
 def check(paths: tuple[Path, ...], output_format: str, explain_codes: bool) -> None:
     """Parse and check policy files or folders (default: the bundled policies).
 
+    Without a path, the first line names the policy folder used (on stderr with --format json).
     Exit status: 0 clean or warnings only, 1 errors, 2 usage error.
     """
     if explain_codes:
@@ -33,6 +40,7 @@ def check(paths: tuple[Path, ...], output_format: str, explain_codes: bool) -> N
             click.echo(f"{code}  {code.severity.label:<7}  {code.description}")
         return
     targets = policy_paths(paths)
+    echo_default_policy_note(paths, err=output_format == "json")
     result = check_paths(targets)
     if output_format == "json":
         click.echo(render_json(result.diagnostics), nl=False)

@@ -33,6 +33,36 @@ def policy_paths(paths: tuple[Path, ...] | list[Path] | None) -> list[Path]:
     return list(paths) if paths else [bundled_policy_dir()]
 
 
+def default_policy_note(paths: tuple[Path, ...] | list[Path] | None) -> str | None:
+    """When a command was given no policy path: the line naming the policy folder it used.
+
+    An author who edits `policies/` in a checkout after a plain `pip install .` would otherwise
+    see the installed copy's results and never know: the line says which folder was read, and
+    for the installed copy how to make the checkout's folder the one used.
+    """
+    if paths:
+        return None
+    folder = bundled_policy_dir()
+    installed = folder.parent.parent.name == "_data"  # inside the wheel, not a checkout
+    origin = (
+        "the copy installed with leukorules; to use a checkout's policies/, install it with "
+        "`pip install -e .` or give the folder"
+        if installed
+        else "the bundled policy"
+    )
+    return f"policy folder: {folder} ({origin})"
+
+
+def echo_default_policy_note(
+    paths: tuple[Path, ...] | list[Path] | None, err: bool = False
+) -> None:
+    """`default_policy_note` as the first line of a text output (on stderr with `err`, for
+    commands whose stdout is machine-readable or must stay as it is)."""
+    note = default_policy_note(paths)
+    if note is not None:
+        click.echo(note, err=err)
+
+
 def print_diagnostics(result: CheckResult, diagnostics: list[Diagnostic] | None = None) -> None:
     """Diagnostics of a policy to stderr, used by commands whose stdout is something else."""
     from leukorules.diagnostics import render_text

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from leukorules.cli.common import EXIT_OK, fail, load_or_exit, policy_paths, use_color
+from leukorules.cli.common import (
+    EXIT_OK,
+    echo_default_policy_note,
+    fail,
+    load_or_exit,
+    policy_paths,
+    use_color,
+)
 from leukorules.cli.records import as_of_option, evaluation_date, patient_facts, with_option
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
     (see `leukorules.cache`), else checked in full (and then cached)."""
     from leukorules import cache
 
+    echo_default_policy_note(paths, err=True)  # stdout is the report, unchanged
     given = policy_paths(paths)
     cached = cache.load_cached(given)
     if cached is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import os
 import stat
 import sys
@@ -21,37 +22,46 @@ import click
 
 from leukorules import messages as msg
 from leukorules.check.loader import POLICY_SUFFIX, display_path
-from leukorules.cli.common import EXIT_BAD_INPUT, EXIT_OK, policy_paths, use_color
-from leukorules.diagnostics import Code, Diagnostic, render_text
-from leukorules.reading import MAX_SOURCE_BYTES, SourceError, decode_source
+from leukorules.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    echo_default_policy_note,
+    policy_paths,
+    use_color,
+)
+from leukorules.diagnostics import Diagnostic, render_text
+from leukorules.reading import SourceError, kind_of_path, read_source
 from leukorules.source import SourceFile, Span
 from leukorules.syntax.formatter import format_source, same_content
 from leukorules.syntax.parser import parse
 
 
 def policy_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Files and folders -> the files to format: a folder means every *.rules file under it."""
+    """Files and folders -> the files to format: a folder means every *.rules file under it.
+
+    Paths that are neither (a device, a FIFO) are reported by what they are, never read."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()
 
-    def problem(path: Path, message: str, hint: str | None = None) -> None:
-        span = Span.point(display_path(path), 1, 1)
-        problems.append(Diagnostic.make(Code.LR103, message, span, hint))
+    def at(path: Path) -> Span:
+        return Span.point(display_path(path), 1, 1)
 
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file())
             if not found:
-                problem(path, f"folder contains no {POLICY_SUFFIX} files")
+                problems.append(msg.FOLDER_WITHOUT_POLICY.at(at(path), suffix=POLICY_SUFFIX))
         elif path.is_file():
             found = [path]
         elif path.exists():
             found = []
-            problem(path, "not a regular file")
+            kind = kind_of_path(path) or msg.KIND_SPECIAL
+            name = display_path(path)
+            problems.append(msg.NOT_A_POLICY_FILE.at(at(path), name=name, kind=kind))
         else:
             found = []
-            problem(path, "no such file or folder", f"give a {POLICY_SUFFIX} file or a folder")
+            problems.append(msg.NO_SUCH_PATH.at(at(path), suffix=POLICY_SUFFIX))
         for file in found:
             key = file.resolve()
             if key not in seen:
@@ -100,12 +110,7 @@ class _Run:
     def file(self, path: Path) -> None:
         name = display_path(path)
         try:
-            size = path.stat().st_size
-            if size > MAX_SOURCE_BYTES:
-                at = Span.point(name, 1, 1)
-                raise SourceError(msg.FILE_TOO_LARGE.at(at, size=size, limit=MAX_SOURCE_BYTES))
-            raw = path.read_bytes()
-            source = decode_source(name, raw)
+            source = read_source(path, name)  # a regular file, read up to the size limit
         except SourceError as error:
             self.report([error.diagnostic], {})
             return
@@ -118,7 +123,7 @@ class _Run:
             click.echo(f"leukorules: {name} has syntax errors and was left unchanged", err=True)
             return
         new = formatted.encode("utf-8")
-        if new == raw:
+        if hashlib.sha256(new).hexdigest() == source.sha256:  # the bytes read, BOM included
             self.unchanged += 1
             return
         if not _verified(source, formatted):
@@ -191,6 +196,7 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
     Exit status: 0 done (with --check: nothing to change), 1 a file would change (--check), has
     syntax errors or cannot be read or written, 2 usage error.
     """
+    echo_default_policy_note(paths, err=True)  # stdout is for diffs
     targets, problems = policy_files(policy_paths(paths))
     run = _Run(check, show_diff)
     for problem in problems:

@@ -11,6 +11,7 @@ import click
 from leukorules.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    echo_default_policy_note,
     fail,
     load_or_exit,
     policy_paths,
@@ -40,15 +41,18 @@ def _policy_above(start: Path) -> Path | None:
     return None
 
 
-def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]]:
-    """Policy -> the scenario files to run against it, in the order the paths were given."""
+def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, dict[Path, bool]]:
+    """Policy -> the scenario files to run against it, in the order the paths were given, each
+    with whether it was named explicitly (True) or found in a folder (False: a file shaped like
+    a facts file is then passed over, see docs/scenarios.md)."""
     from leukorules.authoring.scenarios import SCENARIO_SUFFIXES, scenario_files
 
-    plan: dict[Path, list[Path]] = {}
+    plan: dict[Path, dict[Path, bool]] = {}
 
-    def add(policy_path: Path, files: list[Path]) -> None:
-        bucket = plan.setdefault(policy_path, [])
-        bucket.extend(f for f in files if f not in bucket)
+    def add(policy_path: Path, files: list[Path], explicit: bool = False) -> None:
+        bucket = plan.setdefault(policy_path, {})
+        for file in files:
+            bucket[file] = bucket.get(file, False) or explicit
 
     if not paths:
         target = policy if policy is not None else policy_paths(None)[0]
@@ -72,6 +76,9 @@ def _plan(paths: tuple[Path, ...], policy: Path | None) -> dict[Path, list[Path]
         elif path.suffix.lower() in SCENARIO_SUFFIXES:
             files = [path]
             owner = policy if policy is not None else _policy_above(path.parent)
+            if owner is not None:
+                add(owner, files, explicit=True)
+                continue
         else:
             fail(f"{path}: not a scenario file (.yaml or .yml), a policy file or a folder")
         if owner is None:
@@ -106,13 +113,15 @@ def test(
     """Run scenario files against a policy and report rule coverage.
 
     PATH is a scenario file, a folder of them, or a policy folder (its scenario files are the
-    *.yaml files in it). With no PATH: the bundled policy and its scenarios.
+    *.yaml files in it that hold a list of scenarios; one holding a mapping without a
+    `scenarios` key, such as a patient's facts, is passed over with a note). With no PATH: the
+    bundled policy and its scenarios. The format: docs/scenarios.md.
 
     Prints a diff for each failing scenario, then `N passed, M failed`, then the rules that no
     scenario fired. Exit status: 0 all passed, 1 a failure, a bad scenario file, or rule
     coverage below --fail-under; 2 usage error.
     """
-    from leukorules.authoring.scenario_files import load_scenario_file
+    from leukorules.authoring.scenario_files import read_scenario_file
     from leukorules.authoring.scenarios import (
         ScenarioResult,
         duplicate_names,
@@ -120,6 +129,8 @@ def test(
         run_scenario,
     )
 
+    if not paths:
+        echo_default_policy_note([policy_option] if policy_option else None)
     plan = _plan(paths, policy_option)
     passed = failed = 0
     bad_files = False
@@ -133,12 +144,21 @@ def test(
         evaluator = _evaluator(policy_path)
         policy = evaluator.policy
         scenarios = []
-        for file in files:
-            loaded, problems = load_scenario_file(file, policy)
-            for problem in problems:
+        read_any = False
+        for file, explicit in files.items():
+            read = read_scenario_file(file, policy, explicit)
+            if read.not_scenarios is not None:
+                click.echo(f"leukorules: note: passed over {file}: {read.not_scenarios}", err=True)
+                continue
+            read_any = True
+            for problem in read.problems:
                 click.echo(problem.render(), err=True)
-            bad_files = bad_files or bool(problems)
-            scenarios.extend(loaded)
+            bad_files = bad_files or bool(read.problems)
+            scenarios.extend(read.scenarios)
+        if not read_any:
+            click.echo(f"leukorules: error: no scenario files (*.yaml) for {policy_path}", err=True)
+            bad_files = True
+            continue
         for problem in duplicate_names(scenarios):
             click.echo(problem.render(), err=True)
             bad_files = True
@@ -232,9 +252,16 @@ def coverage(
         render_text,
         split_source,
     )
-    from leukorules.reading import SourceError, decode_source
+    from leukorules.reading import (
+        MAX_SOURCE_BYTES,
+        FileRefused,
+        SourceError,
+        decode_source,
+        read_regular_file,
+    )
 
     targets = policy_paths(policies)
+    echo_default_policy_note(policies, err=output_format != "text")
     result = load_or_exit(targets)
     policy = result.policy
     assert policy is not None
@@ -244,11 +271,11 @@ def coverage(
             named = f"`source {policy.source!r}`" if policy.source else "no `source`"
             fail(f"policy {policy.id} names {named} and no such file was found; give --source")
     try:
-        raw = source_path.read_bytes()
-    except OSError as error:
-        fail(f"cannot read the source {source_path}: {error.strerror or error}")
-    try:
+        raw = read_regular_file(source_path, MAX_SOURCE_BYTES)
         text = decode_source(str(source_path), raw).text
+    except (OSError, FileRefused) as error:
+        reason = error.strerror if isinstance(error, OSError) else None
+        fail(f"cannot read the source {source_path}: {reason or error}")
     except SourceError as error:
         fail(f"{error.diagnostic.span}: {error.diagnostic.message}")
     document = split_source(text, str(source_path))

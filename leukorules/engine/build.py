@@ -12,11 +12,18 @@ and keeps a bounded memo of the records that repeat between patients (a reason i
 its value; an entry is a rule and the facts that decided it): real patients repeat the same few
 combinations, and a record found in the memo costs a dictionary lookup instead of a build.
 Memo keys hold the type of each value beside it, so `1`, `1.0` and `True` never share a record.
+
+The common case has a shorter way: a fired rule whose `because` is fixed by the policy and
+reads only facts whose values have one type each (validated bools, whole numbers, enum values,
+text, dates, sets: everything but `number`, which may hold 5 or 5.0, and derived facts, whose
+records also name the rule deriving them) is remembered per rule, under the values of those
+facts read in one step (`static_keys`); an undetermined rule, per rule, under the facts missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from leukorules import model as m
@@ -92,6 +99,10 @@ class ResultParts:
                 self.strengths[i] = r.Strength(key=key, label=m.STRENGTHS.get(key, key))
         self.units = {name: fact.type.unit for name, fact in policy.facts.items()}
         self._memo: dict[Hashable, object] = {}
+        self.static_keys = tuple(_static_key(plan, i) for i in range(len(plan.rules)))
+        self.fired_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
+        self.undetermined_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
+        self._per_rule = 0
 
     def recalled(self, key: Hashable) -> Any:
         """The record remembered under `key` (which determines every field), or None."""
@@ -102,6 +113,32 @@ class ResultParts:
         if len(self._memo) < MEMO_SIZE:
             self._memo[key] = record
         return record
+
+    def keep_for_rule(self, memo: dict[Hashable, Any], key: Hashable, record: Record) -> Record:
+        """Remember `record` in one of the per-rule memos while they have room; returns it."""
+        if self._per_rule < MEMO_SIZE:
+            self._per_rule += 1
+            memo[key] = record
+        return record
+
+
+def _static_key(plan: Plan, i: int) -> Callable[[Mapping[str, object]], Hashable] | None:
+    """What decides fired rule i's entry, read from the facts in one step, where the policy
+    fixes its `because` and chain and every fact in it holds values of one type."""
+    pair = plan.static_explained[i]
+    if pair is None:
+        return None
+    names = pair[0]
+    facts = plan.policy.facts
+    if any(facts[n].derived or facts[n].type.kind == "number" for n in names):
+        return None
+    if not names:
+        return _nothing
+    return itemgetter(*names)
+
+
+def _nothing(env: Mapping[str, object]) -> Hashable:
+    return ()
 
 
 def reason(parts: ResultParts, run: Run, name: str) -> r.Reason:
@@ -194,53 +231,71 @@ class _Builder:
         return tuple(reason(self.parts, self.run, name) for name in names)
 
     def recommendation(self, i: int) -> r.Recommendation:
+        static = self.parts.static_keys[i]
+        if static is not None:
+            memo = self.parts.fired_memo[i]
+            key: Hashable = static(self.env)
+            found: r.Recommendation | None = memo.get(key)
+            if found is None:
+                found = self.parts.keep_for_rule(memo, key, self._recommendation(i))
+            return found
         because, chain = self.explained(i)
         key = ("recommendation", i, because, self.facts_key(because), chain)
-        found: r.Recommendation | None = self.parts.recalled(key)
+        found = self.parts.recalled(key)
         if found is not None:
             return found
+        return self.parts.keep(key, self._recommendation(i))
+
+    def _recommendation(self, i: int) -> r.Recommendation:
+        because, chain = self.explained(i)
         own = self.parts.rules[i]
         rule = self.plan.rules[i]
         conclusion = rule.conclusion
         assert isinstance(conclusion, m.Recommend)
-        return self.parts.keep(
-            key,
-            r.Recommendation(
-                rule=own.id,
-                statement=own.statement,
-                evidence=own.evidence,
-                section=own.section,
-                because=self.reasons(because),
-                chain=chain,
-                action=conclusion.action,
-                strength=self.parts.strengths[i],
-                alternatives=conclusion.alternatives,
-                line=self.plan.graph.line[i],
-                after=rule.after,
-            ),
+        return r.Recommendation(
+            rule=own.id,
+            statement=own.statement,
+            evidence=own.evidence,
+            section=own.section,
+            because=self.reasons(because),
+            chain=chain,
+            action=conclusion.action,
+            strength=self.parts.strengths[i],
+            alternatives=conclusion.alternatives,
+            line=self.plan.graph.line[i],
+            after=rule.after,
         )
 
     def note(self, i: int) -> r.Note:
+        static = self.parts.static_keys[i]
+        if static is not None:
+            memo = self.parts.fired_memo[i]
+            key: Hashable = static(self.env)
+            found: r.Note | None = memo.get(key)
+            if found is None:
+                found = self.parts.keep_for_rule(memo, key, self._note(i))
+            return found
         because, chain = self.explained(i)
         key = ("note", i, because, self.facts_key(because), chain)
-        found: r.Note | None = self.parts.recalled(key)
+        found = self.parts.recalled(key)
         if found is not None:
             return found
+        return self.parts.keep(key, self._note(i))
+
+    def _note(self, i: int) -> r.Note:
+        because, chain = self.explained(i)
         own = self.parts.rules[i]
         note = self.plan.rules[i].conclusion
         assert isinstance(note, m.StateNote)
-        return self.parts.keep(
-            key,
-            r.Note(
-                rule=own.id,
-                statement=own.statement,
-                evidence=own.evidence,
-                section=own.section,
-                because=self.reasons(because),
-                chain=chain,
-                kind=note.kind,
-                text=note.text,
-            ),
+        return r.Note(
+            rule=own.id,
+            statement=own.statement,
+            evidence=own.evidence,
+            section=own.section,
+            because=self.reasons(because),
+            chain=chain,
+            kind=note.kind,
+            text=note.text,
         )
 
     def derived(self, name: str, deriving: list[int]) -> r.Derived:
@@ -273,14 +328,16 @@ class _Builder:
         """Rule i undetermined: its missing facts are the core's answer (`found[i]`, a tuple
         that may repeat a name), or were walked (`walked[i]`, with the unresolved facts)."""
         pair = walked.get(i)
-        key = ("undetermined", i, pair if pair is not None else self.run.found[i])
-        found: r.Undetermined | None = self.parts.recalled(key)
+        key: Hashable = pair if pair is not None else self.run.found[i]
+        memo = self.parts.undetermined_memo[i]
+        found: r.Undetermined | None = memo.get(key)
         if found is not None:
             return found
         facts, unresolved = pair if pair is not None else (self.run.found[i], ())
         own = self.parts.rules[i]
         conclusion = self.plan.rules[i].conclusion
-        return self.parts.keep(
+        return self.parts.keep_for_rule(
+            memo,
             key,
             r.Undetermined(
                 rule=own.id,

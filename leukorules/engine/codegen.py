@@ -13,9 +13,9 @@ place, so no temporaries are needed for them.
 
 `_core` returns a `CoreResult`: every rule's truth and outcome, the derived values, and the
 lists `evaluate` reports in result order, with the facts deciding each reported rule where the
-generated code can compute them (`leukorules.engine.supports`). `_decide` computes only what the
-fired recommendations and notes depend on and returns their ids. `_broken` returns the
-constraints the facts break (validation refuses such facts before the others run).
+generated code can compute them (`leukorules.engine.supports`). `_decide` returns the ids of the
+rules that definitely fire, in two-valued code (`leukorules.engine.decide_codegen`). `_broken`
+returns the constraints the facts break (validation refuses such facts before the others run).
 
 Generated code never contains user text except as `repr()` literals (rule ids, string and enum
 values, in code and in the `# rule ...` comments); variable names are generated; constants that
@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from leukorules import model as m
-from leukorules.engine.plan import NON_DERIVE, Plan
+from leukorules.engine.canonical_codegen import HELPERS, canonical_json_lines
+from leukorules.engine.decide_codegen import decide_lines, inline_single_reads
+from leukorules.engine.plan import Plan
 from leukorules.engine.supports import SupportCode, union
 from leukorules.logic import Truth
-from leukorules.rulegraph import GraphNode
 
 # Past this depth a sub-condition is computed into its own local first, so the generated
 # expressions stay far from CPython's parser nesting limits whatever the policy holds.
@@ -65,6 +66,7 @@ class CoreResult(NamedTuple):
     # Every input and derived fact of the policy -> its value, None when unknown (a copy, so
     # later changes to the caller's facts do not reach results).
     env: dict[str, object]
+    facts_json: str  # the canonical JSON of the known input facts (`canonical_codegen`)
     # rule -> the facts deciding its condition, or (rules in `missing_generated`) its missing
     found: dict[int, tuple[str, ...]]
     recommended: list[int]  # the fired recommendations, in result order
@@ -78,6 +80,8 @@ class CoreResult(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class GeneratedCode:
+    """The generated Python source, with the constants it refers to by name."""
+
     source: str
     constants: dict[str, object]  # `_k<n>` -> a value without a literal form
 
@@ -93,12 +97,24 @@ class Part:
     tests: tuple[str, str, str] | None = None
 
 
-def leaf(test: str, is_unknown: str, is_known: str) -> Part:
-    """A test of facts: unknown when a fact it reads is, else the test itself."""
+def leaf(
+    test: str,
+    is_unknown: str,
+    is_known: str,
+    is_true: str | None = None,
+    is_false: str | None = None,
+) -> Part:
+    """A test of facts: unknown when a fact it reads is, else the test itself. `is_true` and
+    `is_false` are shorter forms where the test alone already says it (an unknown fact equals
+    no literal and is in no set of values)."""
     return Part(
         f"(None if {is_unknown} else {test})",
         True,
-        (f"({is_known} and {test})", f"({is_known} and not ({test}))", f"({is_unknown})"),
+        (
+            is_true or f"({is_known} and {test})",
+            is_false or f"({is_known} and not ({test}))",
+            f"({is_unknown})",
+        ),
     )
 
 
@@ -165,6 +181,20 @@ class _Codegen:
         match e:
             case m.Const(value=value):
                 return Part("True" if value else "False", False)
+            case m.Compare(fact=name, op="==", value=bool(value)):
+                # Validated bool facts hold True, False or None themselves.
+                v = self.var(name)
+                code = v if value else f"(None if {v} is None else not {v})"
+                return Part(code, True, (f"{v} is {value}", f"{v} is {not value}", f"{v} is None"))
+            case m.Compare(fact=name, op="==", value=str(value) | int(value) | float(value)):
+                v, lit = self.var(name), self.literal(value)
+                return leaf(
+                    f"{v} == {lit}",
+                    f"{v} is None",
+                    f"{v} is not None",
+                    f"{v} == {lit}",
+                    f"({v} is not None and {v} != {lit})",
+                )
             case m.Compare(fact=name, op=op, value=value):
                 v = self.var(name)
                 return leaf(f"{v} {op} {self.literal(value)}", f"{v} is None", f"{v} is not None")
@@ -176,10 +206,15 @@ class _Codegen:
                     f"{a} is not None and {b} is not None",
                 )
             case m.Member(fact=name, values=values, negated=negated):
-                v = self.var(name)
-                test = "not in" if negated else "in"
+                v, members = self.var(name), self.member_set(values)
+                test = f"{v} {'not in' if negated else 'in'} {members}"
+                inside = f"{v} in {members}"  # an unknown fact is in no set of values
                 return leaf(
-                    f"{v} {test} {self.member_set(values)}", f"{v} is None", f"{v} is not None"
+                    test,
+                    f"{v} is None",
+                    f"{v} is not None",
+                    None if negated else inside,
+                    inside if negated else None,
                 )
             case m.Contains(fact=name, value=value):
                 v = self.var(name)
@@ -240,17 +275,15 @@ class _Codegen:
         other = "False" if is_or else "True"
         return Part("(" + " ".join(pieces) + f" None if ({anything_unknown}) else {other})", True)
 
-    def body(self, with_gaps: bool, needed: frozenset[GraphNode] | None = None) -> list[str]:
-        """Straight-line code for the rules and derived facts in dependency order (only the
-        `needed` ones when given), then the gaps (`with_gaps`). Each rule's effective truth is
+    def body(self, with_gaps: bool) -> list[str]:
+        """Straight-line code for the rules and derived facts in dependency order, then the
+        gaps (`with_gaps`). Each rule's effective truth is
         `e<i>`; a rule with overriders keeps its base truth in `b<i>` too."""
         plan = self.plan
         graph = plan.graph
         rules = plan.rules
         lines: list[str] = []
         for node in graph.order:
-            if needed is not None and node not in needed:
-                continue
             if isinstance(node, str):
                 lines.append(f"# derived fact {node!r}")
                 lines.append(self.derived_code(node))
@@ -424,6 +457,7 @@ def generate(plan: Plan) -> GeneratedCode:
     for name in plan.input_names:
         core.var(name)  # every input is read: the core returns them all (`env`)
     core_body = core.body(with_gaps=True)
+    inputs = [(policy.facts[name], core.fact_var[name]) for name in plan.input_names]
 
     def tup(prefix: str, count: int) -> str:
         return "(" + "".join(f"{prefix}{i}, " for i in range(count)) + ")"
@@ -443,6 +477,8 @@ def generate(plan: Plan) -> GeneratedCode:
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
         *(f"    {line}" for line in core_body),
+        "    # the canonical JSON of the known input facts (hashed into facts_sha256)",
+        *(f"    {line}" for line in canonical_json_lines(inputs, core.constant)),
         "    # outcomes and the lists evaluate reports",
         f"    outcomes = {{{outcomes}}}",
         *(f"    {line}" for line in core.result_lists()),
@@ -453,27 +489,23 @@ def generate(plan: Plan) -> GeneratedCode:
         f"        gap_truth={tup('g', len(policy.gaps))},",
         "        outcomes=outcomes,",
         f"        env={env},",
+        "        facts_json=facts_json,",
         "        found=found,",
         *(f"        {name}={name}," for name in REPORTED_LISTS),
         "    )",
     ]
-    # `_decide`: the same straight-line code for what the answer depends on, returning the
-    # fired ids: derivations no reported rule reads, and the facts only they read, are left out.
+    # `_decide`: two-valued code for what the fired ids depend on (`decide_codegen`).
     fast = _Codegen(plan)
     fast.constants = core.constants  # share constant numbering: one namespace
-    fast_body = fast.body(with_gaps=False, needed=plan.needed_for_decide)
-    decide_lines = [
+    fast_body = decide_lines(plan, fast)  # names the fact locals it reads
+    reads = {var: name for name, var in fast.fact_var.items() if name not in graph.derivers}
+    ahead, fast_body = inline_single_reads(reads, fast_body)
+    decide_lines_ = [
         fast.signature("_decide"),
         "    g = facts.get",
-        *(f"    {line}" for line in fast.inputs()),
+        *(f"    {line}" for line in ahead),
         *(f"    {line}" for line in fast_body),
-        "    fired = []",
-        "    add = fired.append",
     ]
-    for i, rule in enumerate(rules):
-        if rule.kind in NON_DERIVE:
-            decide_lines.append(f"    if e{i} is True: add({rule.id!r})")
-    decide_lines.append("    return frozenset(fired)")
     # `_broken`: the constraints the facts break (`when` true and `require` false).
     check = _Codegen(plan)
     check.constants = core.constants
@@ -491,10 +523,15 @@ def generate(plan: Plan) -> GeneratedCode:
         *(f"    {line}" for line in check_body),
         "    return broken",
     ]
-    source = "\n".join([*core_lines, "", *decide_lines, "", *broken_lines]) + "\n"
+    source = "\n".join([*core_lines, "", *decide_lines_, "", *broken_lines]) + "\n"
     return GeneratedCode(source, {f"_k{n}": value for n, value in enumerate(core.constants)})
 
 
 def namespace() -> dict[str, object]:
     """What generated code may use besides its constants."""
-    return {"__builtins__": {"frozenset": frozenset}, "_union": union, "_CoreResult": CoreResult}
+    return {
+        "__builtins__": {"frozenset": frozenset},
+        "_union": union,
+        "_CoreResult": CoreResult,
+        **HELPERS,
+    }

@@ -27,7 +27,7 @@ from leukorules import model as m
 from leukorules.engine import trace as tr
 from leukorules.engine.supports import compiled_support, static_support
 from leukorules.logic import Truth
-from leukorules.rulegraph import GraphNode, PolicyGraph
+from leukorules.rulegraph import PolicyGraph
 
 Names = tuple[str, ...]
 NON_DERIVE = frozenset({"recommend", "note", "caution", "background"})
@@ -52,6 +52,8 @@ def can_be_unknown(expr: m.Expr) -> bool:
 
 @dataclass(frozen=True)
 class Plan:
+    """What evaluating the policy needs that does not depend on the patient."""
+
     policy: m.Policy
     graph: PolicyGraph
     rules: tuple[m.Rule, ...]
@@ -77,7 +79,6 @@ class Plan:
     # undetermined rules whose whole `missing` the generated code computes
     missing_generated: frozenset[int]
     # what `decide` computes: the reported rules and everything they depend on
-    needed_for_decide: frozenset[GraphNode]
     # per rule: its condition's walker (`trace.support`, specialised and memoised)
     supports: tuple[tr.Support, ...]
     # per gap: the same for its condition
@@ -118,9 +119,6 @@ def plan_policy(policy: m.Policy) -> Plan:
         ),
         missing_generated=graph.closed_upstream(
             lambda i: i in generated and not graph.reads_derived[i]
-        ),
-        needed_for_decide=frozenset(
-            graph.reachable(i for i, rule in enumerate(rules) if rule.kind in NON_DERIVE)
         ),
         supports=tuple(
             memoised(tr.compile_support(rule.when), tr.reads(rule.when)) for rule in rules

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from leukorules import model as m
 from leukorules.engine.codegen import CoreResult
 from leukorules.engine.plan import Plan, sorted_by_position
-from leukorules.engine.values import facts_sha256
+from leukorules.engine.values import sha256_text
 from leukorules.result.model import Outcome
 
 _NOTHING: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
@@ -50,6 +50,7 @@ class Run:
         "derived_values",
         "effective",
         "env",
+        "facts_json",
         "found",
         "gap_truth",
         "noted",
@@ -70,6 +71,7 @@ class Run:
         self.gap_truth = core.gap_truth
         self.outcomes: dict[str, Outcome] = core.outcomes  # type: ignore[assignment]
         self.env = core.env
+        self.facts_json = core.facts_json
         self.found = core.found
         self.recommended = core.recommended
         self.noted = core.noted
@@ -110,7 +112,7 @@ class Run:
         return {n: v for n in self.plan.input_names if (v := env[n]) is not None}
 
     def facts_sha256(self) -> str:
-        return facts_sha256(self.env, self.plan.input_names)
+        return sha256_text(self.facts_json)
 
     # --- missing facts of undetermined rules
 

@@ -59,23 +59,31 @@ def _sorted_names(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((name, _ascii_string(name) + ":") for name in sorted(names))
 
 
+def canonical_json_text(value: object) -> str:
+    """One known fact value as canonical JSON text (see the module docstring)."""
+    if isinstance(value, str):
+        text: str = _ascii_string(value)
+        return text
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    return json.dumps(_canonical(value), separators=(",", ":"), ensure_ascii=True)
+
+
 def facts_sha256(facts: Mapping[str, object], names: Iterable[str]) -> str:
     """sha256 of the canonical JSON of the known facts among `names` (the input facts): the
     text `json.dumps(known, sort_keys=True, separators=(",", ":"), ensure_ascii=True)` writes
-    (tested), written directly for the common types because it is computed for every result."""
+    (tested). The compiled evaluator writes the same text in generated code
+    (`leukorules.engine.canonical_codegen`); this is the reference, and what other callers use."""
     parts: list[str] = []
     for name, key in _sorted_names(tuple(names)):
         value = facts.get(name)
-        if value is None:
-            continue
-        kind = type(value)
-        if kind is str:
-            text = _ascii_string(value)  # type: ignore[arg-type]
-        elif kind is bool:
-            text = "true" if value else "false"
-        elif kind is int:
-            text = int.__repr__(value)
-        else:
-            text = json.dumps(_canonical(value), separators=(",", ":"), ensure_ascii=True)
-        parts.append(key + text)
-    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("ascii")).hexdigest()
+        if value is not None:
+            parts.append(key + canonical_json_text(value))
+    return sha256_text("{" + ",".join(parts) + "}")
+
+
+def sha256_text(text: str) -> str:
+    """The sha256 of canonical JSON text (ASCII by construction)."""
+    return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -8,13 +8,14 @@ patient id order, as `leukorules.fhir.bulk` does, plus the same `FolderProblems`
 
 The query is generated from the bindings, so the evidence rules are those of
 `leukorules.fhir.evidence`, written once more in SQL, and a differential test holds the two to
-the same rows: the status tables of `leukorules.fhir.bindings` become CASE expressions, the value
-sets become VALUES lists joined on (system, code), a disagreement names the same two sources
-with the same message (sources ordered by label), and a status code outside FHIR's value set
-rejects the patient with the same message. What only the python engine does: validate each
-resource against the fhir.resources models (LR520 for a malformed resource). A valid export
-gives both engines the same rows; an invalid resource rejects its patient on the python engine
-and is read as far as it can be here.
+the same rows: the status tables of `leukorules.fhir.bindings` become CASE expressions, the
+value sets literal lists and VALUES relations of (system, code), a disagreement names the same
+two sources with the same message (sources ordered by label), and a status code outside FHIR's
+value set rejects the patient with the same message. Each NDJSON line is parsed once, into a
+struct of the members the rules read (`evidence_sql.MEMBERS`). What only the python engine
+does: validate each resource against the fhir.resources models (LR520 for a malformed
+resource). A valid export gives both engines the same rows; an invalid resource rejects its
+patient on the python engine and is read as far as it can be here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules import terminology as t
 from leukorules.fhir.bindings import CONDITION_CLINICAL, CONDITION_VERIFICATION, Bindings
 from leukorules.fhir.bulk import (
@@ -38,6 +39,7 @@ from leukorules.fhir.bulk import (
     PatientFacts,
 )
 from leukorules.fhir.evidence_sql import (
+    STRUCTURE,
     Step,
     cause_evidence,
     condition_evidence,
@@ -70,7 +72,7 @@ def mapping_query(
         ("lr_hosted", hosted()),
         ("lr_cause_evidence", cause_evidence()),
         ("lr_exposure_evidence", exposure_evidence(day)),
-        *observations(day),
+        *observations(bindings, day),
         *_decisions(),
     ]
     body = ",\n".join(f"{name} AS {body.strip()}" for name, body in steps)
@@ -152,19 +154,28 @@ def _resources(files: Sequence[Path]) -> list[Step]:
     paths = "[" + ", ".join(sql_string(str(path)) for path in files) + "]"
     read = ", ".join(sql_string(kind) for kind in sorted(READ_TYPES | SHARED_TYPES))
     resources = f"""MATERIALIZED (
-  SELECT row_number() OVER () AS key, j, j ->> '$.resourceType' AS rtype,
-    CASE WHEN json_type(j, '$.id') = 'VARCHAR' THEN j ->> '$.id' END AS rid
-  FROM read_ndjson_objects({paths}, ignore_errors = true) AS r(j)
-  WHERE j IS NOT NULL AND json_type(j) = 'OBJECT'
-    AND json_type(j, '$.resourceType') = 'VARCHAR' AND (j ->> '$.resourceType') IN ({read})
+  SELECT row_number() OVER () AS key, j, rtype,
+    CASE WHEN json_type(j.id) = 'VARCHAR' THEN j.id ->> '$' END AS rid,
+    CASE WHEN rtype = 'Condition'
+      THEN list_has_any(json_keys(raw), ['abatementDateTime', 'abatementPeriod']) END AS abated
+  FROM (
+    SELECT raw, j,
+      CASE WHEN json_type(j.resourceType) = 'VARCHAR' THEN j.resourceType ->> '$' END AS rtype
+    FROM (
+      SELECT raw, from_json(raw, '{STRUCTURE}') AS j
+      FROM read_ndjson_objects({paths}, ignore_errors = true) AS r(raw)
+      WHERE raw IS NOT NULL AND json_type(raw) = 'OBJECT'
+    )
+  )
+  WHERE rtype IN ({read})
 )"""
     own = f"""MATERIALIZED (
-  SELECT key, j, rtype, rid, coalesce(rtype || '/' || rid, rtype) AS name,
+  SELECT key, j, rtype, rid, abated, coalesce(rtype || '/' || rid, rtype) AS name,
     CASE
       WHEN rtype = 'Medication' THEN NULL
       WHEN rtype = 'Patient' THEN rid
-      WHEN {_patient_reference("subject")} THEN substr(j ->> '$.subject.reference', 9)
-      WHEN {_patient_reference("patient")} THEN substr(j ->> '$.patient.reference', 9)
+      WHEN {_patient_reference("subject")} THEN substr(j.subject ->> '$.reference', 9)
+      WHEN {_patient_reference("patient")} THEN substr(j.patient ->> '$.reference', 9)
     END AS patient
   FROM lr_res
 )"""
@@ -183,8 +194,8 @@ def _resources(files: Sequence[Path]) -> list[Step]:
 
 def _patient_reference(key: str) -> str:
     return (
-        f"json_type(j, '$.{key}.reference') = 'VARCHAR' "
-        f"AND starts_with(j ->> '$.{key}.reference', 'Patient/')"
+        f"json_type(j.{key}, '$.reference') = 'VARCHAR' "
+        f"AND starts_with(j.{key} ->> '$.reference', 'Patient/')"
     )
 
 
@@ -205,8 +216,10 @@ def _decisions() -> list[Step]:
     min({'label': label, 'shown': shown}) AS first, any_value(val) AS val
   FROM lr_evidence GROUP BY patient, fact
 )"""
+    disagree = sql_string(msg.FHIR_SOURCES_DISAGREE.code.value)
+    bad_code = sql_string(msg.FHIR_BAD_CODE.code.value)
     conflicts = f"""(
-  SELECT d.patient, 'LR521' AS code, {_conflict_message()} AS reason
+  SELECT d.patient, {disagree} AS code, {_conflict_message()} AS reason
   FROM lr_decided AS d
   JOIN LATERAL (
     SELECT min({{'label': e.label, 'shown': e.shown}}) AS second FROM lr_evidence AS e
@@ -233,12 +246,12 @@ def _decisions() -> list[Step]:
         system=sql_string(OBSERVATION_STATUS_SYSTEM),
     )
     bad = f"""(
-  SELECT patient, 'LR520' AS code, {verification} AS reason FROM lr_cond WHERE v = 'BAD'
+  SELECT patient, {bad_code} AS code, {verification} AS reason FROM lr_cond WHERE v = 'BAD'
   UNION ALL
-  SELECT patient, 'LR520', {clinical} FROM lr_cond
+  SELECT patient, {bad_code}, {clinical} FROM lr_cond
   WHERE c = 'BAD' AND v IS DISTINCT FROM 'BAD' AND v IS DISTINCT FROM 'IGNORED'
   UNION ALL
-  SELECT patient, 'LR520', {observation} FROM lr_obs WHERE counts = 'BAD' OR counts IS NULL
+  SELECT patient, {bad_code}, {observation} FROM lr_obs WHERE counts = 'BAD' OR counts IS NULL
 )"""
     problems = """(
   SELECT patient, list(code ORDER BY code, reason) AS codes,
@@ -292,6 +305,10 @@ def _value_text(value: t.BindValue) -> str:
     return value
 
 
+# The members that say what a line is and whose it is.
+_IDENTITY = '{"resourceType": "JSON", "id": "JSON", "subject": "JSON", "patient": "JSON"}'
+
+
 def problems_query(files: Sequence[Path]) -> str:
     """The SQL that counts, per file, the lines left out (as `bulk.FolderProblems` does)."""
     paths = "[" + ", ".join(sql_string(str(path)) for path in files) + "]"
@@ -299,17 +316,21 @@ def problems_query(files: Sequence[Path]) -> str:
     return f"""
 SELECT parse_filename(filename) AS file, kind, count(*) AS n FROM (
   SELECT filename, CASE
-    WHEN j IS NULL THEN {sql_string(NOT_JSON)}
-    WHEN json_type(j) <> 'OBJECT' OR json_type(j, '$.resourceType') IS DISTINCT FROM 'VARCHAR'
+    WHEN raw IS NULL THEN {sql_string(NOT_JSON)}
+    WHEN json_type(raw) <> 'OBJECT' OR json_type(j.resourceType) IS DISTINCT FROM 'VARCHAR'
       THEN {sql_string(NOT_A_RESOURCE)}
-    WHEN (j ->> '$.resourceType') IN ({read}) AND (j ->> '$.resourceType') <> 'Patient'
+    WHEN (j.resourceType ->> '$') IN ({read}) AND (j.resourceType ->> '$') <> 'Patient'
       AND NOT coalesce({_patient_reference("subject")}, false)
       AND NOT coalesce({_patient_reference("patient")}, false)
       THEN {sql_string(NO_PATIENT)}
-    WHEN (j ->> '$.resourceType') = 'Patient' AND json_type(j, '$.id') IS DISTINCT FROM 'VARCHAR'
+    WHEN (j.resourceType ->> '$') = 'Patient' AND json_type(j.id) IS DISTINCT FROM 'VARCHAR'
       THEN {sql_string(NO_PATIENT)}
   END AS kind
-  FROM read_ndjson_objects({paths}, filename = true, ignore_errors = true) AS r(j, filename)
+  FROM (
+    SELECT raw, filename,
+      CASE WHEN json_type(raw) = 'OBJECT' THEN from_json(raw, '{_IDENTITY}') END AS j
+    FROM read_ndjson_objects({paths}, filename = true, ignore_errors = true) AS r(raw, filename)
+  )
 ) WHERE kind IS NOT NULL GROUP BY ALL ORDER BY ALL
 """
 

@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic
 from leukorules.fhir.bindings import (
     CLINICAL_STATUS,

@@ -71,19 +71,54 @@ def _counts(expression: str, table: Mapping[str, Counts]) -> str:
     )
 
 
-def _codings(json_path: str, row: str = "j") -> str:
-    """The well-shaped codings (object, string system and code) of a CodeableConcept."""
+# The members of a resource the evidence rules read. Each line is parsed once, into a struct
+# of these members as JSON (`from_json`); every later step reads a small member, not the line.
+MEMBERS = (
+    "resourceType",
+    "id",
+    "subject",
+    "patient",
+    "code",
+    "clinicalStatus",
+    "verificationStatus",
+    "recordedDate",
+    "onsetDateTime",
+    "extension",
+    "status",
+    "effectiveDateTime",
+    "effectiveInstant",
+    "effectivePeriod",
+    "valueBoolean",
+    "medicationCodeableConcept",
+    "medicationReference",
+)
+STRUCTURE = "{" + ", ".join(f'"{member}": "JSON"' for member in MEMBERS) + "}"
+
+
+def at(row: str, path: str) -> tuple[str, str]:
+    """A JSON path into a resource (`row`: its struct of members) as (member, path within)."""
+    head, _, rest = path.removeprefix("$.").partition(".")
+    assert head in MEMBERS, f"{head} is not a member the query reads"
+    return f"{row}.{head}", f"$.{rest}" if rest else "$"
+
+
+def _codings(json_path: str, row: str = "j", resource: bool = True) -> str:
+    """The well-shaped codings (object, string system and code) of a CodeableConcept: a
+    member of a resource, or (`resource=False`) at a path in a JSON value."""
+    base, path = at(row, json_path) if resource else (row, json_path)
+    inner = "$.coding[*]" if path == "$" else f"{path}.coding[*]"
     return (
-        f"list_filter(coalesce(json_extract({row}, '{json_path}.coding[*]'), []::JSON[]), "
+        f"list_filter(coalesce(json_extract({base}, '{inner}'), []::JSON[]), "
         "lambda c: json_type(c, '$.system') = 'VARCHAR' AND json_type(c, '$.code') = 'VARCHAR')"
     )
 
 
 def _text(json_path: str, row: str = "j") -> str:
     """A string member, NULL when absent, not a string, or empty (as Python's `or` reads it)."""
+    base, path = at(row, json_path)
     return (
-        f"CASE WHEN json_type({row}, '{json_path}') = 'VARCHAR' "
-        f"THEN nullif({row} ->> '{json_path}', '') END"
+        f"CASE WHEN json_type({base}, '{path}') = 'VARCHAR' "
+        f"THEN nullif({base} ->> '{path}', '') END"
     )
 
 
@@ -134,26 +169,27 @@ def conditions(bindings: Bindings) -> list[Step]:
     """The Conditions a binding reads (`lr_cond`: their codings and how their statuses count),
     the codings of those whose statuses let them speak (`lr_cond_codes`), and each dueTo that
     names a drug (`lr_due`: its drug codings, and the resource it references)."""
-    bound = "(SELECT system, code FROM lr_cond_bind UNION SELECT system, code FROM lr_host)"
+    read = sorted({*bindings.conditions, *bindings.host_codes})
     verification = _counts("v_code", VERIFICATION_STATUS)
     clinical = _counts("c_code", CLINICAL_STATUS)
     v_system, c_system = sql_string(CONDITION_VERIFICATION), sql_string(CONDITION_CLINICAL)
     conditions = f"""MATERIALIZED (
   SELECT *, {verification} AS v, {clinical} AS c
   FROM (
-    SELECT key, patient, name, j, codes,
+    SELECT key, patient, name, j, abated, codes,
       list_position(list_transform(v_list, lambda x: x ->> '$.system'), {v_system}) AS v_pos,
       CASE WHEN v_pos > 0 THEN v_list[v_pos] ->> '$.code' END AS v_code,
       list_position(list_transform(c_list, lambda x: x ->> '$.system'), {c_system}) AS c_pos,
-      CASE WHEN c_pos > 0 THEN c_list[c_pos] ->> '$.code' END AS c_code,
-      json_exists(j, '$.abatementDateTime') OR json_exists(j, '$.abatementPeriod') AS abated
+      CASE WHEN c_pos > 0 THEN c_list[c_pos] ->> '$.code' END AS c_code
     FROM (
-      SELECT key, patient, name, j, {_codings("$.code")} AS codes,
-        {_codings("$.verificationStatus")} AS v_list, {_codings("$.clinicalStatus")} AS c_list
-      FROM lr_own WHERE rtype = 'Condition' AND patient IS NOT NULL
+      SELECT *, {_codings("$.verificationStatus")} AS v_list,
+        {_codings("$.clinicalStatus")} AS c_list
+      FROM (
+        SELECT key, patient, name, j, abated, {_codings("$.code")} AS codes
+        FROM lr_own WHERE rtype = 'Condition' AND patient IS NOT NULL
+      )
+      WHERE {_holds_any("codes", read)}
     )
-    WHERE EXISTS (SELECT 1 FROM unnest(codes) AS u(x) JOIN {bound} AS b
-                  ON b.system = x ->> '$.system' AND b.code = x ->> '$.code')
   )
 )"""
     codes = f"""MATERIALIZED (
@@ -162,7 +198,7 @@ def conditions(bindings: Bindings) -> list[Step]:
   FROM lr_cond WHERE {_SPEAKS}
 )"""
     extensions = (
-        "list_filter(coalesce(json_extract(j, '$.extension[*]'), []::JSON[]), lambda x: "
+        "list_filter(coalesce(json_extract(j.extension, '$[*]'), []::JSON[]), lambda x: "
         f"json_type(x) = 'OBJECT' AND (x ->> '$.url') = {sql_string(DUE_TO)})"
     )
     drug_systems = ", ".join(sql_string(s) for s in sorted(bindings.drug_systems))
@@ -171,7 +207,7 @@ def conditions(bindings: Bindings) -> list[Step]:
     SELECT e.cond, e.pos, tg.key AS target_key, tg.rtype AS target_type,
       tg.name AS target_name,
       CASE
-        WHEN tg.key IS NULL THEN {_codings("$.valueCodeableConcept", "e.ext")}
+        WHEN tg.key IS NULL THEN {_codings("$.valueCodeableConcept", "e.ext", False)}
         WHEN tg.rtype = 'Medication' THEN {_codings("$.code", "tg.j")}
         ELSE list_concat({_codings("$.medicationCodeableConcept", "tg.j")},
                          coalesce({_codings("$.code", "med.j")}, []::JSON[]))
@@ -189,13 +225,21 @@ def conditions(bindings: Bindings) -> list[Step]:
     LEFT JOIN lr_target AS tg ON e.ref IS NOT NULL AND tg.ref = {_reference_key("e.ref")}
       AND (tg.patient = e.patient OR tg.rtype = 'Medication')
     LEFT JOIN lr_target AS med ON tg.key IS NOT NULL
-      AND json_type(tg.j, '$.medicationReference.reference') = 'VARCHAR'
-      AND med.ref = {_reference_key("tg.j ->> '$.medicationReference.reference'")}
+      AND json_type(tg.j.medicationReference, '$.reference') = 'VARCHAR'
+      AND med.ref = {_reference_key("(tg.j.medicationReference ->> '$.reference')")}
       AND (med.patient = e.patient OR med.rtype = 'Medication')
   )
   WHERE list_bool_or(list_transform(drugs, lambda x: (x ->> '$.system') IN ({drug_systems})))
 )"""
     return [("lr_cond", conditions), ("lr_cond_codes", codes), ("lr_due", due)]
+
+
+def _holds_any(codings: str, read: Sequence[tuple[str, str]]) -> str:
+    """Whether a list of codings holds one of the (system, code) pairs `read` (a literal list:
+    a vectorised test instead of a join per resource)."""
+    pairs = ", ".join(sql_string(f"{system}|{code}") for system, code in read) or "NULL"
+    keys = f"list_transform({codings}, lambda c: (c ->> '$.system') || '|' || (c ->> '$.code'))"
+    return f"list_has_any({keys}, [{pairs}]::VARCHAR[])"
 
 
 def _reference_key(reference: str) -> str:
@@ -209,8 +253,7 @@ def condition_evidence() -> str:
     return f"""(
   SELECT cc.patient, b.fact,
     CASE
-      WHEN b.needs_drug AND NOT EXISTS (SELECT 1 FROM lr_due WHERE lr_due.cond = cc.key)
-        THEN NULL
+      WHEN b.needs_drug AND caused.cond IS NULL THEN NULL
       WHEN cc.v = 'NO' THEN b.refuted
       WHEN cc.v = 'UNSURE' THEN NULL
       WHEN cc.c = 'YES'
@@ -221,6 +264,7 @@ def condition_evidence() -> str:
     {_label("cc.name", "cc.x")} AS label
   FROM lr_cond_codes AS cc
   JOIN lr_cond_bind AS b ON b.system = cc.x ->> '$.system' AND b.code = cc.x ->> '$.code'
+  LEFT JOIN (SELECT DISTINCT cond FROM lr_due) AS caused ON caused.cond = cc.key
 )"""
 
 
@@ -293,19 +337,19 @@ def exposure_evidence(day: str) -> str:
            WHEN t.rtype = 'MedicationStatement' THEN {statement}
            ELSE {request} END AS counts,
       {_date(_text("$.effectivePeriod.end", "t.j"))} AS ended
-    FROM (SELECT key, rtype, j, CASE WHEN json_type(j, '$.status') = 'VARCHAR'
-            THEN j ->> '$.status' END AS status FROM lr_own) AS t
+    FROM (SELECT key, rtype, j, CASE WHEN json_type(j.status) = 'VARCHAR'
+            THEN j.status ->> '$' END AS status FROM lr_own) AS t
   ) AS st ON st.key = d.target_key
 )"""
 
 
-def observations(day: str) -> list[Step]:
+def observations(bindings: Bindings, day: str) -> list[Step]:
     """The Observations a binding reads (`lr_obs`) and their yes/no answers
     (`Reader._observation`)."""
     counts = _counts("status", OBSERVATION_STATUS)
     effective = (
         f"coalesce({_text('$.effectiveDateTime')}, {_text('$.effectiveInstant')}, "
-        "CASE WHEN json_type(j, '$.effectivePeriod') = 'OBJECT' THEN "
+        "CASE WHEN json_type(j.effectivePeriod) = 'OBJECT' THEN "
         f"coalesce({_text('$.effectivePeriod.end')}, {_text('$.effectivePeriod.start')}) END)"
     )
     observations = f"""MATERIALIZED (
@@ -313,21 +357,20 @@ def observations(day: str) -> list[Step]:
     {_date("eff")} AS day
   FROM (
     SELECT key, patient, name, j, {_codings("$.code")} AS codes,
-      CASE WHEN json_type(j, '$.status') = 'VARCHAR' THEN j ->> '$.status' END AS status,
-      coalesce(j ->> '$.status', 'None') AS raw_status,
+      CASE WHEN json_type(j.status) = 'VARCHAR' THEN j.status ->> '$' END AS status,
+      coalesce(j.status ->> '$', 'None') AS raw_status,
       {effective} AS eff
     FROM lr_own WHERE rtype = 'Observation' AND patient IS NOT NULL
   )
-  WHERE EXISTS (SELECT 1 FROM unnest(codes) AS u(x) JOIN lr_answer_bind AS b
-                ON b.system = x ->> '$.system' AND b.code = x ->> '$.code')
+  WHERE {_holds_any("codes", sorted(bindings.observations))}
 )"""
     evidence = f"""(
   SELECT o.patient, b.fact,
     CASE
       WHEN o.counts = 'UNSURE' THEN NULL
-      WHEN json_type(o.j, '$.valueBoolean') IS DISTINCT FROM 'BOOLEAN' THEN NULL
+      WHEN json_type(o.j.valueBoolean) IS DISTINCT FROM 'BOOLEAN' THEN NULL
       WHEN o.day IS NULL OR o.day > {day} OR {day} - o.day > b.days THEN NULL
-      WHEN (o.j ->> '$.valueBoolean') = 'true' THEN 'true' ELSE 'false'
+      WHEN (o.j.valueBoolean ->> '$') = 'true' THEN 'true' ELSE 'false'
     END AS val,
     {_label("o.name", "o.x")} AS label
   FROM (SELECT *, unnest(codes) AS x FROM lr_obs WHERE counts IN ('YES', 'UNSURE')) AS o

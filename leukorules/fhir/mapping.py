@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, has_errors
 from leukorules.fhir.bindings import Bindings

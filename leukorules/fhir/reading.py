@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leukorules import messages_fhir as msg
+from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic
 from leukorules.fhir.locate import fhir_path, locate
+from leukorules.reading import FileTooLarge, NotARegularFile, read_regular_file
 from leukorules.source import SourceFile, Span
 
 if TYPE_CHECKING:
@@ -145,13 +146,14 @@ def read_record_file(path: str | Path) -> tuple[list[Entry] | None, list[Diagnos
     file = Path(path)
     name = str(path)
     try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_RECORD_BYTES + 1)
+        raw = read_regular_file(file, MAX_RECORD_BYTES)  # a FIFO or device is refused by kind
+    except NotARegularFile as refused:
+        return None, [msg.FHIR_UNREADABLE.at(None, name=name, reason=f"it is {refused.kind}")]
+    except FileTooLarge:
+        return None, [msg.FHIR_TOO_LARGE.at(None, name=name, limit=MAX_RECORD_BYTES)]
     except OSError as error:
         reason = error.strerror or type(error).__name__
         return None, [msg.FHIR_UNREADABLE.at(None, name=name, reason=reason)]
-    if len(raw) > MAX_RECORD_BYTES:
-        return None, [msg.FHIR_TOO_LARGE.at(None, name=name, limit=MAX_RECORD_BYTES)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

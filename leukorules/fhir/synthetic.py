@@ -8,12 +8,12 @@ export folder (one NDJSON file per resource type). `carried(facts, policy)` says
 record carries: mapping the Bundle back gives exactly those (tested). The record is built from
 the bindings, never from a table of its own: a code added to the policy is generated with it.
 
-How each fact is carried: a confirmed, active Condition with the codes of the first value set
-of the first binding that gives the value (a refuted one where the binding says refuted gives
-it), or an Observation with a yes/no answer for the facts named in `observe`; the causative drug
-as the diagnosis Condition's dueTo (the first code of the drug's value set; for the `any rxnorm
-drug` value, a drug no value set holds), through a MedicationStatement whose status says
-whether it is still taken when that is known.
+How each fact is carried: a confirmed, active Condition coded with the first code of each
+system in the first value set of the first binding that gives the value (a refuted one where
+the binding says refuted gives it), or an Observation with a yes/no answer for the facts named
+in `observe`; the causative drug as the diagnosis Condition's dueTo (the first code of the
+drug's value set; for the `any rxnorm drug` value, a drug no value set holds), through a
+MedicationStatement whose status says whether it is still taken when that is known.
 """
 
 from __future__ import annotations
@@ -137,6 +137,15 @@ def _status(system: str, code: str) -> JSON:
     return {"coding": [{"system": system, "code": code}]}
 
 
+def _codings(value_set: ValueSet) -> list[JSON]:
+    """The value set's first code in each of its systems: a diagnosis is recorded as one concept
+    per terminology (a Condition coded both right and left hemiplegia would say nothing real)."""
+    first: dict[str, JSON] = {}
+    for concept in value_set.concepts:
+        first.setdefault(concept.system, _coding(concept))
+    return list(first.values())
+
+
 def _condition(rid: str, patient: str, value_set: ValueSet, present: bool, recorded: str) -> JSON:
     resource: JSON = {
         "resourceType": "Condition",
@@ -144,7 +153,7 @@ def _condition(rid: str, patient: str, value_set: ValueSet, present: bool, recor
         "verificationStatus": _status(
             CONDITION_VERIFICATION, "confirmed" if present else "refuted"
         ),
-        "code": {"coding": [_coding(c) for c in value_set.concepts], "text": value_set.title},
+        "code": {"coding": _codings(value_set), "text": value_set.title},
         "subject": {"reference": f"Patient/{patient}"},
         "recordedDate": recorded,
     }

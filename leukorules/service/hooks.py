@@ -28,6 +28,7 @@ from leukorules.diagnostics import Severity
 from leukorules.engine.compile import CompiledPolicy
 from leukorules.fhir.bindings import Bindings
 from leukorules.fhir.mapping import map_entries
+from leukorules.messages import FHIR_SOURCES_DISAGREE
 from leukorules.rulegraph import PolicyGraph
 from leukorules.service.cards import CardContext, decision_cards, problem_card
 from leukorules.service.orders import Catalogue, Sequencing, order_cards, selected_orders
@@ -145,7 +146,7 @@ def decide(service: PolicyService, call: Call, reports_url: str, log: bool) -> D
     record = map_entries(gathered.entries, service.bindings, call.as_of)
     errors = [d for d in record.diagnostics if d.severity is Severity.ERROR]
     if errors:
-        contradictory = any(d.code == "LR521" for d in errors)
+        contradictory = any(d.code is FHIR_SOURCES_DISAGREE.code for d in errors)
         title = (
             "The record contradicts itself: no recommendation was made"
             if contradictory

@@ -15,19 +15,23 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from leukorules.diagnostics import Diagnostic
 from leukorules.source import Span
 from leukorules.syntax import ast
 from leukorules.syntax.lark_adapter import Token
 
 
 class ParseContext(threading.local):
-    """The file being parsed on this thread: its path (for spans) and its comments so far."""
+    """The file being parsed on this thread: its path (for spans), its comments so far, and
+    the problems of its literals (`leukorules.syntax.literals`), one per (line, column)."""
 
     path: str = "<input>"
     comments: list[ast.Comment]
+    literal_problems: dict[tuple[int, int], Diagnostic]
 
     def __init__(self) -> None:
         self.comments = []
+        self.literal_problems = {}
 
 
 context = ParseContext()
@@ -96,6 +100,8 @@ def _children_span(children: Sequence[Any]) -> Span:
 
 
 def unquote(token: Token) -> str:
+    """A STRING token's text. Only the escapes of `literals.ESCAPES` reach here: the lexer
+    callback `literals.check_string` refuses any other before the file is accepted."""
     body = str(token.value)[1:-1]
     if "\\" not in body:
         return body

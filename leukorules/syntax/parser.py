@@ -119,15 +119,22 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     with lock, gc_paused():
         context.path = source.path
         context.comments = []
+        context.literal_problems = {}
         try:
             items: Any = shared_parser().parse(source.text)
         except TooDeep as stopped:
             return None, [_nested_too_deeply(source.path, stopped.token)]
         except (SyntaxStop, GluedKeyword) as stop:
-            return None, _recover(source, stop)
+            context.literal_problems = {}  # the recovering parse reads every literal again
+            found = _recover(source, stop)
+            return None, sorted_diagnostics([*found, *context.literal_problems.values()])
         finally:
             comments = tuple(context.comments)
+            literal_problems = list(context.literal_problems.values())
             context.comments = []
+            context.literal_problems = {}
+    if literal_problems:
+        return None, sorted_diagnostics(literal_problems)
     deep = _too_deep(items)
     if deep is not None:
         at = Span.point(deep.span.file, deep.span.line, deep.span.column)

@@ -16,6 +16,7 @@ from leukorules.cachedir import cache_folder
 from leukorules.syntax.build import AstBuilder, Callbacks, collect_comment
 from leukorules.syntax.grammar import grammar_text
 from leukorules.syntax.lark_adapter import LalrParser
+from leukorules.syntax.literals import check_number, check_string
 
 # The parser gives up on input nested deeper than this (open parentheses, `not`s, sections...):
 # it is far past any sensible condition already, and a runaway file of millions of `(` would
@@ -46,7 +47,11 @@ def build_parser(strict: bool = False) -> LalrParser:
     return LalrParser(
         grammar_text(),
         callbacks=Callbacks(AstBuilder()),
-        lexer_callbacks={"COMMENT": collect_comment},
+        lexer_callbacks={
+            "COMMENT": collect_comment,
+            "STRING": check_string,
+            "SIGNED_NUMBER": check_number,
+        },
         cache=False if strict else _cache_file(),
         strict=strict,
         max_depth=MAX_PARSE_DEPTH,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.golden import Golden
 
 from leukorules import load_policy
 from leukorules.engine.facts_file import load_facts_file
@@ -224,7 +225,7 @@ def _load(browser: WebDriver, page: Path) -> list[dict[str, Any]]:
     return browser.console()
 
 
-def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: bool) -> None:
+def test_report_in_chromium(browser: WebDriver, tmp_path: Path, golden: Golden) -> None:
     policy = load_policy()
     raw, problems = load_facts_file(EXAMPLE)
     assert raw is not None, problems
@@ -272,7 +273,7 @@ def test_report_in_chromium(browser: WebDriver, tmp_path: Path, update_golden: b
     picture = browser.screenshot()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 20_000
     (tmp_path / "report.png").write_bytes(picture)
-    if update_golden:
+    if golden.updating:
         SCREENSHOT.write_bytes(picture)
     browser.resize(1280, 900)
 

@@ -1,53 +1,10 @@
-"""Diagnostic messages of health records and terminology bindings, declared once: code, text,
-hint. The part of the registry `leukorules.messages` that concerns FHIR: how records report
-LR501, LR507, LR520 and LR521 (read by `leukorules.fhir`), and LR6xx, the checker's diagnostics
-of `valueset` and `bind` blocks (`leukorules.check.bindings`). Same rules as
-`leukorules.messages`: templates take `str.format` fields named for what they hold, a literal
-brace is written `{{` or `}}`, and nothing else in the package writes these codes or texts.
-"""
+"""Messages about a policy's terminology bindings: LR6xx, what `leukorules check` reports about
+`valueset` and `bind` blocks (`leukorules.check.bindings`). How FHIR records report LR5xx is in
+`leukorules.messages.facts`."""
 
 from __future__ import annotations
 
 from leukorules.diagnostics import Code, Message
-
-# --- LR5xx as FHIR records report them ----------------------------------------------------------
-
-FHIR_UNREADABLE = Message(Code.LR501, "cannot read {name}: {reason}")
-FHIR_TOO_LARGE = Message(
-    Code.LR501,
-    "{name} is larger than {limit:,} bytes",
-    "a record file holds one patient's resources; a cohort is a Bulk Data export folder",
-)
-FHIR_NOT_JSON = Message(
-    Code.LR507,
-    "malformed JSON: {reason}",
-    "a FHIR record is one JSON resource, usually a Bundle",
-)
-FHIR_NOT_RESOURCE = Message(
-    Code.LR507,
-    "{what} is not a FHIR resource: it has no `resourceType`",
-    'give a FHIR R4 resource, e.g. {{"resourceType": "Bundle", ...}}',
-)
-FHIR_INVALID = Message(
-    Code.LR520,
-    "`{location}`: {reason}",
-    "the record does not conform to FHIR R4; correct it at its source",
-)
-FHIR_BAD_CODE = Message(
-    Code.LR520,
-    "`{location}`: `{code}` is not a code of {system}",
-    "one of: {allowed}",
-)
-FHIR_NO_PATIENT = Message(
-    Code.LR520,
-    "`{location}`: no `subject` or `patient` reference says whose {resource_type} this is",
-    "Bulk Data resources name their patient as `Patient/<id>`",
-)
-FHIR_SOURCES_DISAGREE = Message(
-    Code.LR521,
-    "`{fact}`: {first} gives {first_value}, {second} gives {second_value}",
-    "nothing is evaluated on a guess: correct one source, or leave the fact out of one",
-)
 
 # --- LR6xx: terminology bindings ---------------------------------------------------------------
 # Reported by the checker (`leukorules.check.bindings`) for `valueset` and `bind` blocks.
