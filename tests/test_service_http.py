@@ -458,3 +458,16 @@ def test_the_same_request_twice_needs_two_tokens_and_gives_two_decisions(
     assert [c["summary"] for c in first] == [c["summary"] for c in second]
     assert first[0]["uuid"] != second[0]["uuid"]
     assert first[0]["links"][0]["url"] != second[0]["links"][0]["url"]
+
+
+def test_a_fhir_server_answer_nesting_too_deep_is_412(client: Client) -> None:
+    bundle = load_bundle("hiv-associated-pml")
+    resources = resources_of(bundle)
+    deep: Any = "bottom"
+    for _ in range(80):
+        deep = [deep]
+    resources[1] = {**resources[1], "note": deep}
+    with LiveServer(fhir_server_app(resources, token=None)) as fhir:
+        response = client.call(hook_request(patient_id_of(bundle), None, fhirServer=fhir.url))
+    assert response.status_code == 412
+    assert "nests deeper than 64" in response.json()["message"]

@@ -308,6 +308,12 @@ def test_malformed_requests_are_400_naming_what_is_wrong(
     request = good_request()
     request["hookInstance"] = "line\nbreak"
     bad(request, "request.hookInstance")
+    bad(b"[" * 30_000 + b"]" * 30_000, "nests deeper than 64")
+    request = good_request()
+    request["prefetch"]["conditions"]["entry"][0]["resource"]["note"] = json.loads(
+        "[" * 70 + "]" * 70
+    )
+    bad(request, "nests deeper than 64")
 
 
 def test_a_body_that_is_not_json_typed_is_415(service: LiveServer, rsa_signer: Signer) -> None:

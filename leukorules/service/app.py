@@ -54,7 +54,7 @@ from leukorules.service.fhirclient import FhirFetchError, fetch_missing
 from leukorules.service.hooks import Call, Decision, PolicyService, decide
 from leukorules.service.openapi import openapi_document
 from leukorules.service.orders import CatalogueError, load_catalogue
-from leukorules.service.prefetch import missing_keys
+from leukorules.service.prefetch import MAX_DEPTH, missing_keys, too_deep
 from leukorules.service.protocol import CONTEXTS, CdsRequest, Discovery, dump
 from leukorules.service.reports import ReportStore
 from leukorules.service.web import AccessLog, BodyTooLarge, SecurityHeaders, error, read_body
@@ -269,6 +269,10 @@ def _parse(body: bytes, service: PolicyService) -> tuple[CdsRequest, Any] | Resp
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as failure:
         return error(400, "bad_request", f"the body is not JSON: {failure}"[:300])
+    except RecursionError:
+        data = None
+    if data is None or too_deep(data, MAX_DEPTH):
+        return error(400, "bad_request", f"the body nests deeper than {MAX_DEPTH} levels")
     try:
         call_request = CdsRequest.model_validate(data)
     except ValidationError as failure:

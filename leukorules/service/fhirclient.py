@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from leukorules.service.config import Limits
-from leukorules.service.prefetch import Template
+from leukorules.service.prefetch import MAX_DEPTH, Template, too_deep
 
 FHIR_JSON = "application/fhir+json"
 
@@ -147,6 +147,9 @@ async def _get(
     raw = b"".join(chunks)
     try:
         text = raw.decode("utf-8")
-        return json.loads(text), text
-    except (UnicodeDecodeError, ValueError):
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise FhirFetchError("the FHIR server's answer is not JSON") from None
+    if too_deep(data):
+        raise FhirFetchError(f"the FHIR server's answer nests deeper than {MAX_DEPTH} levels")
+    return data, text

@@ -18,7 +18,6 @@ fetched, like the others, when the client gives a FHIR server).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,9 @@ from leukorules.fhir.bindings import Bindings
 from leukorules.fhir.reading import Entry, Text
 
 PATIENT_KEY = "patient"
+# How deep a request's or a FHIR server's JSON may nest (a FHIR record nests a dozen levels or
+# so; a much deeper one would exhaust the recursion of the validators that read it).
+MAX_DEPTH = 64
 CONTEXT_PATIENT = "{{context.patientId}}"
 # Resource types that carry a reference to their patient, and in which element.
 _PATIENT_ELEMENT = {
@@ -187,5 +189,17 @@ def _other_patient(entry: Entry, patient_id: str) -> str | None:
     return None
 
 
-def parse_json(text: str) -> Any:
-    return json.loads(text)
+def too_deep(data: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON data nests deeper than `limit` (read level by level, no recursion)."""
+    level: list[object] = [data]
+    for _ in range(limit + 1):
+        below: list[object] = []
+        for value in level:
+            if isinstance(value, dict):
+                below.extend(value.values())
+            elif isinstance(value, list):
+                below.extend(value)
+        if not below:
+            return False
+        level = below
+    return True
