@@ -25,6 +25,7 @@ each with the resource that supplied it. Text from the policy and the record is 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -93,8 +94,10 @@ def indicator_of(strength: str) -> Indicator:
     return INDICATORS.get(strength, "info")
 
 
+@functools.lru_cache(maxsize=8192)
 def md(text: str) -> str:
-    """Markdown-escaped, one line, control characters shown as escapes."""
+    """Markdown-escaped, one line, control characters shown as escapes. Cached: most texts are
+    the policy's (statements, sections, fact descriptions), the same on every card."""
     return printable(" ".join(text.split())).translate(_ESCAPES)
 
 
