@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prove": ("leukorules.cli.prove", "prove", "Prove a policy's properties for every patient."),
     "diff": ("leukorules.cli.diff", "diff", "What changes between two versions of a policy."),
     "batch": ("leukorules.cli.batch", "batch", "Evaluate a cohort of patients."),
+    "serve": ("leukorules.cli.serve", "serve", "Serve policies as a CDS Hooks service."),
     "compile": (
         "leukorules.cli.compile",
         "compile_command",
