@@ -219,7 +219,7 @@ def test_three_engines_agree_on_generated_cohorts(
         summaries[engine] = run(policy, cohort, folder / f"{engine}.parquet", engine)
     tables = {e: pq.read_table(folder / f"{e}.parquet").to_pylist() for e in summaries}
     assert tables["python"] == tables["duckdb"] == tables["spark"]
-    errors = {e: read_jsonl(folder / f"{e}.errors.jsonl") for e in summaries}
+    errors = {e: read_jsonl(folder / f"{e}.parquet-errors.jsonl") for e in summaries}
     keys = {e: [(x["row"], x["id"], x["codes"]) for x in errors[e]] for e in errors}
     assert keys["python"] == keys["duckdb"] == keys["spark"]
     assert errors["duckdb"] == errors["spark"]  # the same SQL: the same words
@@ -390,6 +390,47 @@ def test_a_partitioned_run_replaces_only_a_results_folder(policy: m.Policy, tmp_
     with pytest.raises(CohortError, match="not a partitioned results folder"):
         run(policy, cohort, folder, "spark", partitioned=True)
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_damaged_parquet_file_stops_the_run_and_keeps_the_earlier_outputs(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on the other engines (`tests/test_hostile_cohort_rows.py`): one line naming the file,
+    exit status 1, the outputs of an earlier run as they were, no temporary file left."""
+    from test_hostile_cohort_rows import POLICY as ROWS_POLICY
+    from test_hostile_cohort_rows import damaged_parquet
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.rules").write_text(ROWS_POLICY, encoding="utf-8")
+    damaged_parquet(tmp_path / "c.parquet", "values")
+    table = pa.table({"id": ["a", "b"], "diagnosis": ["pml", "adem"], "age": [30, 40]})
+    pq.write_table(
+        table,
+        tmp_path / "u.parquet",
+        compression="none",
+        use_dictionary=False,
+        write_statistics=False,
+    )
+    data = (tmp_path / "u.parquet").read_bytes()
+    position = data.index(b"adem")
+    (tmp_path / "u.parquet").write_bytes(data[:position] + b"\x80" + data[position + 1 :])
+    expected = {
+        "c.parquet": "the spark engine stopped reading c.parquet: [FAILED_READ_FILE",
+        "u.parquet": "u.parquet is not a readable Parquet file: its column `diagnosis` holds "
+        "text that is not UTF-8",
+    }
+    for name, words in expected.items():
+        (tmp_path / "r.jsonl").write_text("old\n", encoding="utf-8")
+        (tmp_path / "r.errors.jsonl").write_text("old errors\n", encoding="utf-8")
+        args = [name, "--out", "r.jsonl", "--policy", "p.rules", "--engine", "spark"]
+        result = leukorules("batch", *args)
+        assert result.exit_code == 1
+        assert result.output.startswith("leukorules: error: ")
+        assert words in result.output
+        assert len(result.output.splitlines()) == 1
+        assert (tmp_path / "r.jsonl").read_text(encoding="utf-8") == "old\n"
+        assert (tmp_path / "r.errors.jsonl").read_text(encoding="utf-8") == "old errors\n"
+        assert sorted(p.name for p in tmp_path.glob(".*")) == []  # no temporary file, no staging
 
 
 def test_dates_are_calendar_dates_in_any_time_zone(

@@ -7,9 +7,12 @@ diagnostics) and a `summary`.
 Must never import: `leukorules.syntax`, `leukorules.check`, `leukorules.report`,
 `leukorules.audit`, `leukorules.cli`, `leukorules.authoring`, `leukorules.fhir`.
 
-Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches)
-and `layout` (the file's columns against the policy's facts, checked up front) -> an engine ->
-`writers` (results and errors files) and `summary` (counts for people); `runner` runs them.
+Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches;
+`lines` bounds each record's size) and `layout` (the file's columns against the policy's facts,
+checked up front; `preflight` does the same from a JSON Lines file's first records) -> an engine
+-> `writers` (results and errors files) and `summary` (counts for people); `runner` runs them,
+and `outputs` checks that no output is an input or another output and replaces each output
+only when the run completes.
 
 - python engine (`pyengine`, with `decode`): the compiled evaluator of `leukorules.engine` in a
   pool of worker processes, one batch each at a time, results in cohort order.
@@ -24,8 +27,9 @@ and `layout` (the file's columns against the policy's facts, checked up front) -
 - spark engine: the same query in `spark` (Spark SQL's spelling), run by `spark_run` on a local
   session or a cluster: the executors read and number the records and write the results with
   the other engines' own code (`spark_steps`); the driver receives only the counts, and streams
-  the part files into one results file (or leaves them in a folder). Only `spark`, `spark_run`
-  and `spark_steps` know Spark; `docs/scale.md` tells how to run it on a cluster.
+  the part files into the run's temporary output files (or renames a partitioned results folder
+  into place). Only `spark`, `spark_run` and `spark_steps` know Spark; `docs/scale.md` tells how
+  to run it on a cluster.
 
 The engines apply the same row rules and must agree row for row (the differential tests hold
 them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages` (the

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from leukorules import model as m
 from leukorules.cohort.dialect import Dialect, ElementSQL, JSONKind
+from leukorules.cohort.readers import CohortError
 from leukorules.cohort.sql import compile_policy
 
 if TYPE_CHECKING:
@@ -118,8 +119,33 @@ class DuckDBDialect(Dialect):
     def parquet_rows(self, path: str, row_column: str) -> str:
         return (
             f"SELECT *, file_row_number + 1 AS {row_column} "
-            f"FROM read_parquet({self.string(path)}, file_row_number = true)"
+            f"FROM read_parquet({self.string(literal_path(path))}, file_row_number = true)"
         )
+
+
+# DuckDB's file readers take a path holding any of these as a glob pattern: `cohort[1].parquet`
+# would read `cohort1.parquet`, `all*.parquet` every file it matches.
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def literal_path(path: str) -> str:
+    """`path` spelled so that DuckDB's file readers (`read_parquet`, `read_json`, `read_csv`)
+    read that one file, whatever its name holds. A path without `*`, `?` or `[` is not globbed
+    and stays as it is; in one that has them, each is written as a one-character class (`[*]`,
+    `[?]`, `[[]`), which matches only itself. Give an absolute path: DuckDB expands a leading
+    `~` to the home folder.
+
+    Inside a pattern DuckDB also reads a backslash as an escape, and no spelling matches a
+    backslash itself: a path holding both a backslash and a glob character is refused
+    (`CohortError`) rather than read as some other file."""
+    if not GLOB_CHARACTERS.intersection(path):
+        return path
+    if "\\" in path:
+        raise CohortError(
+            f"the duckdb engine cannot read {path} as one file: DuckDB reads a name holding "
+            "a backslash and one of * ? [ as a pattern; rename the file, or use --engine python"
+        )
+    return "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in path)
 
 
 def import_duckdb() -> Any:

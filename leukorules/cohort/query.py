@@ -23,6 +23,7 @@ rejected (its `codes` say why); the others were evaluated.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ from leukorules.cohort.decode_sql import (
 )
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.layout import Layout, arrow_kind
-from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat, CohortReader
+from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat, CohortInput
 from leukorules.cohort.sql import (
     CompiledSQL,
     RowCheck,
@@ -130,15 +131,16 @@ def build_query(
     return CohortQuery(text, stream, columns)
 
 
-def cohort_source(layout: Layout, reader: CohortReader, path: str | None = None) -> CohortSource:
+def cohort_source(layout: Layout, reader: CohortInput, path: str | None = None) -> CohortSource:
     """What the query needs to know of a cohort: its format, columns and (Parquet) types.
-    `path`: how the engine names the Parquet file (default: as the reader names it)."""
+    `path`: how the engine names the Parquet file (default: the reader's path made absolute, as
+    DuckDB needs it: it expands a leading `~`)."""
     kinds: dict[str, str] = {}
     if layout.format == "parquet":
         schema = reader.arrow_schema
         for name in (layout.id_column, *layout.fact_columns):
             kinds[name] = arrow_kind(schema.field(name).type)
-        path = path or str(reader.path)
+        path = path or os.path.abspath(reader.path)
     else:
         path = None
     return CohortSource(

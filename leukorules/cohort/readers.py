@@ -1,4 +1,4 @@
-"""Cohort files -> numbered raw records in bounded batches, shared by both engines.
+"""Cohort files -> numbered raw records in bounded batches, shared by every engine.
 
 Input: a JSON Lines, CSV or Parquet file, one patient per record. Output: `RawBatch`es of at most
 `chunk_rows` records, each record with its row number, plus the records the file's structure
@@ -8,22 +8,37 @@ Parquet stays Arrow. That is the engines' job, so both see exactly the same reco
 
 Row numbers: row N is the N-th record of the cohort, counting from 1: the N-th non-blank line of a
 JSON Lines file, the N-th record after the header of a CSV file, the N-th row of a Parquet file.
-Blank lines are not records. Memory holds one batch at a time.
+Blank lines are not records. Memory holds one batch at a time: at most `chunk_rows` records and,
+for JSON Lines and CSV, about `BATCH_BYTES` of text; a record larger than
+`leukorules.cohort.lines.MAX_ROW_BYTES` is rejected (ROW_TOO_LARGE) without being held whole.
+The cohort must be a regular file: a FIFO or a device is refused by kind, never waited on.
+
+The rules for one JSON Lines line (`jsonl_record`) and for a CSV text (`csv_batches`) are
+functions of their own: the spark engine's executors read the file's lines and apply them.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import re
-import sys
-from collections.abc import Iterable, Iterator
+import dataclasses
+import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal, Protocol
 
+from leukorules.cohort.lines import (
+    MAX_ROW_BYTES,
+    CsvLines,
+    NotACohortFile,
+    RecordTooLarge,
+    bounded_lines,
+    open_cohort,
+)
 from leukorules.diagnostics import Message
-from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8
+from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8, ROW_TOO_LARGE
 
 CohortFormat = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, CohortFormat] = {
@@ -37,10 +52,19 @@ SUFFIXES: dict[str, CohortFormat] = {
 # Between the reasons of a row rejected for several (and between its codes, CODE_SEPARATOR).
 REASON_SEPARATOR = "; "
 CODE_SEPARATOR = ","
+# A batch of JSON Lines or CSV records is passed on once its text reaches this size, whatever
+# `chunk_rows` says: records near MAX_ROW_BYTES would otherwise make batches of gigabytes.
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 class CohortError(Exception):
     """The cohort as a whole cannot be read (the run stops before evaluating anything)."""
+
+
+def one_line(error: BaseException) -> str:
+    """A library's error message on one line, to quote in a `CohortError` (pyarrow's and
+    DuckDB's run over several lines; control characters are escaped where they are shown)."""
+    return " ".join(part.strip() for part in str(error).splitlines() if part.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +108,24 @@ def detect_format(path: Path, given: str | None = None) -> CohortFormat:
     return found
 
 
+class CohortInput(Protocol):
+    """What an engine reads a cohort from: a `CohortReader` over a file, or records made
+    elsewhere (the input hook: a FHIR Bulk Data export mapped to one JSON Lines record per
+    patient, `leukorules.cli.batch_fhir`), given as the same numbered raw batches."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def format(self) -> CohortFormat: ...
+    @property
+    def columns(self) -> tuple[str, ...] | None: ...
+    @property
+    def total_rows(self) -> int | None: ...
+    @property
+    def arrow_schema(self) -> Any: ...
+    def batches(self) -> Iterator[RawBatch]: ...
+
+
 class CohortReader:
     """One pass over a cohort file. `columns` is known up front for CSV and Parquet."""
 
@@ -98,6 +140,10 @@ class CohortReader:
             raise CohortError(f"cohort file {path} does not exist")
         if path.is_dir():
             raise CohortError(f"{path} is a folder; give one cohort file")
+        try:
+            open_cohort(path).close()
+        except NotACohortFile as refused:
+            raise CohortError(f"{path} is {refused.kind}, not a cohort file") from None
         if fmt == "csv":
             self.columns = self._csv_header()
         elif fmt == "parquet":
@@ -108,12 +154,24 @@ class CohortReader:
     def _open_text(self) -> Any:
         # surrogateescape: a bad byte becomes a marker we can report for that record alone,
         # instead of an exception that would end the run.
-        return self.path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(
+            open_cohort(self.path), encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
 
     def _csv_header(self) -> tuple[str, ...]:
+        csv.field_size_limit(MAX_ROW_BYTES)
         with self._open_text() as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
+            reader = csv.reader(CsvLines(handle), strict=True)
+            try:
+                header = next(reader, None)
+            except RecordTooLarge:
+                raise CohortError(
+                    f"the header of {self.path.name} is larger than {MAX_ROW_BYTES:,} bytes"
+                ) from None
+            except csv.Error as error:
+                raise CohortError(
+                    f"the header of {self.path.name} is not a CSV record: {error}"
+                ) from None
         if header is None:
             raise CohortError(f"{self.path.name} is empty: a CSV cohort starts with a header")
         names = tuple(h.strip() for h in header)
@@ -136,26 +194,28 @@ class CohortReader:
     # --- JSON Lines ------------------------------------------------------------------------
 
     def _jsonl_batches(self) -> Iterator[RawBatch]:
-        with self.path.open("rb") as handle:
+        with open_cohort(self.path) as handle:
             batch = RawBatch([], [])
+            size = 0
             row = 0
             first = True
-            for raw in handle:
-                if first:
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                    first = False
-                text, is_record = jsonl_line(raw)
+            for raw in bounded_lines(handle):
+                is_record, text, problem = jsonl_record(raw, first)
+                first = False
                 if not is_record:
                     continue
                 row += 1
-                if text is None:
-                    batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
+                if problem is not None:
+                    batch.problems.append(dataclasses.replace(problem, row=row))
                 else:
+                    assert text is not None and raw is not None
                     batch.rows.append(row)
                     batch.payload.append(text)
-                if batch.records >= self.chunk_rows:
+                    size += len(raw)
+                if batch.records >= self.chunk_rows or size >= BATCH_BYTES:
                     yield batch
                     batch = RawBatch([], [])
+                    size = 0
             if batch.records:
                 yield batch
 
@@ -168,9 +228,11 @@ class CohortReader:
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         try:
-            file = pq.ParquetFile(self.path)
+            file = pq.ParquetFile(os.path.abspath(self.path))  # pyarrow expands `~`
         except Exception as error:  # pyarrow raises several types for unreadable files
-            raise CohortError(f"{self.path.name} is not a readable Parquet file: {error}") from None
+            raise CohortError(
+                f"{self.path.name} is not a readable Parquet file: {one_line(error)}"
+            ) from None
         self.arrow_schema = file.schema_arrow
         self.columns = tuple(file.schema_arrow.names)
         self.total_rows = file.metadata.num_rows
@@ -180,9 +242,21 @@ class CohortReader:
     def _parquet_batches(self) -> Iterator[RawBatch]:
         import pyarrow.parquet as pq
 
-        file = pq.ParquetFile(self.path)
+        file = pq.ParquetFile(os.path.abspath(self.path))  # pyarrow expands `~`
         row = 0
-        for record_batch in file.iter_batches(batch_size=self.chunk_rows):
+        batches = file.iter_batches(batch_size=self.chunk_rows)
+        while True:
+            try:
+                record_batch = next(batches)
+                # Damaged text (not UTF-8) reads without an error, and fails where it is used.
+                record_batch.validate(full=True)
+            except StopIteration:
+                return
+            except Exception as error:  # a damaged page: pyarrow raises OSError, ArrowInvalid, ...
+                raise CohortError(
+                    f"{self.path.name} is not a readable Parquet file: after row {row:,}: "
+                    f"{one_line(error)}"
+                ) from None
             rows = list(range(row + 1, row + 1 + record_batch.num_rows))
             row += record_batch.num_rows
             yield RawBatch(rows, record_batch)
@@ -203,29 +277,58 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
-def csv_batches(lines: Iterable[str], width: int, chunk_rows: int) -> Iterator[RawBatch]:
-    """The records of a CSV text after its header, numbered from 1, in batches. `lines`: the
-    text's lines with their line ends, split as a file opened with `newline=""` splits them
-    (`universal_lines`), decoded with `surrogateescape` (a bad byte rejects its record alone).
-    Shared by `CohortReader` and the spark engine, which feeds it the lines of the file."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+def jsonl_record(raw: bytes | None, first: bool) -> tuple[bool, str | None, Problem | None]:
+    """One line of a JSON Lines file as `leukorules.cohort.lines.bounded_lines` gives it (None:
+    longer than MAX_ROW_BYTES; `first`: the file's first line, which may start with a byte-order
+    mark) -> whether it is a record (blank lines are not), and its text without the line end, or
+    the problem that rejects it (numbered row 0: the caller numbers records). Shared by
+    `CohortReader` and the spark engine's executors, so that both number the same lines."""
+    if raw is None:
+        return True, None, Problem.of(0, None, ROW_TOO_LARGE, limit=MAX_ROW_BYTES)
+    if first:
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+    if not raw.strip():
+        return False, None, None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True, None, Problem.of(0, None, ROW_NOT_UTF8)
+    return True, text.rstrip("\r\n"), None
+
+
+def csv_batches(handle: IO[str], width: int, chunk_rows: int) -> Iterator[RawBatch]:
+    """The records of a CSV text after its header, numbered from 1, in batches. `handle`: the
+    text, read as a file opened with `newline=""` and `surrogateescape` reads it (a bad byte
+    rejects its record alone), through `readline(size)`. Shared by `CohortReader` and the spark
+    engine's executors, which feed it the file's lines."""
+    csv.field_size_limit(MAX_ROW_BYTES)  # never reached: CsvLines stops records before
+    lines = CsvLines(handle)
     reader = csv.reader(lines, strict=True)
     next(reader, None)  # the header
+    lines.record_done()
     batch = RawBatch([], [])
+    size = 0
     row = 0
     while True:
         try:
             record = next(reader)
         except StopIteration:
             break
+        except RecordTooLarge:
+            row += 1
+            batch.problems.append(Problem.of(row, None, ROW_TOO_LARGE, limit=MAX_ROW_BYTES))
+            continue
         except csv.Error as error:
+            lines.record_done()
             row += 1
             batch.problems.append(Problem.of(row, None, ROW_NOT_CSV, problem=error))
             continue
+        lines.record_done()
         if not record or (len(record) == 1 and not record[0].strip() and width > 1):
             continue  # a blank line is not a record
         row += 1
-        if _has_surrogates("".join(record)):
+        text = "".join(record)
+        if _has_surrogates(text):
             batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
         elif len(record) != width:
             batch.problems.append(
@@ -234,31 +337,10 @@ def csv_batches(lines: Iterable[str], width: int, chunk_rows: int) -> Iterator[R
         else:
             batch.rows.append(row)
             batch.payload.append(record)
-        if batch.records >= chunk_rows:
+            size += len(text)
+        if batch.records >= chunk_rows or size >= BATCH_BYTES:
             yield batch
             batch = RawBatch([], [])
+            size = 0
     if batch.records:
         yield batch
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-def universal_lines(text: str) -> Iterator[str]:
-    """`text` cut into lines, each with its end (`\\r\\n`, `\\r` or `\\n`), as reading a file
-    opened with `newline=""` cuts it: the lines the `csv` module expects."""
-    for match in _LINE.finditer(text):
-        yield match.group()
-
-
-def jsonl_line(raw: bytes) -> tuple[str | None, bool]:
-    """One line of a JSON Lines file (without its `\\n`) -> (its text, or None when it is not
-    UTF-8; whether it is a record: blank lines are not). Shared by `CohortReader` and the spark
-    engine, so that both number the same lines."""
-    if not raw.strip():
-        return None, False
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, True
-    return text.rstrip("\r\n"), True

@@ -28,10 +28,11 @@ The steps (each a Spark job; staging folders beside the results file, removed at
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
+import re
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +118,12 @@ def spark_session(master: str | None = None, cores: int | None = None) -> Any:
             master = master or f"local[{cores or '*'}]"
             builder = SparkSession.builder.master(master)
             settings = dict(SESSION_CONF)
+            # Spark makes its (unused) table warehouse folder when it starts: not in the
+            # current folder, where it would be left behind
+            warehouse = Path(tempfile.gettempdir(), "leukorules-spark-warehouse")
+            settings["spark.sql.warehouse.dir"] = warehouse.as_uri()
+            log_set_up = Path(__file__).with_name("spark-log4j2.properties").resolve().as_uri()
+            settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_set_up}"
             if master.startswith("local"):
                 if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
                     raise ImportError(NO_JAVA_MESSAGE)
@@ -126,7 +133,6 @@ def spark_session(master: str | None = None, cores: int | None = None) -> Any:
             for key, value in settings.items():
                 builder = builder.config(key, value)
             session = builder.getOrCreate()
-            session.sparkContext.setLogLevel("ERROR")
     for key, value in SESSION_SQL_CONF.items():
         # set only where it differs: Spark Connect warns on setting a deprecated key at all
         if session.conf.get(key) != value:
@@ -143,24 +149,34 @@ class SparkRun:
         layout: Layout,
         reader: CohortReader,
         out: Path,
-        errors: Path,
-        partitioned: bool = False,
+        results_file: Path | None,
+        errors_file: Path,
+        errors_csv: bool = False,
         master: str | None = None,
         cores: int | None = None,
     ) -> None:
+        """`out`: the results as the user named them (their format by its suffix);
+        `results_file`: the file to write them to, or None for a partitioned folder at `out`
+        (replaced when the run completes); `errors_file`: the file to write the errors to."""
         self.policy = policy
         self.layout = layout
         self.reader = reader
         self.out = out
-        self.errors = errors
-        self.partitioned = partitioned
+        self.results_file = results_file
+        self.partitioned = results_file is None
+        self.errors_file = errors_file
+        self.errors_csv = errors_csv
         self.master = master
         self.cores = cores
         self.dialect = SparkDialect()
-        # named by Spark's rules whatever the results file is named
-        self.staging = out.parent / f".leukorules-spark-{uuid.uuid4().hex[:12]}"
+        # beside the results (the same file system: the folder is renamed into place), and
+        # named by Spark's rules whatever the results are named
+        folder = Path(os.path.realpath(out)).parent
+        self.staging = folder / f".leukorules-spark-{uuid.uuid4().hex[:12]}"
 
     def run(self) -> Counts:
+        """Evaluate and write everything; `SparkStopped` when Spark fails (a damaged file, a
+        lost cluster), the outputs' temporary files then as good as empty."""
         self._check_paths()
         spark = spark_session(self.master, self.cores)
         path = str(self.reader.path.resolve())
@@ -171,21 +187,23 @@ class SparkRun:
             counts = count(staged)
             self._write_results(staged.where("reason IS NULL"))
             self._write_errors(staged.where("reason IS NOT NULL"))
+            if self.partitioned:
+                self._put_in_place(self.staging / "results")
             return counts
+        except _spark_errors() as error:
+            raise SparkStopped(_first_line(error)) from error
+        except BaseException:  # Ctrl-C, SIGTERM (see `leukorules.cli.batch`), a bug: stop the jobs
+            _interrupt(spark)
+            raise
         finally:
-            spark.catalog.dropTempView(STREAM)
+            with contextlib.suppress(*_spark_errors()):
+                spark.catalog.dropTempView(STREAM)
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def _check_paths(self) -> None:
         """Refuse, before any work, paths Spark would not read or write as named, and a results
-        folder that is not an earlier run's (Spark replaces the folder it writes)."""
-        if not self.reader.path.is_file():
-            # records made on the driver (an input other than a file) are not read by Spark
-            raise CohortError(
-                f"the spark engine reads a cohort file (JSON Lines, CSV or Parquet), and "
-                f"{self.reader.path} is not one; use another engine"
-            )
-        spark_paths = [self.reader.path.resolve(), self.staging.parent.resolve()]
+        folder that is not an earlier run's (a partitioned run replaces it)."""
+        spark_paths = [self.reader.path.resolve(), self.staging.parent]
         if self.partitioned:
             spark_paths.append(self.out.resolve())
         for path in spark_paths:
@@ -199,14 +217,25 @@ class SparkRun:
         foreign = self.out.is_dir() and any(
             not p.name.startswith(SPARK_OUTPUT_NAMES) for p in self.out.iterdir()
         )
-        if not self.partitioned and self.out.is_dir():
-            # what the other engines' writers meet at once, not after the run
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(self.out))
         if self.partitioned and foreign:
             raise CohortError(
                 f"{self.out} is a folder that is not a partitioned results folder; a "
                 "partitioned run replaces its results folder: remove it or name another"
             )
+
+    def _put_in_place(self, folder: Path) -> None:
+        """The new results folder renamed to `out`; an earlier one (or a file) there is moved
+        aside first and removed with the staging folder, or put back if the rename fails."""
+        earlier = self.staging / "earlier"
+        had_one = os.path.lexists(self.out)
+        if had_one:
+            os.replace(self.out, earlier)
+        try:
+            os.replace(folder, self.out)
+        except BaseException:
+            if had_one:
+                os.replace(earlier, self.out)
+            raise
 
     # --- steps 1 and 2 -------------------------------------------------------------------------
 
@@ -215,6 +244,8 @@ class SparkRun:
         from pyspark.sql import functions as F
 
         rejected = None
+        if not query.stream:
+            self._check_parquet_text(spark, path)
         if query.stream:
             records = self._records(spark, path)
             whole = _whole_files(spark) if self.layout.format == "csv" else contextlib.nullcontext()
@@ -236,6 +267,37 @@ class SparkRun:
             rows = rows.unionByName(rejected, allowMissingColumns=True)
         rows.write.mode("overwrite").parquet(str(self.staging / "rows"))
         return spark.read.parquet(str(self.staging / "rows"))
+
+    def _check_parquet_text(self, spark: Any, path: str) -> None:
+        """Refuse a Parquet file whose text columns (those the policy reads) hold bytes that are
+        not UTF-8, as the other engines refuse it: Spark reads such text without a word. One scan
+        of those columns; one row of counts reaches the driver."""
+        from pyspark.sql.types import ArrayType, StringType
+
+        wanted = {self.layout.id_column, *self.layout.fact_columns}
+        checks: list[tuple[str, str]] = []
+        for field in spark.read.parquet(path).schema.fields:
+            name = self.dialect.external_ident(field.name)
+            if field.name not in wanted:
+                continue
+            if isinstance(field.dataType, StringType):
+                checks.append((field.name, f"NOT is_valid_utf8({name})"))
+            elif isinstance(field.dataType, ArrayType) and isinstance(
+                field.dataType.elementType, StringType
+            ):
+                checks.append((field.name, f"exists({name}, x -> NOT is_valid_utf8(x))"))
+        if not checks:
+            return
+        counts = spark.read.parquet(path).selectExpr(
+            *(f"count_if({test}) AS `c{i}`" for i, (_, test) in enumerate(checks))
+        )
+        found = counts.collect()[0]
+        bad = [name for (name, _), n in zip(checks, found, strict=True) if n]
+        if bad:
+            raise CohortError(
+                f"{self.reader.path.name} is not a readable Parquet file: its column "
+                f"`{bad[0]}` holds text that is not UTF-8"
+            )
 
     def _records(self, spark: Any, path: str) -> Any:
         """The cohort's records as the query's stream, plus the problem columns."""
@@ -266,25 +328,74 @@ class SparkRun:
     def _write_results(self, rows: Any) -> None:
         columns = list(results_schema(self.policy).names)
         ordered = rows.select(*columns).orderBy("row")
-        target = self.out if self.partitioned else self.staging / "results"
+        folder = self.staging / "results"
         if self.out.suffix.lower() in (".parquet", ".pq"):
-            ordered.write.mode("overwrite").parquet(str(target))
-            if not self.partitioned:
-                merge_parquet(_parts(target, ".parquet"), self.out, results_schema(self.policy))
+            ordered.write.mode("overwrite").parquet(str(folder))
+            if self.results_file is not None:
+                parts = _parts(folder, ".parquet")
+                merge_parquet(parts, self.results_file, results_schema(self.policy))
             return
         encode = ResultsLines(tuple(f.name for f in self.policy.derived_facts))
         lines = ordered.mapInArrow(encode, "value STRING")
-        lines.write.mode("overwrite").option("lineSep", "\n").text(str(target))
-        if not self.partitioned:
-            concatenate(_parts(target, ".txt"), self.out)
+        lines.write.mode("overwrite").option("lineSep", "\n").text(str(folder))
+        if self.results_file is not None:
+            concatenate(_parts(folder, ".txt"), self.results_file)
 
     def _write_errors(self, rows: Any) -> None:
-        encode = ErrorsLines(self.errors.suffix.lower() == ".csv")
+        encode = ErrorsLines(self.errors_csv)
         ordered = rows.select("row", "id", "codes", "reason").orderBy("row")
         lines = ordered.mapInArrow(encode, "value STRING")
-        target = self.staging / "errors"
-        lines.write.mode("overwrite").option("lineSep", encode.line_end).text(str(target))
-        concatenate(_parts(target, ".txt"), self.errors, errors_header(encode.as_csv))
+        folder = self.staging / "errors"
+        lines.write.mode("overwrite").option("lineSep", encode.line_end).text(str(folder))
+        concatenate(_parts(folder, ".txt"), self.errors_file, errors_header(self.errors_csv))
+
+
+def _interrupt(spark: Any) -> None:
+    """Cancel the session's running jobs, so that no task writes on into the staging folder."""
+    with contextlib.suppress(Exception):
+        spark.interruptAll()
+
+
+class SparkStopped(Exception):
+    """Spark failed while running the cohort (its message's first line)."""
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    """What pyspark raises for a failed job: its own errors, and py4j's for the JVM's."""
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]
+    from pyspark.errors import PySparkException
+
+    return (PySparkException, Py4JError)
+
+
+def _first_line(error: BaseException) -> str:
+    """What went wrong, in a line: for an error of the executors' Python (its traceback quoted in
+    the message) the Python error itself; for the JVM's, the exception's message and its first
+    cause (without Java class names and SQL states); else the message's first line."""
+    text = str(error)
+    lines = [_plain(line) for line in text.splitlines() if _plain(line)]
+    if not lines:
+        return type(error).__name__
+    if "Traceback (most recent call last)" in text:
+        return lines[-1]
+    thrown = [_unqualified(line[2:]) for line in lines if line.startswith(": ")]
+    causes = [_unqualified(line.removeprefix("Caused by:")) for line in lines]
+    causes = [cause for line, cause in zip(lines, causes, strict=True) if line != cause]
+    if thrown:
+        return thrown[0] + (f" ({causes[0]})" if causes else "")
+    return lines[0]
+
+
+def _plain(line: str) -> str:
+    return re.sub(r"\s*SQLSTATE: \w+\s*$", "", line).strip()
+
+
+def _unqualified(message: str) -> str:
+    """`org.apache.spark.SparkException: text` -> `text`."""
+    head, separator, rest = message.strip().partition(": ")
+    if separator and "." in head and " " not in head:
+        return rest
+    return message.strip()
 
 
 def _split_offsets(lines: Any, dialect: SparkDialect) -> dict[int, int]:

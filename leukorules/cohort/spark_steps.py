@@ -7,35 +7,40 @@ to the driver.
 
 The steps are the other engines' own code, so that every engine reads and writes the same bytes:
 
-- `JsonLinesStep`: a JSON Lines split's lines -> numbered records (`readers.jsonl_line`: blank
-  lines are no records, a line that is not UTF-8 is rejected) and the lines that are not JSON
-  objects, rejected with the python engine's words (`decode.json_object_problem`). Row N is the
-  N-th record of the file: the driver counts the records of every split first, in SQL, and gives
-  each split the number of records before it (`offsets`); here records are counted within the
-  split, in order.
+- `JsonLinesStep`: a JSON Lines split's lines -> numbered records (`readers.jsonl_record`:
+  blank lines are no records, a line that is not UTF-8 or longer than
+  `lines.MAX_ROW_BYTES` is rejected) and the lines that are not JSON objects, rejected with the
+  python engine's words (`decode.json_object_problem`). Row N is the N-th record of the file:
+  the driver counts the records of every split first, in SQL, and gives each split the number of
+  records before it (`offsets`); here records are counted within the split, in order.
 - `CsvStep`: the whole CSV file's lines, in order, in one partition -> `readers.csv_batches`,
-  the python engine's CSV reader (quoted fields may span lines, so a CSV file is never split).
+  the python engine's CSV reader (quoted fields may span lines, so a CSV file is never split;
+  a record over `lines.MAX_ROW_BYTES` is rejected as there).
+
+Spark's text reader (Hadoop's) cuts lines at `\n` only, drops a byte-order mark at the start of
+the file as the python engine's readers do, and holds each line whole: a line far over the
+record limit is read before it is rejected (the python engine reads past it in pieces).
 - `ResultsLines` and `ErrorsLines`: result and error rows -> the lines of the results and errors
   files, as `writers.encode_result` and `writers.encode_problem` write them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from leukorules.cohort.decode import json_object_problem
+from leukorules.cohort.lines import MAX_ROW_BYTES
 from leukorules.cohort.readers import (
     CODE_SEPARATOR,
     Problem,
     RawBatch,
     csv_batches,
-    jsonl_line,
-    universal_lines,
+    jsonl_record,
 )
 from leukorules.cohort.writers import ResultRow, encode_problem, encode_result
-from leukorules.messages import ROW_NOT_UTF8
 
 # The columns every reading step returns after its payload: a problem found while reading.
 PROBLEM_CODE = "lr:problem_code"
@@ -62,12 +67,12 @@ class JsonLinesStep:
             for raw, block in zip(
                 batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
             ):
-                text, is_record = jsonl_line(raw)
+                # first=False: Hadoop's reader already dropped the file's byte-order mark
+                is_record, text, problem = jsonl_record(bounded(raw), first=False)
                 if not is_record:
                     continue
                 seen[block] = seen.get(block, 0) + 1
                 rows.append(self.offsets[block] + seen[block])
-                problem = Problem.of(0, None, ROW_NOT_UTF8) if text is None else None
                 if text is not None:
                     found = json_object_problem(text)
                     problem = None if found is None else Problem(0, None, *found)
@@ -103,7 +108,9 @@ class CsvStep:
                     # the line's own end was cut at `\n`; `\r` and `\r\n` are still inside
                     yield from universal_lines(raw.decode("utf-8", "surrogateescape") + "\n")
 
-        for raw_batch in csv_batches(lines(), self.width, STEP_ROWS):
+        # `csv_batches` reads a file: LineFeed gives it the lines as a file's readline does
+        feed = cast(IO[str], LineFeed(lines()))
+        for raw_batch in csv_batches(feed, self.width, STEP_ROWS):
             yield self._arrow(raw_batch)
 
     def _arrow(self, raw: RawBatch) -> Any:
@@ -120,6 +127,42 @@ class CsvStep:
         columns += [pa.array(codes, pa.string()), pa.array(reasons, pa.string())]
         names = ["lr:row", "lr:id_raw", *(f"c{i}" for i in range(len(self.picks) - 1))]
         return pa.RecordBatch.from_arrays(columns, names=[*names, PROBLEM_CODE, PROBLEM_REASON])
+
+
+def bounded(raw: bytes) -> bytes | None:
+    """A line as `lines.bounded_lines` gives it: None when longer than MAX_ROW_BYTES (line end
+    not counted), a blank line when it is nothing but blanks, else the line itself."""
+    if len(raw.rstrip(b"\r\n")) <= MAX_ROW_BYTES:
+        return raw
+    return b"" if not raw.strip() else None
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def universal_lines(text: str) -> Iterator[str]:
+    """`text` cut into lines, each with its end (`\\r\\n`, `\\r` or `\\n`), as reading a file
+    opened with `newline=""` cuts it."""
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
+class LineFeed:
+    """Lines, each with its end, read back through `readline(size)` as from a text file opened
+    with `newline=""`: at most `size` characters at a time, the rest of a line next time."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._rest = ""
+
+    def readline(self, size: int = -1) -> str:
+        if not self._rest:
+            self._rest = next(self._lines, "")
+        if 0 <= size < len(self._rest):
+            line, self._rest = self._rest[:size], self._rest[size:]
+        else:
+            line, self._rest = self._rest, ""
+        return line
 
 
 @dataclass(frozen=True)
