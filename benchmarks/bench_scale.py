@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import write_cohort
 
 from leukorules import load_policy
+from leukorules.cohort.runner import default_errors_path
 
 HERE = Path(__file__).resolve().parent
 
@@ -129,7 +130,7 @@ def run_engine(cohort: Path, out: Path, engine: str) -> Measured:
         return measure(args)
     finally:
         out.unlink(missing_ok=True)
-        out.with_name(out.stem + ".errors.jsonl").unlink(missing_ok=True)
+        default_errors_path(out).unlink(missing_ok=True)
 
 
 def machine() -> str:
@@ -165,7 +166,9 @@ def main() -> None:
     try:
         for size, engine in plan:
             cohort = args.data / f"bundled-{size}.parquet"
-            if cohort.exists():
+            if cohort in made:
+                pass
+            elif cohort.exists():
                 # drawn by an earlier run, perhaps by an earlier generator: say so
                 print(f"reusing {cohort} (delete it to draw a fresh one)", file=sys.stderr)
             else:

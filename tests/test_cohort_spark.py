@@ -392,6 +392,30 @@ def test_a_partitioned_run_replaces_only_a_results_folder(policy: m.Policy, tmp_
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
+def test_a_partitioned_results_folder_is_none_of_the_run_s_other_files(
+    policy: m.Policy, tmp_path: Path
+) -> None:
+    """The folder replaces what is at --out: never the cohort (or a link to it), another
+    output, or a folder holding the cohort."""
+    from leukorules.cohort.readers import CohortError
+
+    cohort = batch.write_jsonl(tmp_path / "c.jsonl", ['{"id": "a"}'])
+    (tmp_path / "link.jsonl").symlink_to(cohort)
+    for out, errors in [
+        (cohort, None),
+        (tmp_path / "link.jsonl", None),
+        (tmp_path / "r.jsonl", tmp_path / "r.jsonl"),
+    ]:
+        with pytest.raises(CohortError, match="same file"):
+            run(policy, cohort, out, "spark", partitioned=True, errors=errors)
+    folder = tmp_path / "parts.jsonl"
+    folder.mkdir()
+    inside = batch.write_jsonl(folder / "part-00000.jsonl", ['{"id": "a"}'])
+    with pytest.raises(CohortError, match="inside the results folder"):
+        run(policy, inside, folder, "spark", partitioned=True)
+    assert cohort.read_text(encoding="utf-8") == inside.read_text(encoding="utf-8")
+
+
 def test_a_damaged_parquet_file_stops_the_run_and_keeps_the_earlier_outputs(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

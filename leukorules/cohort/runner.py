@@ -12,6 +12,7 @@ run that raises, or is interrupted, leaves them as they were.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import IO, Literal
 
 from leukorules import model as m
 from leukorules.cohort.layout import Layout
-from leukorules.cohort.outputs import NamedFile, OutputFiles
+from leukorules.cohort.outputs import NamedFile, OutputFiles, file_identity
 from leukorules.cohort.readers import (
     CohortError,
     CohortInput,
@@ -121,6 +122,8 @@ def run_batch(
     )
     errors_path = options.errors or default_errors_path(options.out)
     files = OutputFiles(_outputs(options, errors_path), _inputs(policy, options))
+    if options.partitioned:
+        _check_results_folder(options, errors_path, policy)
     output = output_format(options.out)
     if options.engine != "python" or fmt == "parquet" or output == "parquet":
         _require_pyarrow()
@@ -275,6 +278,24 @@ def _on_spark(
         raise CohortError(
             f"the spark engine stopped reading {options.cohort.name}: {one_line(error)}"
         ) from None
+
+
+def _check_results_folder(options: BatchOptions, errors_path: Path, policy: m.Policy) -> None:
+    """A partitioned results folder (which a run replaces, see `leukorules.cohort.spark_run`)
+    is none of the run's other files, compared as `outputs` compares them."""
+    folder = file_identity(options.out)
+    inside = os.path.join(os.path.realpath(options.out), "")
+    for other in _inputs(policy, options) + _outputs(options, errors_path):
+        if file_identity(other.path) == folder:
+            raise CohortError(
+                f"--out {options.out} is the same file as {other.describe()}; nothing was "
+                "written: give the results folder a path of its own"
+            )
+        if os.path.realpath(other.path).startswith(inside):
+            raise CohortError(
+                f"{other.describe()} is inside the results folder {options.out}, which the run "
+                "replaces; nothing was written: give the results folder a path of its own"
+            )
 
 
 def _outputs(options: BatchOptions, errors_path: Path) -> list[NamedFile]:
