@@ -18,9 +18,11 @@ and `layout` (the file's columns against the policy's facts, checked up front) -
   values into typed columns with the reasons a row is rejected, and `query` assembles the whole
   query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it, laid out by
   `sqltext`). `dialect` is standard SQL; `duckdb` is DuckDB's spelling of what the standard
-  leaves open, and its connections; `duckdb_stream` runs the query and streams results back in
-  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB: another SQL engine (Spark) needs
-  a dialect and a runner of its own, and nothing else.
+  leaves open, and its connections; `duckdb_read` decides how DuckDB reads the cohort file
+  (itself, under a literal name, or through the shared reader), `duckdb_lines` gives JSON Lines
+  records DuckDB may have read otherwise than Python a strict second look, and `duckdb_stream`
+  runs the query and streams results back in cohort order. Only the `duckdb*` modules know
+  DuckDB: another SQL engine (Spark) needs a dialect and a runner of its own, and nothing else.
 
 Both engines apply the same row rules and must agree row for row (the differential tests hold
 them to it), and report a rejected row with the `ROW_*` messages of `leukorules.messages`. The

@@ -210,14 +210,12 @@ class CompiledSQL:
 
     def fired_list(self) -> str:
         d = self.dialect
-        return d.nonnull_list(
-            [f"CASE WHEN {c.fired} THEN {d.string(c.rule.id)} END" for c in self.rules]
-        )
+        return d.where_list([c.rule.id for c in self.rules], [c.fired for c in self.rules])
 
     def undetermined_list(self) -> str:
         d = self.dialect
-        return d.nonnull_list(
-            [f"CASE WHEN {c.fired} IS NULL THEN {d.string(c.rule.id)} END" for c in self.rules]
+        return d.where_list(
+            [c.rule.id for c in self.rules], [f"{c.fired} IS NULL" for c in self.rules]
         )
 
     def missing_pairs(self) -> str:
