@@ -322,39 +322,17 @@ on two lines')) AND "fired:r.adult"
 "lr:missing1" AS (
   SELECT "lr:layer4".*,
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      "fired:r.adult" IS NULL AND ((("diagnosis" IS NULL))),
       FALSE
     ) AS "missing:r.adult:diagnosis",
+    COALESCE("fired:r.adult" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.adult:age",
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.adult:age",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      "fired:r.mild" IS NULL AND ((("seizures" IS NULL))),
       FALSE
     ) AS "missing:r.mild:seizures",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.mild:age",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:onset",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:weight"
+    COALESCE("fired:r.mild" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.mild:age",
+    COALESCE("fired:r.old" IS NULL AND ((("onset" IS NULL))), FALSE) AS "missing:r.old:onset",
+    COALESCE("fired:r.old" IS NULL AND ((("weight" IS NULL))), FALSE) AS "missing:r.old:weight"
   FROM "lr:layer4"
 ),
 "lr:missing2" AS (

@@ -3,6 +3,17 @@
 -- `id` column and one column (key) per input fact; one row out per record
 -- records come back in file order, numbered by the engine as they arrive
 WITH "lr:source" AS (
+  SELECT *,
+    len("lr:keys") = (CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END
+    ) AS "lr:plain"
+  FROM (
   SELECT CAST(NULL AS BIGINT) AS "lr:row",
     struct_pack(
       "lr:id" := json_transform(
@@ -39,319 +50,6 @@ WITH "lr:source" AS (
       )['onset']
     ) AS "lr:obj",
     json_keys("lr:line") AS "lr:keys",
-    len(json_keys("lr:line")) = (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."lr:id" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."diagnosis" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."age" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."weight" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."seizures" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."symptoms" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."label" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) + (
-      CASE
-        WHEN struct_pack(
-          "lr:id" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['id'],
-          "diagnosis" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['diagnosis'],
-          "age" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['age'],
-          "weight" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['weight'],
-          "seizures" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['seizures'],
-          "symptoms" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['symptoms'],
-          "label" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['label'],
-          "onset" := json_transform(
-            "lr:line",
-            '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
-          )['onset']
-        )."onset" IS NULL
-        THEN 0
-        ELSE 1
-      END
-    ) AS "lr:plain",
     "lr:line"
   FROM (
     SELECT json AS "lr:line" FROM read_ndjson_objects(
@@ -359,6 +57,7 @@ WITH "lr:source" AS (
       ignore_errors = true,
       compression = 'none'
     )
+  )
   )
 ),
 "lr:typed" AS (
@@ -1312,39 +1011,17 @@ on two lines')) AND "fired:r.adult"
 "lr:missing1" AS (
   SELECT "lr:layer4".*,
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      "fired:r.adult" IS NULL AND ((("diagnosis" IS NULL))),
       FALSE
     ) AS "missing:r.adult:diagnosis",
+    COALESCE("fired:r.adult" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.adult:age",
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.adult:age",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      "fired:r.mild" IS NULL AND ((("seizures" IS NULL))),
       FALSE
     ) AS "missing:r.mild:seizures",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.mild:age",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:onset",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:weight"
+    COALESCE("fired:r.mild" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.mild:age",
+    COALESCE("fired:r.old" IS NULL AND ((("onset" IS NULL))), FALSE) AS "missing:r.old:onset",
+    COALESCE("fired:r.old" IS NULL AND ((("weight" IS NULL))), FALSE) AS "missing:r.old:weight"
   FROM "lr:layer4"
 ),
 "lr:missing2" AS (

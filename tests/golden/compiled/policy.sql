@@ -558,65 +558,24 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:pml.cause:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.immune_restoration" IS NULL
-      AND (
-        (
-          (
-            (("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible" = TRUE))
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:pml.immune_restoration" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.immune_restoration:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.immune_restoration" IS NULL
-      AND (
-        (
-          (
-            (("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible" = TRUE))
-          ) IS NULL
-          AND (("immune_restoration_possible" IS NULL))
-        )
-      ),
+      "fired:pml.immune_restoration" IS NULL AND ((("immune_restoration_possible" IS NULL))),
       FALSE
     ) AS "missing:pml.immune_restoration:immune_restoration_possible",
     COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'pml') AND ("hiv_positive" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'pml') AND ("hiv_positive" = TRUE))) IS NULL
-          AND (("hiv_positive" IS NULL))
-        )
-      ),
+      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("hiv_positive" IS NULL))),
       FALSE
     ) AS "missing:pml.hiv_antiretroviral_therapy:hiv_positive",
     COALESCE(
       "fired:pml.medication_induced.no_antiviral" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type",
     COALESCE(
@@ -625,23 +584,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("pml_medication_induced" IS NULL))
-            )
+            ) IS NULL
+            AND (("pml_medication_induced" IS NULL))
           )
         )
       ),
@@ -653,23 +601,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("causative_drug" IS NULL))
-            )
+            ) IS NULL
+            AND (("causative_drug" IS NULL))
           )
         )
       ),
@@ -677,21 +614,7 @@ WITH "lr:source" AS (
     ) AS "missing:pml.medication_induced.no_antiviral:causative_drug",
     COALESCE(
       "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type",
     COALESCE(
@@ -700,24 +623,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("pml_medication_induced" IS NULL))
-            )
+            ) IS NULL
+            AND (("pml_medication_induced" IS NULL))
           )
         )
       ),
@@ -729,24 +640,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("causative_drug" IS NULL))
-            )
+            ) IS NULL
+            AND (("causative_drug" IS NULL))
           )
         )
       ),
@@ -754,36 +653,11 @@ WITH "lr:source" AS (
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug",
     COALESCE(
       "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (("checkpoint_inhibitor_candidate" IS NULL))
-        )
-      ),
+      AND ((("checkpoint_inhibitor_candidate" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate",
     COALESCE(
-      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL
-      AND (
-        (
-          (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (("causative_drug" IS NULL))
-        )
-      ),
+      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL AND ((("causative_drug" IS NULL))),
       FALSE
     ) AS "missing:drug_induced.mycophenolic_acid.cessation:causative_drug",
     COALESCE(
@@ -791,16 +665,8 @@ WITH "lr:source" AS (
       AND (
         (
           (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (
-            (
-              ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-              AND (("pml_signs" IS NULL))
-            )
+            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
+            AND (("pml_signs" IS NULL))
           )
         )
       ),
@@ -811,16 +677,8 @@ WITH "lr:source" AS (
       AND (
         (
           (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (
-            (
-              ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-              AND (("leukoencephalopathy_type" IS NULL))
-            )
+            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
+            AND (("leukoencephalopathy_type" IS NULL))
           )
         )
       ),
@@ -831,120 +689,41 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:adem.corticosteroids:leukoencephalopathy_type",
     COALESCE(
-      "fired:adem.ivig" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'post_infectious')
-              AND ("plasma_exchange_response" = 'not_responding')
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:adem.ivig" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:adem.ivig:leukoencephalopathy_type",
     COALESCE(
-      "fired:adem.ivig" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'post_infectious')
-              AND ("plasma_exchange_response" = 'not_responding')
-            )
-          ) IS NULL
-          AND (("plasma_exchange_response" IS NULL))
-        )
-      ),
+      "fired:adem.ivig" IS NULL AND ((("plasma_exchange_response" IS NULL))),
       FALSE
     ) AS "missing:adem.ivig:plasma_exchange_response",
     COALESCE(
-      "fired:toxic.remove_exposure" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.remove_exposure" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.remove_exposure:leukoencephalopathy_type",
     COALESCE(
-      "fired:toxic.remove_exposure" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing" = TRUE))) IS NULL
-          AND (("toxic_exposure_ongoing" IS NULL))
-        )
-      ),
+      "fired:toxic.remove_exposure" IS NULL AND ((("toxic_exposure_ongoing" IS NULL))),
       FALSE
     ) AS "missing:toxic.remove_exposure:toxic_exposure_ongoing",
     COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.correct_electrolytes" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.correct_electrolytes:leukoencephalopathy_type",
     COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance" = TRUE))) IS NULL
-          AND (("electrolyte_imbalance" IS NULL))
-        )
-      ),
+      "fired:toxic.correct_electrolytes" IS NULL AND ((("electrolyte_imbalance" IS NULL))),
       FALSE
     ) AS "missing:toxic.correct_electrolytes:electrolyte_imbalance",
     COALESCE(
-      "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.benzodiazepines" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:leukoencephalopathy_type",
     COALESCE(
       "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND (
-            (((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("agitation" IS NULL)))
-          )
-        )
-      ),
+      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("agitation" IS NULL))))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:agitation",
     COALESCE(
       "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND ((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("seizures" IS NULL))))
-        )
-      ),
+      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("seizures" IS NULL))))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:seizures",
     COALESCE(
@@ -965,51 +744,15 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:rehabilitation.physical_occupational_therapy:motor_deficits",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("neurological_symptoms" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("neurological_symptoms" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:neurological_symptoms",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("motor_deficits" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("motor_deficits" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:motor_deficits",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("dysarthria_or_dysphasia" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("dysarthria_or_dysphasia" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:dysarthria_or_dysphasia",
     COALESCE(
@@ -1021,33 +764,11 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:imaging.radiological_lag:symptom_course",
     COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('resolved', 'improved'))
-              AND ("mri_findings" IN ('minimal_residual', 'abnormal'))
-            )
-          ) IS NULL
-          AND (("symptom_course" IS NULL))
-        )
-      ),
+      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("symptom_course" IS NULL))),
       FALSE
     ) AS "missing:imaging.persistent_t2_flair_lesions:symptom_course",
     COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('resolved', 'improved'))
-              AND ("mri_findings" IN ('minimal_residual', 'abnormal'))
-            )
-          ) IS NULL
-          AND (("mri_findings" IS NULL))
-        )
-      ),
+      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("mri_findings" IS NULL))),
       FALSE
     ) AS "missing:imaging.persistent_t2_flair_lesions:mri_findings",
     COALESCE(
@@ -1059,51 +780,15 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("symptom_course" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("symptom_course" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:symptom_course",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("csf_findings" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("csf_findings" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:csf_findings",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("mri_findings" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("mri_findings" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:mri_findings",
     COALESCE(
@@ -1119,32 +804,17 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
-              (
+            ) IS NULL
+            AND (
+              ("symptom_course" IS NULL)
+              OR (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                ("symptom_course" IS NULL)
-                OR (
-                  (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (("symptom_course" IS NULL))
-                )
+                ) IS NULL
+                AND (("symptom_course" IS NULL))
               )
             )
           )
@@ -1165,40 +835,25 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
+            ) IS NULL
+            AND (
               (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                (
+                ) IS NULL
+                AND (
                   (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (
-                    (
-                      ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                      AND (("mri_findings" IS NULL))
-                    )
+                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
+                    AND (("mri_findings" IS NULL))
                   )
                 )
               )
             )
-            OR ("mri_findings" IS NULL)
           )
+          OR ("mri_findings" IS NULL)
         )
       ),
       FALSE
@@ -1216,82 +871,46 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
+            ) IS NULL
+            AND (
               (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                (
+                ) IS NULL
+                AND (
                   (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (
-                    (
-                      ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                      AND (("csf_findings" IS NULL))
-                    )
+                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
+                    AND (("csf_findings" IS NULL))
                   )
                 )
               )
             )
-            OR ("csf_findings" IS NULL)
           )
+          OR ("csf_findings" IS NULL)
         )
       ),
       FALSE
     ) AS "missing:response.partial_response:csf_findings",
     COALESCE(
       "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND (
-        (
-          ((("on_treatment" = TRUE) AND ("clinical_decline" = TRUE))) IS NULL
-          AND (("on_treatment" IS NULL))
-        )
-      ),
+      AND ((("on_treatment" IS NULL))),
       FALSE
     ) AS "missing:considerations.decline_may_be_treatment_toxicity:on_treatment",
     COALESCE(
       "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND (
-        (
-          ((("on_treatment" = TRUE) AND ("clinical_decline" = TRUE))) IS NULL
-          AND (("clinical_decline" IS NULL))
-        )
-      ),
+      AND ((("clinical_decline" IS NULL))),
       FALSE
     ) AS "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline",
     COALESCE(
-      "fired:considerations.blood_pressure_control" IS NULL
-      AND (
-        (
-          ((("immune_mediated" = TRUE) OR ("leukoencephalopathy_type" = 'post_infectious'))) IS NULL
-          AND (("immune_mediated" IS NULL))
-        )
-      ),
+      "fired:considerations.blood_pressure_control" IS NULL AND ((("immune_mediated" IS NULL))),
       FALSE
     ) AS "missing:considerations.blood_pressure_control:immune_mediated",
     COALESCE(
       "fired:considerations.blood_pressure_control" IS NULL
-      AND (
-        (
-          ((("immune_mediated" = TRUE) OR ("leukoencephalopathy_type" = 'post_infectious'))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
   FROM "lr:layer3"
