@@ -160,6 +160,11 @@ class Dialect:
     def substring(self, text: str, start: int, length: int) -> str:
         return f"SUBSTRING({text} FROM {start} FOR {length})"
 
+    def count_character(self, text: str, character: str) -> str:
+        """How many times `character` occurs in `text`."""
+        quoted = self.string(character)
+        return f"(CHAR_LENGTH({text}) - CHAR_LENGTH(REPLACE({text}, {quoted}, '')))"
+
     def field(self, struct: str, member: str) -> str:
         """A member of a struct (row) value; `member` is already quoted."""
         return f"{struct}.{member}"

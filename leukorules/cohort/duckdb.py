@@ -73,6 +73,10 @@ class DuckDBDialect(Dialect):
     def substring(self, text: str, start: int, length: int) -> str:
         return f"substr({text}, {start}, {length})"
 
+    def count_character(self, text: str, character: str) -> str:
+        # strlen counts bytes, which is all an ASCII character needs (and cheaper).
+        return f"(strlen({text}) - strlen(replace({text}, {self.string(character)}, '')))"
+
     def list_of(self, items: Sequence[str]) -> str:
         return f"[{', '.join(items)}]"
 

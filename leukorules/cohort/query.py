@@ -224,14 +224,16 @@ def _source_step(
         line = d.ident("lr:line")
         members = [(d.ident("lr:id"), source.id_column)]
         members += [(d.ident(f.name), f.name) for f in policy.input_facts]
-        obj, keys = d.ident("lr:obj"), d.ident("lr:keys")
-        fields = [row, f"{d.json_fields(line, members)} AS {obj}", f"{d.json_keys(line)} AS {keys}"]
-        # `lr:plain`: the line has as many keys as it has known keys with a value: no key is
-        # given twice, none is unknown, none is null. The key checks look no further then.
+        obj = d.ident("lr:obj")
+        fields = [row, f"{d.json_fields(line, members)} AS {obj}", line]
+        # `lr:plain`: the line has no more colons than known keys with a value (each key has
+        # its colon): no key is given twice, none is unknown, none is null, and the key checks
+        # need not list its keys.
         given = " + ".join(
             f"(CASE WHEN {d.field(obj, member)} IS NULL THEN 0 ELSE 1 END)" for member, _ in members
         )
-        plain = [f"{d.list_length(keys)} = {given} AS {d.ident('lr:plain')}"]
+        plain = f"{d.count_character(line, ':')} = {given}"
+        keys = f"CASE WHEN {plain} THEN {d.nonnull_list([])} ELSE {d.json_keys(line)} END"
         stream: tuple[tuple[str, str], ...] = ()
         if source.path is None:
             parsed = _select(fields, STREAM)
@@ -239,9 +241,9 @@ def _source_step(
         else:
             # The file's lines, NULL where the dialect's reader cannot read one as JSON; the
             # line is kept for the final check (`Dialect.json_line_check`).
-            fields = [unnumbered, *fields[1:], line]
-            parsed = _select(fields, f"({d.jsonl_file(source.path, line)})")
-        return _select(["*", *plain], f"(\n{parsed}\n)"), stream
+            parsed = _select([unnumbered, *fields[1:]], f"({d.jsonl_file(source.path, line)})")
+        outer = ["*", f"{keys} AS {d.ident('lr:keys')}", f"{plain} AS {d.ident('lr:plain')}"]
+        return _select(outer, f"(\n{parsed}\n)"), stream
     if source.path is None:
         cells = [(f"c{i}", "string") for i in range(len(source.fact_columns))]
         return f"SELECT * FROM {STREAM}", (("lr:row", "int64"), ("lr:id_raw", "string"), *cells)

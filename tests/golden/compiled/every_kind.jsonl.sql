@@ -4,15 +4,28 @@
 -- records come back in file order, numbered by the engine as they arrive
 WITH "lr:source" AS (
   SELECT *,
-    len("lr:keys") = (CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END) + (
-      CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END
-    ) + (CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END) + (
-      CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END
-    ) + (CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END) + (
-      CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END
-    ) + (CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END) + (
-      CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END
-    ) AS "lr:plain"
+    CASE
+      WHEN (strlen("lr:line") - strlen(replace("lr:line", ':', ''))) = (
+        CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END)
+      THEN CAST([] AS VARCHAR[])
+      ELSE json_keys("lr:line")
+    END AS "lr:keys",
+    (strlen("lr:line") - strlen(replace("lr:line", ':', ''))) = (
+      CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END) AS "lr:plain"
   FROM (
   SELECT CAST(NULL AS BIGINT) AS "lr:row",
     struct_pack(
@@ -49,7 +62,6 @@ WITH "lr:source" AS (
         '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
       )['onset']
     ) AS "lr:obj",
-    json_keys("lr:line") AS "lr:keys",
     "lr:line"
   FROM (
     SELECT json AS "lr:line" FROM read_ndjson_objects(
