@@ -65,6 +65,8 @@ BATCH_ROWS = 10_000
 # are gathered to this size after they are counted and put in order, so that results files keep
 # row groups of the size they had when DuckDB's batches were this large.
 OUTPUT_ROWS = 50_000
+# Output batches made ahead of the caller (`ahead`): each holds OUTPUT_ROWS rows at most.
+AHEAD = 2
 
 
 @dataclass
@@ -115,7 +117,13 @@ class DuckDBRun:
         records as they arrive relies on (without it, the shared reader numbers them). Should a
         query plan not preserve the order of a Parquet scan, `in_row_order` puts the stream back
         in order; `self.waiting` records how many rows waited.
+
+        The batches are made on a thread of their own (`ahead`), so that what the caller does
+        with one (writing it) overlaps with fetching and assembling the next.
         """
+        return ahead(self._batches(), AHEAD)
+
+    def _batches(self) -> Iterator[OutputBatch]:
         schema = results_schema(self.policy)
         written = [*schema.names, "codes", "reason"]
         con = connect(self.threads, self.memory_limit, self.scan_order)
@@ -153,6 +161,53 @@ class DuckDBRun:
                     yield assemble(pieces, problems, take(tally), schema)
         finally:
             con.close()
+
+
+def ahead(batches: Iterator[OutputBatch], depth: int) -> Iterator[OutputBatch]:
+    """`batches`, made on a thread of their own at most `depth` ahead of the caller; an error
+    there is raised here, and a caller that stops early stops the thread (and, with it, the
+    query) before this returns."""
+    import queue
+    import threading
+
+    made: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        made.put(("batch", batch), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            made.put(("end", None))
+        except BaseException as error:  # handed to the caller, whatever it is
+            made.put(("error", error))
+        finally:
+            batches.close()  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=make, name="leukorules-duckdb", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = made.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                made.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        thread.join()
 
 
 def in_scan_order(con: Any) -> bool:
