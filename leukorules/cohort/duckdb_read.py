@@ -117,10 +117,11 @@ def csv_is_plain(con: Any, path: Path, name: str, width: int) -> bool:
 
     if width < 2 or not _plain_line_ends(path):
         return False
-    every_field = ", ".join(f"f{i}" for i in range(width))
+    # Counting each field makes DuckDB build every value (and check its UTF-8).
+    every_field = ", ".join(f"count(f{i})" for i in range(width))
     try:
         records = DuckDBDialect().csv_file(name, width)
-        con.sql(f"SELECT count(*), min(hash({every_field})) FROM ({records})").fetchall()
+        con.sql(f"SELECT {every_field} FROM ({records})").fetchall()
     except duckdb.Error:
         return False
     return True
