@@ -308,16 +308,15 @@ class Rechecks:
                 continue
             else:
                 flagged = pc.indices_nonzero(pc.fill_null(check, True)).to_pylist()
-            rows = batch.column("row")
-            unread = check.is_null()
+            rows = batch.column("row").to_pylist()
+            checks = check.to_pylist()  # True: look again; None: DuckDB could not read it
             keep = [True] * batch.num_rows
             rereads: list[Reread] = []
             for index in flagged:
-                row = rows[index].as_py()
-                raw = self.lines.line(row)
-                if every_edge and check[index].as_py() is False and not has_edge_space(raw):
+                raw = self.lines.line(rows[index])
+                if checks[index] is False and not has_edge_space(raw):
                     continue
-                found = verdict(row, raw, read_by_duckdb=not unread[index].as_py())
+                found = verdict(rows[index], raw, read_by_duckdb=checks[index] is not None)
                 if found is None:
                     continue
                 keep[index] = False
