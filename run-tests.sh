@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine, then runs every check:
-# lint, format, strict typing and the whole pytest suite. `.ci/run` calls exactly this script.
+# lint, format, strict typing, the bundled policy's properties and the whole pytest suite.
+# `.ci/run` calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,6 +22,8 @@ python -m pip install -q -e '.[test]'
 ruff check leukorules tests benchmarks
 ruff format --check leukorules tests benchmarks
 mypy leukorules
+# the bundled policy's safety properties, proven for every patient (docs/proofs.md)
+leukorules prove policies/leukoencephalopathy
 
 set +e
 # Derandomized examples (tests/support/profiles.py): the same run on every machine.

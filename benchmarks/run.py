@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 from generate import handstyle_function, patients, policy_text  # noqa: E402
 
 from leukorules import model as m  # noqa: E402
+from leukorules.cohort.runner import default_errors_path  # noqa: E402
 
 Decide = Callable[[Mapping[str, Any]], Any]
 
@@ -466,7 +467,7 @@ def batch_section(
             ]
         )
         out.unlink(missing_ok=True)
-        out.with_name(out.stem + ".errors.jsonl").unlink(missing_ok=True)
+        default_errors_path(out).unlink(missing_ok=True)
     lines = table(
         ["policy", "patients", "cohort", "engine", "wall s", "patients / s", "peak RSS MiB"], rows
     )

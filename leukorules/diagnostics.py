@@ -94,6 +94,8 @@ class Code(enum.StrEnum):
     LR415 = "LR415", Severity.WARNING, "constraint never applies"
     LR416 = "LR416", Severity.WARNING, "constraint can never be broken"
     LR417 = "LR417", Severity.WARNING, "constraint can never be met"
+    LR420 = "LR420", Severity.WARNING, "rule can never fire"
+    LR421 = "LR421", Severity.INFO, "logic checks not exact (no solver installed)"
     # LR5xx: facts and runtime
     LR501 = "LR501", Severity.ERROR, "facts file cannot be read"
     LR502 = "LR502", Severity.ERROR, "unknown fact"
@@ -105,16 +107,28 @@ class Code(enum.StrEnum):
     LR508 = "LR508", Severity.ERROR, "facts contradict each other"
     LR520 = "LR520", Severity.ERROR, "invalid FHIR resource"
     LR521 = "LR521", Severity.ERROR, "sources disagree on a fact"
+    # LR6xx: terminology bindings (which codes of a health record give which fact)
+    LR601 = "LR601", Severity.ERROR, "binding of an unknown fact"
+    LR602 = "LR602", Severity.ERROR, "binding value does not fit its fact"
+    LR603 = "LR603", Severity.ERROR, "code not in its system's format"
+    LR604 = "LR604", Severity.WARNING, "value set used by no binding"
+    LR605 = "LR605", Severity.ERROR, "bindings can give one fact two values"
+    LR606 = "LR606", Severity.ERROR, "undeclared value set"
+    LR607 = "LR607", Severity.ERROR, "binding lines that do not fit together"
 
 
 @dataclass(frozen=True, slots=True)
 class Related:
+    """Another place a diagnostic points to, with what it shows there."""
+
     span: Span
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem found: a stable code, a message, where (a span), a hint and related places."""
+
     code: Code
     message: str
     span: Span | None

@@ -17,6 +17,7 @@ from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from leukorules.source import Span
+from leukorules.terminology import Binding, ValueSet
 
 FactKind = Literal["bool", "integer", "number", "enum", "set", "string", "date"]
 Comparator = Literal["==", "!=", "<", "<=", ">", ">="]
@@ -48,6 +49,8 @@ def _no_span() -> Span | None:
 
 @dataclass(frozen=True, slots=True)
 class FactType:
+    """What values a fact may hold: its kind, an enum's or set's values, a number's unit, bounds."""
+
     kind: FactKind
     values: tuple[str, ...] = ()
     unit: str | None = None
@@ -111,6 +114,8 @@ def value_text(value: object, fact: Fact | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
+    """A declared fact: its name, type and description; derived facts are set by `derive` rules."""
+
     name: str
     type: FactType
     description: str | None = None
@@ -120,6 +125,8 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
+    """A declared evidence reference: the source's reference number, and what the source gives."""
+
     id: str
     citation: str | None = None  # None: the source gives no citation (declared `citation unknown`)
     citation_declared: bool = True
@@ -154,6 +161,8 @@ def is_web_address(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Const:
+    """`true` or `false` written as a condition."""
+
     value: bool
     span: Span | None = field(default_factory=_no_span, compare=False)
 
@@ -170,6 +179,8 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class CompareFacts:
+    """Two facts compared with each other (`a < b`)."""
+
     left: str
     op: Comparator
     right: str
@@ -178,6 +189,8 @@ class CompareFacts:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A fact's value among a list of values (`in` / `not in`)."""
+
     fact: str
     values: tuple[Value, ...]
     negated: bool = False
@@ -186,6 +199,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Contains:
+    """A set-valued fact holding one value (`contains`)."""
+
     fact: str
     value: str
     span: Span | None = field(default_factory=_no_span, compare=False)
@@ -193,6 +208,8 @@ class Contains:
 
 @dataclass(frozen=True, slots=True)
 class Known:
+    """Whether a fact is known (`known` / `unknown`): the one test that answers on unknown."""
+
     fact: str
     known: bool
     span: Span | None = field(default_factory=_no_span, compare=False)
@@ -200,18 +217,24 @@ class Known:
 
 @dataclass(frozen=True, slots=True)
 class And:
+    """Every item holds (Kleene: false wins, then unknown)."""
+
     items: tuple[Expr, ...]
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """Some item holds (Kleene: true wins, then unknown)."""
+
     items: tuple[Expr, ...]
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """The item does not hold (unknown stays unknown)."""
+
     item: Expr
     span: Span | None = field(default_factory=_no_span, compare=False)
 
@@ -243,6 +266,8 @@ def expr_facts(expr: Expr) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class Recommend:
+    """A rule's recommendation: the action, its strength as the source words it, alternatives."""
+
     action: str
     strength: str = "unqualified"
     alternatives: tuple[str, ...] = ()
@@ -250,12 +275,16 @@ class Recommend:
 
 @dataclass(frozen=True, slots=True)
 class StateNote:
+    """A rule that states a note, a caution or background rather than recommending."""
+
     kind: StatementKind
     text: str | None = None  # None: the statement itself is the note
 
 
 @dataclass(frozen=True, slots=True)
 class Derive:
+    """A rule that sets a derived fact to a value."""
+
     fact: str
     value: Value
 
@@ -265,6 +294,8 @@ Conclusion: TypeAlias = Recommend | StateNote | Derive
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One guideline statement encoded: its words, evidence, condition and conclusion."""
+
     id: str
     statement: str
     evidence: tuple[str, ...]
@@ -330,18 +361,24 @@ class RuleOutcome:
 # `and`, `or` and `not` over claims of which at least one tests an outcome (Kleene logic).
 @dataclass(frozen=True, slots=True)
 class AllOf:
+    """A claim's items all hold."""
+
     items: tuple[Claim, ...]
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
+    """Some item of a claim holds."""
+
     items: tuple[Claim, ...]
     span: Span | None = field(default_factory=_no_span, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Negation:
+    """A claim's item does not hold."""
+
     item: Claim
     span: Span | None = field(default_factory=_no_span, compare=False)
 
@@ -372,6 +409,8 @@ class Property:
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """The headings a rule sits under, from the top."""
+
     path: tuple[str, ...]
     span: Span | None = field(default_factory=_no_span, compare=False)
 
@@ -382,6 +421,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
+    """A source file of the policy, with the sha256 of its bytes."""
+
     path: str
     sha256: str
 
@@ -402,6 +443,9 @@ class Policy:
     gaps: tuple[Gap, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     properties: tuple[Property, ...] = ()
+    # Terminology bindings (`leukorules.terminology`): read by `leukorules.fhir` only.
+    value_sets: Mapping[str, ValueSet] = field(default_factory=dict)
+    bindings: tuple[Binding, ...] = ()
     sources: tuple[SourceInfo, ...] = field(default=(), compare=False)
     sha256: str = field(default="", compare=False)
     span: Span | None = field(default_factory=_no_span, compare=False)

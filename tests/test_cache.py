@@ -170,3 +170,25 @@ def test_check_never_uses_it(cache_home: Path, policy_copy: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
+
+
+def test_the_code_digest_changes_when_a_module_is_edited_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "engine").mkdir()
+    module = tmp_path / "engine" / "codegen.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "grammar.lark").write_text("start: NAME\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "_PACKAGE", tmp_path)
+    digest = cache.code_digest.__wrapped__  # uncached
+    first = digest()
+    (tmp_path / "engine" / "__pycache__").mkdir()
+    (tmp_path / "engine" / "__pycache__" / "codegen.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "notes.txt").write_text("not code", encoding="utf-8")
+    assert digest() == first  # bytecode and other files are not the code
+    module.write_text("x = 2\n", encoding="utf-8")  # same size: the modification time tells
+    stamp = module.stat().st_mtime_ns
+    os.utime(module, ns=(stamp, stamp + 1_000_000))
+    assert digest() != first
+    (tmp_path / "grammar.lark").write_text("start: NAME NAME\n", encoding="utf-8")
+    assert digest() != first

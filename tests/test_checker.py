@@ -14,12 +14,8 @@ from support.cli import leukorules
 
 from leukorules import model as m
 from leukorules.check import check_paths, check_text
-from leukorules.check.analysis import (
-    SEARCH_BUDGET,
-    SearchTooLarge,
-    _precedence,
-    satisfying_assignment,
-)
+from leukorules.check.analysis import _precedence
+from leukorules.check.search import SEARCH_BUDGET, SearchTooLarge, satisfying_assignment
 from leukorules.diagnostics import Code
 from leukorules.logic import evaluate
 

@@ -24,8 +24,9 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("duckdb")
 
+from leukorules.cohort.lines import MAX_ROW_BYTES  # noqa: E402
 from leukorules.cohort.readers import CohortError  # noqa: E402
-from leukorules.cohort.runner import BatchOptions, run_batch  # noqa: E402
+from leukorules.cohort.runner import BatchOptions, default_errors_path, run_batch  # noqa: E402
 from leukorules.cohort.summary import Summary  # noqa: E402
 
 POLICY = """
@@ -158,7 +159,8 @@ def test_engines_agree_on_jsonl_with_bad_rows(
         assert left.schema == right.schema
         assert left.to_pylist() == right.to_pylist()
     errors = {
-        engine: read_jsonl(tmp_path / f"{engine}.errors.jsonl") for engine in ("python", "duckdb")
+        engine: read_jsonl(default_errors_path(tmp_path / f"{engine}.{output}"))
+        for engine in ("python", "duckdb")
     }
     assert [(e["row"], e["id"], e["codes"]) for e in errors["python"]] == [
         (e["row"], e["id"], e["codes"]) for e in errors["duckdb"]
@@ -305,7 +307,8 @@ def test_errors_file_as_csv_and_default_name(policy: m.Policy, tmp_path: Path) -
     assert rows[1][:3] == ["1", "x", "LR505"]
     assert summary.counts.read == 2
     run(policy, cohort, tmp_path / "res.parquet", "duckdb")
-    assert (tmp_path / "res.errors.jsonl").exists()
+    assert (tmp_path / "res.parquet-errors.jsonl").exists()
+    assert not (tmp_path / "res.errors.jsonl").exists()  # that is res.jsonl's errors file
 
 
 def test_results_in_cohort_order_across_workers(policy: m.Policy, tmp_path: Path) -> None:
@@ -371,7 +374,7 @@ def test_engines_agree_on_generated_cohorts(
     left = pq.read_table(folder / "python.parquet").to_pylist()
     right = pq.read_table(folder / "duckdb.parquet").to_pylist()
     assert left == right
-    errors = [read_jsonl(folder / f"{e}.errors.jsonl") for e in ("python", "duckdb")]
+    errors = [read_jsonl(folder / f"{e}.parquet-errors.jsonl") for e in ("python", "duckdb")]
     assert [(e["row"], e["id"], e["codes"]) for e in errors[0]] == [
         (e["row"], e["id"], e["codes"]) for e in errors[1]
     ]
@@ -436,6 +439,7 @@ def messy_cohort(policy: m.Policy, folder: Path, fmt: str) -> tuple[Path, dict[s
         extra = ['{"id": 123456789012345678901234567890}', '{"id": 7.0, "age": 1e400}']
         with cohort.open("ab") as handle:
             handle.write(b'{"id": "\xff"}\n' + "".join(e + "\n" for e in extra).encode())
+            handle.write(b'{"id": "big", "label": "' + b"x" * MAX_ROW_BYTES + b'"}\n')
         return cohort, {}
     if fmt == "csv":
         cohort = folder / "c.csv"
@@ -444,6 +448,8 @@ def messy_cohort(policy: m.Policy, folder: Path, fmt: str) -> tuple[Path, dict[s
             writer.writerow(CSV_HEADER)
             writer.writerows(record for record, _ in CSV_ROWS)
             handle.write('"c12"x,pml,,,,,,\n')
+            handle.write('c13,pml,"' + "x\n" * (MAX_ROW_BYTES // 2) + '",,,,,\n')
+            handle.write("c14,pml,,,,,,\n")  # read on after the record too large
         return cohort, {}
     table = pa.table(
         {

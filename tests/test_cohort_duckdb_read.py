@@ -178,6 +178,10 @@ ODD_LINES = [
     b'{"id": "b62", "onset": 20200101}',
     b'{"id": "b63", "age": -3, "weight": 0}',
     b'{"id": "b64", "label": "inf, nan"}',
+    b'{"id": ' + b"7" * 5000 + b"}",  # more digits than Python converts to an int
+    b'{"id": ' + b"8" * 700 + b"}",
+    b'{"id": "b67", "age": ' + b"9" * 5000 + b', "weight": 1' + b"0" * 5000 + b"}",
+    b'{"id": "b68", "colour": -' + b"1" * 5000 + b"}",
 ]
 
 
@@ -195,9 +199,40 @@ def test_odd_lines_read_by_duckdb_as_python_read_them(
 ) -> None:
     cohort = tmp_path / "c.jsonl"
     cohort.write_bytes(jsonl_bytes(ODD_LINES))
+    assert not streamed(policy, cohort, tmp_path)  # DuckDB reads them (and Python looks again)
     found = both_paths(policy, cohort, tmp_path, monkeypatch, ignore_extra=ignore_extra)
     assert_same(found)
     assert found["file"][2]["rows"]["rejected"] > 40
+
+
+def test_odd_lines_without_vertical_tabs_need_no_walk_through_every_line(
+    policy: m.Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a vertical tab or form feed in the file, only the flagged lines are looked at."""
+    lines = [line for line in ODD_LINES if b"\x0b" not in line and b"\x0c" not in line]
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_bytes(jsonl_bytes(lines).replace(b"\n\x0c\n", b"\n"))
+    found = both_paths(policy, cohort, tmp_path, monkeypatch)
+    assert_same(found)
+
+
+def test_lines_longer_than_the_row_limit_are_read_by_the_shared_reader(
+    policy: m.Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line over `MAX_ROW_BYTES` is rejected as too large by the shared reader, row by row; a
+    file where a line may be that long (half of it without a line break) is read that way."""
+    from leukorules.cohort.lines import MAX_ROW_BYTES
+
+    cohort = tmp_path / "c.jsonl"
+    long_value = b"z" * (MAX_ROW_BYTES + 10)
+    padded = b'{"id": "p"}' + b" " * MAX_ROW_BYTES
+    cohort.write_bytes(
+        b'{"id": "a"}\n{"id": "b", "label": "' + long_value + b'"}\n' + padded + b"\n"
+    )
+    assert streamed(policy, cohort, tmp_path)
+    found = both_paths(policy, cohort, tmp_path, monkeypatch)
+    assert_same(found)
+    assert found["file"][2]["rows"] == {"read": 3, "evaluated": 1, "rejected": 2}
 
 
 def test_well_formed_lines_need_no_second_look(

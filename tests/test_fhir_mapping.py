@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 import yaml
 
+from leukorules.api import load_policy
+from leukorules.codesystems import ICD_10_CM, RXNORM, SNOMED_CT
 from leukorules.fhir import map_bulk_export, map_record_file, map_record_text, synthetic, with_facts
 from leukorules.fhir.bindings import CONDITION_CLINICAL, CONDITION_VERIFICATION, DUE_TO
 from leukorules.fhir.reading import is_fhir_text
-from leukorules.fhir.systems import ICD_10_CM, RXNORM, SNOMED_CT
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = datetime.date(2025, 1, 15)
+POLICY = load_policy().policy
 
 
 def condition(
@@ -52,7 +54,7 @@ def record(*resources: dict[str, Any]) -> str:
 
 
 def mapped(*resources: dict[str, Any]) -> Any:
-    return map_record_text(record(*resources), "record.json", as_of=AS_OF)
+    return map_record_text(record(*resources), "record.json", POLICY, as_of=AS_OF)
 
 
 def test_an_active_confirmed_condition_gives_its_fact_with_its_provenance() -> None:
@@ -214,8 +216,8 @@ def test_a_resource_no_binding_reads_is_not_validated() -> None:
 
 
 def test_not_json_and_not_a_resource_are_reported() -> None:
-    assert map_record_text("{", "r.json").diagnostics[0].code == "LR507"
-    assert map_record_text('{"a": 1}', "r.json").diagnostics[0].code == "LR507"
+    assert map_record_text("{", "r.json", POLICY).diagnostics[0].code == "LR507"
+    assert map_record_text('{"a": 1}', "r.json", POLICY).diagnostics[0].code == "LR507"
     assert is_fhir_text('{"resourceType": "Bundle"}')
     assert not is_fhir_text("seizures: true\n")
 
@@ -260,31 +262,48 @@ def _example_facts() -> dict[str, dict[str, object]]:
 def test_each_example_record_is_the_generators_and_maps_back_to_its_coded_facts(name: str) -> None:
     facts = _example_facts()[name]
     path = ROOT / "examples" / "fhir" / f"{name}.json"
-    expected = synthetic.bundle(facts, name, synthetic.EXAMPLES_DATE)
+    expected = synthetic.bundle(facts, name, synthetic.EXAMPLES_DATE, POLICY)
     assert json.loads(path.read_text(encoding="utf-8")) == expected, (
-        "regenerate: python -m leukorules.fhir.synthetic examples/patients examples/fhir"
+        "regenerate: python examples/fhir/regenerate.py"
     )
-    result = map_record_file(path, as_of=synthetic.EXAMPLES_DATE)
+    result = map_record_file(path, POLICY, as_of=synthetic.EXAMPLES_DATE)
     assert result.diagnostics == ()
-    assert dict(result.facts) == synthetic.carried(facts)
+    assert dict(result.facts) == synthetic.carried(facts, POLICY)
 
 
 def test_the_bulk_export_gives_each_patient_what_their_bundle_gives(tmp_path: Path) -> None:
     cohort = _example_facts()
-    synthetic.write_bulk_export(cohort, tmp_path, AS_OF)
-    results, problems = map_bulk_export(tmp_path, as_of=AS_OF)
-    assert problems == []
+    synthetic.write_bulk_export(cohort, tmp_path, AS_OF, POLICY)
+    results, problems = map_bulk_export(tmp_path, POLICY, as_of=AS_OF)
+    assert not problems.counts
     assert [r.patient for r in results] == sorted(cohort)
     for result in results:
         bundle = json.dumps(
-            synthetic.bundle(cohort[result.patient or ""], result.patient or "", AS_OF)
+            synthetic.bundle(cohort[result.patient or ""], result.patient or "", AS_OF, POLICY)
         )
-        assert result.facts == map_record_text(bundle, "b.json", as_of=AS_OF).facts
+        assert result.facts == map_record_text(bundle, "b.json", POLICY, as_of=AS_OF).facts
 
 
-def test_a_bulk_resource_without_a_patient_is_reported(tmp_path: Path) -> None:
+def test_bulk_lines_that_cannot_be_read_are_counted_per_file(tmp_path: Path) -> None:
     line = json.dumps(condition("c1", ICD_10_CM, "R56.9") | {"subject": {"display": "?"}})
     (tmp_path / "Condition.ndjson").write_text(line + "\n", encoding="utf-8")
-    results, problems = map_bulk_export(tmp_path, as_of=AS_OF)
-    assert results == [] and [p.code for p in problems] == ["LR520"]
-    assert problems[0].span is not None and problems[0].span.line == 1
+    (tmp_path / "Observation.ndjson").write_text('{"a": 1}\n{not json\n\n', encoding="utf-8")
+    results, problems = map_bulk_export(tmp_path, POLICY, as_of=AS_OF)
+    assert results == []
+    assert problems.lines() == [
+        "Condition.ndjson: 1 resources name no patient (subject or patient: Patient/<id>)",
+        "Observation.ndjson: 1 lines are not FHIR resources (no resourceType)",
+        "Observation.ndjson: 1 lines are not JSON",
+    ]
+
+
+def test_the_example_bulk_export_is_the_generators(tmp_path: Path) -> None:
+    synthetic.write_bulk_export(_example_facts(), tmp_path, synthetic.EXAMPLES_DATE, POLICY)
+    folder = ROOT / "examples" / "fhir" / "bulk"
+    assert sorted(p.name for p in folder.glob("*.ndjson")) == sorted(
+        p.name for p in tmp_path.glob("*.ndjson")
+    )
+    for path in tmp_path.glob("*.ndjson"):
+        assert (folder / path.name).read_text(encoding="utf-8") == path.read_text(
+            encoding="utf-8"
+        ), "regenerate: python examples/fhir/regenerate.py"

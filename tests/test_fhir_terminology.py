@@ -1,38 +1,58 @@
-"""The code table of leukorules.fhir: every code well formed for its system and sourced, and
-every binding naming a declared fact and one of its values."""
+"""The codes of the bundled policy's terminology bindings (policies/leukoencephalopathy/
+fhir.rules): every code well formed for its system and sourced, the code-format checks
+themselves, and the causative drugs the issue names all bound."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from leukorules.check import check_paths
-from leukorules.fhir import systems, terminology
-from leukorules.fhir.leukoencephalopathy import BINDINGS
+from leukorules import codesystems as systems
+from leukorules import terminology as t
+from leukorules.api import load_policy
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "leukoencephalopathy"
-CONCEPTS = [c for vs in terminology.VALUE_SETS for c in vs.concepts] + [
-    terminology.SYNTHETIC_OTHER_DRUG
-]
+POLICY = load_policy().policy
+CONCEPTS = [c for vs in POLICY.value_sets.values() for c in vs.concepts]
 
 
 @pytest.mark.parametrize(
     "concept", CONCEPTS, ids=lambda c: f"{c.system.rsplit('/', 1)[-1]}:{c.code}"
 )
 def test_every_code_is_well_formed_for_its_system_and_names_its_source(
-    concept: terminology.Concept,
+    concept: t.Concept,
 ) -> None:
     assert systems.well_formed(concept.system, concept.code)
-    assert concept.display.strip() and concept.checked_in.strip()
+    assert concept.display.strip() and concept.source.strip()
 
 
-def test_no_value_set_lists_a_code_twice_and_names_are_unique() -> None:
-    for value_set in terminology.VALUE_SETS:
-        keys = [(c.system, c.code) for c in value_set.concepts]
-        assert len(keys) == len(set(keys)), value_set.name
-    names = [vs.name for vs in terminology.VALUE_SETS]
-    assert len(names) == len(set(names))
+def test_every_causative_drug_the_issue_names_is_bound() -> None:
+    (cause,) = [b for b in POLICY.bindings if isinstance(b, t.CauseBinding)]
+    given = {value for _, value in cause.drugs}
+    assert given == {"mycophenolic_acid", "rituximab"}
+    assert all(POLICY.value_sets[name].concepts for name, _ in cause.drugs)
+    assert cause.other == (systems.RXNORM, "other")
+
+
+def test_diagnoses_are_bound_in_snomed_ct_and_icd_10_cm() -> None:
+    for name in ("pml", "pres", "seizure", "hiv"):
+        found = {c.system for c in POLICY.value_sets[name].concepts}
+        assert found == {systems.SNOMED_CT, systems.ICD_10_CM}, name
+
+
+def test_every_fact_the_issue_says_a_coded_record_can_carry_is_bound() -> None:
+    bound = {b.fact for b in POLICY.bindings}
+    assert bound >= {
+        "leukoencephalopathy_type",
+        "hiv_positive",
+        "causative_drug",
+        "toxic_exposure_ongoing",
+        "seizures",
+        "neuropathic_pain",
+        "raised_intracranial_pressure",
+        "motor_deficits",
+        "dysarthria_or_dysphasia",
+        "pres",
+        "electrolyte_imbalance",
+    }
 
 
 @pytest.mark.parametrize(
@@ -63,25 +83,3 @@ def test_rxnorm_codes_are_digits() -> None:
     assert not systems.rxnorm_valid("0200060")
     assert not systems.rxnorm_valid("20a060")
     assert not systems.well_formed("http://example.org/unknown", "1")
-
-
-def test_every_binding_gives_a_declared_input_fact_one_of_its_values() -> None:
-    result = check_paths([POLICY_DIR])
-    assert result.policy is not None
-    facts = {f.name: f for f in result.policy.input_facts}
-    for binding in BINDINGS.conditions:
-        fact = facts[binding.fact]
-        if fact.type.kind == "bool":
-            assert isinstance(binding.value, bool)
-            assert binding.refuted in (None, not binding.value)
-        else:
-            assert binding.value in fact.type.values
-            assert binding.refuted is None
-    for observation in BINDINGS.observations:
-        assert facts[observation.fact].type.kind == "bool"
-    for cause in BINDINGS.causes:
-        values = facts[cause.fact].type.values
-        assert cause.other_value in values
-        assert all(value in values for _, value in cause.values)
-    for exposure in BINDINGS.exposures:
-        assert facts[exposure.fact].type.kind == "bool"

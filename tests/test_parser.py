@@ -455,7 +455,7 @@ def test_keywords_are_read_off_the_grammar() -> None:
     assert set(re.findall(r'"([a-z_]+)"', grammar)) == words.all
     assert words.declarations == (
         *("policy", "include", "evidence", "fact", "derived", "section", "rule", "gap"),
-        *("constraint", "property"),
+        *("constraint", "property", "valueset", "bind"),
     )
     # the syntax tree has a type for each body line and each fact type the grammar has
     constraint_only = ("require", "message")

@@ -159,7 +159,7 @@ def test_a_comment_between_premise_and_conclusion_stays_there() -> None:
     assert format_source(formatted)[0] == formatted
 
 
-PROPERTY = settings(max_examples=examples(150))
+PROPERTY = settings(max_examples=examples(60))
 
 
 @PROPERTY

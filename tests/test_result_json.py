@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 import pydantic_core
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from strategies import fact_values, facts_for, policies
 from support.cli import in_a_fresh_process, leukorules
@@ -37,8 +37,10 @@ ADAPTER: pydantic.TypeAdapter[Evaluation] = pydantic.TypeAdapter(Evaluation)
 
 
 def _pydantic_result(evaluation: Evaluation, indent: int | None = 2) -> str:
-    """The result as pydantic-core writes the same records (a trace not asked for left out)."""
-    exclude = {"trace"} if evaluation.trace is None else None
+    """The result as pydantic-core writes the same records (a trace not asked for, and the
+    provenance of facts that came from no health record, left out)."""
+    left_out = {name for name in Evaluation.omitted_when_none if getattr(evaluation, name) is None}
+    exclude = left_out or None
     return ADAPTER.dump_json(evaluation, indent=indent, exclude=exclude).decode()
 
 
@@ -292,3 +294,32 @@ def test_a_lone_surrogate_never_reaches_the_writer() -> None:
     compiled = compiled_rules(NUMBER_RULES)
     with pytest.raises(FactsError, match="LR503"):
         compiled.evaluate({"label": "\ud800"}, trace=True)
+
+
+# --- shared records written from memory ----------------------------------------------------------
+
+
+@settings(max_examples=examples(50))
+@given(st.lists(_BUNDLED_FACTS, min_size=2, max_size=6), st.integers(1, 40))
+def test_a_result_reads_the_same_whether_its_shared_records_were_written_before_or_not(
+    patients: list[dict[str, object]], memo_size: int
+) -> None:
+    """Records shared between results are written from a memo keyed by identity and
+    indentation; a small memo fills and starts again. Every text equals one written afresh."""
+    from leukorules.result import serialize
+
+    valid = [values for p in patients if (values := BUNDLED.check_facts(p)[0]) is not None]
+    results = [BUNDLED.evaluate(values, trace=True) for values in valid]
+    assume(results)  # patients whose facts contradict each other are refused
+    fresh = []
+    for result in results:
+        serialize._FRAGMENTS.clear()
+        fresh.append((result.to_json(indent=2), result.to_json(), result.to_json(indent=4)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serialize, "_FRAGMENTS_SIZE", memo_size)
+        for _ in range(2):
+            for result, (pretty, compact, wide) in zip(results, fresh, strict=True):
+                assert result.to_json(indent=2) == pretty
+                assert result.to_json() == compact
+                assert result.to_json(indent=4) == wide
+    assert json.loads(fresh[0][1]) == json.loads(fresh[0][0])

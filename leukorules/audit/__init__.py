@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +33,17 @@ from leukorules.audit.store import AuditError, Row, StoredSource
 if TYPE_CHECKING:
     from leukorules.result.model import Evaluation
 
-__all__ = ["AuditError", "Row", "StoredSource", "log_decision", "open_log"]
+__all__ = [
+    "AuditError",
+    "CollectedSources",
+    "DecisionAppender",
+    "Row",
+    "StoredSource",
+    "collect_sources",
+    "log_decision",
+    "new_decision",
+    "open_log",
+]
 
 LABEL_MAX = 200
 
@@ -122,24 +133,38 @@ def log_decision(
     must still hash to what the evaluation recorded.
     """
     path = Path(db_path)
+    decision = new_decision(evaluation, facts, policy_sources, user, case, redact)
+    connection = store.open_for_append(path)
+    try:
+        return store.append(connection, path, decision)
+    finally:
+        connection.close()
+
+
+def new_decision(
+    evaluation: Evaluation,
+    facts: Mapping[str, object] | None,
+    policy_sources: Mapping[str, SourceContent] | None,
+    user: str | None = None,
+    case: str | None = None,
+    redact: bool = False,
+    collected: CollectedSources | None = None,
+) -> store.NewDecision:
+    """The row `log_decision` appends, before it has a place in the chain (same arguments).
+    `collected`, from `collect_sources` for an evaluation of the same policy, saves hashing
+    the policy's files again for each decision of a long-running process."""
     if not redact and facts is None:
         raise AuditError("no facts given to log; pass the facts or log with redact=True")
-    provided: dict[str, str | bytes] | None = None
-    if policy_sources is not None:
-        provided = {
-            name: content if isinstance(content, str | bytes) else content.text
-            for name, content in policy_sources.items()
-        }
-    listed = [(s.path, s.sha256) for s in evaluation.policy.sources]
-    stored, contents = src.collect(listed, provided)
-    decision = store.NewDecision(
+    if collected is None or collected.listed != _listed(evaluation):
+        collected = collect_sources(evaluation, policy_sources)
+    return store.NewDecision(
         user=_label("user", user),
         case=_label("case", case),
         policy_id=evaluation.policy.id,
         policy_version=evaluation.policy.version,
         policy_sha256=evaluation.policy.sha256,
-        sources=stored,
-        source_content=contents,
+        sources=collected.stored,
+        source_content=collected.contents,
         facts_sha256=evaluation.facts_sha256,
         facts=None if redact or facts is None else facts_json(facts),
         result=evaluation.to_json(),
@@ -147,11 +172,62 @@ def log_decision(
         engine_version=evaluation.engine.version,
         engine_code=engine_code_sha256(),
     )
-    connection = store.open_for_append(path)
-    try:
-        return store.append(connection, path, decision)
-    finally:
-        connection.close()
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedSources:
+    """A policy's source files as the log stores them (`collect_sources`)."""
+
+    listed: tuple[tuple[str, str], ...]
+    stored: tuple[StoredSource, ...]
+    contents: Mapping[str, bytes]
+
+
+def _listed(evaluation: Evaluation) -> tuple[tuple[str, str], ...]:
+    return tuple((s.path, s.sha256) for s in evaluation.policy.sources)
+
+
+def collect_sources(
+    evaluation: Evaluation, policy_sources: Mapping[str, SourceContent] | None
+) -> CollectedSources:
+    """The source files an evaluation lists, checked against their sha256 (see `log_decision`
+    for `policy_sources`)."""
+    provided: dict[str, str | bytes] | None = None
+    if policy_sources is not None:
+        provided = {
+            name: content if isinstance(content, str | bytes) else content.text
+            for name, content in policy_sources.items()
+        }
+    listed = _listed(evaluation)
+    stored, contents = src.collect(listed, provided)
+    return CollectedSources(listed, tuple(stored), contents)
+
+
+class DecisionAppender:
+    """A decision log held open for many appends, as `log_decision` makes them, without opening
+    the file each time (a long-running service logs every decision). One thread uses it; other
+    processes may append to the same log at the same time. Use as a context manager."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(db_path)
+        self.connection = store.open_for_append(self.path)
+
+    def __enter__(self) -> DecisionAppender:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def append(self, decision: store.NewDecision) -> Row:
+        """Append a decision made by `new_decision`; returns the stored row."""
+        return store.append(self.connection, self.path, decision)
+
+    def append_many(self, decisions: Sequence[store.NewDecision]) -> list[Row]:
+        """Append decisions in order in one transaction (one sync to disk): all or none."""
+        return store.append_many(self.connection, self.path, decisions)
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def open_log(db_path: str | Path) -> DecisionLog:

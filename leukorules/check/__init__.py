@@ -3,7 +3,8 @@
 Takes: policy files or folders (or text). Gives: `CheckResult`, the `model.Policy` when no error
 was found (warnings and notes never block it) and every diagnostic, sorted by position.
 Stages: `loader` (files, includes, parsing) -> `resolve` with `declarations`, `conditions` and
-`rules` (names, fields, types, into a `draft`) -> `analysis` (cycles, conditions that can never
+`rules` (names, fields, types, into a `draft`), `properties` and `bindings` (terminology
+bindings) -> `analysis` (cycles, conditions that can never
 hold, conflicts, unused declarations).
 Must never import: `leukorules.engine`, `leukorules.result`, `leukorules.report`,
 `leukorules.cohort`, `leukorules.cli`, `leukorules.syntax.lark_adapter`.
@@ -91,6 +92,8 @@ def _check_loaded(loaded: Loaded) -> CheckResult:
         gaps=tuple(draft.gaps),
         constraints=tuple(draft.constraints),
         properties=tuple(draft.properties),
+        value_sets=dict(draft.value_sets),
+        bindings=tuple(draft.bindings),
         sources=tuple(m.SourceInfo(path, s.sha256) for path, s in _relative(sources)),
         sha256=combined_sha256(sources),
         span=draft.header.id.span if draft.header else None,

@@ -1,187 +1,85 @@
 """Logic checks on a resolved draft: cycles, conditions that can never hold, conflicting
-derivations, and unused declarations.
+derivations, rules that can never fire, and unused declarations.
 
-Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is decided by a search
-over small representative domains (every value of a bool/enum fact, unknown included; for numbers
-and dates the constants the conditions compare against and the points between them), pruned by
-Kleene monotonicity: once a partial assignment makes a formula false, no completion makes it true.
+Input: a `Draft` from the resolver. Output: diagnostics. Satisfiability is first tried by the
+bounded search of `leukorules.check.search` (representative domains, unknown included). A
+patient the search finds is real; where it finds none, gives up, or cannot be exact (two facts
+compared; derived facts, `overrides` and constraints in a conflict), the solver of
+`leukorules.prove` decides (`ExactAnalysis`), and rules that can never fire (LR420) are found;
+with the solver the search is only a first look, on a small budget. Without the solver (the
+`prove` extra) the search's answers stand, a give-up of its full budget is reported (LR413),
+rules that never fire are not looked for, and one note (LR421) says so.
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations, pairwise
+from itertools import combinations
 
 import yaml
 
 from leukorules import messages as msg
 from leukorules import model as m
 from leukorules.check.resolve import Draft
-from leukorules.diagnostics import Diagnostic, Related
-from leukorules.logic import evaluate
-from leukorules.rulegraph import GraphNode, dependency_edges, dependency_walk
-
-# The search gives up (and says so) past this many candidate assignments for one question.
-SEARCH_BUDGET = 200_000
-
-
-class SearchTooLarge(Exception):
-    pass
-
-
-def _constants(expr: m.Expr, name: str) -> list[object]:
-    found: list[object] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.Compare(fact=fact, value=value) if fact == name:
-                found.append(value)
-            case m.Member(fact=fact, values=values) if fact == name:
-                found.extend(values)
-            case m.Contains(fact=fact, value=value) if fact == name:
-                found.append(value)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return found
+from leukorules.check.search import (
+    FIRST_LOOK_BUDGET,
+    QUICK_BUDGET,
+    SEARCH_BUDGET,
+    SearchTooLarge,
+    has_fact_comparison,
+    satisfying_assignment,
+)
+from leukorules.diagnostics import Diagnostic, Related, has_errors
+from leukorules.prove.questions import ExactAnalysis
+from leukorules.prove.reference import outcomes, refused
+from leukorules.prove.solver import SolverMissing
+from leukorules.rulegraph import (
+    GraphNode,
+    PolicyGraph,
+    PolicyGraphError,
+    dependency_edges,
+    dependency_walk,
+)
 
 
-def _known_tested(expr: m.Expr) -> set[str]:
-    """Facts that `is known` / `is unknown` tests read."""
-    found: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.Known(fact=fact):
-                found.add(fact)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return found
-
-
-def _has_fact_comparison(expr: m.Expr) -> bool:
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.CompareFacts():
-                return True
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return False
-
-
-def _domain(fact: m.Fact, expr: m.Expr) -> list[object]:
-    """Representative values of a fact for deciding `expr`, unknown (None) first."""
-    kind = fact.type.kind
-    if kind == "bool":
-        return [None, True, False]
-    if kind == "enum":
-        return [None, *fact.type.values]
-    if kind == "set":
-        tested = sorted({str(c) for c in _constants(expr, fact.name)})
-        subsets: list[object] = [None]
-        for size in range(len(tested) + 1):
-            subsets.extend(frozenset(c) for c in combinations(tested, size))
-        return subsets
-    constants = _constants(expr, fact.name)
-    if kind == "string":
-        return [None, *dict.fromkeys(str(c) for c in constants), "\x00another value"]
-    if kind == "date":
-        days = sorted({c for c in constants if isinstance(c, datetime.date)})
-        one = datetime.timedelta(days=1)
-        points = {d + delta for d in days for delta in (-one, datetime.timedelta(0), one)}
-        return [None, *sorted(points)] if points else [None, datetime.date(2000, 1, 1)]
-    low_bound, high_bound = fact.type.minimum, fact.type.maximum
-    # The truth of `x op c` over every constant c only changes at the constants, so the
-    # constants, the declared bounds, a point between each neighbouring pair and a point past
-    # each end decide every such test over the reals.
-    anchors = {float(c) for c in constants if isinstance(c, int | float)}
-    anchors.update(float(b) for b in (low_bound, high_bound) if b is not None)
-    if not anchors:
-        anchors.add(0.0)
-    ordered = sorted(anchors)
-    points_f = set(ordered) | {ordered[0] - 1, ordered[-1] + 1}
-    points_f.update((low + high) / 2 for low, high in pairwise(ordered))
-    if kind == "integer":
-        # The smallest whole number above each anchor is in every gap that holds one.
-        points_f = {
-            float(n)
-            for c in ordered
-            for n in (math.floor(c) - 1, math.floor(c), math.floor(c) + 1, math.ceil(c) + 1)
-        }
-    chosen = sorted(
-        p
-        for p in points_f
-        if (low_bound is None or p >= low_bound) and (high_bound is None or p <= high_bound)
-    )
-    if kind == "integer":
-        return [None, *(int(p) for p in chosen)]
-    return [None, *chosen]
-
-
-def satisfying_assignment(expr: m.Expr, facts: Mapping[str, m.Fact]) -> dict[str, object] | None:
-    """An assignment (fact -> value, unknown omitted) that makes `expr` true, or None.
-
-    Raises SearchTooLarge when the question cannot be settled within the search budget.
-    """
-    names = list(dict.fromkeys(n for n in m.expr_facts(expr) if n in facts))
-    domains = [_domain(facts[n], expr) for n in names]
-    budget = [SEARCH_BUDGET]
-    assignment: dict[str, object] = {}
-    # `x is known` / `x is unknown` are definite even while x is still undecided (absent), so
-    # "false now" only proves "false for every completion" once those facts are decided.
-    tested = _known_tested(expr)
-    settled = max((i + 1 for i, n in enumerate(names) if n in tested), default=0)
-
-    def search(index: int) -> bool:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise SearchTooLarge
-        truth = evaluate(expr, assignment)
-        if truth is True:
-            return True
-        if (truth is False and index >= settled) or index == len(names):
-            return False
-        name = names[index]
-        for value in domains[index]:
-            if value is None:
-                continue  # unknown is what an unassigned fact already is
-            assignment[name] = value
-            if search(index + 1):
-                return True
-            del assignment[name]
-        return search(index + 1)
-
-    return dict(assignment) if search(0) else None
-
-
-def _expr_span(expr: m.Expr, fallback: m.Rule | m.Gap) -> object:
-    return expr.span or fallback.span
-
-
-def analyse(draft: Draft) -> list[Diagnostic]:
+def analyse(draft: Draft, solver: bool = True) -> list[Diagnostic]:
+    """Every logic diagnostic of a draft; with `solver` False (or the `prove` extra missing)
+    only the bounded search decides satisfiability."""
     diagnostics: list[Diagnostic] = []
+    exact: ExactAnalysis | None = None
+    if solver:
+        try:
+            exact = ExactAnalysis(draft)
+        except SolverMissing:
+            diagnostics.append(msg.BOUNDED_SEARCH.at(None))
+    budget = SEARCH_BUDGET if exact is None else FIRST_LOOK_BUDGET
     rules = {r.id: r for r in draft.rules}
     diagnostics.extend(_gap_and_after_targets(draft, rules))
     cyclic = _cycles(draft, diagnostics)
-    diagnostics.extend(_never_true(draft))
+    witnesses: dict[str, dict[str, object] | None] = {}
+    diagnostics.extend(_never_true(draft, exact, witnesses, budget))
+    graph = None if cyclic else _graph(draft)
     if not cyclic:
-        diagnostics.extend(_conflicts(draft, rules))
+        checker = _ConflictCheck(draft, graph, exact, budget)
+        diagnostics.extend(_conflicts(draft, rules, checker))
+    if exact is not None and graph is not None and not has_errors(diagnostics):
+        diagnostics.extend(_never_fire(draft, rules, graph, exact, witnesses))
     diagnostics.extend(_unused(draft))
-    diagnostics.extend(_constraints(draft))
+    diagnostics.extend(_constraints(draft, exact, budget))
     if not cyclic:
         diagnostics.extend(_stated_lines(draft, rules))
     return diagnostics
+
+
+def _graph(draft: Draft) -> PolicyGraph | None:
+    """The rule graph, for rules without errors that form one (else None)."""
+    if draft.broken_rules:
+        return None
+    try:
+        return PolicyGraph.build(draft.rules, draft.facts)
+    except PolicyGraphError:
+        return None
 
 
 def _gap_and_after_targets(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
@@ -223,18 +121,40 @@ def _cycles(draft: Draft, diagnostics: list[Diagnostic]) -> bool:
     return bool(cycles)
 
 
-def _never_true(draft: Draft) -> Iterable[Diagnostic]:
+def _never_true(
+    draft: Draft,
+    exact: ExactAnalysis | None,
+    witnesses: dict[str, dict[str, object] | None],
+    budget: int,
+) -> Iterable[Diagnostic]:
+    """LR404. `witnesses` gets, for each rule, a patient the search found for its condition
+    (None: none found), which `_never_fire` reuses."""
     items: Sequence[m.Rule | m.Gap] = [*draft.rules, *draft.gaps]
     for item in items:
         if isinstance(item.when, m.Const) and item.when.value:
+            if isinstance(item, m.Rule):
+                witnesses[item.id] = {}
             continue
-        if _has_fact_comparison(item.when):
-            continue  # representative domains are not exact for fact-to-fact comparisons
-        try:
-            found = satisfying_assignment(item.when, draft.facts)
-        except SearchTooLarge:
+        found: dict[str, object] | None = None
+        settled = False  # the search's answer is exact
+        if not has_fact_comparison(item.when):
+            # representative domains are exact unless two facts are compared
+            try:
+                found = satisfying_assignment(item.when, draft.facts, budget)
+                settled = True
+            except SearchTooLarge:
+                pass
+        if isinstance(item, m.Rule):
+            witnesses[item.id] = found
+        if found is not None:
             continue
-        if found is None:
+        if exact is not None:
+            possible = exact.condition_possible(item.when)
+        elif settled:
+            possible = False
+        else:
+            continue  # not decided without the solver
+        if not possible:
             kind = "gap" if isinstance(item, m.Gap) else "rule"
             yield msg.NEVER_TRUE.at(item.when.span or item.span, kind=kind, id=item.id)
 
@@ -293,7 +213,9 @@ def scenario_yaml(name: str, facts: Mapping[str, object], fired: Sequence[str]) 
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False).rstrip("\n")
 
 
-def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic]:
+def _conflicts(
+    draft: Draft, rules: Mapping[str, m.Rule], checker: _ConflictCheck
+) -> Iterable[Diagnostic]:
     precedence = _precedence(rules)
     effective: dict[str, m.Expr] = {}
 
@@ -316,7 +238,7 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 continue
             both = m.And((effective_condition(first), effective_condition(second)))
             try:
-                example = satisfying_assignment(both, draft.facts)
+                example = checker.example(first, second, both)
             except SearchTooLarge:
                 yield msg.CONFLICT_CHECK_GAVE_UP.at(second.span, first=first.id, second=second.id)
                 continue
@@ -347,6 +269,161 @@ def _conflicts(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnostic
                 if first.span
                 else [],
             )
+
+
+class _ConflictCheck:
+    """Whether two rules can both fire, and for which patient.
+
+    The search treats derived facts as free values and looks at the two rules' conditions
+    (with those of the rules they come `after`) only, so a patient it finds is checked against
+    the full semantics (derived facts through their rules, every `overrides`, constraints); the
+    solver decides whatever the search cannot. Without the solver, the search's answer stands
+    (it may then set derived facts, and a give-up raises SearchTooLarge)."""
+
+    def __init__(
+        self,
+        draft: Draft,
+        graph: PolicyGraph | None,
+        exact: ExactAnalysis | None,
+        budget: int,
+    ) -> None:
+        self.draft = draft
+        self.budget = budget
+        self.graph = graph
+        self.exact = exact if graph is not None else None
+
+    def example(self, first: m.Rule, second: m.Rule, both: m.Expr) -> dict[str, object] | None:
+        inexact = has_fact_comparison(both)
+        try:
+            found = satisfying_assignment(both, self.draft.facts, self.budget)
+        except SearchTooLarge:
+            if self.exact is None:
+                raise
+            return _patient(self.exact.both_fire(first.id, second.id))
+        if self.exact is None or (found is None and not inexact):
+            return found
+        if found is not None and self._both_fire(first, second, found):
+            return found
+        return _patient(self.exact.both_fire(first.id, second.id))
+
+    def _both_fire(self, first: m.Rule, second: m.Rule, patient: dict[str, object]) -> bool:
+        draft = self.draft
+        assert self.graph is not None
+        if any(draft.facts[n].derived for n in patient) or refused(draft.constraints, patient):
+            return False
+        index = self.graph.index
+        found = outcomes(self.graph, draft.rules, patient, [index[first.id], index[second.id]])
+        return found.fired(index[first.id]) and found.fired(index[second.id])
+
+
+def _patient(found: Mapping[str, m.Value] | None) -> dict[str, object] | None:
+    return None if found is None else dict(found)
+
+
+class _Inlined:
+    """A rule's condition with what it depends on written in: the conditions of the rules it
+    comes `after`, the negated conditions of the rules overriding it, and for a test of a
+    derived fact the condition of a rule deriving a value it accepts. A patient for whom this is
+    true is a likely (not a certain) patient for whom the rule fires: the candidate the search
+    looks for before the solver is asked."""
+
+    def __init__(self, draft: Draft, rules: Mapping[str, m.Rule], graph: PolicyGraph) -> None:
+        self.rules = rules
+        # the rules overriding each rule: a candidate makes their conditions false
+        self.winners = {
+            draft.rules[i].id: [draft.rules[o] for o in found]
+            for i, found in graph.overridden_by.items()
+        }
+        self.by_value: dict[str, dict[object, list[m.Rule]]] = {}
+        for name, derivers in graph.derivers.items():
+            values = self.by_value.setdefault(name, {})
+            for index in derivers:
+                deriver = draft.rules[index]
+                assert isinstance(deriver.conclusion, m.Derive)
+                values.setdefault(deriver.conclusion.value, []).append(deriver)
+        self._done: dict[str, m.Expr] = {}
+
+    def condition(self, rule: m.Rule, depth: int = 0) -> m.Expr:
+        if rule.id in self._done:
+            return self._done[rule.id]
+        parts = [self.expr(rule.when, depth)]
+        if depth < 8:
+            parts += [
+                self.condition(self.rules[a], depth + 1) for a in rule.after if a in self.rules
+            ]
+            parts += [m.Not(w.when) for w in self.winners.get(rule.id, ())]
+        found = parts[0] if len(parts) == 1 else m.And(tuple(parts))
+        self._done[rule.id] = found
+        return found
+
+    def expr(self, expr: m.Expr, depth: int) -> m.Expr:
+        match expr:
+            case m.And(items=items):
+                return m.And(tuple(self.expr(i, depth) for i in items))
+            case m.Or(items=items):
+                return m.Or(tuple(self.expr(i, depth) for i in items))
+            case m.Compare(fact=name, op="==", value=value) if name in self.by_value:
+                return self._deriving(name, [value], depth)
+            case m.Member(fact=name, values=values, negated=False) if name in self.by_value:
+                return self._deriving(name, values, depth)
+            case m.Known(fact=name, known=True) if name in self.by_value:
+                return self._deriving(name, list(self.by_value[name]), depth)
+        return expr
+
+    def _deriving(self, name: str, values: Sequence[object], depth: int) -> m.Expr:
+        """The condition of one rule deriving one of `values`: the one fewest rules override
+        (a conjunction the search settles quickly, where an `or` of them all may not be)."""
+        derivers = [r for v in values for r in self.by_value[name].get(v, ())]
+        if depth >= 8 or not derivers:
+            return m.Const(False)
+        chosen = min(derivers, key=lambda r: len(self.winners.get(r.id, ())))
+        return self.condition(chosen, depth + 1)
+
+
+def _never_fire(
+    draft: Draft,
+    rules: Mapping[str, m.Rule],
+    graph: PolicyGraph,
+    exact: ExactAnalysis,
+    witnesses: Mapping[str, dict[str, object] | None],
+) -> Iterable[Diagnostic]:
+    """LR420: rules no admissible patient makes fire. A rule is confirmed quickly when a
+    patient the search finds for its condition (and those of the rules it comes after) makes it
+    fire; the solver finds patients for the others, many rules at a time, and what it cannot
+    make fire never fires."""
+    inputs = {n: f for n, f in draft.facts.items() if not f.derived}
+    inlined = _Inlined(draft, rules, graph)
+    open_rules: list[str] = []
+    for i in graph.rules_in_order():
+        rule = draft.rules[i]
+        patient = witnesses.get(rule.id)
+        reads_derived = any(n in graph.derivers for n in m.expr_facts(rule.when))
+        if rule.after or reads_derived:
+            candidate = inlined.condition(rule)
+            try:
+                patient = satisfying_assignment(candidate, inputs, QUICK_BUDGET)
+            except SearchTooLarge:
+                patient = None
+        if (
+            patient is not None
+            and not refused(draft.constraints, patient)
+            and outcomes(graph, draft.rules, patient, [i]).fired(i)
+        ):
+            continue
+        open_rules.append(rule.id)
+    if not open_rules:
+        return
+    fireable = exact.fireable(open_rules)
+    never: list[str] = []
+    for rule_id in open_rules:  # in dependency order: a rule after the ones it follows
+        if rule_id in fireable:
+            continue
+        never.append(rule_id)
+        rule = rules[rule_id]
+        if witnesses.get(rule_id) is None and not exact.condition_possible(rule.when):
+            continue  # its condition can never be true: LR404 says so already
+        reason = exact.why_never(rule_id, never)
+        yield msg.NEVER_FIRES.at(rule.span, id=rule_id, reason=reason)
 
 
 def _show(value: object) -> str:
@@ -407,24 +484,35 @@ def _stated_lines(draft: Draft, rules: Mapping[str, m.Rule]) -> Iterable[Diagnos
                 )
 
 
-def _constraints(draft: Draft) -> Iterable[Diagnostic]:
+def _constraints(draft: Draft, exact: ExactAnalysis | None, budget: int) -> Iterable[Diagnostic]:
     """A constraint that never applies, can never be broken, or can never be met."""
+
+    def possible(expr: m.Expr) -> bool | None:
+        """Whether some facts make `expr` true; None when that cannot be decided."""
+        try:
+            if satisfying_assignment(expr, draft.facts, budget) is not None:
+                return True
+            settled = not has_fact_comparison(expr)
+        except SearchTooLarge:
+            settled = False
+        if exact is not None:
+            return exact.condition_possible(expr)
+        return False if settled else None
+
     for constraint in draft.constraints:
         when, require = constraint.when, constraint.require
-        try:
-            applies = satisfying_assignment(when, draft.facts) is not None
-            if not applies:
-                yield msg.CONSTRAINT_NEVER_APPLIES.at(
-                    when.span or constraint.span, id=constraint.id
-                )
-                continue
-            broken = m.And((when, m.Not(require)))
-            if satisfying_assignment(broken, draft.facts) is None:
-                yield msg.CONSTRAINT_NEVER_BROKEN.at(constraint.span, id=constraint.id)
-                continue
-            met = m.And((when, require))
-            forbidding = isinstance(require, m.Const) and not require.value
-            if not forbidding and satisfying_assignment(met, draft.facts) is None:
-                yield msg.CONSTRAINT_NEVER_MET.at(constraint.span, id=constraint.id)
-        except SearchTooLarge:
+        applies = possible(when)
+        if applies is None:
             continue
+        if not applies:
+            yield msg.CONSTRAINT_NEVER_APPLIES.at(when.span or constraint.span, id=constraint.id)
+            continue
+        broken = possible(m.And((when, m.Not(require))))
+        if broken is None:
+            continue
+        if not broken:
+            yield msg.CONSTRAINT_NEVER_BROKEN.at(constraint.span, id=constraint.id)
+            continue
+        forbidding = isinstance(require, m.Const) and not require.value
+        if not forbidding and possible(m.And((when, require))) is False:
+            yield msg.CONSTRAINT_NEVER_MET.at(constraint.span, id=constraint.id)

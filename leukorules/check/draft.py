@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from leukorules import model as m
 from leukorules.source import Span
 from leukorules.syntax import ast
+from leukorules.terminology import Binding, ValueSet
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Draft:
     gaps: list[m.Gap] = field(default_factory=list)
     constraints: list[m.Constraint] = field(default_factory=list)
     properties: list[m.Property] = field(default_factory=list)
+    value_sets: dict[str, ValueSet] = field(default_factory=dict)
+    bindings: list[Binding] = field(default_factory=list)
     # spans of the references, for "unused" and "undeclared" diagnostics
     evidence_uses: dict[str, list[Span]] = field(default_factory=dict)
     fact_uses: dict[str, list[Span]] = field(default_factory=dict)

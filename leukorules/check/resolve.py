@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from leukorules import messages as msg
+from leukorules.check.bindings import Bindings
 from leukorules.check.conditions import Conditions
 from leukorules.check.declarations import Declarations
 from leukorules.check.draft import Draft
@@ -37,6 +38,7 @@ class Resolver:
         self.conditions = Conditions(self.draft, self.diagnostics)
         self.rules = Rules(self.draft, self.diagnostics, self.conditions)
         self.properties = Properties(self.draft, self.diagnostics)
+        self.bindings = Bindings(self.draft, self.diagnostics)
 
     def resolve(self, items: Sequence[ast.Item]) -> Draft:
         # Declarations first (in any order in the files), then rules that refer to them.
@@ -58,6 +60,8 @@ class Resolver:
         for item in items:
             if isinstance(item, ast.PropertyBlock):
                 self.properties.property(item)
+        # Terminology bindings read only the facts: they change nothing above.
+        self.bindings.resolve(items)
         return self.draft
 
 

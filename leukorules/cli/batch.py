@@ -1,29 +1,92 @@
-"""`leukorules batch`: evaluate a cohort file, write per-patient results, print a summary."""
+"""`leukorules batch`: evaluate a cohort file (or a FHIR Bulk Data export folder), write
+per-patient results, print a summary.
+
+Every text option is checked before anything runs: an empty value, or one holding a control
+character (a newline in a column name, an escape sequence), is a usage error (exit 2) naming the
+option. The run's files are checked, written and replaced by `leukorules.cohort.outputs`; SIGTERM
+and SIGHUP stop a run as Ctrl-C does, so that its temporary files are removed.
+"""
 
 from __future__ import annotations
 
-import json
+import datetime
+import signal
+import sys
+import threading
+import unicodedata
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from leukorules.cli.common import fail, load_or_exit, policy_paths
+from leukorules.cli.common import EXIT_USAGE, fail, load_or_exit, policy_paths
+from leukorules.cli.records import as_of_option, evaluation_date
+from leukorules.diagnostics import printable
+
+
+def text_problem(value: str) -> str | None:
+    """Why an option's text cannot be used, or None: it is empty, or holds a character that is
+    not printable (a control such as a newline or ESC, a bidi override; a space is fine)."""
+    if not value:
+        return "it is empty"
+    for position, character in enumerate(value, start=1):
+        if not character.isprintable() and unicodedata.category(character) != "Zs":
+            return (
+                f"character {position} is a control character "
+                f"({printable(character)}); give the value without it"
+            )
+    return None
+
+
+def plain_text(
+    value: object,
+    kind: click.ParamType[Any],
+    param: click.Parameter | None,
+    ctx: click.Context | None,
+) -> str:
+    text = str(value)
+    problem = text_problem(text)
+    if problem is not None:
+        kind.fail(problem, param, ctx)
+    return text
+
+
+class PlainText(click.ParamType[str]):
+    """Text that is not empty and holds no control character (see `text_problem`)."""
+
+    name = "text"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        return plain_text(value, self, param, ctx)
+
+
+class PlainPath(click.ParamType[Path]):
+    """A path given as `PlainText` (an empty path would be read as the current folder)."""
+
+    name = "path"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path:
+        return Path(plain_text(value, self, param, ctx))
 
 
 @click.command()
-@click.argument("cohort", type=click.Path(path_type=Path))
+@click.argument("cohort", type=PlainPath())
 @click.option(
     "--out",
     "out",
     required=True,
-    type=click.Path(path_type=Path),
+    type=PlainPath(),
     help="Results file: .jsonl or .parquet (one record per evaluated patient).",
 )
 @click.option(
     "--policy",
     "policies",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=PlainPath(),
     help="Policy file or folder (repeatable); default: the bundled policy.",
 )
 @click.option(
@@ -42,13 +105,14 @@ from leukorules.cli.common import fail, load_or_exit, policy_paths
 @click.option(
     "--errors",
     "errors",
-    type=click.Path(path_type=Path),
+    type=PlainPath(),
     default=None,
-    help="Rejected rows, with row number and reason: .jsonl or .csv "
-    "(default: beside --out, named <out>.errors.jsonl).",
+    help="Rejected rows, with row number and reason: .jsonl or .csv (default: beside --out: "
+    "r.jsonl -> r.errors.jsonl, r.parquet -> r.parquet-errors.jsonl).",
 )
 @click.option(
     "--id-column",
+    type=PlainText(),
     default="id",
     show_default=True,
     help="The column (JSON key) holding each patient's id.",
@@ -68,10 +132,11 @@ from leukorules.cli.common import fail, load_or_exit, policy_paths
 )
 @click.option(
     "--summary-json",
-    type=click.Path(path_type=Path),
+    type=PlainPath(),
     default=None,
     help="Also write the summary as JSON to this file.",
 )
+@as_of_option
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
@@ -90,27 +155,58 @@ def batch(
     ignore_extra: bool,
     cohort_format: str | None,
     summary_json: Path | None,
+    as_of: datetime.datetime | None,
     chunk_rows: int,
 ) -> None:
-    """Evaluate every patient of COHORT (JSON Lines, CSV or Parquet; one patient per row).
+    """Evaluate every patient of COHORT (JSON Lines, CSV or Parquet; one patient per row), or
+    of a FHIR Bulk Data export folder (one NDJSON file per resource type; one row per patient).
 
     \b
     Each row holds a patient's input facts (columns or keys named after the facts; empty or
     null is unknown) and an id (--id-column). Per patient, --out receives the fired and
     undetermined rule ids and the derived facts. A row that cannot be evaluated (a wrong type,
-    a value outside its enum or range, a missing id, malformed JSON) goes to the errors file with
-    its row number and reasons; the run goes on. The summary on stdout counts rows read,
-    evaluated and rejected, the patients receiving each recommendation, and the undetermined
-    rules with the facts that were missing most often.
+    a value outside its enum or range, a missing id, malformed JSON, more than 1 MiB) goes to
+    the errors file with its row number and reasons; the run goes on. The summary on stdout
+    counts rows read, evaluated and rejected, the patients receiving each recommendation, and
+    the undetermined rules with the facts that were missing most often.
 
-    Exit status: 0 done (even with rejected rows), 1 the cohort or policy cannot be used,
-    2 usage error.
+    For an export folder, each patient's facts come from their resources under the policy's
+    terminology bindings (see `leukorules facts`); a patient whose sources disagree is rejected
+    with the reason. Both engines map the export: python in Python, duckdb in SQL.
+
+    Every output is written to a temporary file beside it and renamed into place when the run
+    completes: an interrupted or failed run leaves it as it was. An output may not be an input
+    (the cohort, a policy file) or another output, compared as files (a hard or symbolic link
+    to the cohort is the cohort).
+
+    \b
+    Exit status:
+      0  done: at least one record was evaluated (others may have been rejected)
+      1  nothing was evaluated: the cohort, the policy or an output cannot be used, the cohort
+         holds no records, or every record was rejected (the errors file says why)
+      2  usage error (an unknown option; an empty option value or one with a control character;
+         the fhir extra, needed for an export on the python engine, is missing)
+      130  stopped by SIGINT (Ctrl-C); 143 by SIGTERM, 129 by SIGHUP: each output is as it
+           was, or complete and new
     """
     from leukorules.cohort.readers import CohortError
-    from leukorules.cohort.runner import BatchOptions, run_batch
+    from leukorules.cohort.runner import BatchOptions, default_errors_path, run_batch
 
     result = load_or_exit(policy_paths(policies))
     assert result.policy is not None
+    records = None
+    if cohort.is_dir():
+        from leukorules.cli.batch_fhir import FhirBulkInput
+
+        records = FhirBulkInput(
+            cohort,
+            result.policy,
+            engine,
+            evaluation_date(as_of),
+            id_column,
+            chunk_rows,
+            jobs,
+        )
     options = BatchOptions(
         cohort=cohort,
         out=out,
@@ -121,20 +217,94 @@ def batch(
         ignore_extra=ignore_extra,
         cohort_format=cohort_format,
         chunk_rows=chunk_rows,
+        records=records,
+        summary_json=summary_json,
     )
+    from leukorules.fhir.reading import FhirExtraMissing
+
+    signals = StopSignals()
     try:
-        summary = run_batch(result.policy, options)
-    except CohortError as error:
-        fail(str(error))
-    except ImportError as error:
-        fail(str(error))
-    except OSError as error:
-        fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+        with signals:
+            summary = run_batch(result.policy, options)
+    except BaseException as error:
+        if signals.signum is not None:  # whatever the run raised after a signal, that is why
+            end_by_signal(signals.signum)
+        if isinstance(error, FhirExtraMissing):
+            fail(str(error), EXIT_USAGE)
+        if isinstance(error, CohortError | ImportError):
+            fail(printable(str(error)))
+        if isinstance(error, OSError):
+            fail(printable(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")))
+        raise
+    if records is not None:
+        for line in records.problems.lines():
+            click.echo(f"leukorules: warning: {line}; they were not read", err=True)
     click.echo(summary.to_text(), nl=False)
-    if summary_json is not None:
-        try:
-            summary_json.write_text(
-                json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8"
+    counts = summary.counts
+    if counts.evaluated == 0:
+        errors_path = errors or default_errors_path(out)
+        fail(
+            printable(
+                f"{cohort} holds no records: nothing was evaluated"
+                if counts.read == 0
+                else f"none of the {counts.read:,} records of {cohort} could be evaluated; "
+                f"why each was rejected is in {errors_path}"
             )
-        except OSError as error:
-            fail(f"cannot write {summary_json}: {error.strerror or error}")
+        )
+
+
+class RunStopped(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the run is, as SIGINT raises KeyboardInterrupt,
+    so that the run's `finally` blocks remove its temporary files."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOPPING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class StopSignals:
+    """While inside `with` (in the main thread; elsewhere no handler can be set): SIGINT raises
+    KeyboardInterrupt, SIGTERM and SIGHUP raise `RunStopped`, so that the run's `finally` blocks
+    remove its temporary files; `signum` records the first signal that arrived. A library the
+    signal interrupts may turn that exception into its own (DuckDB raises RuntimeError "Query
+    interrupted" for any of them): whatever the run raises after a signal, the signal is why."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOPPING_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._stop)
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise RunStopped(signum)
+
+
+def end_by_signal(signum: int) -> NoReturn:
+    """After an interrupted run has cleaned up: say so, and exit with 128 + the signal's number,
+    as a shell reports a process the signal ended (130 for SIGINT, 143 for SIGTERM). An exit,
+    not the signal itself, so that the interpreter shuts down cleanly (worker pools, their
+    semaphores) instead of leaving that to the resource tracker."""
+    click.echo(
+        f"leukorules: stopped by {signal.Signals(signum).name}; each output is as it was, "
+        "or complete and new (never half-written)",
+        err=True,
+    )
+    sys.exit(128 + signum)

@@ -1,5 +1,9 @@
 """`leukorules evaluate` and `leukorules explain`: one patient's facts against a policy.
 
+FACTS is a facts file (JSON or YAML) or a FHIR R4 health record (a Bundle or one resource,
+recognised by its `resourceType`; `leukorules.cli.records` reads both); `--with` adds facts files
+to either. For a record, the result carries the provenance of every fact.
+
 Exit status: 0 evaluated; 1 bad policy or bad facts (every diagnostic on stderr, nothing on
 stdout); 2 usage error, including an `explain` RULE_ID that names no rule or gap of the policy
 (reported like any other bad argument, with a "did you mean").
@@ -9,6 +13,8 @@ diagnostics beyond the offending value, never as code frames of the facts file.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -23,11 +29,12 @@ from leukorules.cli.common import (
     policy_paths,
     use_color,
 )
-from leukorules.diagnostics import render_text
+from leukorules.cli.records import as_of_option, evaluation_date, patient_facts, with_option
 
 if TYPE_CHECKING:
     from leukorules.engine.compile import CompiledPolicy
     from leukorules.engine.facts import ValidatedFacts
+    from leukorules.prove.what_if import Hypothesis
     from leukorules.report import Format
     from leukorules.result.model import Evaluation
 
@@ -52,24 +59,6 @@ def _compiled(paths: tuple[Path, ...]) -> CompiledPolicy:
     compiled = compile_policy(result.policy, result.sources)
     cache.store(given, compiled)
     return compiled
-
-
-def _facts_or_exit(compiled: CompiledPolicy, facts: str) -> ValidatedFacts:
-    from leukorules.engine.facts_file import load_facts_file
-
-    # sys.stdin.buffer rather than click.get_binary_stream, deprecated since Click 8.5; under
-    # click.testing.CliRunner sys.stdin is a text wrapper whose buffer holds the input bytes.
-    raw, problems = load_facts_file(facts, stdin=sys.stdin.buffer)
-    values = None
-    if raw is not None:
-        values, problems = compiled.check_facts(raw)
-    if values is None:
-        color = use_color(sys.stderr)
-        click.echo(render_text(problems, {}, color=color), err=True, nl=False, color=color)
-        name = "facts on stdin" if facts == "-" else f"facts file {facts}"
-        count = len(problems)
-        fail(f"{name}: {count} problem{'s' if count != 1 else ''}; nothing was evaluated")
-    return values
 
 
 # --- decision log and HTML report (owned with leukorules.audit / leukorules.report.html) -------
@@ -159,42 +148,87 @@ def _log_or_exit(
 @click.option(
     "--trace", is_flag=True, help="Add every rule's outcome and why the others did not fire."
 )
+@click.option(
+    "--what-if",
+    "what_if",
+    multiple=True,
+    metavar="FACT=VALUE",
+    help="Also show what would change if FACT were VALUE (repeatable; each on its own), "
+    "e.g. --what-if plasma_exchange_response=not_responding.",
+)
+@with_option
+@as_of_option
 @_audit_options
 def evaluate(
     facts: str,
     policy: tuple[Path, ...],
     output_format: str,
     trace: bool,
+    what_if: tuple[str, ...],
+    with_files: tuple[Path, ...],
+    as_of: datetime.datetime | None,
     log: Path | None,
     user: str | None,
     case: str | None,
     redact: bool,
 ) -> None:
-    """Evaluate one patient's FACTS (a JSON or YAML file; - reads stdin).
+    """Evaluate one patient's FACTS: a JSON or YAML facts file, or a FHIR R4 health record (a
+    Bundle or one resource, as JSON); - reads stdin.
 
     Absent or null facts are unknown, never false: rules they would decide are listed as
-    undetermined together with the facts that would decide them.
+    undetermined together with the facts that would decide them. For a record, the report
+    shows beside each fact the resource that supplied it.
 
-    Exit status: 0 evaluated, 1 bad policy or facts (diagnostics on stderr), 2 usage error.
+    Exit status: 0 evaluated, 1 bad policy, facts or record (diagnostics on stderr), 2 usage
+    error (or the fhir extra is not installed).
     """
     _require_log_for_log_flags(log, user, case, redact)
+    if what_if and output_format == "html":
+        raise click.UsageError("--what-if is shown in the text, markdown and json formats")
     compiled = _compiled(policy)
-    values = _facts_or_exit(compiled, facts)
+    hypotheses = _hypotheses(compiled, what_if)
+    loaded = patient_facts(compiled, facts, with_files, evaluation_date(as_of))
+    values = loaded.values
     color = output_format == "text" and use_color(sys.stdout)
     from leukorules.report import render
 
     evaluation = compiled.evaluate(values, trace=trace or output_format == "html")
+    # The decision log keeps what the engine decided (replay re-evaluates the facts); the
+    # provenance describes the record the facts were read from.
     _log_or_exit(log, evaluation, values, compiled, user, case, redact)
+    if loaded.record is not None:
+        evaluation = dataclasses.replace(evaluation, provenance=loaded.record.to_result())
     if output_format == "html":
         from leukorules.report.html import render_html
 
         click.echo(render_html(evaluation, compiled.policy, values), nl=False)
         sys.exit(EXIT_OK)
     # click.echo strips ANSI codes off non-terminals unless told: FORCE_COLOR must work too
-    click.echo(
-        render(evaluation, cast("Format", output_format), color=color), nl=False, color=color
-    )
+    text = render(evaluation, cast("Format", output_format), color=color)
+    if hypotheses:
+        from leukorules.prove import what_if as consequences
+
+        results = [consequences.what_if(compiled, values, h) for h in hypotheses]
+        if output_format == "json":
+            text = consequences.wrap_json(text, results)
+        elif output_format == "markdown":
+            text += consequences.render_markdown(results, compiled.policy)
+        else:
+            text += consequences.render_text(results, compiled.policy)
+    click.echo(text, nl=False, color=color)
     sys.exit(EXIT_OK)
+
+
+def _hypotheses(compiled: CompiledPolicy, written: tuple[str, ...]) -> list[Hypothesis]:
+    """The `--what-if` hypotheses; a malformed one is a usage error."""
+    if not written:
+        return []
+    from leukorules.prove.what_if import HypothesisError, parse_hypothesis
+
+    try:
+        return [parse_hypothesis(text, compiled.policy) for text in written]
+    except HypothesisError as error:
+        raise click.BadParameter(str(error), param_hint="--what-if") from None
 
 
 @click.command()
@@ -209,8 +243,18 @@ def evaluate(
     show_default=True,
     help="text, json or markdown.",
 )
-def explain(facts: str, rule_id: str, policy: tuple[Path, ...], output_format: str) -> None:
-    """Explain, step by step, why RULE_ID fired, did not fire or is undetermined for FACTS.
+@with_option
+@as_of_option
+def explain(
+    facts: str,
+    rule_id: str,
+    policy: tuple[Path, ...],
+    output_format: str,
+    with_files: tuple[Path, ...],
+    as_of: datetime.datetime | None,
+) -> None:
+    """Explain, step by step, why RULE_ID fired, did not fire or is undetermined for FACTS
+    (a facts file or a FHIR R4 record, as for `evaluate`).
 
     RULE_ID may also name a guideline gap. An id the policy does not have is a usage error
     (exit status 2).
@@ -229,7 +273,7 @@ def explain(facts: str, rule_id: str, policy: tuple[Path, ...], output_format: s
             f"{message}; {hint}" if hint else f"{message} (it has {len(known)} rules and gaps)",
             param_hint="RULE_ID",
         )
-    values = _facts_or_exit(compiled, facts)
+    values = patient_facts(compiled, facts, with_files, evaluation_date(as_of)).values
     explanation = compiled.explain(values, rule_id)
     color = output_format == "text" and use_color(sys.stdout)
     text = render_explanation(explanation, cast("Format", output_format), color=color)

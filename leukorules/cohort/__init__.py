@@ -6,9 +6,12 @@ per patient), an errors file (the rows refused, with their diagnostics) and a `s
 Must never import: `leukorules.syntax`, `leukorules.check`, `leukorules.report`,
 `leukorules.audit`, `leukorules.cli`, `leukorules.authoring`, `leukorules.fhir`.
 
-Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches)
-and `layout` (the file's columns against the policy's facts, checked up front) -> an engine ->
-`writers` (results and errors files) and `summary` (counts for people); `runner` runs them.
+Stages: `readers` (a JSON Lines, CSV or Parquet file -> numbered raw records in bounded batches;
+`lines` bounds each record's size) and `layout` (the file's columns against the policy's facts,
+checked up front; `preflight` does the same from a JSON Lines file's first records) -> an engine
+-> `writers` (results and errors files) and `summary` (counts for people); `runner` runs them,
+and `outputs` checks that no output is an input or another output and replaces each output
+only when the run completes.
 
 - python engine (`pyengine`, with `decode`): the compiled evaluator of `leukorules.engine` in a
   pool of worker processes, one batch each at a time, results in cohort order.

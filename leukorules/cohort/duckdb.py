@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from leukorules import model as m
 from leukorules.cohort.dialect import Dialect, ElementSQL, JSONKind
+from leukorules.cohort.readers import CohortError
 from leukorules.cohort.sql import compile_policy
 
 if TYPE_CHECKING:
@@ -166,20 +167,21 @@ class DuckDBDialect(Dialect):
     def parquet_rows(self, path: str, row_column: str) -> str:
         return (
             f"SELECT *, file_row_number + 1 AS {row_column} "
-            f"FROM read_parquet({self.string(path)}, file_row_number = true)"
+            f"FROM read_parquet({self.string(literal_path(path))}, file_row_number = true)"
         )
 
     def jsonl_file(self, path: str, line_column: str) -> str:
         # ignore_errors: a line DuckDB cannot read is a NULL row, in its place, not an error.
         return (
-            f"SELECT json AS {line_column} FROM read_ndjson_objects({self.string(path)}, "
+            f"SELECT json AS {line_column} FROM "
+            f"read_ndjson_objects({self.string(literal_path(path))}, "
             "ignore_errors = true, compression = 'none')"
         )
 
     def csv_file(self, path: str, width: int) -> str:
         columns = ", ".join(f"'f{i}': 'VARCHAR'" for i in range(width))
         return (
-            f"SELECT * FROM read_csv({self.string(path)}, columns = {{{columns}}}, "
+            f"SELECT * FROM read_csv({self.string(literal_path(path))}, columns = {{{columns}}}, "
             "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
             "strict_mode = true, null_padding = false, compression = 'none')"
         )
@@ -187,12 +189,13 @@ class DuckDBDialect(Dialect):
     def json_line_check(self, line: str, signs: str) -> str:
         # DuckDB's JSON reader reads any JSON value (the line's text, without the spaces around
         # it: an object starts with `{`) and accepts what Python's does not: NaN, Infinity (any
-        # case, also as `nan` and `inf`) and trailing commas; and a line nested deeper than
+        # case, also as `nan` and `inf`), trailing commas, integers of more digits than Python
+        # converts (640 to 4,300: `sys.set_int_max_str_digits`); and a line nested deeper than
         # Python's decoder goes. A trailing comma at the end of a line shows in its last
         # characters (a regular expression anchored at the end is cheap); the rest is looked
         # for in rows with a sign.
         end = self.string(r",\s*}$")
-        lenient = self.string(r"(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]")
+        lenient = self.string(r"(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]|[0-9]{600}")
         nested = f"strlen(replace(replace({line}, '[', ''), '{{', ''))"
         deep = f"(strlen({line}) >= 200 AND strlen({line}) - {nested} >= 100)"
         not_object = f"NOT starts_with({line}, '{{')"
@@ -200,6 +203,31 @@ class DuckDBDialect(Dialect):
             f"({not_object} OR regexp_matches({line}, {end}) OR CASE WHEN {signs} THEN "
             f"regexp_matches({line}, {lenient}) OR {deep} ELSE FALSE END)"
         )
+
+
+# DuckDB's file readers take a path holding any of these as a glob pattern: `cohort[1].parquet`
+# would read `cohort1.parquet`, `all*.parquet` every file it matches.
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def literal_path(path: str) -> str:
+    """`path` spelled so that DuckDB's file readers (`read_parquet`, `read_json`, `read_csv`)
+    read that one file, whatever its name holds. A path without `*`, `?` or `[` is not globbed
+    and stays as it is; in one that has them, each is written as a one-character class (`[*]`,
+    `[?]`, `[[]`), which matches only itself. Give an absolute path: DuckDB expands a leading
+    `~` to the home folder.
+
+    Inside a pattern DuckDB also reads a backslash as an escape, and no spelling matches a
+    backslash itself: a path holding both a backslash and a glob character is refused
+    (`CohortError`) rather than read as some other file."""
+    if not GLOB_CHARACTERS.intersection(path):
+        return path
+    if "\\" in path:
+        raise CohortError(
+            f"the duckdb engine cannot read {path} as one file: DuckDB reads a name holding "
+            "a backslash and one of * ? [ as a pattern; rename the file, or use --engine python"
+        )
+    return "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in path)
 
 
 def import_duckdb() -> Any:

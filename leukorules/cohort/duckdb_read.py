@@ -1,7 +1,7 @@
 """How the duckdb engine reads a cohort file: by DuckDB itself, or (when only Python reads it
 exactly as the python engine does) through the shared reader.
 
-Input: the cohort's `Layout` and `CohortReader`, a DuckDB connection. Output: `ReadPlan`, the
+Input: the cohort's `Layout` and `CohortInput`, a DuckDB connection. Output: `ReadPlan`, the
 `CohortSource` the query reads (`leukorules.cohort.query`) and what the run must do besides:
 stream the reader's records (`STREAM`), look again at the JSON Lines lines DuckDB flags (and at
 every line holding a vertical tab or form feed, which DuckDB takes for spaces).
@@ -9,16 +9,20 @@ every line holding a vertical tab or form feed, which DuckDB takes for spaces).
 Guarantees:
 
 - Paths are literal: DuckDB expands `*`, `?` and `[...]` in a file name, so the file is opened
-  here and DuckDB reads it as `/dev/fd/N` (`literal_file`), the file opened and nothing else.
-- Parquet and JSON Lines are always read by DuckDB. Records are numbered as the python engine
-  numbers them: JSON Lines records come back in file order, one per line that is not blank (the
-  same blank lines: spaces, tabs, CR, VT, FF), and are numbered as they arrive.
+  here (a regular file, `leukorules.cohort.lines.open_cohort`) and DuckDB reads it as
+  `/dev/fd/N` (`literal_file`), the file opened and nothing else.
+- Parquet is always read by DuckDB. JSON Lines is read by DuckDB unless a line may be longer
+  than `leukorules.cohort.lines.MAX_ROW_BYTES` (`jsonl_bytes`: a stretch of half that without a
+  line break), which the shared reader rejects as too large, row by row. Records read by DuckDB
+  are numbered as the python engine numbers them: they come back in file order, one per line
+  that is not blank (the same blank lines: spaces, tabs, CR, VT, FF), numbered as they arrive.
 - CSV is read by DuckDB when its structure is the one Python's `csv` module sees: a check
   (`csv_is_plain`) runs DuckDB's strict CSV reader over the file (every record the header's
-  width, quotes closed, UTF-8) and the bytes are scanned for line ends (`\\r` only within
-  `\\r\\n`, or only `\\r\\n`). Any other CSV (and one of a single column, where an empty line
-  is a record for DuckDB and not for Python) is read by the shared reader, record by record,
-  so that every row keeps its number and every problem its wording.
+  width, quotes closed, UTF-8, no record near the size limit) and the bytes are scanned for
+  line ends (`\r` only within `\r\n`, or only `\r\n`). Any other CSV (and one of a single
+  column, where an empty line is a record for DuckDB and not for Python) is read by the shared
+  reader, record by record, so that every row keeps its number and every problem its wording.
+- Records that do not come from a file (the input hook: `BatchOptions.records`) are streamed.
 """
 
 from __future__ import annotations
@@ -26,19 +30,21 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from leukorules.cohort.duckdb import DuckDBDialect
 from leukorules.cohort.layout import Layout, arrow_kind
+from leukorules.cohort.lines import MAX_ROW_BYTES, open_cohort
 from leukorules.cohort.query import CohortSource
-from leukorules.cohort.readers import CohortError, CohortReader
+from leukorules.cohort.readers import CohortInput, CohortReader
 
-# Bytes read at a time when scanning a file's bytes.
+# Bytes read at a time when scanning a file's bytes: a whole number of `WINDOW`s.
 BLOCK = 1 << 24
-# Characters DuckDB expands in a file name (`FileSystem::HasGlob`).
-GLOB_CHARACTERS = frozenset("*?[")
+# A line longer than MAX_ROW_BYTES holds a whole stretch of this many bytes, aligned on a
+# multiple of it, without a line break.
+WINDOW = MAX_ROW_BYTES // 2
 # Bytes DuckDB's JSON reader takes for spaces around a line's JSON and Python's does not.
 JSON_EDGE_SPACES = (b"\x0b", b"\x0c")
 
@@ -55,28 +61,28 @@ class ReadPlan:
 
 
 @contextlib.contextmanager
-def literal_file(path: Path) -> Iterator[str]:
-    """A name under which DuckDB reads exactly `path`: `/dev/fd/N` for the file opened here,
-    while the context lasts. Without `/dev/fd`, the path itself when it holds no character
-    DuckDB expands (else CohortError)."""
-    if not Path("/dev/fd").is_dir():  # pragma: no cover - every supported Linux and macOS has it
-        text = str(path.resolve())
-        if GLOB_CHARACTERS & set(text):
-            raise CohortError(f"{path.name}: rename it without *, ? or [ for the duckdb engine")
-        yield text
+def literal_file(cohort: CohortInput) -> Iterator[str | None]:
+    """A name under which DuckDB reads exactly the cohort's file: `/dev/fd/N` for the file
+    opened here (a regular file, else `NotACohortFile`), while the context lasts (without
+    `/dev/fd`, its absolute path); None for records that come from no file."""
+    if not isinstance(cohort, CohortReader):
+        yield None
         return
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        yield f"/dev/fd/{descriptor}"
-    finally:
-        os.close(descriptor)
+    with open_cohort(cohort.path) as handle:
+        if Path("/dev/fd").is_dir():
+            yield f"/dev/fd/{handle.fileno()}"
+        else:  # pragma: no cover - Linux and macOS have /dev/fd
+            # the dialect spells glob characters literally (`duckdb.literal_path`)
+            yield os.path.abspath(cohort.path)
 
 
-def plan(con: Any, layout: Layout, reader: CohortReader, name: str, ordered: bool) -> ReadPlan:
+def plan(
+    con: Any, layout: Layout, reader: CohortInput, name: str | None, ordered: bool
+) -> ReadPlan:
     """How the run reads the cohort. `name`: the file's literal name for DuckDB
-    (`literal_file`); `ordered`: the connection streams results in scan order, which numbering
-    the records of a JSON Lines or CSV file as they arrive needs (else the shared reader reads
-    them, numbered)."""
+    (`literal_file`; None: records from no file); `ordered`: the connection streams results in
+    scan order, which numbering the records of a JSON Lines or CSV file as they arrive needs
+    (else the shared reader reads them, numbered)."""
     base = CohortSource(
         layout.format,
         layout.id_column,
@@ -86,27 +92,24 @@ def plan(con: Any, layout: Layout, reader: CohortReader, name: str, ordered: boo
         {},
         tuple(layout.columns or ()),
     )
+    if name is None:
+        return ReadPlan(base, streamed=True)
     if layout.format == "parquet":
         schema = reader.arrow_schema
         kinds = {
             n: arrow_kind(schema.field(n).type) for n in (layout.id_column, *layout.fact_columns)
         }
-        return ReadPlan(_with(base, path=name, column_kinds=kinds))
+        return ReadPlan(replace(base, path=name, column_kinds=kinds))
     if not ordered:
         return ReadPlan(base, streamed=True)
     if layout.format == "jsonl":
-        return ReadPlan(
-            _with(base, path=name), recheck_edges=_holds_any(reader.path, JSON_EDGE_SPACES)
-        )
+        long_lines, edges = jsonl_bytes(reader.path)
+        if long_lines:
+            return ReadPlan(base, streamed=True)
+        return ReadPlan(replace(base, path=name), recheck_edges=edges)
     if csv_is_plain(con, reader.path, name, len(base.columns)):
-        return ReadPlan(_with(base, path=name))
+        return ReadPlan(replace(base, path=name))
     return ReadPlan(base, streamed=True)
-
-
-def _with(source: CohortSource, **changes: Any) -> CohortSource:
-    import dataclasses
-
-    return dataclasses.replace(source, **changes)
 
 
 def csv_is_plain(con: Any, path: Path, name: str, width: int) -> bool:
@@ -117,14 +120,18 @@ def csv_is_plain(con: Any, path: Path, name: str, width: int) -> bool:
 
     if width < 2 or not _plain_line_ends(path):
         return False
-    # Counting each field makes DuckDB build every value (and check its UTF-8).
+    # Counting each field makes DuckDB build every value (and check its UTF-8). A record's
+    # text is at most twice its fields (quotes doubled) and three characters a field: one whose
+    # fields leave no room for that under MAX_ROW_BYTES is left to the shared reader's bound.
     every_field = ", ".join(f"count(f{i})" for i in range(width))
+    size = " + ".join(f"coalesce(strlen(f{i}), 0)" for i in range(width))
     try:
         records = DuckDBDialect().csv_file(name, width)
-        con.sql(f"SELECT {every_field} FROM ({records})").fetchall()
+        found = con.sql(f"SELECT max({size}), {every_field} FROM ({records})").fetchall()
     except duckdb.Error:
         return False
-    return True
+    largest = found[0][0] or 0
+    return 2 * largest + 3 * width <= MAX_ROW_BYTES
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
@@ -133,8 +140,19 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
-def _holds_any(path: Path, needles: tuple[bytes, ...]) -> bool:
-    return any(needle in block for block in _blocks(path) for needle in needles)
+def jsonl_bytes(path: Path) -> tuple[bool, bool]:
+    """(whether a line of the file may be longer than MAX_ROW_BYTES, whether it holds a
+    vertical tab or form feed), from its bytes (`bytes.find`, no line split)."""
+    long_lines = edges = False
+    for block in _blocks(path):
+        edges = edges or any(space in block for space in JSON_EDGE_SPACES)
+        whole = len(block) - len(block) % WINDOW
+        long_lines = long_lines or any(
+            block.find(b"\n", start, start + WINDOW) < 0 for start in range(0, whole, WINDOW)
+        )
+        if long_lines:
+            break
+    return long_lines, edges
 
 
 def _plain_line_ends(path: Path) -> bool:

@@ -1,6 +1,7 @@
 """A cohort evaluated inside DuckDB, streamed back in cohort order as Arrow record batches.
 
-Input: a policy, the cohort's `Layout` and its `CohortReader`. Output (`DuckDBRun.run`):
+Input: a policy, the cohort's `Layout` and its `CohortInput` (a `CohortReader`, or records from
+the input hook). Output (`DuckDBRun.run`):
 `OutputBatch`es in row order: the evaluated rows as an Arrow record batch of the results schema
 (`leukorules.cohort.schema.results_schema`), the rejected records with their row numbers, codes and
 reasons, and the counts of both; each batch holds at least `output_rows` records but the last.
@@ -50,7 +51,7 @@ from leukorules.cohort.duckdb_lines import (
 from leukorules.cohort.duckdb_read import literal_file, plan
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.query import CHECK_COLUMN, STREAM, CohortQuery, CohortSource, build_query
-from leukorules.cohort.readers import CODE_SEPARATOR, CohortReader, Problem
+from leukorules.cohort.readers import CODE_SEPARATOR, CohortInput, Problem
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.summary import Counts
 
@@ -91,7 +92,7 @@ class DuckDBRun:
         self,
         policy: m.Policy,
         layout: Layout,
-        reader: CohortReader,
+        reader: CohortInput,
         threads: int | None = None,
         memory_limit: str | None = None,
         batch_rows: int = BATCH_ROWS,
@@ -128,7 +129,7 @@ class DuckDBRun:
         written = [*schema.names, "codes", "reason"]
         con = connect(self.threads, self.memory_limit, self.scan_order)
         try:
-            with literal_file(self.reader.path) as name:
+            with literal_file(self.reader) as name:
                 how = plan(con, self.layout, self.reader, name, in_scan_order(con))
                 query = build_query(self.policy, how.source, DuckDBDialect())
                 self.streamed = how.streamed
@@ -225,7 +226,7 @@ def take(tally: Counts) -> Counts:
 
 
 def arrow_stream(
-    reader: CohortReader, layout: Layout, columns: Sequence[tuple[str, str]]
+    reader: CohortInput, layout: Layout, columns: Sequence[tuple[str, str]]
 ) -> tuple[Any, deque[Problem]]:
     """CSV and JSON Lines: the reader's records as an Arrow stream of `columns` (see
     `CohortQuery.stream`), and the records rejected before DuckDB sees them (structure, and

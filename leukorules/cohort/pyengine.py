@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,6 +107,9 @@ _WORKER: list[Worker] = []
 
 
 def _start_worker(config: WorkerConfig) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the run and the
+    # pool, and a worker printing its own KeyboardInterrupt traceback would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.clear()
     _WORKER.append(Worker(config))
 

@@ -60,6 +60,9 @@ from leukorules.messages import ROW_A_KEY_TWICE
 # dialect's JSON reader may have read the line otherwise than a strict JSON parser, NULL where it
 # could not read it; the engine then reads the line again itself.
 CHECK_COLUMN = "check"
+# An id this long is a sign for the `check` column: Python reads a JSON integer of at most 640
+# to 4,300 digits (`sys.set_int_max_str_digits`), DuckDB any.
+LONG_ID = 600
 
 # The relation a CSV or JSON Lines query reads: the caller registers the records under this name.
 STREAM = "lr_stream"
@@ -370,8 +373,11 @@ def _result_flags(
     select = lists[:6] + lists[8:]
     columns = [*RESULT_COLUMNS[:6], *((DERIVED_COLUMN,) if policy.derived_facts else ())]
     if source.format == "jsonl" and source.path is not None:
-        # Signs that a line needs a strict look: a problem, a list value, a key left out.
+        # Signs that a line needs a strict look: a problem, a list value, a key left out, an id
+        # long enough to be a whole number of more digits than a strict parser may read (a
+        # value anywhere else that is not one the fact takes is a problem).
         signs = [f"{d.list_length(d.ident('lr:codes'))} > 0"]
+        signs.append(f"COALESCE(CHAR_LENGTH({d.ident('lr:id')}) > {LONG_ID}, FALSE)")
         signs += [
             f"{d.ident(f.name)} IS NOT NULL" for f in policy.input_facts if f.type.kind == "set"
         ]

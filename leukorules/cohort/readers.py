@@ -8,21 +8,33 @@ Parquet stays Arrow. That is the engines' job, so both see exactly the same reco
 
 Row numbers: row N is the N-th record of the cohort, counting from 1: the N-th non-blank line of a
 JSON Lines file, the N-th record after the header of a CSV file, the N-th row of a Parquet file.
-Blank lines are not records. Memory holds one batch at a time.
+Blank lines are not records. Memory holds one batch at a time: at most `chunk_rows` records and,
+for JSON Lines and CSV, about `BATCH_BYTES` of text; a record larger than
+`leukorules.cohort.lines.MAX_ROW_BYTES` is rejected (ROW_TOO_LARGE) without being held whole.
+The cohort must be a regular file: a FIFO or a device is refused by kind, never waited on.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import sys
+import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from leukorules.cohort.lines import (
+    MAX_ROW_BYTES,
+    CsvLines,
+    NotACohortFile,
+    RecordTooLarge,
+    bounded_lines,
+    open_cohort,
+)
 from leukorules.diagnostics import Message
-from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8
+from leukorules.messages import ROW_FIELD_COUNT, ROW_NOT_CSV, ROW_NOT_UTF8, ROW_TOO_LARGE
 
 CohortFormat = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, CohortFormat] = {
@@ -36,10 +48,19 @@ SUFFIXES: dict[str, CohortFormat] = {
 # Between the reasons of a row rejected for several (and between its codes, CODE_SEPARATOR).
 REASON_SEPARATOR = "; "
 CODE_SEPARATOR = ","
+# A batch of JSON Lines or CSV records is passed on once its text reaches this size, whatever
+# `chunk_rows` says: records near MAX_ROW_BYTES would otherwise make batches of gigabytes.
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 class CohortError(Exception):
     """The cohort as a whole cannot be read (the run stops before evaluating anything)."""
+
+
+def one_line(error: BaseException) -> str:
+    """A library's error message on one line, to quote in a `CohortError` (pyarrow's and
+    DuckDB's run over several lines; control characters are escaped where they are shown)."""
+    return " ".join(part.strip() for part in str(error).splitlines() if part.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +104,24 @@ def detect_format(path: Path, given: str | None = None) -> CohortFormat:
     return found
 
 
+class CohortInput(Protocol):
+    """What an engine reads a cohort from: a `CohortReader` over a file, or records made
+    elsewhere (the input hook: a FHIR Bulk Data export mapped to one JSON Lines record per
+    patient, `leukorules.cli.batch_fhir`), given as the same numbered raw batches."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def format(self) -> CohortFormat: ...
+    @property
+    def columns(self) -> tuple[str, ...] | None: ...
+    @property
+    def total_rows(self) -> int | None: ...
+    @property
+    def arrow_schema(self) -> Any: ...
+    def batches(self) -> Iterator[RawBatch]: ...
+
+
 class CohortReader:
     """One pass over a cohort file. `columns` is known up front for CSV and Parquet."""
 
@@ -97,6 +136,10 @@ class CohortReader:
             raise CohortError(f"cohort file {path} does not exist")
         if path.is_dir():
             raise CohortError(f"{path} is a folder; give one cohort file")
+        try:
+            open_cohort(path).close()
+        except NotACohortFile as refused:
+            raise CohortError(f"{path} is {refused.kind}, not a cohort file") from None
         if fmt == "csv":
             self.columns = self._csv_header()
         elif fmt == "parquet":
@@ -107,12 +150,24 @@ class CohortReader:
     def _open_text(self) -> Any:
         # surrogateescape: a bad byte becomes a marker we can report for that record alone,
         # instead of an exception that would end the run.
-        return self.path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(
+            open_cohort(self.path), encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
 
     def _csv_header(self) -> tuple[str, ...]:
+        csv.field_size_limit(MAX_ROW_BYTES)
         with self._open_text() as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
+            reader = csv.reader(CsvLines(handle), strict=True)
+            try:
+                header = next(reader, None)
+            except RecordTooLarge:
+                raise CohortError(
+                    f"the header of {self.path.name} is larger than {MAX_ROW_BYTES:,} bytes"
+                ) from None
+            except csv.Error as error:
+                raise CohortError(
+                    f"the header of {self.path.name} is not a CSV record: {error}"
+                ) from None
         if header is None:
             raise CohortError(f"{self.path.name} is empty: a CSV cohort starts with a header")
         names = tuple(h.strip() for h in header)
@@ -130,25 +185,35 @@ class CohortReader:
     def _csv_batches(self) -> Iterator[RawBatch]:
         assert self.columns is not None
         width = len(self.columns)
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        csv.field_size_limit(MAX_ROW_BYTES)  # never reached: CsvLines stops records before
         with self._open_text() as handle:
-            reader = csv.reader(handle, strict=True)
+            lines = CsvLines(handle)
+            reader = csv.reader(lines, strict=True)
             next(reader, None)  # the header
+            lines.record_done()
             batch = RawBatch([], [])
+            size = 0
             row = 0
             while True:
                 try:
                     record = next(reader)
                 except StopIteration:
                     break
+                except RecordTooLarge:
+                    row += 1
+                    batch.problems.append(Problem.of(row, None, ROW_TOO_LARGE, limit=MAX_ROW_BYTES))
+                    continue
                 except csv.Error as error:
+                    lines.record_done()
                     row += 1
                     batch.problems.append(Problem.of(row, None, ROW_NOT_CSV, problem=error))
                     continue
+                lines.record_done()
                 if not record or (len(record) == 1 and not record[0].strip() and width > 1):
                     continue  # a blank line is not a record
                 row += 1
-                if _has_surrogates("".join(record)):
+                text = "".join(record)
+                if _has_surrogates(text):
                     batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
                 elif len(record) != width:
                     batch.problems.append(
@@ -157,9 +222,11 @@ class CohortReader:
                 else:
                     batch.rows.append(row)
                     batch.payload.append(record)
-                if batch.records >= self.chunk_rows:
+                    size += len(text)
+                if batch.records >= self.chunk_rows or size >= BATCH_BYTES:
                     yield batch
                     batch = RawBatch([], [])
+                    size = 0
             if batch.records:
                 yield batch
 
@@ -167,27 +234,35 @@ class CohortReader:
 
     def _jsonl_batches(self) -> Iterator[RawBatch]:
         decoder = codecs.getincrementaldecoder("utf-8")
-        with self.path.open("rb") as handle:
+        with open_cohort(self.path) as handle:
             batch = RawBatch([], [])
+            size = 0
             row = 0
             first = True
-            for raw in handle:
-                if first:
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                    first = False
-                if not raw.strip():
-                    continue
-                row += 1
-                try:
-                    text = decoder().decode(raw, final=True)
-                except UnicodeDecodeError:
-                    batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
+            for raw in bounded_lines(handle):
+                if raw is None:
+                    row += 1
+                    batch.problems.append(Problem.of(row, None, ROW_TOO_LARGE, limit=MAX_ROW_BYTES))
                 else:
-                    batch.rows.append(row)
-                    batch.payload.append(text.rstrip("\r\n"))
-                if batch.records >= self.chunk_rows:
+                    if first:
+                        raw = raw.removeprefix(codecs.BOM_UTF8)
+                    if not raw.strip():
+                        first = False
+                        continue
+                    row += 1
+                    try:
+                        text = decoder().decode(raw, final=True)
+                    except UnicodeDecodeError:
+                        batch.problems.append(Problem.of(row, None, ROW_NOT_UTF8))
+                    else:
+                        batch.rows.append(row)
+                        batch.payload.append(text.rstrip("\r\n"))
+                        size += len(raw)
+                first = False
+                if batch.records >= self.chunk_rows or size >= BATCH_BYTES:
                     yield batch
                     batch = RawBatch([], [])
+                    size = 0
             if batch.records:
                 yield batch
 
@@ -200,9 +275,11 @@ class CohortReader:
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         try:
-            file = pq.ParquetFile(self.path)
+            file = pq.ParquetFile(os.path.abspath(self.path))  # pyarrow expands `~`
         except Exception as error:  # pyarrow raises several types for unreadable files
-            raise CohortError(f"{self.path.name} is not a readable Parquet file: {error}") from None
+            raise CohortError(
+                f"{self.path.name} is not a readable Parquet file: {one_line(error)}"
+            ) from None
         self.arrow_schema = file.schema_arrow
         self.columns = tuple(file.schema_arrow.names)
         self.total_rows = file.metadata.num_rows
@@ -212,9 +289,21 @@ class CohortReader:
     def _parquet_batches(self) -> Iterator[RawBatch]:
         import pyarrow.parquet as pq
 
-        file = pq.ParquetFile(self.path)
+        file = pq.ParquetFile(os.path.abspath(self.path))  # pyarrow expands `~`
         row = 0
-        for record_batch in file.iter_batches(batch_size=self.chunk_rows):
+        batches = file.iter_batches(batch_size=self.chunk_rows)
+        while True:
+            try:
+                record_batch = next(batches)
+                # Damaged text (not UTF-8) reads without an error, and fails where it is used.
+                record_batch.validate(full=True)
+            except StopIteration:
+                return
+            except Exception as error:  # a damaged page: pyarrow raises OSError, ArrowInvalid, ...
+                raise CohortError(
+                    f"{self.path.name} is not a readable Parquet file: after row {row:,}: "
+                    f"{one_line(error)}"
+                ) from None
             rows = list(range(row + 1, row + 1 + record_batch.num_rows))
             row += record_batch.num_rows
             yield RawBatch(rows, record_batch)

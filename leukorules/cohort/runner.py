@@ -1,12 +1,16 @@
 """A cohort run: read, evaluate (python or duckdb engine), write results and errors, summarise.
 
-Input: `BatchOptions`. Output: the results file, the errors file and a `Summary`. Raises
-`CohortError` for a cohort that cannot be evaluated at all (missing file, unknown format, a header
-without the id column, columns that are not facts); a bad record never stops the run.
+Input: `BatchOptions`. Output: the results file, the errors file (and the summary as JSON, when
+asked) and a `Summary`. Raises `CohortError` for a cohort that cannot be evaluated at all (missing
+file, unknown format, a header without the id column, columns that are not facts) and for outputs
+that cannot be written safely (`leukorules.cohort.outputs`: an output that is an input or another
+output); a bad record never stops the run. Outputs are replaced only when the run completes: a
+run that raises, or is interrupted, leaves them as they were.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -16,9 +20,16 @@ from typing import IO, Literal
 
 from leukorules import model as m
 from leukorules.cohort.layout import Layout
-from leukorules.cohort.readers import CohortError, CohortReader, detect_format
+from leukorules.cohort.outputs import NamedFile, OutputFiles
+from leukorules.cohort.readers import (
+    CohortError,
+    CohortInput,
+    CohortReader,
+    detect_format,
+    one_line,
+)
 from leukorules.cohort.summary import Counts, Summary
-from leukorules.cohort.writers import ErrorsWriter, ResultsWriter, output_format
+from leukorules.cohort.writers import ErrorsWriter, OutputFormat, ResultsWriter, output_format
 
 Engine = Literal["python", "duckdb"]
 
@@ -34,6 +45,7 @@ class BatchOptions:
     ignore_extra: bool = False
     cohort_format: str | None = None
     chunk_rows: int = 20_000
+    summary_json: Path | None = None  # also write the summary as JSON here
     # DuckDB's memory_limit bounds its buffer manager only. The streaming cohort query keeps
     # almost nothing there (no sort, join or aggregate), so the limit is a ceiling for plans that
     # would, not what sets the peak: the bundled policy's 1,000,000-row Parquet run peaked at
@@ -41,15 +53,19 @@ class BatchOptions:
     # output batch sizes (`leukorules.cohort.duckdb_stream`) and the scan-order settings
     # (`leukorules.cohort.duckdb`).
     memory_limit: str | None = "1GB"
+    # The input hook: records made elsewhere (JSON Lines records, e.g. a FHIR Bulk Data export
+    # mapped to facts) read instead of the file `cohort` names.
+    records: CohortInput | None = None
 
 
 def default_errors_path(out: Path) -> Path:
+    """The errors file beside the results file `out`: `r.jsonl` -> `r.errors.jsonl`; any other
+    name keeps its extension: `r.parquet` -> `r.parquet-errors.jsonl`. No two results files get
+    the same errors file, so runs writing `r.jsonl` and `r.parquet` side by side keep theirs."""
     name = out.name
-    for suffix in (".jsonl", ".ndjson", ".json", ".parquet", ".pq"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return out.with_name(name + ".errors.jsonl")
+    if name.endswith(".jsonl"):
+        return out.parent / (name.removesuffix(".jsonl") + ".errors.jsonl")
+    return out.parent / (name + "-errors.jsonl")
 
 
 class Progress:
@@ -94,21 +110,24 @@ def run_batch(
     warn: Callable[[str], None] | None = None,
 ) -> Summary:
     started = time.monotonic()
-    fmt = detect_format(options.cohort, options.cohort_format)
-    output = output_format(options.out)
+    given = options.records
+    fmt = (
+        given.format if given is not None else detect_format(options.cohort, options.cohort_format)
+    )
     errors_path = options.errors or default_errors_path(options.out)
-    for other in (options.out, errors_path):
-        if other.resolve() == options.cohort.resolve():
-            raise CohortError(f"{other} is the cohort itself; write results elsewhere")
-    if errors_path.resolve() == options.out.resolve():
-        raise CohortError("the results and errors files must differ")
+    files = OutputFiles(_outputs(options, errors_path), _inputs(policy, options))
+    output = output_format(options.out)
     if options.engine == "duckdb" or fmt == "parquet" or output == "parquet":
         _require_pyarrow()
     if options.engine == "duckdb":
         _require_duckdb()
-    reader = CohortReader(options.cohort, fmt, options.chunk_rows)
+    reader = given if given is not None else CohortReader(options.cohort, fmt, options.chunk_rows)
     layout = Layout(policy, fmt, options.id_column, reader.columns, options.ignore_extra)
     problems = layout.header_problems()
+    if fmt == "jsonl" and given is None and not problems:
+        from leukorules.cohort.preflight import jsonl_cohort_problem
+
+        problems = [p for p in [jsonl_cohort_problem(options.cohort, options.id_column)] if p]
     if problems:
         raise CohortError("; ".join(problems))
     ignored: tuple[str, ...] = ()
@@ -125,51 +144,101 @@ def run_batch(
 
     counts = Counts()
     progress = Progress(reader.total_rows, progress_stream)
-    results = ResultsWriter(options.out, policy)
-    errors = ErrorsWriter(errors_path)
-    try:
-        if options.engine == "python":
-            from leukorules.cohort.pyengine import (
-                BatchOutput,
-                WorkerConfig,
-                default_jobs,
-                run_batches,
+    with files:  # writes temporary files; renamed into place only if the block completes
+        results = ResultsWriter(options.out, policy, files.temporary(options.out))
+        try:
+            errors = ErrorsWriter(errors_path, files.temporary(errors_path))
+            try:
+                _evaluate(
+                    policy, options, reader, layout, output, results, errors, counts, progress
+                )
+            finally:
+                errors.close()
+        finally:
+            progress.finish()
+            results.close()
+        summary = Summary(
+            policy=policy,
+            engine=options.engine,
+            cohort=str(options.cohort),
+            results=str(options.out),
+            errors=str(errors_path),
+            counts=counts,
+            seconds=time.monotonic() - started,
+            ignored_columns=ignored,
+        )
+        if options.summary_json is not None:
+            files.temporary(options.summary_json).write_text(
+                json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8"
             )
+    return summary
 
-            def on_output(batch: BatchOutput) -> None:
-                if isinstance(batch.results, str):
-                    results.write_text(batch.results)
-                elif batch.results is not None:
-                    results.write_arrow(batch.results)
-                errors.write(batch.problems)
-                counts.merge(batch.counts)
-                progress.advance(batch.counts.read)
 
-            jobs = options.jobs or default_jobs()
-            run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
-        else:
-            from leukorules.cohort.duckdb_stream import DuckDBRun
+def _evaluate(
+    policy: m.Policy,
+    options: BatchOptions,
+    reader: CohortInput,
+    layout: Layout,
+    output: OutputFormat,
+    results: ResultsWriter,
+    errors: ErrorsWriter,
+    counts: Counts,
+    progress: Progress,
+) -> None:
+    """Every record of `reader` through the engine `options` names, into the writers."""
+    if options.engine == "python":
+        from leukorules.cohort.pyengine import BatchOutput, WorkerConfig, default_jobs, run_batches
 
-            duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
-            for output_batch in duck.run():
-                results.write_arrow(output_batch.results)
-                errors.write(output_batch.problems)
-                counts.merge(output_batch.counts)
-                progress.advance(output_batch.counts.read)
-    finally:
-        progress.finish()
-        results.close()
-        errors.close()
-    return Summary(
-        policy=policy,
-        engine=options.engine,
-        cohort=str(options.cohort),
-        results=str(options.out),
-        errors=str(errors_path),
-        counts=counts,
-        seconds=time.monotonic() - started,
-        ignored_columns=ignored,
-    )
+        def on_output(batch: BatchOutput) -> None:
+            if isinstance(batch.results, str):
+                results.write_text(batch.results)
+            elif batch.results is not None:
+                results.write_arrow(batch.results)
+            errors.write(batch.problems)
+            counts.merge(batch.counts)
+            progress.advance(batch.counts.read)
+
+        jobs = options.jobs or default_jobs()
+        run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
+    else:
+        import duckdb
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        from leukorules.cohort.duckdb_stream import DuckDBRun
+
+        duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
+        batches = duck.run()
+        while True:
+            try:
+                output_batch = next(batches)
+            except StopIteration:
+                break
+            except (duckdb.Error, OSError, pa.ArrowException) as error:
+                # A damaged file (DuckDB's error, or pyarrow's as it hands DuckDB's results on),
+                # or DuckDB out of memory: the run stops, naming the cohort.
+                raise CohortError(
+                    f"the duckdb engine stopped reading {options.cohort.name}: {one_line(error)}"
+                ) from None
+            results.write_arrow(output_batch.results)
+            errors.write(output_batch.problems)
+            counts.merge(output_batch.counts)
+            progress.advance(output_batch.counts.read)
+
+
+def _outputs(options: BatchOptions, errors_path: Path) -> list[NamedFile]:
+    outputs = [
+        NamedFile("--out", options.out),
+        NamedFile("--errors" if options.errors else "the errors file", errors_path),
+    ]
+    if options.summary_json is not None:
+        outputs.append(NamedFile("--summary-json", options.summary_json))
+    return outputs
+
+
+def _inputs(policy: m.Policy, options: BatchOptions) -> list[NamedFile]:
+    inputs = [NamedFile("the cohort", options.cohort)]
+    inputs += [NamedFile("the policy file", Path(source.path)) for source in policy.sources]
+    return inputs
 
 
 def _require_pyarrow() -> None:

@@ -54,24 +54,32 @@ def encode_result(row: ResultRow, derived_names: Sequence[str]) -> str:
 
 
 class ResultsWriter:
-    def __init__(self, path: Path, policy: m.Policy) -> None:
+    """The results file `path` (its name says the format), written to `write_to` when given (the
+    temporary file of `leukorules.cohort.outputs`), else to `path` itself."""
+
+    def __init__(self, path: Path, policy: m.Policy, write_to: Path | None = None) -> None:
         self.path = path
         self.format = output_format(path)
         self.policy = policy
         self.derived_names = tuple(f.name for f in policy.derived_facts)
         self._handle: IO[str] | None = None
         self._parquet: Any = None
+        self._sink: Any = None
         self.schema: Any = None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        target = write_to or path
+        target.parent.mkdir(parents=True, exist_ok=True)
         if self.format == "jsonl":
-            self._handle = path.open("w", encoding="utf-8", newline="\n")
+            self._handle = target.open("w", encoding="utf-8", newline="\n")
         else:
+            import pyarrow as pa  # type: ignore[import-untyped]
             import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
             from leukorules.cohort.schema import results_schema
 
             self.schema = results_schema(policy)
-            self._parquet = pq.ParquetWriter(path, self.schema, compression="zstd")
+            # An open file, not a name: pyarrow would take a name it cannot find for a URI.
+            self._sink = pa.OSFile(str(target), "wb")
+            self._parquet = pq.ParquetWriter(self._sink, self.schema, compression="zstd")
 
     def write_text(self, text: str) -> None:
         """Already encoded JSON lines (each ending in a newline)."""
@@ -113,6 +121,7 @@ class ResultsWriter:
             self._handle.close()
         if self._parquet is not None:
             self._parquet.close()
+            self._sink.close()
 
 
 def rows_to_arrow(rows: Sequence[ResultRow], policy: m.Policy, schema: Any) -> Any:
@@ -144,11 +153,14 @@ def rows_to_arrow(rows: Sequence[ResultRow], policy: m.Policy, schema: Any) -> A
 
 
 class ErrorsWriter:
-    def __init__(self, path: Path) -> None:
+    """The errors file `path` (CSV when named .csv), written to `write_to` when given."""
+
+    def __init__(self, path: Path, write_to: Path | None = None) -> None:
         self.path = path
         self.csv = path.suffix.lower() == ".csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = path.open("w", encoding="utf-8", newline="" if self.csv else "\n")
+        target = write_to or path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = target.open("w", encoding="utf-8", newline="" if self.csv else "\n")
         self._csv: Any = None
         if self.csv:
             self._csv = csv.writer(self._handle)

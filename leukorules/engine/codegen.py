@@ -80,6 +80,8 @@ class CoreResult(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class GeneratedCode:
+    """The generated Python source, with the constants it refers to by name."""
+
     source: str
     constants: dict[str, object]  # `_k<n>` -> a value without a literal form
 

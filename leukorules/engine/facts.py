@@ -34,6 +34,7 @@ from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, did_you_mean
 from leukorules.engine.facts_file import kind_of
 from leukorules.engine.trace import expr_text
+from leukorules.engine.typed_codegen import Typed, typed_function
 from leukorules.engine.values import LONE_SURROGATE
 from leukorules.source import Span
 
@@ -127,9 +128,9 @@ class FactsValidator:
         self.policy = policy
         self.declarations = declarations(policy)
         self._broken = broken
-        self._checks: dict[str, Callable[[object], object]] = {
-            name: _fast_check(fact_type) for name, fact_type in self.declarations
-        }
+        # The typed values when every fact passes its check, in declaration order; None when
+        # any does not (the full validation then decides, and explains).
+        self._fast: Typed = typed_function(self.declarations, _fast_check, _REFUSED)
 
     def accepts(self, facts: ValidatedFacts) -> bool:
         """Whether `facts` were validated against these same declarations."""
@@ -194,26 +195,6 @@ class FactsValidator:
             raise FactsError(problems, broken)
         return facts
 
-    def _fast(self, raw: Mapping[str, object]) -> dict[str, m.Value] | None:
-        """The typed values when every fact passes its check, in declaration order; None when
-        any does not (the full validation then decides, and explains)."""
-        checks = self._checks
-        for name, value in raw.items():
-            if value is not None and checks.get(name) is None:
-                return None
-            if value is None and name not in checks:
-                return None
-        values: dict[str, m.Value] = {}
-        for name, check in checks.items():
-            value = raw.get(name)
-            if value is None:
-                continue
-            converted = check(value)
-            if converted is _REFUSED:
-                return None
-            values[name] = converted  # type: ignore[assignment]
-        return values
-
 
 _REFUSED = object()
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -261,8 +242,11 @@ def _fast_check(fact_type: m.FactType) -> Callable[[object], object]:
         def elements(v: object) -> object:
             if type(v) not in (list, tuple, set, frozenset):
                 return _REFUSED
+            # Element types first: a list or mapping in the list cannot go into a frozenset.
+            if not all(type(e) is str for e in v):  # type: ignore[attr-defined]
+                return _REFUSED
             items = frozenset(v)  # type: ignore[call-overload]
-            return items if items <= allowed and all(type(e) is str for e in items) else _REFUSED
+            return items if items <= allowed else _REFUSED
 
         return elements
 

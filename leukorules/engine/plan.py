@@ -52,6 +52,8 @@ def can_be_unknown(expr: m.Expr) -> bool:
 
 @dataclass(frozen=True)
 class Plan:
+    """What evaluating the policy needs that does not depend on the patient."""
+
     policy: m.Policy
     graph: PolicyGraph
     rules: tuple[m.Rule, ...]

@@ -1,10 +1,10 @@
-"""The binding model: which FHIR resources and codes give which fact and value, and how a
-resource's status counts.
+"""A policy's terminology bindings, indexed for the mapper, and how FHIR's status codes count.
 
-Input: nothing at import (data types and tables). Output: frozen, slotted descriptions that the
-mapper (`leukorules.fhir.evidence`) interprets, so that one table, not code, says what a record
-means. The same shapes are what a `binding` block of the policy language would check into (see
-docs/fhir.md); `leukorules.fhir.leukoencephalopathy` declares the bundled policy's bindings.
+Input: a checked `model.Policy` (its `value_sets` and `bindings`, declared in the policy
+language: `valueset` and `bind` blocks, see docs/language.md). Output: `Bindings`, lookup tables
+from a coding (system, code) to the bindings that read it, which the mapper
+(`leukorules.fhir.evidence`) interprets; and the tables that say how each FHIR status code counts
+as evidence (the same for every policy: FHIR defines the codes).
 
 Evidence rules every binding follows: absence of a code is unknown, never false; a fact is false
 only on positive evidence (a refuted Condition, an Observation whose value is an explicit no, a
@@ -15,11 +15,14 @@ date that leaves a resource ambiguous gives no value and a reason instead.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from leukorules.fhir.terminology import ValueSet
+from leukorules import model as m
+from leukorules import terminology as t
+from leukorules.codesystems import RXNORM
 
-Value = bool | str
+Value = t.BindValue
 
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -89,117 +92,92 @@ MEDICATION_REQUEST_STATUS: dict[str, Counts] = {
 }
 
 
-class Persistence(enum.Enum):
-    """Whether a diagnosis keeps giving its fact once it is no longer active."""
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A cause binding with its value sets resolved: the hosts, and each drug value set with the
+    value it gives, in the policy's order."""
 
-    LASTING = "lasting"  # e.g. the type of leukoencephalopathy, HIV infection
-    CURRENT = "current"  # e.g. seizures: a resolved episode says nothing of now
+    fact: str
+    hosts: tuple[t.ValueSet, ...]
+    drugs: tuple[tuple[t.ValueSet, str], ...]
+    other: tuple[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
-class ConditionBinding:
-    """A Condition whose code is in `codes` gives `fact` = `value`.
-
-    `refuted` is what a refuted Condition gives (False for a yes/no fact; None where refuting one
-    value says nothing of the others, as for the type of leukoencephalopathy). With
-    `needs_drug_cause` the Condition gives its value only when the record attributes it to a drug
-    (Condition dueTo), as white matter disease becomes drug-induced leukoencephalopathy.
-    """
+class Exposure:
+    """An exposure binding with its host value sets resolved."""
 
     fact: str
-    value: Value
-    codes: ValueSet
-    persistence: Persistence
-    refuted: Value | None = None
-    needs_drug_cause: bool = False
+    hosts: tuple[t.ValueSet, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ObservationBinding:
-    """An Observation whose code is in `codes` and whose value is a boolean gives `fact` = that
-    boolean (an explicit yes or no), if its status counts and its effective time lies within
-    `valid_days` of the evaluation date."""
-
-    fact: str
-    codes: ValueSet
-    valid_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class CauseBinding:
-    """The drug a Condition whose code is in `hosts` is due to (extension condition-dueTo: a
-    drug code, or a reference to a MedicationStatement, MedicationRequest or Medication) gives
-    `fact` = the value of the first value set holding the drug code; any other drug code of
-    `other_system` gives `other_value`."""
-
-    fact: str
-    hosts: tuple[ValueSet, ...]
-    values: tuple[tuple[ValueSet, str], ...]
-    other_system: str
-    other_value: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExposureBinding:
-    """Whether the causative medication of a Condition whose code is in `hosts` is still taken:
-    the status and period of the MedicationStatement or MedicationRequest its dueTo references
-    give `fact` = True (taken now) or False (stopped, completed or its period ended)."""
-
-    fact: str
-    hosts: tuple[ValueSet, ...]
+Coding = tuple[str, str]  # system, code
 
 
 @dataclass(frozen=True, slots=True)
 class Bindings:
-    """Every binding of one policy, with lookup tables from (system, code) to bindings."""
+    """Every binding of one policy, with lookup tables from a coding to the bindings that read
+    it. Build with `Bindings.of(policy)`."""
 
-    conditions: tuple[ConditionBinding, ...]
-    observations: tuple[ObservationBinding, ...] = ()
-    causes: tuple[CauseBinding, ...] = ()
-    exposures: tuple[ExposureBinding, ...] = ()
-    _by_condition_code: dict[tuple[str, str], tuple[ConditionBinding, ...]] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-    _by_observation_code: dict[tuple[str, str], tuple[ObservationBinding, ...]] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-    _host_codes: frozenset[tuple[str, str]] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
+    value_sets: Mapping[str, t.ValueSet]
+    conditions: Mapping[Coding, tuple[t.ConditionBinding, ...]]
+    observations: Mapping[Coding, tuple[t.AnswerBinding, ...]]
+    causes: tuple[Cause, ...]
+    exposures: tuple[Exposure, ...]
+    host_codes: frozenset[Coding]
+    drug_systems: frozenset[str]
+    facts: tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        conditions: dict[tuple[str, str], list[ConditionBinding]] = {}
-        for binding in self.conditions:
-            for concept in binding.codes.concepts:
-                conditions.setdefault((concept.system, concept.code), []).append(binding)
-        observations: dict[tuple[str, str], list[ObservationBinding]] = {}
-        for observation in self.observations:
-            for concept in observation.codes.concepts:
-                observations.setdefault((concept.system, concept.code), []).append(observation)
-        host_sets = [vs for b in self.causes for vs in b.hosts]
-        host_sets += [vs for e in self.exposures for vs in e.hosts]
-        hosts = {(c.system, c.code) for value_set in host_sets for c in value_set.concepts}
-        object.__setattr__(self, "_by_condition_code", {k: tuple(v) for k, v in conditions.items()})
-        object.__setattr__(
-            self, "_by_observation_code", {k: tuple(v) for k, v in observations.items()}
+    @staticmethod
+    def of(policy: m.Policy) -> Bindings:
+        sets = policy.value_sets
+
+        def codings(names: tuple[str, ...]) -> list[Coding]:
+            return [(c.system, c.code) for name in names for c in sets[name].concepts]
+
+        conditions: dict[Coding, list[t.ConditionBinding]] = {}
+        observations: dict[Coding, list[t.AnswerBinding]] = {}
+        causes: list[Cause] = []
+        exposures: list[Exposure] = []
+        hosts: set[Coding] = set()
+        drug_systems = {RXNORM}
+        for binding in policy.bindings:
+            if isinstance(binding, t.ConditionBinding):
+                for coding in dict.fromkeys(codings(binding.value_sets)):
+                    conditions.setdefault(coding, []).append(binding)
+            elif isinstance(binding, t.AnswerBinding):
+                for coding in dict.fromkeys(codings(binding.value_sets)):
+                    observations.setdefault(coding, []).append(binding)
+            elif isinstance(binding, t.CauseBinding):
+                drugs = tuple((sets[name], value) for name, value in binding.drugs)
+                host_sets = tuple(sets[name] for name in binding.hosts)
+                causes.append(Cause(binding.fact, host_sets, drugs, binding.other))
+                hosts.update(codings(binding.hosts))
+                drug_systems.update(c.system for vs, _ in drugs for c in vs.concepts)
+                if binding.other is not None:
+                    drug_systems.add(binding.other[0])
+            else:
+                exposures.append(Exposure(binding.fact, tuple(sets[n] for n in binding.hosts)))
+                hosts.update(codings(binding.hosts))
+        return Bindings(
+            value_sets=sets,
+            conditions={k: tuple(v) for k, v in conditions.items()},
+            observations={k: tuple(v) for k, v in observations.items()},
+            causes=tuple(causes),
+            exposures=tuple(exposures),
+            host_codes=frozenset(hosts),
+            drug_systems=frozenset(drug_systems),
+            facts=tuple(dict.fromkeys(b.fact for b in policy.bindings)),
         )
-        object.__setattr__(self, "_host_codes", frozenset(hosts))
 
-    def for_condition(self, system: str, code: str) -> tuple[ConditionBinding, ...]:
-        return self._by_condition_code.get((system, code), ())
+    def for_condition(self, system: str, code: str) -> tuple[t.ConditionBinding, ...]:
+        return self.conditions.get((system, code), ())
 
-    def for_observation(self, system: str, code: str) -> tuple[ObservationBinding, ...]:
-        return self._by_observation_code.get((system, code), ())
+    def for_observation(self, system: str, code: str) -> tuple[t.AnswerBinding, ...]:
+        return self.observations.get((system, code), ())
 
     def hosts_cause(self, system: str, code: str) -> bool:
-        return (system, code) in self._host_codes
+        return (system, code) in self.host_codes
 
     def reads_condition(self, system: str, code: str) -> bool:
-        return (system, code) in self._by_condition_code or (system, code) in self._host_codes
-
-    @property
-    def facts(self) -> tuple[str, ...]:
-        """Every fact some binding can give, in declaration order, once each."""
-        names = [b.fact for b in self.conditions] + [b.fact for b in self.observations]
-        names += [b.fact for b in self.causes] + [b.fact for b in self.exposures]
-        return tuple(dict.fromkeys(names))
+        return (system, code) in self.conditions or (system, code) in self.host_codes

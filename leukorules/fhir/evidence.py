@@ -9,10 +9,10 @@ binding says so, entered-in-error is ignored, an ambiguous status or date gives 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from leukorules import messages as msg
 from leukorules.diagnostics import Diagnostic
@@ -27,11 +27,11 @@ from leukorules.fhir.bindings import (
     VERIFICATION_STATUS,
     Bindings,
     Counts,
-    Persistence,
     Value,
 )
 from leukorules.fhir.provenance import Evidence, Source
 from leukorules.fhir.reading import JSON, Entry
+from leukorules.terminology import Persistence, ValueSet
 
 Coding = tuple[str, str, str | None]  # system, code, display
 
@@ -234,10 +234,10 @@ class Reader:
         if verification is Counts.UNSURE:
             return None, f"verification status {verification_code}: not confirmed"
         if clinical is Counts.YES:
-            if abated and persistence is Persistence.CURRENT:
+            if abated and persistence == "current":
                 return None, f"clinical status {clinical_code} but an abatement is recorded"
             return value, f"clinical status {clinical_code}"
-        if persistence is Persistence.LASTING:
+        if persistence == "lasting":
             status = f"clinical status {clinical_code}" if clinical_code else "no clinical status"
             return value, f"{status}; the diagnosis stands"
         if clinical is Counts.PAST:
@@ -265,7 +265,7 @@ class Reader:
     def _drug_causes(self, entry: Entry) -> Iterator[tuple[list[Coding], Entry | None]]:
         """Each dueTo of the Condition that names a drug: its drug codings and, for a reference,
         the medication resource."""
-        other_systems = {cause.other_system for cause in self.bindings.causes}
+        drug_systems = self.bindings.drug_systems
         for extension in self._due_to(entry.resource):
             target = self.index.resolve(extension.get("valueReference"))
             drug_codes = (
@@ -273,7 +273,7 @@ class Reader:
                 if target is not None
                 else codings(extension.get("valueCodeableConcept"))
             )
-            if any(system in other_systems for system, _, _ in drug_codes):
+            if any(system in drug_systems for system, _, _ in drug_codes):
                 yield drug_codes, target
 
     def _causes(
@@ -287,11 +287,19 @@ class Reader:
             if not any(vs.find(system, code) for vs in cause.hosts):
                 continue
             for drug_codes, target in drug_causes:
-                drug, coding = self._drug_value(
-                    cause.values, cause.other_system, cause.other_value, drug_codes
-                )
-                source = host if target is None else self._source(target, coding, None)
-                yield Evidence(cause.fact, drug, source, f"dueTo of {host.label()}")
+                drug, coding = self._drug_value(cause.drugs, cause.other, drug_codes)
+                if target is None:  # the drug is coded in the dueTo itself
+                    source = host
+                    if coding is not None:
+                        source = dataclasses.replace(
+                            host, system=coding[0], code=coding[1], display=coding[2]
+                        )
+                else:
+                    source = self._source(target, coding, None)
+                reason = f"dueTo of {host.label()}"
+                if drug is None:
+                    reason += ": a drug no value set of this binding holds"
+                yield Evidence(cause.fact, drug, source, reason)
         for exposure in self.bindings.exposures:
             if not any(vs.find(system, code) for vs in exposure.hosts):
                 continue
@@ -304,17 +312,21 @@ class Reader:
 
     @staticmethod
     def _drug_value(
-        values: Iterable[tuple[Any, str]],
-        other_system: str,
-        other_value: str,
+        drugs: Iterable[tuple[ValueSet, str]],
+        other: tuple[str, str] | None,
         drug_codes: list[Coding],
-    ) -> tuple[str, Coding | None]:
-        for value_set, value in values:
+    ) -> tuple[str | None, Coding | None]:
+        """The value of the first drug value set that holds one of the drug's codes, else the
+        `any SYSTEM drug` value for a code of that system, else None."""
+        for value_set, value in drugs:
             for coding in drug_codes:
                 if value_set.find(coding[0], coding[1]) is not None:
                     return value, coding
-        first = next((c for c in drug_codes if c[0] == other_system), None)
-        return other_value, first
+        if other is not None:
+            first = next((c for c in drug_codes if c[0] == other[0]), None)
+            if first is not None:
+                return other[1], first
+        return None, drug_codes[0] if drug_codes else None
 
     def _taken_now(self, target: Entry) -> tuple[bool | None, str]:
         """Whether the causative medication is still taken, from its status and period."""
@@ -377,9 +389,9 @@ class Reader:
                     reason = "no effective time: when it was observed is not recorded"
                 elif when > self.as_of:
                     reason = f"observed on {when.isoformat()}, after the evaluation date"
-                elif (self.as_of - when).days > binding.valid_days:
+                elif (self.as_of - when).days > binding.within_days:
                     reason = (
-                        f"observed on {when.isoformat()}, more than {binding.valid_days} days"
+                        f"observed on {when.isoformat()}, more than {binding.within_days} days"
                         f" before {self.as_of.isoformat()}"
                     )
                 else:

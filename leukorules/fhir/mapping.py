@@ -1,8 +1,9 @@
 """FHIR R4 record -> patient facts with provenance: the entry point of `leukorules.fhir`.
 
 Input: a record (a Bundle or one resource, as a file or text), or a Bulk Data export folder;
-the `Bindings` of a policy (the bundled policy's by default); the evaluation date (today by
-default: it decides whether an observation is recent enough to speak of now). Output:
+a checked policy whose terminology bindings say what the codes mean (or its `Bindings`); the
+evaluation date (today by default: it decides whether an observation is recent enough to speak
+of now). Output:
 `RecordFacts` per patient: the facts, the provenance of each fact a binding reads (its value or
 the reason it stays unknown, and every resource that spoke), and diagnostics.
 
@@ -15,41 +16,43 @@ unknown with an LR521 error naming both. Nothing is ever decided from the absenc
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from leukorules import messages as msg
+from leukorules import model as m
 from leukorules.diagnostics import Diagnostic, Related, has_errors
-from leukorules.fhir.bindings import Bindings, Value
+from leukorules.fhir.bindings import Bindings
 from leukorules.fhir.evidence import Index, Reader
 from leukorules.fhir.provenance import Evidence, FactProvenance, RecordFacts, Source
 from leukorules.fhir.reading import (
+    JSON,
     Entry,
-    read_bulk_folder,
+    read_record_data,
     read_record_file,
     read_record_text,
     validate,
 )
 from leukorules.source import Span
 
+Terms = m.Policy | Bindings
 
-def _default_bindings() -> Bindings:
-    from leukorules.fhir.leukoencephalopathy import BINDINGS
 
-    return BINDINGS
+def bindings_of(terms: Terms) -> Bindings:
+    """A policy's bindings, indexed (a `Bindings` is taken as it is)."""
+    return terms if isinstance(terms, Bindings) else Bindings.of(terms)
 
 
 def map_entries(
     entries: Sequence[Entry],
-    bindings: Bindings | None = None,
+    terms: Terms,
     as_of: datetime.date | None = None,
     index: Index | None = None,
     patient: str | None = None,
 ) -> RecordFacts:
     """The facts one patient's entries give. `index` resolves references (the entries' own by
     default; a Bulk Data run passes one that also holds the shared Medication resources)."""
-    bindings = bindings or _default_bindings()
+    bindings = bindings_of(terms)
     reader = Reader(bindings, index or Index.of(entries), as_of or datetime.date.today())
     read = [entry for entry in entries if reader.reads(entry)]
     wanted: dict[int, Entry] = {id(entry): entry for entry in read}
@@ -76,17 +79,23 @@ def decide(
     evidence: Iterable[Evidence],
     facts: Sequence[str] = (),
     entries: Sequence[Entry] = (),
-) -> tuple[dict[str, Value], dict[str, FactProvenance], list[Diagnostic]]:
+) -> tuple[dict[str, object], dict[str, FactProvenance], list[Diagnostic]]:
     """Evidence -> one value per fact where all the sources that give a value agree."""
     by_fact: dict[str, list[Evidence]] = {name: [] for name in facts}
     for item in evidence:
         by_fact.setdefault(item.fact, []).append(item)
     spans = {entry.where(): entry for entry in entries}
-    values: dict[str, Value] = {}
+    values: dict[str, object] = {}
     provenance: dict[str, FactProvenance] = {}
     problems: list[Diagnostic] = []
     for name, items in by_fact.items():
-        given = [item for item in items if item.value is not None]
+        # Sources in a fixed order (by label), so that a disagreement names the same two
+        # sources whatever order the record lists them in (and the SQL of a Bulk Data run
+        # names the same ones).
+        given = sorted(
+            (item for item in items if item.value is not None),
+            key=lambda item: (item.source.label(), _show(item.value)),
+        )
         distinct = list(dict.fromkeys(item.value for item in given))
         if len(distinct) == 1 and distinct[0] is not None:
             values[name] = distinct[0]
@@ -104,10 +113,15 @@ def decide(
     return values, provenance, problems
 
 
-def _show(value: Value | None) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"`{value}`"
+
+
+def same_value(one: object, two: object) -> bool:
+    """Whether two sources give the same value (`True` and `1` are not the same answer)."""
+    return type(one) is type(two) and one == two
 
 
 def _disagreement(
@@ -133,98 +147,53 @@ def _disagreement(
 
 
 def map_record_text(
-    text: str, name: str, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    text: str, name: str, terms: Terms, as_of: datetime.date | None = None
 ) -> RecordFacts:
     entries, problems = read_record_text(text, name)
     if entries is None:
         return RecordFacts({}, {}, tuple(problems))
-    mapped = map_entries(entries, bindings, as_of)
+    mapped = map_entries(entries, terms, as_of)
+    return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
+
+
+def map_record_data(
+    data: JSON, text: str, name: str, terms: Terms, as_of: datetime.date | None = None
+) -> RecordFacts:
+    """The facts of a record already parsed (`reading.record_data`) from `text`."""
+    entries, problems = read_record_data(data, text, name)
+    mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
 
 
 def map_record_file(
-    path: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
+    path: str | Path, terms: Terms, as_of: datetime.date | None = None
 ) -> RecordFacts:
     """The facts of one record file (a Bundle, or a single resource)."""
     entries, problems = read_record_file(path)
     if entries is None:
         return RecordFacts({}, {}, tuple(problems))
-    mapped = map_entries(entries, bindings, as_of)
+    mapped = map_entries(entries, terms, as_of)
     return RecordFacts(mapped.facts, mapped.provenance, tuple(problems) + mapped.diagnostics)
-
-
-def _patient_of(entry: Entry) -> str | None:
-    if entry.resource_type == "Patient":
-        return entry.resource_id
-    for key in ("subject", "patient"):
-        reference = entry.resource.get(key)
-        if isinstance(reference, dict):
-            target = reference.get("reference")
-            if isinstance(target, str) and target.startswith("Patient/"):
-                return target.removeprefix("Patient/")
-    return None
-
-
-# Resources with no patient of their own, shared by every patient's references.
-SHARED_TYPES = frozenset({"Medication"})
-
-
-def map_bulk_export(
-    folder: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
-) -> tuple[list[RecordFacts], list[Diagnostic]]:
-    """Every patient of a Bulk Data export folder, in patient id order, and the problems of
-    the files themselves (unreadable lines, resources that name no patient)."""
-    entries, problems = read_bulk_folder(folder)
-    by_patient: dict[str, list[Entry]] = defaultdict(list)
-    shared: list[Entry] = []
-    for entry in entries:
-        if entry.resource_type in SHARED_TYPES:
-            shared.append(entry)
-            continue
-        patient = _patient_of(entry)
-        if patient is None:
-            problems.append(
-                msg.FHIR_NO_PATIENT.at(
-                    entry.span(), location=entry.where(), resource_type=entry.resource_type
-                )
-            )
-            continue
-        by_patient[patient].append(entry)
-    shared_index = Index.of(shared)
-    results = []
-    for patient in sorted(by_patient):
-        own = by_patient[patient]
-        index = Index({**shared_index.by_reference, **Index.of(own).by_reference})
-        results.append(map_entries(own, bindings, as_of, index, patient))
-    return results, problems
-
-
-def iter_bulk_export(
-    folder: str | Path, bindings: Bindings | None = None, as_of: datetime.date | None = None
-) -> Iterator[RecordFacts]:
-    """`map_bulk_export` as a stream; folder-level problems come as a final RecordFacts with
-    no patient (empty facts, only diagnostics)."""
-    results, problems = map_bulk_export(folder, bindings, as_of)
-    yield from results
-    if problems:
-        yield RecordFacts({}, {}, tuple(problems))
 
 
 def with_facts(record: RecordFacts, name: str, facts: Mapping[str, object]) -> RecordFacts:
     """The record's facts plus those of a facts file (`--with`). A fact both give with two
     values is left unknown with an LR521 error naming both; facts the record does not carry
     are added with the file as their source. Values are not validated here."""
-    values: dict[str, Value] = dict(record.facts)
+    values: dict[str, object] = dict(record.facts)
     provenance = dict(record.provenance)
     problems = list(record.diagnostics)
     for fact, raw in facts.items():
-        if raw is None or not isinstance(raw, bool | str):
+        if raw is None:  # unknown: says nothing
             continue
         source = Source("facts file", None, name)
         item = Evidence(fact, raw, source, f"given in {name}")
         known = provenance.get(fact)
-        if fact in values and values[fact] != raw:
-            first = next(e for e in known.evidence if e.value == values[fact]) if known else None
+        if fact in values and not same_value(values[fact], raw):
+            decided = values[fact]
+            first = (
+                next(e for e in known.evidence if same_value(e.value, decided)) if known else None
+            )
             if first is not None:
                 problems.append(_disagreement(fact, first, item, {}))
             del values[fact]

@@ -3,8 +3,10 @@
 Output types of the FHIR mapper: a `Source` (the resource and coding that spoke), an `Evidence`
 (one source's value for one fact, or the reason it gives none), a `FactProvenance` (the decided
 value, or unknown with its reason, and every piece of evidence), and `RecordFacts` (the facts of
-one patient, their provenance and the diagnostics). All frozen; `to_json` gives plain data for a
-result file or `leukorules facts`, never with more than the record held.
+one patient, their provenance and the diagnostics). All frozen; `to_json` gives plain data for
+`leukorules facts`, and `to_result` the `leukorules.result` records an evaluation carries; neither
+holds more than the record (and the facts files given with it) held. Values are those sources'
+raw values: bool and enum text from a record, anything a facts file holds from a facts file.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from leukorules.codesystems import SYSTEM_NAMES
 from leukorules.diagnostics import Diagnostic
-from leukorules.fhir.bindings import Value
+from leukorules.engine.values import result_value
+from leukorules.result import model as r
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +33,23 @@ class Source:
     date: str | None = None
 
     def label(self) -> str:
-        """`Condition/abc (http://snomed.info/sct 22255007)`, for messages."""
+        """`Condition/abc (SNOMED CT 22255007)`, for messages."""
         name = f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.location
         if self.code is None:
             return name
-        return f"{name} ({self.system} {self.code})"
+        system = SYSTEM_NAMES.get(self.system or "", self.system)
+        return f"{name} ({system} {self.code})"
+
+    def to_result(self) -> r.RecordSource:
+        return r.RecordSource(
+            resource_type=self.resource_type,
+            id=self.resource_id,
+            location=self.location,
+            system=self.system,
+            code=self.code,
+            display=self.display,
+            date=self.date,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,12 +68,19 @@ class Evidence:
     """One source's word on one fact: a value, or None and the reason it gives none."""
 
     fact: str
-    value: Value | None
+    value: object
     source: Source
     reason: str
 
+    def to_result(self) -> r.SourceEvidence:
+        return r.SourceEvidence(
+            value=_shown(self.value), reason=self.reason, source=self.source.to_result()
+        )
+
     def to_json(self) -> dict[str, object]:
-        return {"value": self.value, "reason": self.reason, "source": self.source.to_json()}
+        value = _shown(self.value)
+        plain = list(value) if isinstance(value, tuple) else value
+        return {"value": plain, "reason": self.reason, "source": self.source.to_json()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +88,7 @@ class FactProvenance:
     """The value decided for a fact (None: unknown, with `reason`) and all the evidence."""
 
     fact: str
-    value: Value | None
+    value: object
     evidence: tuple[Evidence, ...]
     reason: str | None = None
 
@@ -76,9 +99,17 @@ class FactProvenance:
             return ()
         return tuple(e.source for e in self.evidence if e.value == self.value)
 
+    def to_result(self) -> r.FactProvenance:
+        return r.FactProvenance(
+            value=_shown(self.value),
+            reason=self.reason,
+            evidence=tuple(e.to_result() for e in self.evidence),
+        )
+
     def to_json(self) -> dict[str, object]:
+        value = _shown(self.value)
         return {
-            "value": self.value,
+            "value": list(value) if isinstance(value, tuple) else value,
             "reason": self.reason,
             "evidence": [e.to_json() for e in self.evidence],
         }
@@ -88,14 +119,28 @@ class FactProvenance:
 class RecordFacts:
     """The facts one patient's record yields, their provenance, and every problem found."""
 
-    facts: Mapping[str, Value]
+    facts: Mapping[str, object]
     provenance: Mapping[str, FactProvenance]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     patient: str | None = None
 
     def to_json(self) -> dict[str, object]:
+        facts = {name: _shown(value) for name, value in self.facts.items()}
         return {
             "patient": self.patient,
-            "facts": dict(self.facts),
+            "facts": {k: list(v) if isinstance(v, tuple) else v for k, v in facts.items()},
             "provenance": {name: p.to_json() for name, p in self.provenance.items()},
         }
+
+    def to_result(self) -> dict[str, r.FactProvenance]:
+        """The provenance as an evaluation carries it (`Evaluation.provenance`)."""
+        return {name: p.to_result() for name, p in self.provenance.items()}
+
+
+def _shown(value: object) -> r.FactValue:
+    """A source's value as results show it (a date as YYYY-MM-DD, a list as sorted text); a
+    value no fact can hold (a facts file may hold anything) as its text."""
+    try:
+        return result_value(value)
+    except TypeError:
+        return str(value)

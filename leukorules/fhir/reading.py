@@ -99,6 +99,13 @@ def read_record_text(text: str, name: str) -> tuple[list[Entry] | None, list[Dia
         return None, [msg.FHIR_NOT_JSON.at(span, reason=error.msg)]
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         return None, [msg.FHIR_NOT_RESOURCE.at(source.span(0), what=name)]
+    return read_record_data(data, source.text, name)
+
+
+def read_record_data(data: JSON, text: str, name: str) -> tuple[list[Entry], list[Diagnostic]]:
+    """A record already parsed (`data`, from `text`) -> its entries: a Bundle's resources, or
+    the one resource."""
+    source = Text(name, text)
     if data["resourceType"] != "Bundle":
         return [Entry(data, data["resourceType"], (), source)], []
     return _bundle_entries(data, source)
@@ -253,14 +260,22 @@ def validate(entry: Entry) -> list[Diagnostic]:
     return []
 
 
-def is_fhir_text(text: str) -> bool:
-    """Whether a document is a FHIR resource (a JSON object with a `resourceType`): how
-    `evaluate` can tell a record from a facts file without a flag. Cheap; not a validation."""
+def record_data(text: str) -> JSON | None:
+    """The parsed document when `text` is a FHIR resource (a JSON object with a `resourceType`),
+    else None: how `evaluate` tells a record from a facts file without a flag. A facts document
+    that is not JSON costs one failed parse of its first character."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped.startswith("{"):
-        return False
+        return None
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and isinstance(data.get("resourceType"), str)
+        return None
+    if isinstance(data, dict) and isinstance(data.get("resourceType"), str):
+        return data
+    return None
+
+
+def is_fhir_text(text: str) -> bool:
+    """Whether a document is a FHIR resource (see `record_data`). Cheap; not a validation."""
+    return record_data(text) is not None

@@ -191,6 +191,9 @@ ROW_DERIVED_FACT = Message(
 ROW_NO_ID = Message(Code.LR507, "the record has no `{column}`")
 ROW_BAD_ID = Message(Code.LR507, "`{column}` must be text or a whole number")
 ROW_NOT_UTF8 = Message(Code.LR507, "not UTF-8 text")
+# A line (JSON Lines) or record (CSV) over `leukorules.cohort.lines.MAX_ROW_BYTES`; the code of a
+# facts file over its limit (FACTS_FILE_TOO_LARGE), as a record holds one patient's facts.
+ROW_TOO_LARGE = Message(Code.LR501, "the record is larger than {limit:,} bytes")
 ROW_NOT_CSV = Message(Code.LR507, "not a CSV record: {problem}")
 ROW_FIELD_COUNT = Message(Code.LR507, "has {count} fields; the header has {width}")
 ROW_MALFORMED_JSON = Message(Code.LR507, "malformed JSON: {problem}")

@@ -425,3 +425,15 @@ OUTCOME_OF_A_NON_RULE = Message(
     "`{name}` is a {block}, not a rule: only rules have outcomes",
     "a property tests the outcome (fired, not_fired, undetermined, overridden) of a rule",
 )
+NEVER_FIRES = Message(
+    Code.LR420,
+    "rule `{id}` can never fire: {reason}",
+    "no patient the constraints admit makes it fire; check its `after`, `overrides` and the "
+    "derived facts it reads, or remove it",
+)
+BOUNDED_SEARCH = Message(
+    Code.LR421,
+    "the logic checks searched a bounded set of patients (conditions that can never be true, "
+    "conflicting derivations, constraints); rules that can never fire were not checked",
+    "`pip install 'leukorules[prove]'` installs a solver that decides them all exactly",
+)

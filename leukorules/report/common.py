@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from leukorules import model as m
+from leukorules.codesystems import SYSTEM_NAMES
 from leukorules.diagnostics import printable
 
 if TYPE_CHECKING:
@@ -147,3 +148,19 @@ def _escaped(value: object) -> object:
         }
         return dataclasses.replace(value, **changed)
     return value
+
+
+def source_text(source: r.RecordSource) -> str:
+    """A resource that gave a fact, for people: `Condition/c1 (ICD-10-CM R56.9 "Unspecified
+    convulsions", 2025-01-15)`; a facts file by its name."""
+    if source.resource_type == "facts file":
+        return source.location
+    name = f"{source.resource_type}/{source.id}" if source.id else source.location
+    details = []
+    if source.code is not None:
+        system = SYSTEM_NAMES.get(source.system or "", source.system or "")
+        coded = f"{system} {source.code}".strip()
+        details.append(f"{coded} “{source.display}”" if source.display else coded)
+    if source.date:
+        details.append(source.date)
+    return f"{name} ({', '.join(details)})" if details else name

@@ -14,7 +14,7 @@ short: long texts wrap.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from leukorules.report.common import (
@@ -27,6 +27,7 @@ from leukorules.report.common import (
     note_heading,
     one_evidence,
     section_text,
+    source_text,
     why_not_text,
 )
 
@@ -246,6 +247,9 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
         _field(lines, "  To decide these, find out", s.missing(", ".join(needed)), 0)
     lines.append("")
 
+    if ev.provenance is not None:
+        _provenance(lines, ev.provenance, s)
+
     if ev.trace is not None:
         lines.append(s.heading("TRACE"))
         for entry in ev.trace:
@@ -263,6 +267,21 @@ def render_text(ev: r.Evaluation, color: bool = False) -> str:
         )
     )
     return "\n".join(lines) + "\n"
+
+
+def _provenance(lines: list[str], provenance: Mapping[str, r.FactProvenance], s: Style) -> None:
+    """Each fact of a health record: its value and the resources that gave it, or why it stays
+    unknown."""
+    lines.append(s.heading("FACTS FROM THE RECORD"))
+    for fact, found in provenance.items():
+        if found.value is None:
+            _wrapped(lines, f"{fact} unknown: {found.reason or 'no source gives it'}", "  ", False)
+            continue
+        lines.append(f"  {fact} = {json_value_text(found.value)}")
+        for item in found.evidence:
+            if item.value == found.value:
+                _field(lines, "from", source_text(item.source), 6)
+    lines.append("")
 
 
 def render_explanation_text(ex: r.Explanation, color: bool = False) -> str:

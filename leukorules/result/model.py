@@ -217,13 +217,53 @@ class TraceEntry:
     missing: tuple[str, ...] = field(default_factory=_no_rules)
 
 
+# --- where the facts came from (a health record) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordSource:
+    """A resource of a health record (or a facts file given with it) that gave a value."""
+
+    __pydantic_config__: ClassVar[Any] = _CLOSED
+    resource_type: str = _doc('a FHIR resource type such as Condition, or "facts file"')
+    id: str | None = _doc("the resource's id")
+    location: str = _doc("where: a FHIR path such as Bundle.entry[3].resource, or a file name")
+    system: str | None = _doc("the code system of the coding that spoke", default=None)
+    code: str | None = _doc("the code", default=None)
+    display: str | None = _doc("the code's display text, as the record gives it", default=None)
+    date: str | None = _doc(
+        "the date the resource gives (recorded, onset, effective)", default=None
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceEvidence:
+    """What one source says about one fact."""
+
+    __pydantic_config__: ClassVar[Any] = _CLOSED
+    value: FactValue = _doc("the value it gives; null: none (see reason)")
+    reason: str = _doc("why it gives that value, or none")
+    source: RecordSource
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FactProvenance:
+    """Where a fact's value came from: the value used, or why it stays unknown, and every
+    source that spoke."""
+
+    __pydantic_config__: ClassVar[Any] = _CLOSED
+    value: FactValue = _doc("the value the evaluation used; null: unknown")
+    reason: str | None = _doc("why the fact stays unknown; null when it has a value")
+    evidence: tuple[SourceEvidence, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evaluation:
     # One patient's result: every outcome, and what decided each reported rule. (A comment,
     # not a docstring: the published schema has no description for it.)
     __pydantic_config__: ClassVar[Any] = _CLOSED
     # Written to JSON only when not None (`leukorules.result.serialize`).
-    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"trace"})
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"trace", "provenance"})
 
     policy: PolicyInfo
     facts_sha256: str = _doc("sha256 of the canonical JSON of the known input facts")
@@ -240,6 +280,11 @@ class Evaluation:
     overridden: tuple[Overridden, ...]
     trace: tuple[TraceEntry, ...] | None = _doc(
         "present only when tracing was asked for", default=None
+    )
+    provenance: Mapping[str, FactProvenance] | None = _doc(
+        "present only when the facts came from a health record (FHIR): for every fact its "
+        "bindings read, and every fact a facts file added, where its value came from",
+        default=None,
     )
 
     def fired(self) -> list[str]:

@@ -12,6 +12,11 @@ Floats: Python's shortest round-trip digits, except where Python would write an 
 before this writer existed, so logged results replay to the same bytes. NaN and infinities are
 written null, as results always had them. Text holding a lone surrogate (which UTF-8 cannot
 encode) is refused.
+
+Records below the top are shared between results (the engine builds a policy's description once
+and repeats entries from a memo), so the text of each is remembered by identity and indentation
+(`_FRAGMENTS`, bounded) and written again without walking it: a result's JSON costs what its
+patient-specific parts cost. The top-level record, built per call, is never remembered.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from __future__ import annotations
 import dataclasses
 import json.encoder
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _string: Callable[[str], str] = json.encoder.encode_basestring
 _INDENT = "  "
 # record class -> (fields to write, fields left out when None)
 _LAYOUT: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+# (id of a record, indentation or None for compact) -> (the record, its JSON text). The record is
+# kept so that its id cannot be reused while the entry lives; full, the memo starts again.
+_FRAGMENTS: dict[tuple[int, str | None], tuple[object, str]] = {}
+_FRAGMENTS_SIZE = 4096
 
 
 def _layout(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -48,9 +57,9 @@ def to_json(value: object, indent: int | None = None) -> str:
     """`value` as JSON text; `indent` spaces per level (2 in every published output)."""
     out: list[str] = []
     if indent is None:
-        _compact(value, out)
+        _compact(value, out, top=True)
     else:
-        _pretty(value, out, "", " " * indent)
+        _pretty(value, out, "", " " * indent, top=True)
     text = "".join(out)
     if not text.isascii():  # isascii is O(1); only non-ASCII text needs the check
         try:
@@ -97,7 +106,22 @@ def _float(value: float) -> str:
     return text
 
 
-def _compact(value: object, out: list[str]) -> None:
+def _remembered(value: object, pad: str | None, write: Callable[[list[str]], None]) -> str:
+    """The JSON text of record `value` at indentation `pad`, from the memo or written."""
+    key = (id(value), pad)
+    found = _FRAGMENTS.get(key)
+    if found is not None and found[0] is value:
+        return found[1]
+    parts: list[str] = []
+    write(parts)
+    text = "".join(parts)
+    if len(_FRAGMENTS) >= _FRAGMENTS_SIZE:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[key] = (value, text)
+    return text
+
+
+def _compact(value: object, out: list[str], top: bool = False) -> None:
     scalar = _scalar(value)
     if scalar is not None:
         out.append(scalar)
@@ -108,19 +132,26 @@ def _compact(value: object, out: list[str]) -> None:
                 out.append(",")
             _compact(item, out)
         out.append("]")
+    elif isinstance(value, dict):
+        _compact_pairs(value.items(), out)
+    elif top:
+        _compact_pairs(_items(value), out)
     else:
-        pairs = value.items() if isinstance(value, dict) else _items(value)
-        out.append("{")
-        for n, (key, item) in enumerate(pairs):
-            if n:
-                out.append(",")
-            out.append(_string(_key(key)))
-            out.append(":")
-            _compact(item, out)
-        out.append("}")
+        out.append(_remembered(value, None, lambda parts: _compact_pairs(_items(value), parts)))
 
 
-def _pretty(value: object, out: list[str], pad: str, step: str) -> None:
+def _compact_pairs(pairs: Iterable[tuple[object, object]], out: list[str]) -> None:
+    out.append("{")
+    for n, (key, item) in enumerate(pairs):
+        if n:
+            out.append(",")
+        out.append(_string(_key(key)))
+        out.append(":")
+        _compact(item, out)
+    out.append("}")
+
+
+def _pretty(value: object, out: list[str], pad: str, step: str, top: bool = False) -> None:
     scalar = _scalar(value)
     if scalar is not None:
         out.append(scalar)
@@ -136,8 +167,23 @@ def _pretty(value: object, out: list[str], pad: str, step: str) -> None:
             _pretty(item, out, inner, step)
             separator = ",\n" + inner
         out.append("\n" + pad + "]")
-        return
-    pairs = value.items() if isinstance(value, dict) else _items(value)
+    elif isinstance(value, dict):
+        _pretty_pairs(value.items(), out, pad, step)
+    elif top:
+        _pretty_pairs(_items(value), out, pad, step)
+    else:
+        record = value
+        out.append(
+            _remembered(
+                record, pad + "\0" + step, lambda o: _pretty_pairs(_items(record), o, pad, step)
+            )
+        )
+
+
+def _pretty_pairs(
+    pairs: Iterable[tuple[object, object]], out: list[str], pad: str, step: str
+) -> None:
+    inner = pad + step
     separator = "{\n" + inner
     for key, item in pairs:
         out.append(separator)

@@ -457,8 +457,120 @@ class SectionBlock:
     span: Span = field(compare=False)
 
 
+# --- terminology bindings -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptLine:
+    """`snomed 22255007 "Display" source "..."`: one code of a value set, with where it was
+    checked."""
+
+    system: Name
+    code: Name
+    display: StringLit
+    source: StringLit
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSetBlock:
+    """`valueset name "Title" { concepts }`."""
+
+    name: Name
+    title: StringLit
+    concepts: tuple[ConceptLine, ...]
+    span: Span = field(compare=False)
+
+
+BindOptionKind = Literal["lasting", "current", "refuted", "if_drug_cause"]
+
+
+@dataclass(frozen=True, slots=True)
+class BindOption:
+    """`lasting`, `current`, `refuted gives VALUE` or `if due to a drug` after a coded line."""
+
+    kind: BindOptionKind
+    value: Literal_ | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CodedLine:
+    """`Condition in pml gives pml, lasting`: a resource whose code is in the value sets."""
+
+    resource: Name
+    value_sets: tuple[Name, ...]
+    value: Literal_
+    options: tuple[BindOption, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    """`Observation in seizure answers yes or no within 30 days`."""
+
+    resource: Name
+    value_sets: tuple[Name, ...]
+    days: NumberLit
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CauseLine:
+    """`cause of Condition in pml, adem`: the drug such a Condition is due to."""
+
+    resource: Name
+    value_sets: tuple[Name, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugLine:
+    """`drug in mycophenolate gives mycophenolic_acid`."""
+
+    value_set: Name
+    value: Literal_
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyDrugLine:
+    """`any rxnorm drug gives other`."""
+
+    system: Name
+    value: Literal_
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TakenLine:
+    """`drug still taken`: whether the causative medication is still taken."""
+
+    span: Span = field(compare=False)
+
+
+BindLine: TypeAlias = CodedLine | AnswerLine | CauseLine | DrugLine | AnyDrugLine | TakenLine
+
+
+@dataclass(frozen=True, slots=True)
+class BindBlock:
+    """`bind fact { lines }`: how the resources of a health record give one fact."""
+
+    fact: Name
+    lines: tuple[BindLine, ...]
+    span: Span = field(compare=False)
+
+
 Item: TypeAlias = (
-    PolicyBlock | Include | EvidenceBlock | FactDecl | SectionBlock | RuleBlock | PropertyBlock
+    PolicyBlock
+    | Include
+    | EvidenceBlock
+    | FactDecl
+    | SectionBlock
+    | RuleBlock
+    | PropertyBlock
+    | ValueSetBlock
+    | BindBlock
 )
 
 

@@ -40,7 +40,9 @@ lock = threading.Lock()
 
 # Terminals that carry a value into the syntax tree; every other token (keywords, punctuation)
 # only marks where a construct starts and ends.
-VALUE_TERMINALS = frozenset({"NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT", "COMPARATOR"})
+VALUE_TERMINALS = frozenset(
+    {"NAME", "STRING", "SIGNED_NUMBER", "DATE", "UNIT", "COMPARATOR", "CODE"}
+)
 
 
 def token_span(token: Token) -> Span:
@@ -263,6 +265,56 @@ class AstBuilder:
     def property(self, span: Span, items: list[Any]) -> ast.PropertyBlock:
         rule_id, text, claim = items
         return ast.PropertyBlock(rule_id, _string(text), claim, span)
+
+    # terminology bindings
+    def valueset(self, span: Span, items: list[Any]) -> ast.ValueSetBlock:
+        return ast.ValueSetBlock(_name(items[0]), _string(items[1]), tuple(items[2:]), span)
+
+    def concept(self, span: Span, items: list[Token]) -> ast.ConceptLine:
+        system, code, display, source = items
+        return ast.ConceptLine(_name(system), _name(code), _string(display), _string(source), span)
+
+    def bind(self, span: Span, items: list[Any]) -> ast.BindBlock:
+        return ast.BindBlock(_name(items[0]), tuple(items[1:]), span)
+
+    def coded_line(self, span: Span, items: list[Any]) -> ast.CodedLine:
+        count = len(items)
+        while count and isinstance(items[count - 1], ast.BindOption):
+            count -= 1
+        options = tuple(items[count:])
+        resource, *value_sets, value = items[:count]
+        names = tuple(map(_name, value_sets))
+        return ast.CodedLine(_name(resource), names, _literal(value), options, span)
+
+    def answer_line(self, span: Span, items: list[Token]) -> ast.AnswerLine:
+        resource, *value_sets, days = items
+        number = ast.NumberLit(days.value, None, token_span(days))
+        return ast.AnswerLine(_name(resource), tuple(map(_name, value_sets)), number, span)
+
+    def cause_line(self, span: Span, items: list[Token]) -> ast.CauseLine:
+        resource, *value_sets = items
+        return ast.CauseLine(_name(resource), tuple(map(_name, value_sets)), span)
+
+    def drug_line(self, span: Span, items: list[Any]) -> ast.DrugLine:
+        return ast.DrugLine(_name(items[0]), _literal(items[1]), span)
+
+    def any_drug_line(self, span: Span, items: list[Any]) -> ast.AnyDrugLine:
+        return ast.AnyDrugLine(_name(items[0]), _literal(items[1]), span)
+
+    def taken_line(self, span: Span, items: list[Any]) -> ast.TakenLine:
+        return ast.TakenLine(span)
+
+    def lasting(self, span: Span, items: list[Any]) -> ast.BindOption:
+        return ast.BindOption("lasting", None, span)
+
+    def current(self, span: Span, items: list[Any]) -> ast.BindOption:
+        return ast.BindOption("current", None, span)
+
+    def refuted(self, span: Span, items: list[Any]) -> ast.BindOption:
+        return ast.BindOption("refuted", _literal(items[0]), span)
+
+    def if_drug_cause(self, span: Span, items: list[Any]) -> ast.BindOption:
+        return ast.BindOption("if_drug_cause", None, span)
 
     # rule body lines
     def statement(self, span: Span, items: list[Token]) -> ast.Statement:

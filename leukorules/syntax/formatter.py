@@ -193,6 +193,37 @@ def body_text(item: ast.BodyItem) -> str:
     return item.kind + (" " + ", ".join(words) if words else "")
 
 
+def bind_line_text(line: ast.BindLine) -> str:
+    """A line of a `bind` block, on one line."""
+    match line:
+        case ast.CodedLine(resource=resource, value_sets=sets, value=value, options=options):
+            names = ", ".join(name.name for name in sets)
+            parts = [f"{resource.name} in {names} gives {literal_text(value)}"]
+            for option in options:
+                shown = literal_text(option.value) if option.value is not None else ""
+                parts.append(_BIND_OPTIONS[option.kind].format(shown))
+            return ", ".join(parts)
+        case ast.AnswerLine(resource=resource, value_sets=sets, days=days):
+            names = ", ".join(name.name for name in sets)
+            return f"{resource.name} in {names} answers yes or no within {days.text} days"
+        case ast.CauseLine(resource=resource, value_sets=sets):
+            return f"cause of {resource.name} in {', '.join(name.name for name in sets)}"
+        case ast.DrugLine(value_set=value_set, value=value):
+            return f"drug in {value_set.name} gives {literal_text(value)}"
+        case ast.AnyDrugLine(system=system, value=value):
+            return f"any {system.name} drug gives {literal_text(value)}"
+    return "drug still taken"
+
+
+# How each option of a coded binding line is written (`{}`: its value).
+_BIND_OPTIONS = {
+    "lasting": "lasting",
+    "current": "current",
+    "refuted": "refuted gives {}",
+    "if_drug_cause": "if due to a drug",
+}
+
+
 # --- layout ---------------------------------------------------------------------------------
 
 # How a line is separated from the one before it: "none"; "blank" (always one blank line);
@@ -316,6 +347,15 @@ class _Layout:
                 head = f"property {name.name}"
                 header = self._line(depth, head, start, _end(name.span), sep, prev_end, True)
                 self._block(header, item.span, lambda: self._property(text, claim, depth + 1))
+            case ast.ValueSetBlock(name=name, title=title, concepts=concepts):
+                head = f"valueset {name.name} {quote(title.value)}"
+                header = self._line(depth, head, start, _end(title.span), sep, prev_end, True)
+                self._block(header, item.span, lambda: self._concepts(concepts, depth + 1))
+            case ast.BindBlock(fact=fact, lines=lines):
+                header = self._line(
+                    depth, f"bind {fact.name}", start, _end(fact.span), sep, prev_end, True
+                )
+                self._block(header, item.span, lambda: self._bind_lines(lines, depth + 1))
             case ast.RuleBlock(id=name, items=body, block=block):
                 head = f"{block} {name.name}"
                 ordered = sorted(body, key=lambda b: BODY_ORDER.get(b.kind, len(BODY_ORDER)))
@@ -347,6 +387,19 @@ class _Layout:
             text = f"{f.name.name} {literal_text(f.value)}"
             self._line(depth, text, _start(f.span), _end(f.span))
 
+    def _concepts(self, concepts: Sequence[ast.ConceptLine], depth: int) -> None:
+        """Each code on a line, and where it was checked on the line below it."""
+        for c in concepts:
+            head = f"{c.system.name} {c.code.name} {quote(c.display.value)}"
+            self._line(depth, head, _start(c.span), _end(c.display.span))
+            self._line(
+                depth + 1, f"source {quote(c.source.value)}", _end(c.display.span), _end(c.span)
+            )
+
+    def _bind_lines(self, lines: Sequence[ast.BindLine], depth: int) -> None:
+        for line in lines:
+            self._line(depth, bind_line_text(line), _start(line.span), _end(line.span))
+
     def _body(self, body: Sequence[ast.BodyItem], depth: int) -> None:
         for item in body:
             if isinstance(item, ast.When | ast.Require) and self._when_lines(item, depth):
@@ -356,7 +409,8 @@ class _Layout:
     def _property(self, text: ast.StringLit, claim: ast.Claim, depth: int) -> None:
         """A property's text, then its claim after `for every patient:`: on that line when it
         fits, else below it, broken before `implies` (the premise and the conclusion each on a
-        line of their own)."""
+        line of their own) and, where a part is still too long, before each of its top-level
+        `and`/`or` operands, as a long `when` is."""
         self._line(depth, quote(text.value), _start(text.span), _end(text.span))
         line = f"{_QUANTIFIER} {claim_text(claim)}"
         start = (text.span.end_line, text.span.end_column)
@@ -368,17 +422,26 @@ class _Layout:
             self._line(depth, line, start, _end(claim.span))
             return
         self._line(depth, _QUANTIFIER, start, _start(claim.span))
-        if not isinstance(claim, ast.ImpliesExpr):
-            self._line(depth + 1, claim_text(claim), _start(claim.span), _end(claim.span))
+        if isinstance(claim, ast.ImpliesExpr):
+            self._claim_lines("", claim.premise, depth + 1)
+            self._claim_lines("implies ", claim.conclusion, depth + 1)
+        else:
+            self._claim_lines("", claim, depth + 1)
+
+    def _claim_lines(self, head: str, claim: ast.Claim, depth: int) -> None:
+        """`head` and a claim on one line, or broken before its top-level operands."""
+        text = head + claim_text(claim, _OR)
+        if len(INDENT) * depth + len(text) <= MAX_WIDTH or not isinstance(
+            claim, ast.ClaimAnd | ast.ClaimOr
+        ):
+            self._line(depth, text, _start(claim.span), _end(claim.span))
             return
-        premise, conclusion = claim.premise, claim.conclusion
-        self._line(depth + 1, claim_text(premise, _OR), _start(premise.span), _end(premise.span))
-        self._line(
-            depth + 1,
-            "implies " + claim_text(conclusion, _OR),
-            _start(conclusion.span),
-            _end(conclusion.span),
-        )
+        keyword, binding = ("or", _AND) if isinstance(claim, ast.ClaimOr) else ("and", _NOT)
+        first, *rest = claim.items
+        self._line(depth, head + claim_text(first, binding), _start(claim.span), _end(first.span))
+        for operand in rest:
+            line = f"{keyword} {claim_text(operand, binding)}"
+            self._line(depth + 1, line, _start(operand.span), _end(operand.span))
 
     def _when_lines(self, item: ast.When | ast.Require, depth: int) -> bool:
         """Write a `when` (or `require`) broken before each top-level `and`/`or`, if it needs

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from leukorules import model as m
+from leukorules import terminology as t
+from leukorules.codesystems import KEYWORDS_BY_SYSTEM
 from leukorules.source import SourceFile, Span
 from leukorules.syntax import ast
 from leukorules.syntax.formatter import format_module
@@ -42,6 +44,8 @@ def policy_module(policy: m.Policy) -> ast.Module:
     items.extend(_constraint(c, policy.facts) for c in policy.constraints)
     items.extend(_SectionTree(policy).items())
     items.extend(_property(p, policy.facts) for p in policy.properties)
+    items.extend(_value_set(v) for v in policy.value_sets.values())
+    items.extend(_binds(policy.bindings, policy.facts))
     return ast.Module(PATH, tuple(items))
 
 
@@ -312,3 +316,53 @@ class _SectionTree:
                 title = _string(slot.path[-1])
                 out.append(ast.SectionBlock(title, tuple(self._items(slot)), _HERE))
         return out
+
+
+# --- terminology bindings -------------------------------------------------------------------
+
+
+def _value_set(value_set: t.ValueSet) -> ast.ValueSetBlock:
+    concepts = tuple(
+        ast.ConceptLine(
+            _name(KEYWORDS_BY_SYSTEM[c.system]),
+            _name(c.code),
+            _string(c.display),
+            _string(c.source),
+            _HERE,
+        )
+        for c in value_set.concepts
+    )
+    return ast.ValueSetBlock(_name(value_set.name), _string(value_set.title), concepts, _HERE)
+
+
+def _binds(bindings: tuple[t.Binding, ...], facts: Mapping[str, m.Fact]) -> list[ast.BindBlock]:
+    """One `bind` block per fact, its lines in the model's order."""
+    lines: dict[str, list[ast.BindLine]] = {}
+    for binding in bindings:
+        lines.setdefault(binding.fact, []).extend(_bind_lines(binding, facts[binding.fact]))
+    return [ast.BindBlock(_name(fact), tuple(found), _HERE) for fact, found in lines.items()]
+
+
+def _bind_lines(binding: t.Binding, fact: m.Fact) -> list[ast.BindLine]:
+    names = tuple(map(_name, getattr(binding, "value_sets", getattr(binding, "hosts", ()))))
+    match binding:
+        case t.ConditionBinding():
+            options = [ast.BindOption(binding.persistence, None, _HERE)]
+            if binding.refuted is not None:
+                refuted = _literal(binding.refuted, fact)
+                options.append(ast.BindOption("refuted", refuted, _HERE))
+            if binding.needs_drug_cause:
+                options.append(ast.BindOption("if_drug_cause", None, _HERE))
+            value = _literal(binding.value, fact)
+            return [ast.CodedLine(_name(t.CONDITION), names, value, tuple(options), _HERE)]
+        case t.AnswerBinding(within_days=days):
+            return [ast.AnswerLine(_name(t.OBSERVATION), names, _number(days), _HERE)]
+        case t.CauseBinding(drugs=drugs, other=other):
+            found: list[ast.BindLine] = [ast.CauseLine(_name(t.CONDITION), names, _HERE)]
+            for value_set, given in drugs:
+                found.append(ast.DrugLine(_name(value_set), ast.NameLit(given, _HERE), _HERE))
+            if other is not None:
+                system = _name(KEYWORDS_BY_SYSTEM[other[0]])
+                found.append(ast.AnyDrugLine(system, ast.NameLit(other[1], _HERE), _HERE))
+            return found
+    return [ast.CauseLine(_name(t.CONDITION), names, _HERE), ast.TakenLine(_HERE)]

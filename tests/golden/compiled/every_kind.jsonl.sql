@@ -1168,8 +1168,12 @@ SELECT "lr:row" AS "row",
       NOT starts_with("lr:line", '{')
       OR regexp_matches("lr:line", ',\s*}$')
       OR CASE
-        WHEN (len("lr:codes") > 0 OR "symptoms" IS NOT NULL)
-        THEN regexp_matches("lr:line", '(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]')
+        WHEN (
+          len("lr:codes") > 0
+          OR COALESCE(CHAR_LENGTH("lr:id") > 600, FALSE)
+          OR "symptoms" IS NOT NULL
+        )
+        THEN regexp_matches("lr:line", '(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]|[0-9]{600}')
         OR (
           strlen("lr:line") >= 200
           AND strlen("lr:line") - strlen(replace(replace("lr:line", '[', ''), '{', '')) >= 100

@@ -1,9 +1,11 @@
-"""Code systems a binding may name, and the well-formedness check of each one's codes.
+"""Code systems a terminology binding may name, and the well-formedness check of each one's codes.
 
-Input: a system URI and a code. Output: whether the code is well formed for that system (a
-SNOMED CT identifier with a valid Verhoeff check digit, an ICD-10-CM code, an RxNorm concept id,
-a LOINC code with a valid mod-10 check digit). A well-formed code may still not exist; existence
-is what `leukorules.fhir.terminology` records a public source for.
+Input: a system's name as a policy writes it (`snomed`, `icd10cm`, `rxnorm`, `loinc`) or its
+canonical URI, and a code. Output: the URI of a name (and the name of a URI), and whether a code
+is well formed for its system (a SNOMED CT identifier with a valid Verhoeff check digit, an
+ICD-10-CM code, an RxNorm concept id, a LOINC code with a valid mod-10 check digit). A
+well-formed code may still not exist; existence is what the `source` of each code in a policy's
+value sets records. Depends on nothing: the checker and `leukorules.fhir` both read it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 
 SYSTEM_NAMES = {SNOMED_CT: "SNOMED CT", ICD_10_CM: "ICD-10-CM", RXNORM: "RxNorm", LOINC: "LOINC"}
+# How a policy names each system (`snomed 22255007 "..."`), and the URI records use.
+SYSTEMS_BY_KEYWORD = {"snomed": SNOMED_CT, "icd10cm": ICD_10_CM, "rxnorm": RXNORM, "loinc": LOINC}
+KEYWORDS_BY_SYSTEM = {uri: keyword for keyword, uri in SYSTEMS_BY_KEYWORD.items()}
 
 # Verhoeff's dihedral-group tables (multiplication and permutation), as published.
 _VERHOEFF_D = (
