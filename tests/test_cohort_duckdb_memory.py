@@ -173,3 +173,26 @@ def test_reorder_buffer_reports_what_waits() -> None:
     assert seen == list(range(1, 9))
     assert waiting.peak == 4  # rows 6, 7, 4 and 5 waited for row 1
     assert waiting.rows == 0
+
+
+def test_batches_made_ahead_keep_order_errors_and_early_stops() -> None:
+    import threading
+
+    made: list[int] = []
+
+    def batches(fail_at: int | None) -> Any:
+        for number in range(10):
+            if number == fail_at:
+                raise ValueError("broken batch")
+            made.append(number)
+            yield number
+
+    assert list(stream.ahead(batches(None), 2)) == list(range(10))
+    with pytest.raises(ValueError, match="broken batch"):
+        list(stream.ahead(batches(4), 2))
+    made.clear()
+    early = stream.ahead(batches(None), 2)
+    assert next(early) == 0
+    early.close()  # the caller stops: the thread stops too, a few batches ahead at most
+    assert not any(t.name == "leukorules-duckdb" for t in threading.enumerate())
+    assert len(made) <= 4

@@ -366,20 +366,28 @@ def test_a_glob_pattern_that_names_no_file_is_not_expanded(folder: Path) -> None
     assert "cohort file all*.parquet does not exist" in output
 
 
-def test_a_name_duckdb_cannot_read_literally_is_refused_not_read_as_another_file(
-    folder: Path,
-) -> None:
+def test_a_name_duckdb_cannot_spell_literally_is_read_as_itself(folder: Path) -> None:
     """DuckDB reads a backslash in a pattern as an escape, and no spelling matches a backslash
-    itself: a name with both is refused by the duckdb engine, read by the python engine."""
+    itself; the duckdb engine hands DuckDB the opened file (`/dev/fd/N`), so a name with both is
+    read as itself on both engines, never as another file. (Where a path must reach DuckDB,
+    `literal_path` refuses such a name: `test_literal_path_refuses_what_it_cannot_spell`.)"""
     name = "c\\*.parquet"
     parquet(folder / name, ["itself"], [60])
     parquet(folder / "c\\x.parquet", ["decoy"], [50])
-    status, output = batch(name, "--out", "r.jsonl", engine="duckdb")
-    assert status == 1
-    assert "the duckdb engine cannot read" in output
-    assert "use --engine python" in output
-    assert batch(name, "--out", "r.jsonl", engine="python")[0] == 0
-    assert ids_in(folder / "r.jsonl") == ["itself"]
+    for engine in ENGINES:
+        status, output = batch(name, "--out", "r.jsonl", engine=engine)
+        assert status == 0, output
+        assert ids_in(folder / "r.jsonl") == ["itself"]
+
+
+def test_literal_path_refuses_what_it_cannot_spell() -> None:
+    from leukorules.cohort.duckdb import literal_path
+    from leukorules.cohort.readers import CohortError
+
+    assert literal_path("/data/c[1]*.parquet") == "/data/c[[]1][*].parquet"
+    assert literal_path("/data/plain.parquet") == "/data/plain.parquet"
+    with pytest.raises(CohortError, match="cannot read"):
+        literal_path("/data/c\\*.parquet")
 
 
 def test_results_written_to_a_name_with_glob_characters_land_there(folder: Path) -> None:

@@ -46,7 +46,7 @@ def test_render_is_the_built_query_laid_out(cohort_format: str) -> None:
     rendered = render_sql(policy, DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
     assert rendered == render_sql(checked_paths(EVERY_KIND), DuckDBDialect(), cohort_format)  # type: ignore[arg-type]
     body = "\n".join(line for line in rendered.split("\n") if not line.startswith("-- "))
-    source = canonical_source(policy, cohort_format)  # type: ignore[arg-type]
+    source = canonical_source(policy, cohort_format, DuckDBDialect().reads_text_files)  # type: ignore[arg-type]
     executed = build_query(policy, source, DuckDBDialect()).text
     assert TOKENS.findall(body) == TOKENS.findall(executed + ";")
     # the string literal with a line break inside is kept whole, not re-indented

@@ -22,8 +22,11 @@ only when the run completes.
   values into typed columns with the reasons a row is rejected, and `query` assembles the whole
   query (pure: policy and cohort layout in, SQL text out; `render_sql` prints it, laid out by
   `sqltext`). `dialect` is standard SQL; `duckdb` is DuckDB's spelling of what the standard
-  leaves open, and its connections; `duckdb_stream` runs the query and streams results back in
-  cohort order. Only `duckdb` and `duckdb_stream` know DuckDB.
+  leaves open, and its connections; `duckdb_read` decides how DuckDB reads the cohort file
+  (itself, under a literal name, or through the shared reader), `duckdb_lines` gives JSON Lines
+  records DuckDB may have read otherwise than Python a strict second look, and `duckdb_stream`
+  runs the query and streams results back in cohort order. Only the `duckdb*` modules know
+  DuckDB.
 - spark engine: the same query in `spark` (Spark SQL's spelling), run by `spark_run` on a local
   session or a cluster: the executors read and number the records and write the results with
   the other engines' own code (`spark_steps`); the driver receives only the counts, and streams

@@ -168,9 +168,32 @@ def json_kind(d: Dialect, json_type: str) -> str:
     return f"CASE {' '.join(branches)} ELSE {d.string(ROW_JSON_KIND_OTHER)} END"
 
 
+def _plain_first(
+    d: Dialect, kind: str, values: Sequence[str], value: str, full: Decoded
+) -> Decoded:
+    """`full`, read first the dialect's cheaper way where it applies (`Dialect.json_plain`):
+    there the value is the same and no check can be true, so the full reading is skipped."""
+    plain = d.json_plain(kind, values, value)
+    if plain is None:
+        return full
+    applies, typed = plain
+    return Decoded(
+        f"CASE WHEN {applies} THEN {typed} ELSE {full.value} END",
+        tuple(
+            RowCheck(f"CASE WHEN {applies} THEN FALSE ELSE {check.condition} END", *check[1:])
+            for check in full.checks
+        ),
+    )
+
+
 def decode_json(d: Dialect, fact: m.Fact, value: str) -> Decoded:
     """A JSON value (NULL when the key is absent) -> the fact's column type, with the
     acceptance rules of `leukorules.engine.facts.validate_facts` (strict types)."""
+    full = _decode_json(d, fact, value)
+    return _plain_first(d, fact.type.kind, fact.type.values, value, full)
+
+
+def _decode_json(d: Dialect, fact: m.Fact, value: str) -> Decoded:
     name, kind = fact.name, fact.type.kind
     t = d.json_type(value)
     known = f"({value} IS NOT NULL AND {d.json_is(t, 'null', negated=True)})"
@@ -245,6 +268,10 @@ def decode_json(d: Dialect, fact: m.Fact, value: str) -> Decoded:
 
 def json_id(d: Dialect, value: str, id_column: str) -> Decoded:
     """A JSON id: a non-blank string as written, or a whole number as its digits."""
+    return _plain_first(d, "id", (), value, _json_id(d, value, id_column))
+
+
+def _json_id(d: Dialect, value: str, id_column: str) -> Decoded:
     t = d.json_type(value)
     text = f"({d.json_text(value)})"
     string, integer = d.json_is(t, "string"), d.json_is(t, "integer")

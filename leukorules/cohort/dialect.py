@@ -51,6 +51,12 @@ class Dialect:
     """Standard SQL spellings. A subclass supplies what the standard leaves open."""
 
     name = "standard"
+    # How the query returns what the summary counts (`leukorules.cohort.query`): "lists" of
+    # missing facts per row, or "flags", one boolean column per (rule, fact) pair and per fact.
+    result_shape = "lists"
+    # Whether the engine reads JSON Lines and CSV files itself (`jsonl_file`, `csv_file`);
+    # otherwise the caller streams their records into the query.
+    reads_text_files = False
     boolean_type = "BOOLEAN"
     integer_type = "BIGINT"
     double_type = "DOUBLE"
@@ -154,6 +160,11 @@ class Dialect:
     def substring(self, text: str, start: int, length: int) -> str:
         return f"SUBSTRING({text} FROM {start} FOR {length})"
 
+    def count_character(self, text: str, character: str) -> str:
+        """How many times `character` occurs in `text`."""
+        quoted = self.string(character)
+        return f"(CHAR_LENGTH({text}) - CHAR_LENGTH(REPLACE({text}, {quoted}, '')))"
+
     def field(self, struct: str, member: str) -> str:
         """A member of a struct (row) value; `member` is already quoted."""
         return f"{struct}.{member}"
@@ -178,6 +189,16 @@ class Dialect:
         if not items:
             return self.cast(self.list_of([]), self.set_type())
         return self.filter_list(self.list_of(items), "x", lambda x: f"{x} IS NOT NULL")
+
+    def where_list(self, names: Sequence[str], conditions: Sequence[str]) -> str:
+        """A list of the `names` (text) whose condition is true (not false, not NULL), in order:
+        the rules that fired, the rules left undetermined."""
+        return self.nonnull_list(
+            [
+                f"CASE WHEN {condition} THEN {self.string(name)} END"
+                for name, condition in zip(names, conditions, strict=True)
+            ]
+        )
 
     # --- what standard SQL has no portable spelling for ---------------------------------------
 
@@ -267,6 +288,14 @@ class Dialect:
         """A JSON string's text (NULL for other values)."""
         raise self._missing("read JSON strings")
 
+    def json_plain(self, kind: str, values: Sequence[str], value: str) -> tuple[str, str] | None:
+        """A cheaper reading of the JSON values most records hold, for a fact of `kind` (and
+        `values`, an enum's) or the id (`kind` "id"): SQL true where `value` (NULL when
+        absent) is one it reads, and its typed value there; None: every value is read by the
+        full rules (`leukorules.cohort.decode_sql`). Where it reads a value, the full rules
+        would give the same value and find no problem."""
+        return None
+
     def json_items(self, value: str) -> str:
         """A JSON array as a list of JSON values."""
         raise self._missing("read JSON arrays")
@@ -284,3 +313,20 @@ class Dialect:
         """A query of every column of a Parquet file plus `row_column` (quoted): the row's
         number in the file, counting from 1."""
         raise self._missing("read Parquet files")
+
+    def jsonl_file(self, path: str, line_column: str) -> str:
+        """A query of a JSON Lines file: one row per line that is not blank, in file order, its
+        JSON text as `line_column` (quoted), NULL where this engine cannot read it as JSON."""
+        raise self._missing("read JSON Lines files")
+
+    def csv_file(self, path: str, width: int) -> str:
+        """A query of a CSV file's records after its header, in file order: the i-th field of
+        each as text column `f<i>`, for i below `width` (the header's number of fields)."""
+        raise self._missing("read CSV files")
+
+    def json_line_check(self, line: str, signs: str) -> str:
+        """True where this engine's JSON reader may have read a line (`line`, never NULL here)
+        otherwise than a strict parser of JSON objects would: the engine then reads the line
+        again itself. `signs`: true where the row has a problem, a list value or a key the
+        query left out. A strict reader of objects needs no second look at the lines it read."""
+        return "FALSE"

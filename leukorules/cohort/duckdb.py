@@ -34,6 +34,8 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
     wide_integer_type = "HUGEINT"
+    result_shape = "flags"
+    reads_text_files = True
     json_type_names: Mapping[JSONKind, tuple[str, ...]] = {
         "null": ("NULL",),
         "boolean": ("BOOLEAN",),
@@ -71,6 +73,10 @@ class DuckDBDialect(Dialect):
 
     def substring(self, text: str, start: int, length: int) -> str:
         return f"substr({text}, {start}, {length})"
+
+    def count_character(self, text: str, character: str) -> str:
+        # strlen counts bytes, which is all an ASCII character needs (and cheaper).
+        return f"(strlen({text}) - strlen(replace({text}, {self.string(character)}, '')))"
 
     def list_of(self, items: Sequence[str]) -> str:
         return f"[{', '.join(items)}]"
@@ -116,10 +122,86 @@ class DuckDBDialect(Dialect):
     def json_keys(self, document: str) -> str:
         return f"json_keys({document})"
 
+    def json_plain(self, kind: str, values: Sequence[str], value: str) -> tuple[str, str] | None:
+        # A JSON value here is the text DuckDB writes for it: `true`, `"text"` (escapes only
+        # where needed), integers as digits, other numbers with a point or an exponent (or as
+        # nan/inf). Compared as text, most values need no JSON function at all.
+        text = f"CAST({value} AS VARCHAR)"
+        absent = f"{value} IS NULL OR {text} = 'null'"
+        unescaped = f"(starts_with({text}, '\"') AND NOT contains({text}, '\\'))"
+        inside = f"substr({text}, 2, length({text}) - 2)"
+        if kind == "bool":
+            return (
+                f"({value} IS NULL OR {text} IN ('true', 'false', 'null'))",
+                f"CASE {text} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END",
+            )
+        if kind == "integer":
+            number = f"TRY_CAST({text} AS BIGINT)"
+            return (f"({absent} OR {text} = CAST({number} AS VARCHAR))", number)
+        if kind == "number":
+            number = f"TRY_CAST({text} AS DOUBLE)"
+            return (f"({absent} OR isfinite({number}))", number)
+        if kind == "enum":
+            quoted = [self.string(json.dumps(v)) for v in values]
+            branches = " ".join(
+                f"WHEN {q} THEN {self.string(v)}" for q, v in zip(quoted, values, strict=True)
+            )
+            return (f"({absent} OR {text} IN ({', '.join(quoted)}))", f"CASE {text} {branches} END")
+        if kind == "string":
+            return (f"({absent} OR {unescaped})", f"CASE WHEN {unescaped} THEN {inside} END")
+        if kind == "id":
+            # A non-blank string: one that does not start with a space or a tab.
+            blank_start = f"(starts_with({text}, '\" ') OR starts_with({text}, '\"' || chr(9)))"
+            applies = f"({unescaped} AND strlen({text}) > 2 AND NOT {blank_start})"
+            return (applies, inside)
+        return None
+
+    def where_list(self, names: Sequence[str], conditions: Sequence[str]) -> str:
+        # An ENUM list: the names reach Arrow as small dictionary indices, not as strings.
+        if not names:
+            return self.nonnull_list([])
+        values = ", ".join(self.string(name) for name in names)
+        mask = ", ".join(f"COALESCE({condition}, FALSE)" for condition in conditions)
+        return f"list_where(CAST([{values}] AS ENUM({values})[]), [{mask}])"
+
     def parquet_rows(self, path: str, row_column: str) -> str:
         return (
             f"SELECT *, file_row_number + 1 AS {row_column} "
             f"FROM read_parquet({self.string(literal_path(path))}, file_row_number = true)"
+        )
+
+    def jsonl_file(self, path: str, line_column: str) -> str:
+        # ignore_errors: a line DuckDB cannot read is a NULL row, in its place, not an error.
+        return (
+            f"SELECT json AS {line_column} FROM "
+            f"read_ndjson_objects({self.string(literal_path(path))}, "
+            "ignore_errors = true, compression = 'none')"
+        )
+
+    def csv_file(self, path: str, width: int) -> str:
+        columns = ", ".join(f"'f{i}': 'VARCHAR'" for i in range(width))
+        return (
+            f"SELECT * FROM read_csv({self.string(literal_path(path))}, columns = {{{columns}}}, "
+            "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+            "strict_mode = true, null_padding = false, compression = 'none')"
+        )
+
+    def json_line_check(self, line: str, signs: str) -> str:
+        # DuckDB's JSON reader reads any JSON value (the line's text, without the spaces around
+        # it: an object starts with `{`) and accepts what Python's does not: NaN, Infinity (any
+        # case, also as `nan` and `inf`), trailing commas, integers of more digits than Python
+        # converts (640 to 4,300: `sys.set_int_max_str_digits`); and a line nested deeper than
+        # Python's decoder goes. A trailing comma at the end of a line shows in its last
+        # characters (a regular expression anchored at the end is cheap); the rest is looked
+        # for in rows with a sign.
+        end = self.string(r",\s*}$")
+        lenient = self.string(r"(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]|[0-9]{600}")
+        nested = f"strlen(replace(replace({line}, '[', ''), '{{', ''))"
+        deep = f"(strlen({line}) >= 200 AND strlen({line}) - {nested} >= 100)"
+        not_object = f"NOT starts_with({line}, '{{')"
+        return (
+            f"({not_object} OR regexp_matches({line}, {end}) OR CASE WHEN {signs} THEN "
+            f"regexp_matches({line}, {lenient}) OR {deep} ELSE FALSE END)"
         )
 
 

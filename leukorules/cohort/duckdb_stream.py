@@ -8,16 +8,21 @@ reasons, and the counts of both; each batch holds at least `output_rows` records
 
 The steps, each a function of what the one before returns:
 
-1. `cohort_source` describes the cohort to `leukorules.cohort.query.build_query`, which returns the
-   SQL and the stream it reads. Parquet: DuckDB reads the file. CSV and JSON Lines: `arrow_stream`
-   turns the shared reader's records into the Arrow stream DuckDB pulls, and hands back the
-   records the reader (or the JSON check) already rejected, filled in as DuckDB pulls.
+1. `leukorules.cohort.duckdb_read.plan` says how the cohort is read: by DuckDB (Parquet, JSON
+   Lines, and CSV whose structure DuckDB reads as Python does) under a literal file name, or
+   through the shared reader (`arrow_stream`, other CSV), and `leukorules.cohort.query.build_query`
+   writes the SQL, which returns the rows in the "flags" shape (`DuckDBDialect.result_shape`).
 2. The query runs on a `leukorules.cohort.duckdb.connect` connection; results arrive as small
-   Arrow batches (`batch_rows`), from several threads.
-3. `counted` counts each batch as it arrives (counts need no order) and keeps only the columns
-   that are written.
-4. `in_row_order` puts batches and the already-rejected records back in row order.
-5. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the results schema,
+   Arrow batches (`batch_rows`), from several threads, in scan order.
+3. `numbered` numbers the records of a JSON Lines or CSV file as they arrive (the query returns
+   them in file order); `rechecked` gives the JSON Lines records the query flags a strict look
+   (`leukorules.cohort.duckdb_lines`): rejected as the python engine's reader rejects them, or
+   evaluated again from the line Python read.
+4. `counted` adds each batch to the summary's counts (counts need no order): the recommendation
+   and undetermined counts from the rule lists, the missing facts by summing the query's
+   boolean columns; the lists and booleans are never turned into Python objects.
+5. `in_row_order` puts batches and the already-rejected records back in row order.
+6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the results schema,
    rejected rows turned into `Problem`s, counts finished.
 
 Memory is bounded by the batch sizes and DuckDB's streaming buffer, not by the cohort.
@@ -30,13 +35,22 @@ import itertools
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from leukorules import model as m
 from leukorules.cohort.decode import json_object_problem
 from leukorules.cohort.duckdb import DuckDBDialect, connect
+from leukorules.cohort.duckdb_lines import (
+    LineFinder,
+    Reread,
+    evaluate_lines,
+    has_edge_space,
+    verdict,
+)
+from leukorules.cohort.duckdb_read import literal_file, plan
 from leukorules.cohort.layout import Layout
-from leukorules.cohort.query import STREAM, build_query, cohort_source
+from leukorules.cohort.query import CHECK_COLUMN, STREAM, CohortQuery, CohortSource, build_query
 from leukorules.cohort.readers import CODE_SEPARATOR, CohortInput, Problem
 from leukorules.cohort.schema import results_schema
 from leukorules.cohort.summary import Counts
@@ -52,8 +66,8 @@ BATCH_ROWS = 10_000
 # are gathered to this size after they are counted and put in order, so that results files keep
 # row groups of the size they had when DuckDB's batches were this large.
 OUTPUT_ROWS = 50_000
-# The query's columns that are counted as they arrive, and not written.
-COUNTED = ("fired", "undetermined", "missing_pairs", "missing_facts")
+# Output batches made ahead of the caller (`ahead`): each holds OUTPUT_ROWS rows at most.
+AHEAD = 2
 
 
 @dataclass
@@ -94,44 +108,121 @@ class DuckDBRun:
         self.scan_order = scan_order
         self.output_rows = output_rows
         self.waiting = Waiting()  # rows held back to be put in order (for tests and benchmarks)
+        self.streamed = False  # whether the shared reader streamed the records in (tests)
 
     def run(self) -> Iterator[OutputBatch]:
         """Evaluated batches in cohort order, rejected records merged in at their rows.
 
         With `scan_order` (the default) DuckDB streams the results in scan order (see
-        `leukorules.cohort.duckdb.SCAN_ORDER_SETTINGS`). Without it, or should a query plan not
-        preserve order, the stream comes from several threads out of order and `in_row_order`
-        puts it back; `self.waiting` records how many rows waited.
+        `leukorules.cohort.duckdb.SCAN_ORDER_SETTINGS`), which numbering JSON Lines and CSV
+        records as they arrive relies on (without it, the shared reader numbers them). Should a
+        query plan not preserve the order of a Parquet scan, `in_row_order` puts the stream back
+        in order; `self.waiting` records how many rows waited.
+
+        The batches are made on a thread of their own (`ahead`), so that what the caller does
+        with one (writing it) overlaps with fetching and assembling the next.
         """
-        query = build_query(self.policy, cohort_source(self.layout, self.reader), DuckDBDialect())
+        return ahead(self._batches(), AHEAD)
+
+    def _batches(self) -> Iterator[OutputBatch]:
         schema = results_schema(self.policy)
         written = [*schema.names, "codes", "reason"]
         con = connect(self.threads, self.memory_limit, self.scan_order)
         try:
-            rejected: deque[Problem] = deque()
-            if query.stream:
-                stream, rejected = arrow_stream(self.reader, self.layout, query.stream)
-                con.register(STREAM, stream)
-            results = con.sql(query.text).to_arrow_reader(self.batch_rows)
-            tally = Tally()
-            pieces: list[Any] = []
-            problems: list[Problem] = []
-            rows = 0
-            ordered = in_row_order(counted(results, tally, written), rejected, self.waiting)
-            for ready, rejected_now in ordered:
-                pieces += ready
-                problems += rejected_now
-                rows += sum(piece.num_rows for piece in ready) + len(rejected_now)
-                del ready
-                if rows >= self.output_rows:
-                    output = assemble(pieces, problems, tally.take(), schema)
-                    pieces, problems, rows = [], [], 0
-                    yield output
-                    del output  # not held while DuckDB makes the next batch
-            if pieces or problems:
-                yield assemble(pieces, problems, tally.take(), schema)
+            with literal_file(self.reader) as name:
+                how = plan(con, self.layout, self.reader, name, in_scan_order(con))
+                query = build_query(self.policy, how.source, DuckDBDialect())
+                self.streamed = how.streamed
+                rejected: deque[Problem] = deque()
+                if query.stream:
+                    stream, rejected = arrow_stream(self.reader, self.layout, query.stream)
+                    con.register(STREAM, stream)
+                batches: Iterable[Any] = con.sql(query.text).to_arrow_reader(self.batch_rows)
+                if not query.numbered:
+                    batches = numbered(batches)
+                if CHECK_COLUMN in query.columns:
+                    side = Rechecks(con, self.policy, how.source, self.reader.path)
+                    batches = side.rechecked(batches, rejected, how.recheck_edges)
+                tally = Counts()
+                pieces: list[Any] = []
+                problems: list[Problem] = []
+                rows = 0
+                arriving = counted(batches, query, tally, written)
+                for ready, rejected_now in in_row_order(arriving, rejected, self.waiting):
+                    pieces += ready
+                    problems += rejected_now
+                    rows += sum(piece.num_rows for piece in ready) + len(rejected_now)
+                    del ready
+                    if rows >= self.output_rows:
+                        output = assemble(pieces, problems, take(tally), schema)
+                        pieces, problems, rows = [], [], 0
+                        yield output
+                        del output  # not held while DuckDB makes the next batch
+                if pieces or problems:
+                    yield assemble(pieces, problems, take(tally), schema)
         finally:
             con.close()
+
+
+def ahead(batches: Iterator[OutputBatch], depth: int) -> Iterator[OutputBatch]:
+    """`batches`, made on a thread of their own at most `depth` ahead of the caller; an error
+    there is raised here, and a caller that stops early stops the thread (and, with it, the
+    query) before this returns."""
+    import queue
+    import threading
+
+    made: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        made.put(("batch", batch), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            made.put(("end", None))
+        except BaseException as error:  # handed to the caller, whatever it is
+            made.put(("error", error))
+        finally:
+            batches.close()  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=make, name="leukorules-duckdb", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = made.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                made.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        thread.join()
+
+
+def in_scan_order(con: Any) -> bool:
+    """Whether the connection streams results in scan order (`SCAN_ORDER_SETTINGS` applied)."""
+    setting = con.sql("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    return "in_clause" in str(setting)
+
+
+def take(tally: Counts) -> Counts:
+    """The counts gathered so far, the tally emptied for the next output batch."""
+    counts = Counts()
+    counts.merge(tally)
+    tally.__init__()  # type: ignore[misc]
+    return counts
 
 
 def arrow_stream(
@@ -174,58 +265,133 @@ def arrow_stream(
     return pa.RecordBatchReader.from_batches(schema, batches()), rejected
 
 
-class Tally:
-    """Counts of the batches seen since the last `take`."""
+def numbered(batches: Iterable[Any]) -> Iterator[Any]:
+    """Batches of records in file order, their `row` column numbered from 1 as they arrive."""
+    import pyarrow as pa
 
-    def __init__(self) -> None:
-        self.counts = Counts()
+    next_row = 1
+    for batch in batches:
+        rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
+        next_row += batch.num_rows
+        yield batch.set_column(batch.schema.get_field_index("row"), "row", rows)
 
-    def take(self) -> Counts:
-        counts, self.counts = self.counts, Counts()
-        return counts
+
+class Rechecks:
+    """A JSON Lines file's flagged records looked at again (`leukorules.cohort.duckdb_lines`),
+    those Python reads and DuckDB could not evaluated by the query over `STREAM`."""
+
+    def __init__(self, con: Any, policy: m.Policy, source: CohortSource, path: Path) -> None:
+        import dataclasses
+
+        self.con = con
+        self.lines = LineFinder(path)
+        self.query: CohortQuery = build_query(
+            policy, dataclasses.replace(source, path=None), DuckDBDialect()
+        )
+
+    def rechecked(
+        self, batches: Iterable[Any], rejected: deque[Problem], every_edge: bool
+    ) -> Iterator[Any]:
+        """The batches without their `check` column: rows rejected on a second look left out
+        (and added to `rejected`), rows read again replaced. `every_edge`: also look at every
+        record whose line holds a vertical tab or form feed."""
+        import pyarrow as pa
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        side: Any = None
+        for batch in batches:
+            check = batch.column(CHECK_COLUMN)
+            batch = batch.drop_columns([CHECK_COLUMN])
+            if every_edge:
+                flagged = list(range(batch.num_rows))
+            elif check.null_count == 0 and not pc.any(check).as_py():
+                yield batch
+                continue
+            else:
+                flagged = pc.indices_nonzero(pc.fill_null(check, True)).to_pylist()
+            rows = batch.column("row").to_pylist()
+            checks = check.to_pylist()  # True: look again; None: DuckDB could not read it
+            keep = [True] * batch.num_rows
+            rereads: list[Reread] = []
+            for index in flagged:
+                raw = self.lines.line(rows[index])
+                if checks[index] is False and not has_edge_space(raw):
+                    continue
+                found = verdict(rows[index], raw, read_by_duckdb=checks[index] is not None)
+                if found is None:
+                    continue
+                keep[index] = False
+                if isinstance(found, Reread):
+                    rereads.append(found)
+                else:
+                    rejected.append(found)
+            if all(keep):
+                yield batch
+                continue
+            batch = batch.filter(pa.array(keep))
+            if rereads:
+                if side is None:
+                    side = self.con.cursor()
+                again = evaluate_lines(side, self.query.text, rereads, STREAM)
+                table = pa.concat_tables(
+                    [
+                        pa.Table.from_batches([batch]),
+                        again.select(batch.schema.names).cast(batch.schema),
+                    ]
+                )
+                table = table.take(pc.sort_indices(table.column("row")))
+                batch = (
+                    table.combine_chunks().to_batches()[0] if table.num_rows else batch.slice(0, 0)
+                )
+            yield batch
+        if side is not None:
+            side.close()
 
 
-def counted(stream: Iterable[Any], tally: Tally, written: Sequence[str]) -> Iterator[Any]:
-    """Each batch counted into `tally` as it arrives, passed on cut to the `written` columns, so
-    that batches waiting to be put in order hold as little as possible."""
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+def counted(
+    stream: Iterable[Any], query: CohortQuery, tally: Counts, written: Sequence[str]
+) -> Iterator[Any]:
+    """Each batch added to `tally` as it arrives (its evaluated rows: rule lists counted by
+    dictionary index, the boolean missing-fact columns summed), passed on cut to the `written`
+    columns, so that batches waiting to be put in order hold as little as possible."""
+    import pyarrow.compute as pc
 
     for batch in stream:
-        columns = [batch.column(name) for name in COUNTED]
+        evaluated = batch
         reason = batch.column("reason")
         if reason.null_count < len(reason):  # some rows were rejected: count the others
-            valid = pc.is_null(reason)
-            columns = [pc.filter(column, valid) for column in columns]
-        fired, undetermined, missing_pairs, missing_facts = columns
-        counts = tally.counts
-        counts.fired.update(_counter(pc.list_flatten(fired)))
-        counts.undetermined.update(_counter(pc.list_flatten(undetermined)))
-        for pair, n in _counter(pc.list_flatten(missing_pairs)).items():
-            rule, fact = pair.split(" ", 1)
-            counts.missing[(rule, fact)] += n
-        counts.missing_patients.update(_counter(pc.list_flatten(missing_facts)))
-        # The missing-fact lists (the largest columns) are released here, not when the next
-        # batch arrives.
-        del columns, fired, undetermined, missing_pairs, missing_facts, reason
+            evaluated = batch.filter(pc.is_null(reason))
+        tally.fired.update(listed(evaluated.column("fired")))
+        tally.undetermined.update(listed(evaluated.column("undetermined")))
+        for number, pair in enumerate(query.pairs):
+            found = pc.sum(evaluated.column(f"m{number}")).as_py()
+            if found:
+                tally.missing[pair] += found
+        for number, fact in enumerate(query.facts):
+            found = pc.sum(evaluated.column(f"f{number}")).as_py()
+            if found:
+                tally.missing_patients[fact] += found
+        del evaluated, reason
         batch = batch.select(written)
         yield batch
         del batch
 
 
-def _counter(array: Any) -> Counter[str]:
+def listed(lists: Any) -> Counter[str]:
+    """How many lists hold each name, for lists of dictionary-encoded names (each at most once
+    per list), counted over the dictionary's indices."""
     import pyarrow.compute as pc
 
     found: Counter[str] = Counter()
-    if len(array) == 0:
+    names = pc.list_flatten(lists)
+    if len(names) == 0:
         return found
-    counted_values = pc.value_counts(array)
-    for value, count in zip(
-        counted_values.field("values").to_pylist(),
-        counted_values.field("counts").to_pylist(),
-        strict=True,
+    counts = pc.value_counts(names.indices)
+    dictionary = names.dictionary.to_pylist()
+    for index, count in zip(
+        counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
     ):
-        if value is not None:
-            found[value] = count
+        found[dictionary[index]] += count
     return found
 
 

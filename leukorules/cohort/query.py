@@ -18,7 +18,14 @@ The query is a chain of common table expressions, one step each:
 
 and returns one row per record, in no particular order: `RESULT_COLUMNS`, plus `derived` (a
 struct of the derived facts) when the policy has any. A row whose `reason` is not NULL was
-rejected (its `codes` say why); the others were evaluated.
+rejected (its `codes` say why); the others were evaluated. A dialect whose `result_shape` is
+"flags" gets the missing facts as one boolean column per (rule, fact) pair and per fact instead of
+lists (`CohortQuery.pairs`, `CohortQuery.facts`): what the summary counts, without lists to build.
+
+The records come from `STREAM`, which the caller provides, or (Parquet; JSON Lines and CSV when
+the dialect `reads_text_files`) from the file itself; records read from a JSON Lines or CSV file
+are not numbered by the query (`row` is NULL): the engine numbers them in the order the query
+returns them, which is the file's order.
 """
 
 from __future__ import annotations
@@ -51,6 +58,14 @@ from leukorules.cohort.sql import (
 from leukorules.cohort.sqltext import INDENT, indented, lay_out
 from leukorules.messages import ROW_A_KEY_TWICE
 
+# A column of the "flags" result shape, for a JSON Lines file the query reads: true where the
+# dialect's JSON reader may have read the line otherwise than a strict JSON parser, NULL where it
+# could not read it; the engine then reads the line again itself.
+CHECK_COLUMN = "check"
+# An id this long is a sign for the `check` column: Python reads a JSON integer of at most 640
+# to 4,300 digits (`sys.set_int_max_str_digits`), DuckDB any.
+LONG_ID = 600
+
 # The relation a CSV or JSON Lines query reads: the caller registers the records under this name.
 STREAM = "lr_stream"
 # What the query returns, in order (then `derived`, when the policy derives facts).
@@ -71,7 +86,10 @@ DERIVED_COLUMN = "derived"
 class CohortSource:
     """What the query reads. `fact_columns` (CSV and Parquet): the policy's input facts the file
     has, in file order; `column_kinds` (Parquet): the type of the id column and of each fact
-    column, as `leukorules.cohort.layout.arrow_kind` names it; `path` (Parquet): the file."""
+    column, as `leukorules.cohort.layout.arrow_kind` names it; `path`: the file the query reads
+    itself (Parquet; JSON Lines and CSV when the dialect `reads_text_files`), None when the
+    records come from `STREAM`; `columns` (CSV read from `path`): every column of the file, in
+    file order."""
 
     format: CohortFormat
     id_column: str
@@ -79,17 +97,23 @@ class CohortSource:
     ignore_extra: bool = False
     path: str | None = None
     column_kinds: Mapping[str, str] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class CohortQuery:
     """The SQL, and `stream`: the columns of `STREAM` as (name, type) pairs, empty when the query
     reads the file itself. CSV: the row number (int64), the id cell and the cells of the source's
-    `fact_columns` in order (text); JSON Lines: the row number and the line."""
+    `fact_columns` in order (text); JSON Lines: the row number and the line. `numbered`: whether
+    `row` holds the row numbers (else the engine numbers the records as they arrive). "flags"
+    shape: the (rule, fact) pair of each column `m<i>` and the fact of each column `f<i>`."""
 
     text: str
     stream: tuple[tuple[str, str], ...]
     columns: tuple[str, ...]
+    numbered: bool = True
+    pairs: tuple[tuple[str, str], ...] = ()
+    facts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +150,14 @@ def build_query(
     ]
     bodies = [(name, indented(body, indent) if indent else body) for name, body in ctes]
     text = "WITH " + ",\n".join(f"{name} AS (\n{body}\n)" for name, body in bodies)
+    numbered = source.format == "parquet" or source.path is None
+    if d.result_shape == "flags":
+        flags = _result_flags(policy, source, d, compiled)
+        text += "\n" + _select(list(flags.select), compiled.last)
+        return CohortQuery(text, stream, flags.columns, numbered, flags.pairs, flags.facts)
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
-    return CohortQuery(text, stream, columns)
+    return CohortQuery(text, stream, columns, numbered)
 
 
 def cohort_source(layout: Layout, reader: CohortInput, path: str | None = None) -> CohortSource:
@@ -153,7 +182,8 @@ def render_sql(policy: m.Policy, dialect: Dialect, cohort_format: CohortFormat =
     cohort it is written for (`canonical_source`), then the query `build_query` gives, indented
     and its long lines broken (`leukorules.cohort.sqltext.lay_out`): only whitespace differs
     from the text a run executes. The same policy gives the same bytes."""
-    query = build_query(policy, canonical_source(policy, cohort_format), dialect, INDENT)
+    source = canonical_source(policy, cohort_format, dialect.reads_text_files)
+    query = build_query(policy, source, dialect, INDENT)
     version = " ".join(policy.version.split())
     header = [
         f"-- policy {policy.id} {version}, compiled to {dialect.name} SQL",
@@ -163,16 +193,23 @@ def render_sql(policy: m.Policy, dialect: Dialect, cohort_format: CohortFormat =
     if query.stream:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in query.stream)
         header.append(f"-- it reads the records from {STREAM} ({columns})")
+    if not query.numbered:
+        header.append("-- records come back in file order, numbered by the engine as they arrive")
     return "\n".join(header) + "\n" + lay_out(query.text) + ";\n"
 
 
-def canonical_source(policy: m.Policy, cohort_format: CohortFormat) -> CohortSource:
+def canonical_source(
+    policy: m.Policy, cohort_format: CohortFormat, reads_file: bool = False
+) -> CohortSource:
     """A cohort of `cohort_format` with an `id` column (text) and a column for every input fact
-    (Parquet: typed as the facts are declared, in `cohort.parquet`)."""
+    (Parquet: typed as the facts are declared, in `cohort.parquet`). `reads_file`: the query
+    reads a JSON Lines or CSV cohort from `cohort.jsonl` / `cohort.csv` itself."""
     if cohort_format == "jsonl":
-        return CohortSource("jsonl", "id")
+        return CohortSource("jsonl", "id", path="cohort.jsonl" if reads_file else None)
     facts = tuple(f.name for f in policy.input_facts)
     if cohort_format == "csv":
+        if reads_file:
+            return CohortSource("csv", "id", facts, path="cohort.csv", columns=("id", *facts))
         return CohortSource("csv", "id", facts)
     kinds = {f.name: _PARQUET_KINDS.get(f.type.kind, "string") for f in policy.input_facts}
     return CohortSource("parquet", "id", facts, False, "cohort.parquet", {"id": "string", **kinds})
@@ -202,20 +239,42 @@ def _source_step(
     if source.format == "parquet":
         assert source.path is not None
         return d.parquet_rows(source.path, row), ()
+    unnumbered = f"{d.null(d.integer_type)} AS {row}"
     if source.format == "jsonl":
         # One parse per line: every key this policy reads, as raw JSON values (NULL when absent),
         # the id renamed to `lr:id` so that it cannot collide with a fact.
         line = d.ident("lr:line")
         members = [(d.ident("lr:id"), source.id_column)]
         members += [(d.ident(f.name), f.name) for f in policy.input_facts]
-        fields = [
-            row,
-            f"{d.json_fields(line, members)} AS {d.ident('lr:obj')}",
-            f"{d.json_keys(line)} AS {d.ident('lr:keys')}",
-        ]
-        return _select(fields, STREAM), (("lr:row", "int64"), ("lr:line", "string"))
-    cells = [(f"c{i}", "string") for i in range(len(source.fact_columns))]
-    return f"SELECT * FROM {STREAM}", (("lr:row", "int64"), ("lr:id_raw", "string"), *cells)
+        obj = d.ident("lr:obj")
+        fields = [row, f"{d.json_fields(line, members)} AS {obj}", line]
+        # `lr:plain`: the line has no more colons than known keys with a value (each key has
+        # its colon): no key is given twice, none is unknown, none is null, and the key checks
+        # need not list its keys.
+        given = " + ".join(
+            f"(CASE WHEN {d.field(obj, member)} IS NULL THEN 0 ELSE 1 END)" for member, _ in members
+        )
+        plain = f"{d.count_character(line, ':')} = {given}"
+        keys = f"CASE WHEN {plain} THEN {d.nonnull_list([])} ELSE {d.json_keys(line)} END"
+        stream: tuple[tuple[str, str], ...] = ()
+        if source.path is None:
+            parsed = _select(fields, STREAM)
+            stream = (("lr:row", "int64"), ("lr:line", "string"))
+        else:
+            # The file's lines, NULL where the dialect's reader cannot read one as JSON; the
+            # line is kept for the final check (`Dialect.json_line_check`).
+            parsed = _select([unnumbered, *fields[1:]], f"({d.jsonl_file(source.path, line)})")
+        outer = ["*", f"{keys} AS {d.ident('lr:keys')}", f"{plain} AS {d.ident('lr:plain')}"]
+        return _select(outer, f"(\n{parsed}\n)"), stream
+    if source.path is None:
+        cells = [(f"c{i}", "string") for i in range(len(source.fact_columns))]
+        return f"SELECT * FROM {STREAM}", (("lr:row", "int64"), ("lr:id_raw", "string"), *cells)
+    # The file's fields by position (`f<i>`: the file's i-th column), named as the stream names
+    # them: the id cell and the cells of the facts.
+    positions = [source.columns.index(name) for name in source.fact_columns]
+    fields = [unnumbered, f"f{source.columns.index(source.id_column)} AS {d.ident('lr:id_raw')}"]
+    fields += [f"f{position} AS c{n}" for n, position in enumerate(positions)]
+    return _select(fields, f"({d.csv_file(source.path, len(source.columns))})"), ()
 
 
 def _typed_step(policy: m.Policy, source: CohortSource, d: Dialect) -> _Typed:
@@ -228,7 +287,9 @@ def _typed_step(policy: m.Policy, source: CohortSource, d: Dialect) -> _Typed:
         checks.extend(decoded.checks)
 
     if source.format == "jsonl":
-        select.append(d.ident("lr:keys"))
+        select += [d.ident("lr:keys"), d.ident("lr:plain")]
+        if source.path is not None:
+            select.append(d.ident("lr:line"))
         obj = d.ident("lr:obj")
         add(json_id(d, d.field(obj, d.ident("lr:id")), source.id_column), "lr:id")
         for fact in policy.input_facts:
@@ -236,7 +297,10 @@ def _typed_step(policy: m.Policy, source: CohortSource, d: Dialect) -> _Typed:
         if not source.ignore_extra:
             known = [source.id_column, *(f.name for f in policy.input_facts)]
             derived = [f.name for f in policy.derived_facts]
-            checks.extend(json_extra_keys(d, d.ident("lr:keys"), known, derived))
+            checks.extend(
+                RowCheck(f"CASE WHEN {d.ident('lr:plain')} THEN FALSE ELSE {c} END", code, text)
+                for c, code, text in json_extra_keys(d, d.ident("lr:keys"), known, derived)
+            )
         return _Typed(tuple(select), tuple(checks))
     if source.format == "csv":
         add(csv_id(d, d.ident("lr:id_raw"), source.id_column), "lr:id")
@@ -258,29 +322,40 @@ def _typed_step(policy: m.Policy, source: CohortSource, d: Dialect) -> _Typed:
 
 def _duplicate_keys(d: Dialect) -> str:
     keys = d.ident("lr:keys")
-    return f"{d.list_length(keys)} <> {d.list_length(d.distinct_list(keys))}"
+    twice = f"{d.list_length(keys)} <> {d.list_length(d.distinct_list(keys))}"
+    return f"CASE WHEN {d.ident('lr:plain')} THEN FALSE ELSE {twice} END"
 
 
 def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: int) -> str:
     """`lr:checked`: every column of `lr:typed`, the row's codes and its reason."""
     codes = [d.ident(f"lr:c{n}") for n in range(decoding)]
     texts = [d.ident(f"lr:m{n}") for n in range(decoding)]
+    found = [f"{code} IS NOT NULL" for code in codes]
     for fact in policy.input_facts:
         for condition, code, text in value_checks(fact, d.ident(fact.name), d):
             codes.append(f"CASE WHEN {condition} THEN {d.string(code)} END")
             texts.append(f"CASE WHEN {condition} THEN {text} END")
+            found.append(f"COALESCE({condition}, FALSE)")
     code_list = d.distinct_list(d.nonnull_list(codes))
     reason = d.join_nonnull(texts, REASON_SEPARATOR)
+    # Most rows have no problem: lists are built only for the rows that have one.
+    no_codes = d.nonnull_list([])
+    any_problem = " OR ".join(found) or "FALSE"
+    if found:
+        code_list = f"CASE WHEN {any_problem} THEN {code_list} ELSE {no_codes} END"
+        reason = f"CASE WHEN {any_problem} THEN {reason} END"
     contradictions = constraint_checks(policy, d)
     if contradictions:
         # Facts that contradict each other are checked once every fact is valid, as the
         # engine's validation does: only a row with no other problem can break a constraint.
-        clean = f"{d.list_length(code_list)} = 0"
+        clean = f"NOT ({any_problem})"
+        broken = " OR ".join(c for c, _, _ in contradictions)
         broken_codes = d.distinct_list(
             d.nonnull_list(
                 [f"CASE WHEN {c} THEN {d.string(code)} END" for c, code, _ in contradictions]
             )
         )
+        broken_codes = f"CASE WHEN {broken} THEN {broken_codes} ELSE {no_codes} END"
         broken_texts = d.join_nonnull(
             [f"CASE WHEN {c} THEN {text} END" for c, _, text in contradictions], REASON_SEPARATOR
         )
@@ -295,6 +370,54 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
         reason = f"CASE WHEN {twice} THEN {d.string(ROW_A_KEY_TWICE.text)} ELSE {reason} END"
     columns = ["*", f"{code_list} AS {d.ident('lr:codes')}", f"{reason} AS {d.ident('lr:reason')}"]
     return _select(columns, d.ident("lr:typed"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """The "flags" result: its select list, its columns, and what its counted columns count."""
+
+    select: tuple[str, ...]
+    columns: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    facts: tuple[str, ...]
+
+
+def _result_flags(
+    policy: m.Policy, source: CohortSource, d: Dialect, compiled: CompiledSQL
+) -> _Flags:
+    """RESULT_COLUMNS up to `undetermined`, `derived` (when the policy derives facts), `check`
+    (a JSON Lines file the query reads), then `m<i>`: the fact of pair i would help decide its
+    undetermined rule, and `f<i>`: fact i would help decide at least one undetermined rule."""
+    lists = _result_select(policy, source, d, compiled)
+    select = lists[:6] + lists[8:]
+    columns = [*RESULT_COLUMNS[:6], *((DERIVED_COLUMN,) if policy.derived_facts else ())]
+    if source.format == "jsonl" and source.path is not None:
+        # Signs that a line needs a strict look: a problem, a list value, a key left out, an id
+        # long enough to be a whole number of more digits than a strict parser may read (a
+        # value anywhere else that is not one the fact takes is a problem).
+        signs = [f"{d.list_length(d.ident('lr:codes'))} > 0"]
+        signs.append(f"COALESCE(CHAR_LENGTH({d.ident('lr:id')}) > {LONG_ID}, FALSE)")
+        signs += [
+            f"{d.ident(f.name)} IS NOT NULL" for f in policy.input_facts if f.type.kind == "set"
+        ]
+        if source.ignore_extra:
+            names = (source.id_column, *(f.name for f in policy.input_facts))
+            known = ", ".join(d.string(k) for k in names)
+            others = d.filter_list(d.ident("lr:keys"), "k", lambda k: f"{k} NOT IN ({known})")
+            signs.append(f"{d.list_length(others)} > 0")
+        line = d.ident("lr:line")
+        check = d.json_line_check(line, "(" + " OR ".join(signs) + ")")
+        select.append(f"CASE WHEN {line} IS NOT NULL THEN {check} END AS {d.ident(CHECK_COLUMN)}")
+        columns.append(CHECK_COLUMN)
+    by_fact: dict[str, list[str]] = {}
+    for number, ((_, fact), column) in enumerate(compiled.missing.items()):
+        select.append(f"{column} AS {d.ident(f'm{number}')}")
+        columns.append(f"m{number}")
+        by_fact.setdefault(fact, []).append(column)
+    for number, pair_columns in enumerate(by_fact.values()):
+        select.append(f"({' OR '.join(pair_columns)}) AS {d.ident(f'f{number}')}")
+        columns.append(f"f{number}")
+    return _Flags(tuple(select), tuple(columns), tuple(compiled.missing), tuple(by_fact))
 
 
 def _result_select(

@@ -210,14 +210,12 @@ class CompiledSQL:
 
     def fired_list(self) -> str:
         d = self.dialect
-        return d.nonnull_list(
-            [f"CASE WHEN {c.fired} THEN {d.string(c.rule.id)} END" for c in self.rules]
-        )
+        return d.where_list([c.rule.id for c in self.rules], [c.fired for c in self.rules])
 
     def undetermined_list(self) -> str:
         d = self.dialect
-        return d.nonnull_list(
-            [f"CASE WHEN {c.fired} IS NULL THEN {d.string(c.rule.id)} END" for c in self.rules]
+        return d.where_list(
+            [c.rule.id for c in self.rules], [f"{c.fired} IS NULL" for c in self.rules]
         )
 
     def missing_pairs(self) -> str:
@@ -379,8 +377,10 @@ def _missing(
         reach[rule_id] = list(found)
         return reach[rule_id]
 
-    def support(node: m.Expr, fact: str) -> str | None:
-        """SQL true when `fact` is in the support of unknown `node`; None: never."""
+    def support(node: m.Expr, fact: str, unknown: bool = False) -> str | None:
+        """SQL true when `fact` is in the support of unknown `node`; None: never. `unknown`:
+        the caller knows `node` is unknown (a rule's condition when the rule, with nothing
+        before or over it, is undetermined), so it is not evaluated again to be sure."""
         match node:
             case m.Const() | m.Known():
                 return None
@@ -388,6 +388,8 @@ def _missing(
                 parts = [p for p in (support(i, fact) for i in items) if p is not None]
                 if not parts:
                     return None
+                if unknown:
+                    return f"({' OR '.join(parts)})"
                 return (
                     f"(({condition_sql(node, d, derived_col)}) IS NULL AND ({' OR '.join(parts)}))"
                 )
@@ -408,7 +410,8 @@ def _missing(
     for rule in sorted(policy.rules, key=lambda r: level["rule:" + r.id]):
         for fact in reach_of(rule.id):
             terms = []
-            direct = support(rule.when, fact)
+            alone = not rule.after and rule.id not in overridden_by
+            direct = support(rule.when, fact, unknown=alone)
             if direct is not None:
                 terms.append(direct)
             for j in (*rule.after, *overridden_by.get(rule.id, ())):

@@ -1,9 +1,38 @@
 -- policy test.every_kind 1.0, compiled to duckdb SQL
 -- the query `leukorules batch` runs on a CSV cohort with an
 -- `id` column and one column (key) per input fact; one row out per record
--- it reads the records from lr_stream ("lr:row" int64, "lr:id_raw" string, "c0" string, "c1" string, "c2" string, "c3" string, "c4" string, "c5" string, "c6" string)
+-- records come back in file order, numbered by the engine as they arrive
 WITH "lr:source" AS (
-  SELECT * FROM lr_stream
+  SELECT CAST(NULL AS BIGINT) AS "lr:row",
+    f0 AS "lr:id_raw",
+    f1 AS c0,
+    f2 AS c1,
+    f3 AS c2,
+    f4 AS c3,
+    f5 AS c4,
+    f6 AS c5,
+    f7 AS c6
+  FROM (
+    SELECT * FROM read_csv(
+      'cohort.csv',
+      columns = {'f0': 'VARCHAR',
+      'f1': 'VARCHAR',
+      'f2': 'VARCHAR',
+      'f3': 'VARCHAR',
+      'f4': 'VARCHAR',
+      'f5': 'VARCHAR',
+      'f6': 'VARCHAR',
+      'f7': 'VARCHAR'},
+      header = true,
+      delim = ',',
+      quote = '"',
+      escape = '"',
+      auto_detect = false,
+      strict_mode = true,
+      null_padding = false,
+      compression = 'none'
+    )
+  )
 ),
 "lr:typed" AS (
   SELECT "lr:row",
@@ -163,62 +192,97 @@ WITH "lr:source" AS (
 ),
 "lr:checked" AS (
   SELECT *,
-    list_distinct(
-      list_filter(
-        [
-          "lr:c0",
-          "lr:c1",
-          "lr:c2",
-          "lr:c3",
-          "lr:c4",
-          "lr:c5",
-          "lr:c6",
-          CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
-          CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
-          CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+    CASE
+      WHEN "lr:c0" IS NOT NULL
+        OR "lr:c1" IS NOT NULL
+        OR "lr:c2" IS NOT NULL
+        OR "lr:c3" IS NOT NULL
+        OR "lr:c4" IS NOT NULL
+        OR "lr:c5" IS NOT NULL
+        OR "lr:c6" IS NOT NULL
+        OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+        OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
+        OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
+        OR COALESCE(
+          len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0,
+          FALSE
+        )
+      THEN list_distinct(
+        list_filter(
+          [
+            "lr:c0",
+            "lr:c1",
+            "lr:c2",
+            "lr:c3",
+            "lr:c4",
+            "lr:c5",
+            "lr:c6",
+            CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+            CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
+            CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+            CASE
+              WHEN len(
+                list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
+              ) > 0
+              THEN 'LR504'
+            END
+          ],
+          lambda x: x IS NOT NULL
+        )
+      )
+      ELSE CAST([] AS VARCHAR[])
+    END AS "lr:codes",
+    CASE
+      WHEN "lr:c0" IS NOT NULL
+        OR "lr:c1" IS NOT NULL
+        OR "lr:c2" IS NOT NULL
+        OR "lr:c3" IS NOT NULL
+        OR "lr:c4" IS NOT NULL
+        OR "lr:c5" IS NOT NULL
+        OR "lr:c6" IS NOT NULL
+        OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+        OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
+        OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
+        OR COALESCE(
+          len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0,
+          FALSE
+        )
+      THEN NULLIF(
+        concat_ws(
+          '; ',
+          "lr:m0",
+          "lr:m1",
+          "lr:m2",
+          "lr:m3",
+          "lr:m4",
+          "lr:m5",
+          "lr:m6",
+          CASE
+            WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+            THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
+          END,
+          CASE
+            WHEN ("age" < 0 OR "age" > 120)
+            THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
+          END,
+          CASE
+            WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
+            THEN (
+              '`weight` = ' || CAST(
+                "weight" AS VARCHAR
+              ) || ' [kg] is outside its declared range 0..400'
+            )
+          END,
           CASE
             WHEN len(
               list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
             ) > 0
-            THEN 'LR504'
+            THEN '`symptoms` holds a value that is not allowed'
           END
-        ],
-        lambda x: x IS NOT NULL
+        ),
+        ''
       )
-    ) AS "lr:codes",
-    NULLIF(
-      concat_ws(
-        '; ',
-        "lr:m0",
-        "lr:m1",
-        "lr:m2",
-        "lr:m3",
-        "lr:m4",
-        "lr:m5",
-        "lr:m6",
-        CASE
-          WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
-          THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
-        END,
-        CASE
-          WHEN ("age" < 0 OR "age" > 120)
-          THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
-        END,
-        CASE
-          WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
-          THEN (
-            '`weight` = ' || CAST(
-              "weight" AS VARCHAR
-            ) || ' [kg] is outside its declared range 0..400'
-          )
-        END,
-        CASE
-          WHEN len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0
-          THEN '`symptoms` holds a value that is not allowed'
-        END
-      ),
-      ''
-    ) AS "lr:reason"
+    END AS "lr:reason"
   FROM "lr:typed"
 ),
 "lr:layer1" AS (
@@ -258,39 +322,17 @@ on two lines')) AND "fired:r.adult"
 "lr:missing1" AS (
   SELECT "lr:layer4".*,
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      "fired:r.adult" IS NULL AND ((("diagnosis" IS NULL))),
       FALSE
     ) AS "missing:r.adult:diagnosis",
+    COALESCE("fired:r.adult" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.adult:age",
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.adult:age",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      "fired:r.mild" IS NULL AND ((("seizures" IS NULL))),
       FALSE
     ) AS "missing:r.mild:seizures",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.mild:age",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:onset",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:weight"
+    COALESCE("fired:r.mild" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.mild:age",
+    COALESCE("fired:r.old" IS NULL AND ((("onset" IS NULL))), FALSE) AS "missing:r.old:onset",
+    COALESCE("fired:r.old" IS NULL AND ((("weight" IS NULL))), FALSE) AS "missing:r.old:weight"
   FROM "lr:layer4"
 ),
 "lr:missing2" AS (
@@ -378,65 +420,64 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  list_filter(
+  list_where(
+    CAST(
+      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
+        'r.adult',
+        'r.severe',
+        'r.mild',
+        'r.note',
+        'r.old'
+      )[]
+    ),
     [
-      CASE WHEN "fired:r.adult" THEN 'r.adult' END,
-      CASE WHEN "fired:r.severe" THEN 'r.severe' END,
-      CASE WHEN "fired:r.mild" THEN 'r.mild' END,
-      CASE WHEN "fired:r.note" THEN 'r.note' END,
-      CASE WHEN "fired:r.old" THEN 'r.old' END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:r.adult", FALSE),
+      COALESCE("fired:r.severe", FALSE),
+      COALESCE("fired:r.mild", FALSE),
+      COALESCE("fired:r.note", FALSE),
+      COALESCE("fired:r.old", FALSE)
+    ]
   ) AS "fired",
-  list_filter(
+  list_where(
+    CAST(
+      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
+        'r.adult',
+        'r.severe',
+        'r.mild',
+        'r.note',
+        'r.old'
+      )[]
+    ),
     [
-      CASE WHEN "fired:r.adult" IS NULL THEN 'r.adult' END,
-      CASE WHEN "fired:r.severe" IS NULL THEN 'r.severe' END,
-      CASE WHEN "fired:r.mild" IS NULL THEN 'r.mild' END,
-      CASE WHEN "fired:r.note" IS NULL THEN 'r.note' END,
-      CASE WHEN "fired:r.old" IS NULL THEN 'r.old' END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:r.adult" IS NULL, FALSE),
+      COALESCE("fired:r.severe" IS NULL, FALSE),
+      COALESCE("fired:r.mild" IS NULL, FALSE),
+      COALESCE("fired:r.note" IS NULL, FALSE),
+      COALESCE("fired:r.old" IS NULL, FALSE)
+    ]
   ) AS "undetermined",
-  list_filter(
-    [
-      CASE WHEN "missing:r.adult:diagnosis" THEN 'r.adult diagnosis' END,
-      CASE WHEN "missing:r.adult:age" THEN 'r.adult age' END,
-      CASE WHEN "missing:r.mild:seizures" THEN 'r.mild seizures' END,
-      CASE WHEN "missing:r.mild:age" THEN 'r.mild age' END,
-      CASE WHEN "missing:r.old:onset" THEN 'r.old onset' END,
-      CASE WHEN "missing:r.old:weight" THEN 'r.old weight' END,
-      CASE WHEN "missing:r.severe:symptoms" THEN 'r.severe symptoms' END,
-      CASE WHEN "missing:r.severe:seizures" THEN 'r.severe seizures' END,
-      CASE WHEN "missing:r.severe:age" THEN 'r.severe age' END,
-      CASE WHEN "missing:r.note:symptoms" THEN 'r.note symptoms' END,
-      CASE WHEN "missing:r.note:seizures" THEN 'r.note seizures' END,
-      CASE WHEN "missing:r.note:age" THEN 'r.note age' END,
-      CASE WHEN "missing:r.note:label" THEN 'r.note label' END,
-      CASE WHEN "missing:r.note:diagnosis" THEN 'r.note diagnosis' END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_pairs",
-  list_filter(
-    [
-      CASE WHEN "missing:r.adult:diagnosis" OR "missing:r.note:diagnosis" THEN 'diagnosis' END,
-      CASE
-        WHEN "missing:r.adult:age"
-          OR "missing:r.mild:age"
-          OR "missing:r.severe:age"
-          OR "missing:r.note:age"
-        THEN 'age'
-      END,
-      CASE
-        WHEN "missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures"
-        THEN 'seizures'
-      END,
-      CASE WHEN "missing:r.old:onset" THEN 'onset' END,
-      CASE WHEN "missing:r.old:weight" THEN 'weight' END,
-      CASE WHEN "missing:r.severe:symptoms" OR "missing:r.note:symptoms" THEN 'symptoms' END,
-      CASE WHEN "missing:r.note:label" THEN 'label' END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_facts",
-  struct_pack("severity" := "severity") AS "derived"
+  struct_pack("severity" := "severity") AS "derived",
+  "missing:r.adult:diagnosis" AS "m0",
+  "missing:r.adult:age" AS "m1",
+  "missing:r.mild:seizures" AS "m2",
+  "missing:r.mild:age" AS "m3",
+  "missing:r.old:onset" AS "m4",
+  "missing:r.old:weight" AS "m5",
+  "missing:r.severe:symptoms" AS "m6",
+  "missing:r.severe:seizures" AS "m7",
+  "missing:r.severe:age" AS "m8",
+  "missing:r.note:symptoms" AS "m9",
+  "missing:r.note:seizures" AS "m10",
+  "missing:r.note:age" AS "m11",
+  "missing:r.note:label" AS "m12",
+  "missing:r.note:diagnosis" AS "m13",
+  ("missing:r.adult:diagnosis" OR "missing:r.note:diagnosis") AS "f0",
+  (
+    "missing:r.adult:age" OR "missing:r.mild:age" OR "missing:r.severe:age" OR "missing:r.note:age"
+  ) AS "f1",
+  ("missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures") AS "f2",
+  ("missing:r.old:onset") AS "f3",
+  ("missing:r.old:weight") AS "f4",
+  ("missing:r.severe:symptoms" OR "missing:r.note:symptoms") AS "f5",
+  ("missing:r.note:label") AS "f6"
 FROM "lr:missing4";

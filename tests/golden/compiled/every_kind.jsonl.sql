@@ -1,9 +1,33 @@
 -- policy test.every_kind 1.0, compiled to duckdb SQL
 -- the query `leukorules batch` runs on a JSON Lines cohort with an
 -- `id` column and one column (key) per input fact; one row out per record
--- it reads the records from lr_stream ("lr:row" int64, "lr:line" string)
+-- records come back in file order, numbered by the engine as they arrive
 WITH "lr:source" AS (
-  SELECT "lr:row",
+  SELECT *,
+    CASE
+      WHEN (strlen("lr:line") - strlen(replace("lr:line", ':', ''))) = (
+        CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END) + (
+        CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END
+      ) + (CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END)
+      THEN CAST([] AS VARCHAR[])
+      ELSE json_keys("lr:line")
+    END AS "lr:keys",
+    (strlen("lr:line") - strlen(replace("lr:line", ':', ''))) = (
+      CASE WHEN "lr:obj"."lr:id" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."diagnosis" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."age" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."weight" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."seizures" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."symptoms" IS NULL THEN 0 ELSE 1 END) + (
+      CASE WHEN "lr:obj"."label" IS NULL THEN 0 ELSE 1 END
+    ) + (CASE WHEN "lr:obj"."onset" IS NULL THEN 0 ELSE 1 END) AS "lr:plain"
+  FROM (
+  SELECT CAST(NULL AS BIGINT) AS "lr:row",
     struct_pack(
       "lr:id" := json_transform(
         "lr:line",
@@ -38,43 +62,112 @@ WITH "lr:source" AS (
         '{"id": "JSON", "diagnosis": "JSON", "age": "JSON", "weight": "JSON", "seizures": "JSON", "symptoms": "JSON", "label": "JSON", "onset": "JSON"}'
       )['onset']
     ) AS "lr:obj",
-    json_keys("lr:line") AS "lr:keys"
-  FROM lr_stream
+    "lr:line"
+  FROM (
+    SELECT json AS "lr:line" FROM read_ndjson_objects(
+      'cohort.jsonl',
+      ignore_errors = true,
+      compression = 'none'
+    )
+  )
+  )
 ),
 "lr:typed" AS (
   SELECT "lr:row",
     "lr:keys",
+    "lr:plain",
+    "lr:line",
     CASE
-      WHEN json_type("lr:obj"."lr:id") = 'VARCHAR'
-        AND NOT (
-          ("lr:obj"."lr:id" ->> '$') IS NULL OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
-        )
-      THEN ("lr:obj"."lr:id" ->> '$')
-      WHEN json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
-      THEN CAST(TRY_CAST("lr:obj"."lr:id" AS HUGEINT) AS VARCHAR)
       WHEN (
-        json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
-        OR (
-          json_type("lr:obj"."lr:id") = 'DOUBLE'
-          AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+        (
+          starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"')
+          AND NOT contains(CAST("lr:obj"."lr:id" AS VARCHAR), '\')
+        )
+        AND strlen(CAST("lr:obj"."lr:id" AS VARCHAR)) > 2
+        AND NOT (
+          starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '" ')
+          OR starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"' || chr(9))
         )
       )
-      THEN CAST("lr:obj"."lr:id" AS VARCHAR)
+      THEN substr(
+        CAST("lr:obj"."lr:id" AS VARCHAR),
+        2,
+        length(CAST("lr:obj"."lr:id" AS VARCHAR)) - 2
+      )
+      ELSE CASE
+        WHEN json_type("lr:obj"."lr:id") = 'VARCHAR'
+          AND NOT (
+            ("lr:obj"."lr:id" ->> '$') IS NULL
+            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+          )
+        THEN ("lr:obj"."lr:id" ->> '$')
+        WHEN json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+        THEN CAST(TRY_CAST("lr:obj"."lr:id" AS HUGEINT) AS VARCHAR)
+        WHEN (
+          json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+          OR (
+            json_type("lr:obj"."lr:id") = 'DOUBLE'
+            AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+          )
+        )
+        THEN CAST("lr:obj"."lr:id" AS VARCHAR)
+      END
     END AS "lr:id",
     CASE
-      WHEN json_type("lr:obj"."diagnosis") = 'VARCHAR' THEN "lr:obj"."diagnosis" ->> '$'
+      WHEN (
+        "lr:obj"."diagnosis" IS NULL
+        OR CAST("lr:obj"."diagnosis" AS VARCHAR) = 'null'
+        OR CAST("lr:obj"."diagnosis" AS VARCHAR) IN ('"pml"', '"adem"', '"other"')
+      )
+      THEN CASE CAST("lr:obj"."diagnosis" AS VARCHAR)
+        WHEN '"pml"' THEN 'pml'
+        WHEN '"adem"' THEN 'adem'
+        WHEN '"other"' THEN 'other'
+      END
+      ELSE CASE
+        WHEN json_type("lr:obj"."diagnosis") = 'VARCHAR' THEN "lr:obj"."diagnosis" ->> '$'
+      END
     END AS "diagnosis",
     CASE
-      WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-      THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+      WHEN (
+        "lr:obj"."age" IS NULL
+        OR CAST("lr:obj"."age" AS VARCHAR) = 'null'
+        OR CAST("lr:obj"."age" AS VARCHAR) = CAST(
+          TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT) AS VARCHAR
+        )
+      )
+      THEN TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT)
+      ELSE CASE
+        WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+        THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+      END
     END AS "age",
     CASE
-      WHEN json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
-        AND isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
-      THEN TRY_CAST("lr:obj"."weight" AS DOUBLE)
+      WHEN (
+        "lr:obj"."weight" IS NULL
+        OR CAST("lr:obj"."weight" AS VARCHAR) = 'null'
+        OR isfinite(TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE))
+      )
+      THEN TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE)
+      ELSE CASE
+        WHEN json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+          AND isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+        THEN TRY_CAST("lr:obj"."weight" AS DOUBLE)
+      END
     END AS "weight",
     CASE
-      WHEN json_type("lr:obj"."seizures") = 'BOOLEAN' THEN TRY_CAST("lr:obj"."seizures" AS BOOLEAN)
+      WHEN (
+        "lr:obj"."seizures" IS NULL
+        OR CAST("lr:obj"."seizures" AS VARCHAR) IN ('true', 'false', 'null')
+      )
+      THEN CASE CAST("lr:obj"."seizures" AS VARCHAR)
+        WHEN 'true' THEN TRUE
+        WHEN 'false' THEN FALSE
+      END
+      ELSE CASE
+        WHEN json_type("lr:obj"."seizures") = 'BOOLEAN'
+        THEN TRY_CAST("lr:obj"."seizures" AS BOOLEAN)
+      END
     END AS "seizures",
     CASE
       WHEN json_type("lr:obj"."symptoms") = 'ARRAY'
@@ -83,7 +176,28 @@ WITH "lr:source" AS (
         lambda e: e ->> '$'
       )
     END AS "symptoms",
-    CASE WHEN json_type("lr:obj"."label") = 'VARCHAR' THEN "lr:obj"."label" ->> '$' END AS "label",
+    CASE
+      WHEN (
+        "lr:obj"."label" IS NULL
+        OR CAST("lr:obj"."label" AS VARCHAR) = 'null'
+        OR (
+          starts_with(CAST("lr:obj"."label" AS VARCHAR), '"')
+          AND NOT contains(CAST("lr:obj"."label" AS VARCHAR), '\')
+        )
+      )
+      THEN CASE
+        WHEN (
+          starts_with(CAST("lr:obj"."label" AS VARCHAR), '"')
+          AND NOT contains(CAST("lr:obj"."label" AS VARCHAR), '\')
+        )
+        THEN substr(
+          CAST("lr:obj"."label" AS VARCHAR),
+          2,
+          length(CAST("lr:obj"."label" AS VARCHAR)) - 2
+        )
+      END
+      ELSE CASE WHEN json_type("lr:obj"."label") = 'VARCHAR' THEN "lr:obj"."label" ->> '$' END
+    END AS "label",
     CASE
       WHEN (
         regexp_full_match(
@@ -101,89 +215,161 @@ WITH "lr:source" AS (
       )
     END AS "onset",
     CASE
-      WHEN (
-        "lr:obj"."lr:id" IS NULL
-        OR json_type("lr:obj"."lr:id") = 'NULL'
-        OR (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
-          AND (
-            ("lr:obj"."lr:id" ->> '$') IS NULL
-            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+      WHEN CASE
+        WHEN (
+          (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."lr:id" AS VARCHAR), '\')
+          )
+          AND strlen(CAST("lr:obj"."lr:id" AS VARCHAR)) > 2
+          AND NOT (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '" ')
+            OR starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"' || chr(9))
           )
         )
-      )
+        THEN FALSE
+        ELSE (
+          "lr:obj"."lr:id" IS NULL
+          OR json_type("lr:obj"."lr:id") = 'NULL'
+          OR (
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            AND (
+              ("lr:obj"."lr:id" ->> '$') IS NULL
+              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+            )
+          )
+        )
+      END
       THEN 'LR507'
     END AS "lr:c0",
     CASE
-      WHEN (
-        "lr:obj"."lr:id" IS NULL
-        OR json_type("lr:obj"."lr:id") = 'NULL'
-        OR (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
-          AND (
-            ("lr:obj"."lr:id" ->> '$') IS NULL
-            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+      WHEN CASE
+        WHEN (
+          (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."lr:id" AS VARCHAR), '\')
+          )
+          AND strlen(CAST("lr:obj"."lr:id" AS VARCHAR)) > 2
+          AND NOT (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '" ')
+            OR starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"' || chr(9))
           )
         )
-      )
+        THEN FALSE
+        ELSE (
+          "lr:obj"."lr:id" IS NULL
+          OR json_type("lr:obj"."lr:id") = 'NULL'
+          OR (
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            AND (
+              ("lr:obj"."lr:id" ->> '$') IS NULL
+              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+            )
+          )
+        )
+      END
       THEN 'the record has no `id`'
     END AS "lr:m0",
     CASE
-      WHEN NOT (
-        "lr:obj"."lr:id" IS NULL
-        OR json_type("lr:obj"."lr:id") = 'NULL'
-        OR (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
-          AND (
-            ("lr:obj"."lr:id" ->> '$') IS NULL
-            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+      WHEN CASE
+        WHEN (
+          (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."lr:id" AS VARCHAR), '\')
+          )
+          AND strlen(CAST("lr:obj"."lr:id" AS VARCHAR)) > 2
+          AND NOT (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '" ')
+            OR starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"' || chr(9))
           )
         )
-      )
-        AND NOT (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
+        THEN FALSE
+        ELSE NOT (
+          "lr:obj"."lr:id" IS NULL
+          OR json_type("lr:obj"."lr:id") = 'NULL'
           OR (
-            json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
-            OR (
-              json_type("lr:obj"."lr:id") = 'DOUBLE'
-              AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            AND (
+              ("lr:obj"."lr:id" ->> '$') IS NULL
+              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
             )
           )
         )
+          AND NOT (
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            OR (
+              json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+              OR (
+                json_type("lr:obj"."lr:id") = 'DOUBLE'
+                AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+              )
+            )
+          )
+      END
       THEN 'LR507'
     END AS "lr:c1",
     CASE
-      WHEN NOT (
-        "lr:obj"."lr:id" IS NULL
-        OR json_type("lr:obj"."lr:id") = 'NULL'
-        OR (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
-          AND (
-            ("lr:obj"."lr:id" ->> '$') IS NULL
-            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+      WHEN CASE
+        WHEN (
+          (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."lr:id" AS VARCHAR), '\')
+          )
+          AND strlen(CAST("lr:obj"."lr:id" AS VARCHAR)) > 2
+          AND NOT (
+            starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '" ')
+            OR starts_with(CAST("lr:obj"."lr:id" AS VARCHAR), '"' || chr(9))
           )
         )
-      )
-        AND NOT (
-          json_type("lr:obj"."lr:id") = 'VARCHAR'
+        THEN FALSE
+        ELSE NOT (
+          "lr:obj"."lr:id" IS NULL
+          OR json_type("lr:obj"."lr:id") = 'NULL'
           OR (
-            json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
-            OR (
-              json_type("lr:obj"."lr:id") = 'DOUBLE'
-              AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            AND (
+              ("lr:obj"."lr:id" ->> '$') IS NULL
+              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
             )
           )
         )
+          AND NOT (
+            json_type("lr:obj"."lr:id") = 'VARCHAR'
+            OR (
+              json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
+              OR (
+                json_type("lr:obj"."lr:id") = 'DOUBLE'
+                AND regexp_full_match(CAST("lr:obj"."lr:id" AS VARCHAR), '-?[0-9]+')
+              )
+            )
+          )
+      END
       THEN '`id` must be text or a whole number'
     END AS "lr:m1",
     CASE
-      WHEN ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
-        AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."diagnosis" IS NULL
+          OR CAST("lr:obj"."diagnosis" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."diagnosis" AS VARCHAR) IN ('"pml"', '"adem"', '"other"')
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
+          AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      END
       THEN 'LR503'
     END AS "lr:c2",
     CASE
-      WHEN ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
-        AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."diagnosis" IS NULL
+          OR CAST("lr:obj"."diagnosis" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."diagnosis" AS VARCHAR) IN ('"pml"', '"adem"', '"other"')
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."diagnosis" IS NOT NULL AND json_type("lr:obj"."diagnosis") <> 'NULL')
+          AND NOT (json_type("lr:obj"."diagnosis") = 'VARCHAR')
+      END
       THEN (
         '`diagnosis` must be one of: pml, adem, other; it is ' || CASE json_type("lr:obj"."diagnosis")
           WHEN 'VARCHAR' THEN 'text'
@@ -195,43 +381,63 @@ WITH "lr:source" AS (
       )
     END AS "lr:m2",
     CASE
-      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
-        AND NOT (
-          json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-          OR (
-            (
-              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-              AND CASE
-                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
-              END IS NULL
-            )
-            OR (
-              json_type("lr:obj"."age") = 'DOUBLE'
-              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
-            )
+      WHEN CASE
+        WHEN (
+          "lr:obj"."age" IS NULL
+          OR CAST("lr:obj"."age" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."age" AS VARCHAR) = CAST(
+            TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT) AS VARCHAR
           )
         )
+        THEN FALSE
+        ELSE ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+          AND NOT (
+            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+            OR (
+              (
+                json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                AND CASE
+                  WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                  THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+                END IS NULL
+              )
+              OR (
+                json_type("lr:obj"."age") = 'DOUBLE'
+                AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+              )
+            )
+          )
+      END
       THEN 'LR503'
     END AS "lr:c3",
     CASE
-      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
-        AND NOT (
-          json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-          OR (
-            (
-              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-              AND CASE
-                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
-              END IS NULL
-            )
-            OR (
-              json_type("lr:obj"."age") = 'DOUBLE'
-              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
-            )
+      WHEN CASE
+        WHEN (
+          "lr:obj"."age" IS NULL
+          OR CAST("lr:obj"."age" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."age" AS VARCHAR) = CAST(
+            TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT) AS VARCHAR
           )
         )
+        THEN FALSE
+        ELSE ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+          AND NOT (
+            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+            OR (
+              (
+                json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                AND CASE
+                  WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                  THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+                END IS NULL
+              )
+              OR (
+                json_type("lr:obj"."age") = 'DOUBLE'
+                AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+              )
+            )
+          )
+      END
       THEN (
         '`age` must be a whole number; it is ' || CASE json_type("lr:obj"."age")
           WHEN 'VARCHAR' THEN 'text'
@@ -243,47 +449,83 @@ WITH "lr:source" AS (
       )
     END AS "lr:m3",
     CASE
-      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
-        AND (
-          (
-            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-            AND CASE
-              WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-              THEN TRY_CAST("lr:obj"."age" AS BIGINT)
-            END IS NULL
-          )
-          OR (
-            json_type("lr:obj"."age") = 'DOUBLE'
-            AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."age" IS NULL
+          OR CAST("lr:obj"."age" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."age" AS VARCHAR) = CAST(
+            TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT) AS VARCHAR
           )
         )
+        THEN FALSE
+        ELSE ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+          AND (
+            (
+              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              AND CASE
+                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+              END IS NULL
+            )
+            OR (
+              json_type("lr:obj"."age") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+      END
       THEN 'LR505'
     END AS "lr:c4",
     CASE
-      WHEN ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
-        AND (
-          (
-            json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-            AND CASE
-              WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
-              THEN TRY_CAST("lr:obj"."age" AS BIGINT)
-            END IS NULL
-          )
-          OR (
-            json_type("lr:obj"."age") = 'DOUBLE'
-            AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."age" IS NULL
+          OR CAST("lr:obj"."age" AS VARCHAR) = 'null'
+          OR CAST("lr:obj"."age" AS VARCHAR) = CAST(
+            TRY_CAST(CAST("lr:obj"."age" AS VARCHAR) AS BIGINT) AS VARCHAR
           )
         )
+        THEN FALSE
+        ELSE ("lr:obj"."age" IS NOT NULL AND json_type("lr:obj"."age") <> 'NULL')
+          AND (
+            (
+              json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+              AND CASE
+                WHEN json_type("lr:obj"."age") IN ('BIGINT', 'UBIGINT')
+                THEN TRY_CAST("lr:obj"."age" AS BIGINT)
+              END IS NULL
+            )
+            OR (
+              json_type("lr:obj"."age") = 'DOUBLE'
+              AND regexp_full_match(CAST("lr:obj"."age" AS VARCHAR), '-?[0-9]+')
+            )
+          )
+      END
       THEN '`age` is outside the 64-bit integer range'
     END AS "lr:m4",
     CASE
-      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
-        AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      WHEN CASE
+        WHEN (
+          "lr:obj"."weight" IS NULL
+          OR CAST("lr:obj"."weight" AS VARCHAR) = 'null'
+          OR isfinite(TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE))
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+          AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      END
       THEN 'LR503'
     END AS "lr:c5",
     CASE
-      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
-        AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      WHEN CASE
+        WHEN (
+          "lr:obj"."weight" IS NULL
+          OR CAST("lr:obj"."weight" AS VARCHAR) = 'null'
+          OR isfinite(TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE))
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+          AND NOT (json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE'))
+      END
       THEN (
         '`weight` must be a finite number; it is ' || CASE json_type("lr:obj"."weight")
           WHEN 'VARCHAR' THEN 'text'
@@ -295,25 +537,55 @@ WITH "lr:source" AS (
       )
     END AS "lr:m5",
     CASE
-      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
-        AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
-        AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      WHEN CASE
+        WHEN (
+          "lr:obj"."weight" IS NULL
+          OR CAST("lr:obj"."weight" AS VARCHAR) = 'null'
+          OR isfinite(TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE))
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+          AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+          AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      END
       THEN 'LR503'
     END AS "lr:c6",
     CASE
-      WHEN ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
-        AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
-        AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      WHEN CASE
+        WHEN (
+          "lr:obj"."weight" IS NULL
+          OR CAST("lr:obj"."weight" AS VARCHAR) = 'null'
+          OR isfinite(TRY_CAST(CAST("lr:obj"."weight" AS VARCHAR) AS DOUBLE))
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."weight" IS NOT NULL AND json_type("lr:obj"."weight") <> 'NULL')
+          AND json_type("lr:obj"."weight") IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+          AND NOT isfinite(TRY_CAST("lr:obj"."weight" AS DOUBLE))
+      END
       THEN '`weight` must be a finite number'
     END AS "lr:m6",
     CASE
-      WHEN ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
-        AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."seizures" IS NULL
+          OR CAST("lr:obj"."seizures" AS VARCHAR) IN ('true', 'false', 'null')
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
+          AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      END
       THEN 'LR503'
     END AS "lr:c7",
     CASE
-      WHEN ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
-        AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."seizures" IS NULL
+          OR CAST("lr:obj"."seizures" AS VARCHAR) IN ('true', 'false', 'null')
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."seizures" IS NOT NULL AND json_type("lr:obj"."seizures") <> 'NULL')
+          AND NOT (json_type("lr:obj"."seizures") = 'BOOLEAN')
+      END
       THEN (
         '`seizures` must be true or false; it is ' || CASE json_type("lr:obj"."seizures")
           WHEN 'VARCHAR' THEN 'text'
@@ -359,13 +631,35 @@ WITH "lr:source" AS (
       THEN 'an item of `symptoms` is not one of: headache, fever, ataxia'
     END AS "lr:m9",
     CASE
-      WHEN ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
-        AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."label" IS NULL
+          OR CAST("lr:obj"."label" AS VARCHAR) = 'null'
+          OR (
+            starts_with(CAST("lr:obj"."label" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."label" AS VARCHAR), '\')
+          )
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
+          AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      END
       THEN 'LR503'
     END AS "lr:c10",
     CASE
-      WHEN ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
-        AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      WHEN CASE
+        WHEN (
+          "lr:obj"."label" IS NULL
+          OR CAST("lr:obj"."label" AS VARCHAR) = 'null'
+          OR (
+            starts_with(CAST("lr:obj"."label" AS VARCHAR), '"')
+            AND NOT contains(CAST("lr:obj"."label" AS VARCHAR), '\')
+          )
+        )
+        THEN FALSE
+        ELSE ("lr:obj"."label" IS NOT NULL AND json_type("lr:obj"."label") <> 'NULL')
+          AND NOT (json_type("lr:obj"."label") = 'VARCHAR')
+      END
       THEN (
         '`label` must be text; it is ' || CASE json_type("lr:obj"."label")
           WHEN 'VARCHAR' THEN 'text'
@@ -467,10 +761,17 @@ WITH "lr:source" AS (
       )
     END AS "lr:m13",
     CASE
-      WHEN len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0 THEN 'LR506'
+      WHEN CASE
+        WHEN "lr:plain" THEN FALSE
+        ELSE len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0
+      END
+      THEN 'LR506'
     END AS "lr:c14",
     CASE
-      WHEN len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0
+      WHEN CASE
+        WHEN "lr:plain" THEN FALSE
+        ELSE len(list_filter("lr:keys", lambda k: k IN ('severity'))) > 0
+      END
       THEN array_to_string(
         list_transform(
           list_filter("lr:keys", lambda k: k IN ('severity')),
@@ -482,41 +783,47 @@ WITH "lr:source" AS (
       )
     END AS "lr:m14",
     CASE
-      WHEN len(
-        list_filter(
-          "lr:keys",
-          lambda k: k NOT IN (
-            'id',
-            'diagnosis',
-            'age',
-            'weight',
-            'seizures',
-            'symptoms',
-            'label',
-            'onset'
+      WHEN CASE
+        WHEN "lr:plain" THEN FALSE
+        ELSE len(
+          list_filter(
+            "lr:keys",
+            lambda k: k NOT IN (
+              'id',
+              'diagnosis',
+              'age',
+              'weight',
+              'seizures',
+              'symptoms',
+              'label',
+              'onset'
+            )
+            AND NOT (k IN ('severity'))
           )
-          AND NOT (k IN ('severity'))
-        )
-      ) > 0
+        ) > 0
+      END
       THEN 'LR502'
     END AS "lr:c15",
     CASE
-      WHEN len(
-        list_filter(
-          "lr:keys",
-          lambda k: k NOT IN (
-            'id',
-            'diagnosis',
-            'age',
-            'weight',
-            'seizures',
-            'symptoms',
-            'label',
-            'onset'
+      WHEN CASE
+        WHEN "lr:plain" THEN FALSE
+        ELSE len(
+          list_filter(
+            "lr:keys",
+            lambda k: k NOT IN (
+              'id',
+              'diagnosis',
+              'age',
+              'weight',
+              'seizures',
+              'symptoms',
+              'label',
+              'onset'
+            )
+            AND NOT (k IN ('severity'))
           )
-          AND NOT (k IN ('severity'))
-        )
-      ) > 0
+        ) > 0
+      END
       THEN array_to_string(
         list_transform(
           list_filter(
@@ -543,86 +850,139 @@ WITH "lr:source" AS (
 "lr:checked" AS (
   SELECT *,
     CASE
-      WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN ['LR507']
-      ELSE list_distinct(
-        list_filter(
-          [
-            "lr:c0",
-            "lr:c1",
-            "lr:c2",
-            "lr:c3",
-            "lr:c4",
-            "lr:c5",
-            "lr:c6",
-            "lr:c7",
-            "lr:c8",
-            "lr:c9",
-            "lr:c10",
-            "lr:c11",
-            "lr:c12",
-            "lr:c13",
-            "lr:c14",
-            "lr:c15",
-            CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
-            CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
-            CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+      WHEN CASE WHEN "lr:plain" THEN FALSE ELSE len("lr:keys") <> len(list_distinct("lr:keys")) END
+      THEN ['LR507']
+      ELSE CASE
+        WHEN "lr:c0" IS NOT NULL
+          OR "lr:c1" IS NOT NULL
+          OR "lr:c2" IS NOT NULL
+          OR "lr:c3" IS NOT NULL
+          OR "lr:c4" IS NOT NULL
+          OR "lr:c5" IS NOT NULL
+          OR "lr:c6" IS NOT NULL
+          OR "lr:c7" IS NOT NULL
+          OR "lr:c8" IS NOT NULL
+          OR "lr:c9" IS NOT NULL
+          OR "lr:c10" IS NOT NULL
+          OR "lr:c11" IS NOT NULL
+          OR "lr:c12" IS NOT NULL
+          OR "lr:c13" IS NOT NULL
+          OR "lr:c14" IS NOT NULL
+          OR "lr:c15" IS NOT NULL
+          OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+          OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
+          OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
+          OR COALESCE(
+            len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0,
+            FALSE
+          )
+        THEN list_distinct(
+          list_filter(
+            [
+              "lr:c0",
+              "lr:c1",
+              "lr:c2",
+              "lr:c3",
+              "lr:c4",
+              "lr:c5",
+              "lr:c6",
+              "lr:c7",
+              "lr:c8",
+              "lr:c9",
+              "lr:c10",
+              "lr:c11",
+              "lr:c12",
+              "lr:c13",
+              "lr:c14",
+              "lr:c15",
+              CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+              CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
+              CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
+              CASE
+                WHEN len(
+                  list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
+                ) > 0
+                THEN 'LR504'
+              END
+            ],
+            lambda x: x IS NOT NULL
+          )
+        )
+        ELSE CAST([] AS VARCHAR[])
+      END
+    END AS "lr:codes",
+    CASE
+      WHEN CASE WHEN "lr:plain" THEN FALSE ELSE len("lr:keys") <> len(list_distinct("lr:keys")) END
+      THEN 'a key is given twice'
+      ELSE CASE
+        WHEN "lr:c0" IS NOT NULL
+          OR "lr:c1" IS NOT NULL
+          OR "lr:c2" IS NOT NULL
+          OR "lr:c3" IS NOT NULL
+          OR "lr:c4" IS NOT NULL
+          OR "lr:c5" IS NOT NULL
+          OR "lr:c6" IS NOT NULL
+          OR "lr:c7" IS NOT NULL
+          OR "lr:c8" IS NOT NULL
+          OR "lr:c9" IS NOT NULL
+          OR "lr:c10" IS NOT NULL
+          OR "lr:c11" IS NOT NULL
+          OR "lr:c12" IS NOT NULL
+          OR "lr:c13" IS NOT NULL
+          OR "lr:c14" IS NOT NULL
+          OR "lr:c15" IS NOT NULL
+          OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+          OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
+          OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
+          OR COALESCE(
+            len(list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))) > 0,
+            FALSE
+          )
+        THEN NULLIF(
+          concat_ws(
+            '; ',
+            "lr:m0",
+            "lr:m1",
+            "lr:m2",
+            "lr:m3",
+            "lr:m4",
+            "lr:m5",
+            "lr:m6",
+            "lr:m7",
+            "lr:m8",
+            "lr:m9",
+            "lr:m10",
+            "lr:m11",
+            "lr:m12",
+            "lr:m13",
+            "lr:m14",
+            "lr:m15",
+            CASE
+              WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+              THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
+            END,
+            CASE
+              WHEN ("age" < 0 OR "age" > 120)
+              THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
+            END,
+            CASE
+              WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
+              THEN (
+                '`weight` = ' || CAST(
+                  "weight" AS VARCHAR
+                ) || ' [kg] is outside its declared range 0..400'
+              )
+            END,
             CASE
               WHEN len(
                 list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
               ) > 0
-              THEN 'LR504'
+              THEN '`symptoms` holds a value that is not allowed'
             END
-          ],
-          lambda x: x IS NOT NULL
+          ),
+          ''
         )
-      )
-    END AS "lr:codes",
-    CASE
-      WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN 'a key is given twice'
-      ELSE NULLIF(
-        concat_ws(
-          '; ',
-          "lr:m0",
-          "lr:m1",
-          "lr:m2",
-          "lr:m3",
-          "lr:m4",
-          "lr:m5",
-          "lr:m6",
-          "lr:m7",
-          "lr:m8",
-          "lr:m9",
-          "lr:m10",
-          "lr:m11",
-          "lr:m12",
-          "lr:m13",
-          "lr:m14",
-          "lr:m15",
-          CASE
-            WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
-            THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
-          END,
-          CASE
-            WHEN ("age" < 0 OR "age" > 120)
-            THEN ('`age` = ' || CAST("age" AS VARCHAR) || ' is outside its declared range 0..120')
-          END,
-          CASE
-            WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0)
-            THEN (
-              '`weight` = ' || CAST(
-                "weight" AS VARCHAR
-              ) || ' [kg] is outside its declared range 0..400'
-            )
-          END,
-          CASE
-            WHEN len(
-              list_filter("symptoms", lambda x: x NOT IN ('headache', 'fever', 'ataxia'))
-            ) > 0
-            THEN '`symptoms` holds a value that is not allowed'
-          END
-        ),
-        ''
-      )
+      END
     END AS "lr:reason"
   FROM "lr:typed"
 ),
@@ -663,39 +1023,17 @@ on two lines')) AND "fired:r.adult"
 "lr:missing1" AS (
   SELECT "lr:layer4".*,
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("diagnosis" IS NULL)))),
+      "fired:r.adult" IS NULL AND ((("diagnosis" IS NULL))),
       FALSE
     ) AS "missing:r.adult:diagnosis",
+    COALESCE("fired:r.adult" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.adult:age",
     COALESCE(
-      "fired:r.adult" IS NULL
-      AND ((((("diagnosis" = 'pml') AND ("age" >= 18))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.adult:age",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("seizures" IS NULL)))),
+      "fired:r.mild" IS NULL AND ((("seizures" IS NULL))),
       FALSE
     ) AS "missing:r.mild:seizures",
-    COALESCE(
-      "fired:r.mild" IS NULL
-      AND (((((NOT ("seizures" = TRUE)) AND ("age" < 10))) IS NULL AND (("age" IS NULL)))),
-      FALSE
-    ) AS "missing:r.mild:age",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("onset" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:onset",
-    COALESCE(
-      "fired:r.old" IS NULL
-      AND (
-        (((("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0))) IS NULL AND (("weight" IS NULL)))
-      ),
-      FALSE
-    ) AS "missing:r.old:weight"
+    COALESCE("fired:r.mild" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.mild:age",
+    COALESCE("fired:r.old" IS NULL AND ((("onset" IS NULL))), FALSE) AS "missing:r.old:onset",
+    COALESCE("fired:r.old" IS NULL AND ((("weight" IS NULL))), FALSE) AS "missing:r.old:weight"
   FROM "lr:layer4"
 ),
 "lr:missing2" AS (
@@ -780,68 +1118,91 @@ on two lines'))) IS NULL
   FROM "lr:missing2"
 )
 SELECT "lr:row" AS "row",
-  CASE WHEN len("lr:keys") <> len(list_distinct("lr:keys")) THEN NULL ELSE "lr:id" END AS "id",
+  CASE
+    WHEN CASE WHEN "lr:plain" THEN FALSE ELSE len("lr:keys") <> len(list_distinct("lr:keys")) END
+    THEN NULL
+    ELSE "lr:id"
+  END AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  list_filter(
+  list_where(
+    CAST(
+      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
+        'r.adult',
+        'r.severe',
+        'r.mild',
+        'r.note',
+        'r.old'
+      )[]
+    ),
     [
-      CASE WHEN "fired:r.adult" THEN 'r.adult' END,
-      CASE WHEN "fired:r.severe" THEN 'r.severe' END,
-      CASE WHEN "fired:r.mild" THEN 'r.mild' END,
-      CASE WHEN "fired:r.note" THEN 'r.note' END,
-      CASE WHEN "fired:r.old" THEN 'r.old' END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:r.adult", FALSE),
+      COALESCE("fired:r.severe", FALSE),
+      COALESCE("fired:r.mild", FALSE),
+      COALESCE("fired:r.note", FALSE),
+      COALESCE("fired:r.old", FALSE)
+    ]
   ) AS "fired",
-  list_filter(
+  list_where(
+    CAST(
+      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
+        'r.adult',
+        'r.severe',
+        'r.mild',
+        'r.note',
+        'r.old'
+      )[]
+    ),
     [
-      CASE WHEN "fired:r.adult" IS NULL THEN 'r.adult' END,
-      CASE WHEN "fired:r.severe" IS NULL THEN 'r.severe' END,
-      CASE WHEN "fired:r.mild" IS NULL THEN 'r.mild' END,
-      CASE WHEN "fired:r.note" IS NULL THEN 'r.note' END,
-      CASE WHEN "fired:r.old" IS NULL THEN 'r.old' END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:r.adult" IS NULL, FALSE),
+      COALESCE("fired:r.severe" IS NULL, FALSE),
+      COALESCE("fired:r.mild" IS NULL, FALSE),
+      COALESCE("fired:r.note" IS NULL, FALSE),
+      COALESCE("fired:r.old" IS NULL, FALSE)
+    ]
   ) AS "undetermined",
-  list_filter(
-    [
-      CASE WHEN "missing:r.adult:diagnosis" THEN 'r.adult diagnosis' END,
-      CASE WHEN "missing:r.adult:age" THEN 'r.adult age' END,
-      CASE WHEN "missing:r.mild:seizures" THEN 'r.mild seizures' END,
-      CASE WHEN "missing:r.mild:age" THEN 'r.mild age' END,
-      CASE WHEN "missing:r.old:onset" THEN 'r.old onset' END,
-      CASE WHEN "missing:r.old:weight" THEN 'r.old weight' END,
-      CASE WHEN "missing:r.severe:symptoms" THEN 'r.severe symptoms' END,
-      CASE WHEN "missing:r.severe:seizures" THEN 'r.severe seizures' END,
-      CASE WHEN "missing:r.severe:age" THEN 'r.severe age' END,
-      CASE WHEN "missing:r.note:symptoms" THEN 'r.note symptoms' END,
-      CASE WHEN "missing:r.note:seizures" THEN 'r.note seizures' END,
-      CASE WHEN "missing:r.note:age" THEN 'r.note age' END,
-      CASE WHEN "missing:r.note:label" THEN 'r.note label' END,
-      CASE WHEN "missing:r.note:diagnosis" THEN 'r.note diagnosis' END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_pairs",
-  list_filter(
-    [
-      CASE WHEN "missing:r.adult:diagnosis" OR "missing:r.note:diagnosis" THEN 'diagnosis' END,
-      CASE
-        WHEN "missing:r.adult:age"
-          OR "missing:r.mild:age"
-          OR "missing:r.severe:age"
-          OR "missing:r.note:age"
-        THEN 'age'
-      END,
-      CASE
-        WHEN "missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures"
-        THEN 'seizures'
-      END,
-      CASE WHEN "missing:r.old:onset" THEN 'onset' END,
-      CASE WHEN "missing:r.old:weight" THEN 'weight' END,
-      CASE WHEN "missing:r.severe:symptoms" OR "missing:r.note:symptoms" THEN 'symptoms' END,
-      CASE WHEN "missing:r.note:label" THEN 'label' END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_facts",
-  struct_pack("severity" := "severity") AS "derived"
+  struct_pack("severity" := "severity") AS "derived",
+  CASE
+    WHEN "lr:line" IS NOT NULL
+    THEN (
+      NOT starts_with("lr:line", '{')
+      OR regexp_matches("lr:line", ',\s*}$')
+      OR CASE
+        WHEN (
+          len("lr:codes") > 0
+          OR COALESCE(CHAR_LENGTH("lr:id") > 600, FALSE)
+          OR "symptoms" IS NOT NULL
+        )
+        THEN regexp_matches("lr:line", '(?i)[:,\[]\s*[-+]?(nan|inf)|,\s*[\]}]|[0-9]{600}')
+        OR (
+          strlen("lr:line") >= 200
+          AND strlen("lr:line") - strlen(replace(replace("lr:line", '[', ''), '{', '')) >= 100
+        )
+        ELSE FALSE
+      END
+    )
+  END AS "check",
+  "missing:r.adult:diagnosis" AS "m0",
+  "missing:r.adult:age" AS "m1",
+  "missing:r.mild:seizures" AS "m2",
+  "missing:r.mild:age" AS "m3",
+  "missing:r.old:onset" AS "m4",
+  "missing:r.old:weight" AS "m5",
+  "missing:r.severe:symptoms" AS "m6",
+  "missing:r.severe:seizures" AS "m7",
+  "missing:r.severe:age" AS "m8",
+  "missing:r.note:symptoms" AS "m9",
+  "missing:r.note:seizures" AS "m10",
+  "missing:r.note:age" AS "m11",
+  "missing:r.note:label" AS "m12",
+  "missing:r.note:diagnosis" AS "m13",
+  ("missing:r.adult:diagnosis" OR "missing:r.note:diagnosis") AS "f0",
+  (
+    "missing:r.adult:age" OR "missing:r.mild:age" OR "missing:r.severe:age" OR "missing:r.note:age"
+  ) AS "f1",
+  ("missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures") AS "f2",
+  ("missing:r.old:onset") AS "f3",
+  ("missing:r.old:weight") AS "f4",
+  ("missing:r.severe:symptoms" OR "missing:r.note:symptoms") AS "f5",
+  ("missing:r.note:label") AS "f6"
 FROM "lr:missing4";

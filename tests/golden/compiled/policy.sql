@@ -52,8 +52,147 @@ WITH "lr:source" AS (
 "lr:checked" AS (
   SELECT *,
     CASE
-      WHEN len(
-        list_distinct(
+      WHEN NOT (
+        "lr:c0" IS NOT NULL
+        OR COALESCE(
+          "leukoencephalopathy_type" NOT IN (
+            'pml',
+            'drug_induced',
+            'post_infectious',
+            'toxic',
+            'other'
+          ),
+          FALSE
+        )
+        OR COALESCE(
+          "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+          FALSE
+        )
+        OR COALESCE(
+          "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          FALSE
+        )
+        OR COALESCE(
+          "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          FALSE
+        )
+        OR COALESCE(
+          "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+          FALSE
+        )
+        OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
+        OR COALESCE(
+          "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+          FALSE
+        )
+      )
+      THEN CASE
+        WHEN (
+          COALESCE(
+            (
+              ("leukoencephalopathy_type" = 'pml')
+              AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+            ),
+            FALSE
+          )
+          AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+        )
+          OR (
+            COALESCE(
+              (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+              FALSE
+            )
+            AND NOT COALESCE(
+              ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+              TRUE
+            )
+          )
+          OR (
+            COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+            AND NOT COALESCE(
+              ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+              TRUE
+            )
+          )
+        THEN list_distinct(
+          list_filter(
+            [
+              CASE
+                WHEN (
+                  COALESCE(
+                    (
+                      ("leukoencephalopathy_type" = 'pml')
+                      AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+                    ),
+                    FALSE
+                  )
+                  AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+                )
+                THEN 'LR508'
+              END,
+              CASE
+                WHEN (
+                  COALESCE(
+                    (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                    FALSE
+                  )
+                  AND NOT COALESCE(
+                    ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                    TRUE
+                  )
+                )
+                THEN 'LR508'
+              END,
+              CASE
+                WHEN (
+                  COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+                  AND NOT COALESCE(
+                    ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                    TRUE
+                  )
+                )
+                THEN 'LR508'
+              END
+            ],
+            lambda x: x IS NOT NULL
+          )
+        )
+        ELSE CAST([] AS VARCHAR[])
+      END
+      ELSE CASE
+        WHEN "lr:c0" IS NOT NULL
+          OR COALESCE(
+            "leukoencephalopathy_type" NOT IN (
+              'pml',
+              'drug_induced',
+              'post_infectious',
+              'toxic',
+              'other'
+            ),
+            FALSE
+          )
+          OR COALESCE(
+            "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+            FALSE
+          )
+          OR COALESCE(
+            "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            FALSE
+          )
+          OR COALESCE(
+            "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            FALSE
+          )
+          OR COALESCE(
+            "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+            FALSE
+          )
+          OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
+          OR COALESCE(
+            "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+            FALSE
+          )
+        THEN list_distinct(
           list_filter(
             [
               "lr:c0",
@@ -107,154 +246,44 @@ WITH "lr:source" AS (
             lambda x: x IS NOT NULL
           )
         )
-      ) = 0
-      THEN list_distinct(
-        list_filter(
-          [
-            CASE
-              WHEN (
-                COALESCE(
-                  (
-                    ("leukoencephalopathy_type" = 'pml')
-                    AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                  ),
-                  FALSE
-                )
-                AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
-              )
-              THEN 'LR508'
-            END,
-            CASE
-              WHEN (
-                COALESCE(
-                  (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
-                  FALSE
-                )
-                AND NOT COALESCE(
-                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
-                  TRUE
-                )
-              )
-              THEN 'LR508'
-            END,
-            CASE
-              WHEN (
-                COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
-                AND NOT COALESCE(
-                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
-                  TRUE
-                )
-              )
-              THEN 'LR508'
-            END
-          ],
-          lambda x: x IS NOT NULL
-        )
-      )
-      ELSE list_distinct(
-        list_filter(
-          [
-            "lr:c0",
-            CASE
-              WHEN "leukoencephalopathy_type" NOT IN (
-                'pml',
-                'drug_induced',
-                'post_infectious',
-                'toxic',
-                'other'
-              )
-              THEN 'LR504'
-            END,
-            CASE
-              WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-              THEN 'LR504'
-            END,
-            CASE
-              WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
-              THEN 'LR504'
-            END,
-            CASE
-              WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
-              THEN 'LR504'
-            END,
-            CASE
-              WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
-              THEN 'LR504'
-            END,
-            CASE
-              WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
-            END,
-            CASE
-              WHEN "mri_findings" NOT IN (
-                'normalized',
-                'minimal_residual',
-                'abnormal',
-                'progressed'
-              )
-              THEN 'LR504'
-            END
-          ],
-          lambda x: x IS NOT NULL
-        )
-      )
+        ELSE CAST([] AS VARCHAR[])
+      END
     END AS "lr:codes",
     CASE
-      WHEN len(
-        list_distinct(
-          list_filter(
-            [
-              "lr:c0",
-              CASE
-                WHEN "leukoencephalopathy_type" NOT IN (
-                  'pml',
-                  'drug_induced',
-                  'post_infectious',
-                  'toxic',
-                  'other'
-                )
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "corticosteroid_response" NOT IN (
-                  'not_started',
-                  'responding',
-                  'not_responding'
-                )
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "plasma_exchange_response" NOT IN (
-                  'not_started',
-                  'responding',
-                  'not_responding'
-                )
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
-              END,
-              CASE
-                WHEN "mri_findings" NOT IN (
-                  'normalized',
-                  'minimal_residual',
-                  'abnormal',
-                  'progressed'
-                )
-                THEN 'LR504'
-              END
-            ],
-            lambda x: x IS NOT NULL
-          )
+      WHEN NOT (
+        "lr:c0" IS NOT NULL
+        OR COALESCE(
+          "leukoencephalopathy_type" NOT IN (
+            'pml',
+            'drug_induced',
+            'post_infectious',
+            'toxic',
+            'other'
+          ),
+          FALSE
         )
-      ) = 0
+        OR COALESCE(
+          "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+          FALSE
+        )
+        OR COALESCE(
+          "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          FALSE
+        )
+        OR COALESCE(
+          "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          FALSE
+        )
+        OR COALESCE(
+          "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+          FALSE
+        )
+        OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
+        OR COALESCE(
+          "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+          FALSE
+        )
+      )
       THEN NULLIF(
         concat_ws(
           '; ',
@@ -297,53 +326,92 @@ WITH "lr:source" AS (
         ),
         ''
       )
-      ELSE NULLIF(
-        concat_ws(
-          '; ',
-          "lr:m0",
-          CASE
-            WHEN "leukoencephalopathy_type" NOT IN (
+      ELSE CASE
+        WHEN "lr:c0" IS NOT NULL
+          OR COALESCE(
+            "leukoencephalopathy_type" NOT IN (
               'pml',
               'drug_induced',
               'post_infectious',
               'toxic',
               'other'
-            )
-            THEN (
-              '`' || "leukoencephalopathy_type" || '` is not an allowed value of `leukoencephalopathy_type`'
-            )
-          END,
-          CASE
-            WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-            THEN ('`' || "causative_drug" || '` is not an allowed value of `causative_drug`')
-          END,
-          CASE
-            WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
-            THEN (
-              '`' || "corticosteroid_response" || '` is not an allowed value of `corticosteroid_response`'
-            )
-          END,
-          CASE
-            WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
-            THEN (
-              '`' || "plasma_exchange_response" || '` is not an allowed value of `plasma_exchange_response`'
-            )
-          END,
-          CASE
-            WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
-            THEN ('`' || "symptom_course" || '` is not an allowed value of `symptom_course`')
-          END,
-          CASE
-            WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed')
-            THEN ('`' || "csf_findings" || '` is not an allowed value of `csf_findings`')
-          END,
-          CASE
-            WHEN "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed')
-            THEN ('`' || "mri_findings" || '` is not an allowed value of `mri_findings`')
-          END
-        ),
-        ''
-      )
+            ),
+            FALSE
+          )
+          OR COALESCE(
+            "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+            FALSE
+          )
+          OR COALESCE(
+            "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            FALSE
+          )
+          OR COALESCE(
+            "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            FALSE
+          )
+          OR COALESCE(
+            "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+            FALSE
+          )
+          OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
+          OR COALESCE(
+            "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+            FALSE
+          )
+        THEN NULLIF(
+          concat_ws(
+            '; ',
+            "lr:m0",
+            CASE
+              WHEN "leukoencephalopathy_type" NOT IN (
+                'pml',
+                'drug_induced',
+                'post_infectious',
+                'toxic',
+                'other'
+              )
+              THEN (
+                '`' || "leukoencephalopathy_type" || '` is not an allowed value of `leukoencephalopathy_type`'
+              )
+            END,
+            CASE
+              WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
+              THEN ('`' || "causative_drug" || '` is not an allowed value of `causative_drug`')
+            END,
+            CASE
+              WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
+              THEN (
+                '`' || "corticosteroid_response" || '` is not an allowed value of `corticosteroid_response`'
+              )
+            END,
+            CASE
+              WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
+              THEN (
+                '`' || "plasma_exchange_response" || '` is not an allowed value of `plasma_exchange_response`'
+              )
+            END,
+            CASE
+              WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+              THEN ('`' || "symptom_course" || '` is not an allowed value of `symptom_course`')
+            END,
+            CASE
+              WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed')
+              THEN ('`' || "csf_findings" || '` is not an allowed value of `csf_findings`')
+            END,
+            CASE
+              WHEN "mri_findings" NOT IN (
+                'normalized',
+                'minimal_residual',
+                'abnormal',
+                'progressed'
+              )
+              THEN ('`' || "mri_findings" || '` is not an allowed value of `mri_findings`')
+            END
+          ),
+          ''
+        )
+      END
     END AS "lr:reason"
   FROM "lr:typed"
 ),
@@ -490,65 +558,24 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:pml.cause:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.immune_restoration" IS NULL
-      AND (
-        (
-          (
-            (("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible" = TRUE))
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:pml.immune_restoration" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.immune_restoration:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.immune_restoration" IS NULL
-      AND (
-        (
-          (
-            (("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible" = TRUE))
-          ) IS NULL
-          AND (("immune_restoration_possible" IS NULL))
-        )
-      ),
+      "fired:pml.immune_restoration" IS NULL AND ((("immune_restoration_possible" IS NULL))),
       FALSE
     ) AS "missing:pml.immune_restoration:immune_restoration_possible",
     COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'pml') AND ("hiv_positive" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type",
     COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'pml') AND ("hiv_positive" = TRUE))) IS NULL
-          AND (("hiv_positive" IS NULL))
-        )
-      ),
+      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("hiv_positive" IS NULL))),
       FALSE
     ) AS "missing:pml.hiv_antiretroviral_therapy:hiv_positive",
     COALESCE(
       "fired:pml.medication_induced.no_antiviral" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type",
     COALESCE(
@@ -557,23 +584,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("pml_medication_induced" IS NULL))
-            )
+            ) IS NULL
+            AND (("pml_medication_induced" IS NULL))
           )
         )
       ),
@@ -585,23 +601,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("causative_drug" IS NULL))
-            )
+            ) IS NULL
+            AND (("causative_drug" IS NULL))
           )
         )
       ),
@@ -609,21 +614,7 @@ WITH "lr:source" AS (
     ) AS "missing:pml.medication_induced.no_antiviral:causative_drug",
     COALESCE(
       "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type",
     COALESCE(
@@ -632,24 +623,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("pml_medication_induced" IS NULL))
-            )
+            ) IS NULL
+            AND (("pml_medication_induced" IS NULL))
           )
         )
       ),
@@ -661,24 +640,12 @@ WITH "lr:source" AS (
         (
           (
             (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
+              (
                 ("pml_medication_induced" = TRUE)
                 OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
               )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (
-            (
-              (
-                (
-                  ("pml_medication_induced" = TRUE)
-                  OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                )
-              ) IS NULL
-              AND (("causative_drug" IS NULL))
-            )
+            ) IS NULL
+            AND (("causative_drug" IS NULL))
           )
         )
       ),
@@ -686,36 +653,11 @@ WITH "lr:source" AS (
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug",
     COALESCE(
       "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'pml')
-              AND (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-              AND ("checkpoint_inhibitor_candidate" = TRUE)
-            )
-          ) IS NULL
-          AND (("checkpoint_inhibitor_candidate" IS NULL))
-        )
-      ),
+      AND ((("checkpoint_inhibitor_candidate" IS NULL))),
       FALSE
     ) AS "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate",
     COALESCE(
-      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL
-      AND (
-        (
-          (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (("causative_drug" IS NULL))
-        )
-      ),
+      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL AND ((("causative_drug" IS NULL))),
       FALSE
     ) AS "missing:drug_induced.mycophenolic_acid.cessation:causative_drug",
     COALESCE(
@@ -723,16 +665,8 @@ WITH "lr:source" AS (
       AND (
         (
           (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (
-            (
-              ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-              AND (("pml_signs" IS NULL))
-            )
+            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
+            AND (("pml_signs" IS NULL))
           )
         )
       ),
@@ -743,16 +677,8 @@ WITH "lr:source" AS (
       AND (
         (
           (
-            (
-              ("causative_drug" = 'mycophenolic_acid')
-              AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
-            )
-          ) IS NULL
-          AND (
-            (
-              ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-              AND (("leukoencephalopathy_type" IS NULL))
-            )
+            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
+            AND (("leukoencephalopathy_type" IS NULL))
           )
         )
       ),
@@ -763,120 +689,41 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:adem.corticosteroids:leukoencephalopathy_type",
     COALESCE(
-      "fired:adem.ivig" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'post_infectious')
-              AND ("plasma_exchange_response" = 'not_responding')
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:adem.ivig" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:adem.ivig:leukoencephalopathy_type",
     COALESCE(
-      "fired:adem.ivig" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'post_infectious')
-              AND ("plasma_exchange_response" = 'not_responding')
-            )
-          ) IS NULL
-          AND (("plasma_exchange_response" IS NULL))
-        )
-      ),
+      "fired:adem.ivig" IS NULL AND ((("plasma_exchange_response" IS NULL))),
       FALSE
     ) AS "missing:adem.ivig:plasma_exchange_response",
     COALESCE(
-      "fired:toxic.remove_exposure" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.remove_exposure" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.remove_exposure:leukoencephalopathy_type",
     COALESCE(
-      "fired:toxic.remove_exposure" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing" = TRUE))) IS NULL
-          AND (("toxic_exposure_ongoing" IS NULL))
-        )
-      ),
+      "fired:toxic.remove_exposure" IS NULL AND ((("toxic_exposure_ongoing" IS NULL))),
       FALSE
     ) AS "missing:toxic.remove_exposure:toxic_exposure_ongoing",
     COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance" = TRUE))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.correct_electrolytes" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.correct_electrolytes:leukoencephalopathy_type",
     COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL
-      AND (
-        (
-          ((("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance" = TRUE))) IS NULL
-          AND (("electrolyte_imbalance" IS NULL))
-        )
-      ),
+      "fired:toxic.correct_electrolytes" IS NULL AND ((("electrolyte_imbalance" IS NULL))),
       FALSE
     ) AS "missing:toxic.correct_electrolytes:electrolyte_imbalance",
     COALESCE(
-      "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      "fired:toxic.benzodiazepines" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:leukoencephalopathy_type",
     COALESCE(
       "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND (
-            (((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("agitation" IS NULL)))
-          )
-        )
-      ),
+      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("agitation" IS NULL))))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:agitation",
     COALESCE(
       "fired:toxic.benzodiazepines" IS NULL
-      AND (
-        (
-          (
-            (
-              ("leukoencephalopathy_type" = 'toxic')
-              AND (("agitation" = TRUE) OR ("seizures" = TRUE))
-            )
-          ) IS NULL
-          AND ((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("seizures" IS NULL))))
-        )
-      ),
+      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("seizures" IS NULL))))),
       FALSE
     ) AS "missing:toxic.benzodiazepines:seizures",
     COALESCE(
@@ -897,51 +744,15 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:rehabilitation.physical_occupational_therapy:motor_deficits",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("neurological_symptoms" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("neurological_symptoms" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:neurological_symptoms",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("motor_deficits" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("motor_deficits" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:motor_deficits",
     COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL
-      AND (
-        (
-          (
-            (
-              ("neurological_symptoms" = TRUE)
-              OR ("motor_deficits" = TRUE)
-              OR ("dysarthria_or_dysphasia" = TRUE)
-            )
-          ) IS NULL
-          AND (("dysarthria_or_dysphasia" IS NULL))
-        )
-      ),
+      "fired:rehabilitation.functional_training" IS NULL AND ((("dysarthria_or_dysphasia" IS NULL))),
       FALSE
     ) AS "missing:rehabilitation.functional_training:dysarthria_or_dysphasia",
     COALESCE(
@@ -953,33 +764,11 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:imaging.radiological_lag:symptom_course",
     COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('resolved', 'improved'))
-              AND ("mri_findings" IN ('minimal_residual', 'abnormal'))
-            )
-          ) IS NULL
-          AND (("symptom_course" IS NULL))
-        )
-      ),
+      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("symptom_course" IS NULL))),
       FALSE
     ) AS "missing:imaging.persistent_t2_flair_lesions:symptom_course",
     COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('resolved', 'improved'))
-              AND ("mri_findings" IN ('minimal_residual', 'abnormal'))
-            )
-          ) IS NULL
-          AND (("mri_findings" IS NULL))
-        )
-      ),
+      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("mri_findings" IS NULL))),
       FALSE
     ) AS "missing:imaging.persistent_t2_flair_lesions:mri_findings",
     COALESCE(
@@ -991,51 +780,15 @@ WITH "lr:source" AS (
       FALSE
     ) AS "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("symptom_course" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("symptom_course" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:symptom_course",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("csf_findings" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("csf_findings" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:csf_findings",
     COALESCE(
-      "fired:response.complete_remission" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" = 'resolved')
-              AND ("csf_findings" = 'normalized')
-              AND ("mri_findings" IN ('normalized', 'minimal_residual'))
-            )
-          ) IS NULL
-          AND (("mri_findings" IS NULL))
-        )
-      ),
+      "fired:response.complete_remission" IS NULL AND ((("mri_findings" IS NULL))),
       FALSE
     ) AS "missing:response.complete_remission:mri_findings",
     COALESCE(
@@ -1051,32 +804,17 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
-              (
+            ) IS NULL
+            AND (
+              ("symptom_course" IS NULL)
+              OR (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                ("symptom_course" IS NULL)
-                OR (
-                  (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (("symptom_course" IS NULL))
-                )
+                ) IS NULL
+                AND (("symptom_course" IS NULL))
               )
             )
           )
@@ -1097,40 +835,25 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
+            ) IS NULL
+            AND (
               (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                (
+                ) IS NULL
+                AND (
                   (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (
-                    (
-                      ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                      AND (("mri_findings" IS NULL))
-                    )
+                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
+                    AND (("mri_findings" IS NULL))
                   )
                 )
               )
             )
-            OR ("mri_findings" IS NULL)
           )
+          OR ("mri_findings" IS NULL)
         )
       ),
       FALSE
@@ -1148,82 +871,46 @@ WITH "lr:source" AS (
                   AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                 )
               )
-              AND ("mri_findings" IN ('normalized', 'minimal_residual', 'abnormal'))
-              AND ("csf_findings" IN ('normalized', 'abnormal'))
-            )
-          ) IS NULL
-          AND (
-            (
+            ) IS NULL
+            AND (
               (
                 (
-                  ("symptom_course" = 'improved')
-                  OR (
+                  (
                     ("symptom_course" = 'resolved')
                     AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
                   )
-                )
-              ) IS NULL
-              AND (
-                (
+                ) IS NULL
+                AND (
                   (
-                    (
-                      ("symptom_course" = 'resolved')
-                      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                    )
-                  ) IS NULL
-                  AND (
-                    (
-                      ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                      AND (("csf_findings" IS NULL))
-                    )
+                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
+                    AND (("csf_findings" IS NULL))
                   )
                 )
               )
             )
-            OR ("csf_findings" IS NULL)
           )
+          OR ("csf_findings" IS NULL)
         )
       ),
       FALSE
     ) AS "missing:response.partial_response:csf_findings",
     COALESCE(
       "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND (
-        (
-          ((("on_treatment" = TRUE) AND ("clinical_decline" = TRUE))) IS NULL
-          AND (("on_treatment" IS NULL))
-        )
-      ),
+      AND ((("on_treatment" IS NULL))),
       FALSE
     ) AS "missing:considerations.decline_may_be_treatment_toxicity:on_treatment",
     COALESCE(
       "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND (
-        (
-          ((("on_treatment" = TRUE) AND ("clinical_decline" = TRUE))) IS NULL
-          AND (("clinical_decline" IS NULL))
-        )
-      ),
+      AND ((("clinical_decline" IS NULL))),
       FALSE
     ) AS "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline",
     COALESCE(
-      "fired:considerations.blood_pressure_control" IS NULL
-      AND (
-        (
-          ((("immune_mediated" = TRUE) OR ("leukoencephalopathy_type" = 'post_infectious'))) IS NULL
-          AND (("immune_mediated" IS NULL))
-        )
-      ),
+      "fired:considerations.blood_pressure_control" IS NULL AND ((("immune_mediated" IS NULL))),
       FALSE
     ) AS "missing:considerations.blood_pressure_control:immune_mediated",
     COALESCE(
       "fired:considerations.blood_pressure_control" IS NULL
-      AND (
-        (
-          ((("immune_mediated" = TRUE) OR ("leukoencephalopathy_type" = 'post_infectious'))) IS NULL
-          AND (("leukoencephalopathy_type" IS NULL))
-        )
-      ),
+      AND ((("leukoencephalopathy_type" IS NULL))),
       FALSE
     ) AS "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
   FROM "lr:layer3"
@@ -1310,485 +997,344 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  list_filter(
+  list_where(
+    CAST(
+      [
+        'approach.supportive_care',
+        'pml.cause',
+        'pml.immune_restoration',
+        'pml.hiv_antiretroviral_therapy',
+        'pml.medication_induced.no_antiviral',
+        'pml.medication_induced.checkpoint_inhibitors',
+        'drug_induced.mycophenolic_acid.cessation',
+        'adem.corticosteroids',
+        'adem.plasma_exchange',
+        'adem.ivig',
+        'toxic.remove_exposure',
+        'toxic.correct_electrolytes',
+        'toxic.benzodiazepines',
+        'supportive.neuropathic_pain',
+        'supportive.seizures',
+        'supportive.raised_intracranial_pressure',
+        'rehabilitation.physical_occupational_therapy',
+        'rehabilitation.functional_training',
+        'rehabilitation.speech_therapy',
+        'imaging.serial_mri',
+        'imaging.radiological_lag',
+        'imaging.persistent_t2_flair_lesions',
+        'laboratory.pml_csf_jc_virus',
+        'laboratory.drug_induced_blood_tests',
+        'response.complete_remission',
+        'response.partial_response',
+        'response.non_response',
+        'considerations.symptoms_guide_treatment',
+        'considerations.permanent_deficits',
+        'considerations.decline_may_be_treatment_toxicity',
+        'considerations.blood_pressure_control',
+        'considerations.blood_pressure_control_pres'
+      ] AS ENUM(
+        'approach.supportive_care',
+        'pml.cause',
+        'pml.immune_restoration',
+        'pml.hiv_antiretroviral_therapy',
+        'pml.medication_induced.no_antiviral',
+        'pml.medication_induced.checkpoint_inhibitors',
+        'drug_induced.mycophenolic_acid.cessation',
+        'adem.corticosteroids',
+        'adem.plasma_exchange',
+        'adem.ivig',
+        'toxic.remove_exposure',
+        'toxic.correct_electrolytes',
+        'toxic.benzodiazepines',
+        'supportive.neuropathic_pain',
+        'supportive.seizures',
+        'supportive.raised_intracranial_pressure',
+        'rehabilitation.physical_occupational_therapy',
+        'rehabilitation.functional_training',
+        'rehabilitation.speech_therapy',
+        'imaging.serial_mri',
+        'imaging.radiological_lag',
+        'imaging.persistent_t2_flair_lesions',
+        'laboratory.pml_csf_jc_virus',
+        'laboratory.drug_induced_blood_tests',
+        'response.complete_remission',
+        'response.partial_response',
+        'response.non_response',
+        'considerations.symptoms_guide_treatment',
+        'considerations.permanent_deficits',
+        'considerations.decline_may_be_treatment_toxicity',
+        'considerations.blood_pressure_control',
+        'considerations.blood_pressure_control_pres'
+      )[]
+    ),
     [
-      CASE WHEN "fired:approach.supportive_care" THEN 'approach.supportive_care' END,
-      CASE WHEN "fired:pml.cause" THEN 'pml.cause' END,
-      CASE WHEN "fired:pml.immune_restoration" THEN 'pml.immune_restoration' END,
-      CASE WHEN "fired:pml.hiv_antiretroviral_therapy" THEN 'pml.hiv_antiretroviral_therapy' END,
-      CASE
-        WHEN "fired:pml.medication_induced.no_antiviral" THEN 'pml.medication_induced.no_antiviral'
-      END,
-      CASE
-        WHEN "fired:pml.medication_induced.checkpoint_inhibitors"
-        THEN 'pml.medication_induced.checkpoint_inhibitors'
-      END,
-      CASE
-        WHEN "fired:drug_induced.mycophenolic_acid.cessation"
-        THEN 'drug_induced.mycophenolic_acid.cessation'
-      END,
-      CASE WHEN "fired:adem.corticosteroids" THEN 'adem.corticosteroids' END,
-      CASE WHEN "fired:adem.plasma_exchange" THEN 'adem.plasma_exchange' END,
-      CASE WHEN "fired:adem.ivig" THEN 'adem.ivig' END,
-      CASE WHEN "fired:toxic.remove_exposure" THEN 'toxic.remove_exposure' END,
-      CASE WHEN "fired:toxic.correct_electrolytes" THEN 'toxic.correct_electrolytes' END,
-      CASE WHEN "fired:toxic.benzodiazepines" THEN 'toxic.benzodiazepines' END,
-      CASE WHEN "fired:supportive.neuropathic_pain" THEN 'supportive.neuropathic_pain' END,
-      CASE WHEN "fired:supportive.seizures" THEN 'supportive.seizures' END,
-      CASE
-        WHEN "fired:supportive.raised_intracranial_pressure"
-        THEN 'supportive.raised_intracranial_pressure'
-      END,
-      CASE
-        WHEN "fired:rehabilitation.physical_occupational_therapy"
-        THEN 'rehabilitation.physical_occupational_therapy'
-      END,
-      CASE
-        WHEN "fired:rehabilitation.functional_training" THEN 'rehabilitation.functional_training'
-      END,
-      CASE WHEN "fired:rehabilitation.speech_therapy" THEN 'rehabilitation.speech_therapy' END,
-      CASE WHEN "fired:imaging.serial_mri" THEN 'imaging.serial_mri' END,
-      CASE WHEN "fired:imaging.radiological_lag" THEN 'imaging.radiological_lag' END,
-      CASE
-        WHEN "fired:imaging.persistent_t2_flair_lesions" THEN 'imaging.persistent_t2_flair_lesions'
-      END,
-      CASE WHEN "fired:laboratory.pml_csf_jc_virus" THEN 'laboratory.pml_csf_jc_virus' END,
-      CASE
-        WHEN "fired:laboratory.drug_induced_blood_tests" THEN 'laboratory.drug_induced_blood_tests'
-      END,
-      CASE WHEN "fired:response.complete_remission" THEN 'response.complete_remission' END,
-      CASE WHEN "fired:response.partial_response" THEN 'response.partial_response' END,
-      CASE WHEN "fired:response.non_response" THEN 'response.non_response' END,
-      CASE
-        WHEN "fired:considerations.symptoms_guide_treatment"
-        THEN 'considerations.symptoms_guide_treatment'
-      END,
-      CASE
-        WHEN "fired:considerations.permanent_deficits" THEN 'considerations.permanent_deficits'
-      END,
-      CASE
-        WHEN "fired:considerations.decline_may_be_treatment_toxicity"
-        THEN 'considerations.decline_may_be_treatment_toxicity'
-      END,
-      CASE
-        WHEN "fired:considerations.blood_pressure_control"
-        THEN 'considerations.blood_pressure_control'
-      END,
-      CASE
-        WHEN "fired:considerations.blood_pressure_control_pres"
-        THEN 'considerations.blood_pressure_control_pres'
-      END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:approach.supportive_care", FALSE),
+      COALESCE("fired:pml.cause", FALSE),
+      COALESCE("fired:pml.immune_restoration", FALSE),
+      COALESCE("fired:pml.hiv_antiretroviral_therapy", FALSE),
+      COALESCE("fired:pml.medication_induced.no_antiviral", FALSE),
+      COALESCE("fired:pml.medication_induced.checkpoint_inhibitors", FALSE),
+      COALESCE("fired:drug_induced.mycophenolic_acid.cessation", FALSE),
+      COALESCE("fired:adem.corticosteroids", FALSE),
+      COALESCE("fired:adem.plasma_exchange", FALSE),
+      COALESCE("fired:adem.ivig", FALSE),
+      COALESCE("fired:toxic.remove_exposure", FALSE),
+      COALESCE("fired:toxic.correct_electrolytes", FALSE),
+      COALESCE("fired:toxic.benzodiazepines", FALSE),
+      COALESCE("fired:supportive.neuropathic_pain", FALSE),
+      COALESCE("fired:supportive.seizures", FALSE),
+      COALESCE("fired:supportive.raised_intracranial_pressure", FALSE),
+      COALESCE("fired:rehabilitation.physical_occupational_therapy", FALSE),
+      COALESCE("fired:rehabilitation.functional_training", FALSE),
+      COALESCE("fired:rehabilitation.speech_therapy", FALSE),
+      COALESCE("fired:imaging.serial_mri", FALSE),
+      COALESCE("fired:imaging.radiological_lag", FALSE),
+      COALESCE("fired:imaging.persistent_t2_flair_lesions", FALSE),
+      COALESCE("fired:laboratory.pml_csf_jc_virus", FALSE),
+      COALESCE("fired:laboratory.drug_induced_blood_tests", FALSE),
+      COALESCE("fired:response.complete_remission", FALSE),
+      COALESCE("fired:response.partial_response", FALSE),
+      COALESCE("fired:response.non_response", FALSE),
+      COALESCE("fired:considerations.symptoms_guide_treatment", FALSE),
+      COALESCE("fired:considerations.permanent_deficits", FALSE),
+      COALESCE("fired:considerations.decline_may_be_treatment_toxicity", FALSE),
+      COALESCE("fired:considerations.blood_pressure_control", FALSE),
+      COALESCE("fired:considerations.blood_pressure_control_pres", FALSE)
+    ]
   ) AS "fired",
-  list_filter(
+  list_where(
+    CAST(
+      [
+        'approach.supportive_care',
+        'pml.cause',
+        'pml.immune_restoration',
+        'pml.hiv_antiretroviral_therapy',
+        'pml.medication_induced.no_antiviral',
+        'pml.medication_induced.checkpoint_inhibitors',
+        'drug_induced.mycophenolic_acid.cessation',
+        'adem.corticosteroids',
+        'adem.plasma_exchange',
+        'adem.ivig',
+        'toxic.remove_exposure',
+        'toxic.correct_electrolytes',
+        'toxic.benzodiazepines',
+        'supportive.neuropathic_pain',
+        'supportive.seizures',
+        'supportive.raised_intracranial_pressure',
+        'rehabilitation.physical_occupational_therapy',
+        'rehabilitation.functional_training',
+        'rehabilitation.speech_therapy',
+        'imaging.serial_mri',
+        'imaging.radiological_lag',
+        'imaging.persistent_t2_flair_lesions',
+        'laboratory.pml_csf_jc_virus',
+        'laboratory.drug_induced_blood_tests',
+        'response.complete_remission',
+        'response.partial_response',
+        'response.non_response',
+        'considerations.symptoms_guide_treatment',
+        'considerations.permanent_deficits',
+        'considerations.decline_may_be_treatment_toxicity',
+        'considerations.blood_pressure_control',
+        'considerations.blood_pressure_control_pres'
+      ] AS ENUM(
+        'approach.supportive_care',
+        'pml.cause',
+        'pml.immune_restoration',
+        'pml.hiv_antiretroviral_therapy',
+        'pml.medication_induced.no_antiviral',
+        'pml.medication_induced.checkpoint_inhibitors',
+        'drug_induced.mycophenolic_acid.cessation',
+        'adem.corticosteroids',
+        'adem.plasma_exchange',
+        'adem.ivig',
+        'toxic.remove_exposure',
+        'toxic.correct_electrolytes',
+        'toxic.benzodiazepines',
+        'supportive.neuropathic_pain',
+        'supportive.seizures',
+        'supportive.raised_intracranial_pressure',
+        'rehabilitation.physical_occupational_therapy',
+        'rehabilitation.functional_training',
+        'rehabilitation.speech_therapy',
+        'imaging.serial_mri',
+        'imaging.radiological_lag',
+        'imaging.persistent_t2_flair_lesions',
+        'laboratory.pml_csf_jc_virus',
+        'laboratory.drug_induced_blood_tests',
+        'response.complete_remission',
+        'response.partial_response',
+        'response.non_response',
+        'considerations.symptoms_guide_treatment',
+        'considerations.permanent_deficits',
+        'considerations.decline_may_be_treatment_toxicity',
+        'considerations.blood_pressure_control',
+        'considerations.blood_pressure_control_pres'
+      )[]
+    ),
     [
-      CASE WHEN "fired:approach.supportive_care" IS NULL THEN 'approach.supportive_care' END,
-      CASE WHEN "fired:pml.cause" IS NULL THEN 'pml.cause' END,
-      CASE WHEN "fired:pml.immune_restoration" IS NULL THEN 'pml.immune_restoration' END,
-      CASE
-        WHEN "fired:pml.hiv_antiretroviral_therapy" IS NULL THEN 'pml.hiv_antiretroviral_therapy'
-      END,
-      CASE
-        WHEN "fired:pml.medication_induced.no_antiviral" IS NULL
-        THEN 'pml.medication_induced.no_antiviral'
-      END,
-      CASE
-        WHEN "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-        THEN 'pml.medication_induced.checkpoint_inhibitors'
-      END,
-      CASE
-        WHEN "fired:drug_induced.mycophenolic_acid.cessation" IS NULL
-        THEN 'drug_induced.mycophenolic_acid.cessation'
-      END,
-      CASE WHEN "fired:adem.corticosteroids" IS NULL THEN 'adem.corticosteroids' END,
-      CASE WHEN "fired:adem.plasma_exchange" IS NULL THEN 'adem.plasma_exchange' END,
-      CASE WHEN "fired:adem.ivig" IS NULL THEN 'adem.ivig' END,
-      CASE WHEN "fired:toxic.remove_exposure" IS NULL THEN 'toxic.remove_exposure' END,
-      CASE WHEN "fired:toxic.correct_electrolytes" IS NULL THEN 'toxic.correct_electrolytes' END,
-      CASE WHEN "fired:toxic.benzodiazepines" IS NULL THEN 'toxic.benzodiazepines' END,
-      CASE WHEN "fired:supportive.neuropathic_pain" IS NULL THEN 'supportive.neuropathic_pain' END,
-      CASE WHEN "fired:supportive.seizures" IS NULL THEN 'supportive.seizures' END,
-      CASE
-        WHEN "fired:supportive.raised_intracranial_pressure" IS NULL
-        THEN 'supportive.raised_intracranial_pressure'
-      END,
-      CASE
-        WHEN "fired:rehabilitation.physical_occupational_therapy" IS NULL
-        THEN 'rehabilitation.physical_occupational_therapy'
-      END,
-      CASE
-        WHEN "fired:rehabilitation.functional_training" IS NULL
-        THEN 'rehabilitation.functional_training'
-      END,
-      CASE
-        WHEN "fired:rehabilitation.speech_therapy" IS NULL THEN 'rehabilitation.speech_therapy'
-      END,
-      CASE WHEN "fired:imaging.serial_mri" IS NULL THEN 'imaging.serial_mri' END,
-      CASE WHEN "fired:imaging.radiological_lag" IS NULL THEN 'imaging.radiological_lag' END,
-      CASE
-        WHEN "fired:imaging.persistent_t2_flair_lesions" IS NULL
-        THEN 'imaging.persistent_t2_flair_lesions'
-      END,
-      CASE WHEN "fired:laboratory.pml_csf_jc_virus" IS NULL THEN 'laboratory.pml_csf_jc_virus' END,
-      CASE
-        WHEN "fired:laboratory.drug_induced_blood_tests" IS NULL
-        THEN 'laboratory.drug_induced_blood_tests'
-      END,
-      CASE WHEN "fired:response.complete_remission" IS NULL THEN 'response.complete_remission' END,
-      CASE WHEN "fired:response.partial_response" IS NULL THEN 'response.partial_response' END,
-      CASE WHEN "fired:response.non_response" IS NULL THEN 'response.non_response' END,
-      CASE
-        WHEN "fired:considerations.symptoms_guide_treatment" IS NULL
-        THEN 'considerations.symptoms_guide_treatment'
-      END,
-      CASE
-        WHEN "fired:considerations.permanent_deficits" IS NULL
-        THEN 'considerations.permanent_deficits'
-      END,
-      CASE
-        WHEN "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-        THEN 'considerations.decline_may_be_treatment_toxicity'
-      END,
-      CASE
-        WHEN "fired:considerations.blood_pressure_control" IS NULL
-        THEN 'considerations.blood_pressure_control'
-      END,
-      CASE
-        WHEN "fired:considerations.blood_pressure_control_pres" IS NULL
-        THEN 'considerations.blood_pressure_control_pres'
-      END
-    ],
-    lambda x: x IS NOT NULL
+      COALESCE("fired:approach.supportive_care" IS NULL, FALSE),
+      COALESCE("fired:pml.cause" IS NULL, FALSE),
+      COALESCE("fired:pml.immune_restoration" IS NULL, FALSE),
+      COALESCE("fired:pml.hiv_antiretroviral_therapy" IS NULL, FALSE),
+      COALESCE("fired:pml.medication_induced.no_antiviral" IS NULL, FALSE),
+      COALESCE("fired:pml.medication_induced.checkpoint_inhibitors" IS NULL, FALSE),
+      COALESCE("fired:drug_induced.mycophenolic_acid.cessation" IS NULL, FALSE),
+      COALESCE("fired:adem.corticosteroids" IS NULL, FALSE),
+      COALESCE("fired:adem.plasma_exchange" IS NULL, FALSE),
+      COALESCE("fired:adem.ivig" IS NULL, FALSE),
+      COALESCE("fired:toxic.remove_exposure" IS NULL, FALSE),
+      COALESCE("fired:toxic.correct_electrolytes" IS NULL, FALSE),
+      COALESCE("fired:toxic.benzodiazepines" IS NULL, FALSE),
+      COALESCE("fired:supportive.neuropathic_pain" IS NULL, FALSE),
+      COALESCE("fired:supportive.seizures" IS NULL, FALSE),
+      COALESCE("fired:supportive.raised_intracranial_pressure" IS NULL, FALSE),
+      COALESCE("fired:rehabilitation.physical_occupational_therapy" IS NULL, FALSE),
+      COALESCE("fired:rehabilitation.functional_training" IS NULL, FALSE),
+      COALESCE("fired:rehabilitation.speech_therapy" IS NULL, FALSE),
+      COALESCE("fired:imaging.serial_mri" IS NULL, FALSE),
+      COALESCE("fired:imaging.radiological_lag" IS NULL, FALSE),
+      COALESCE("fired:imaging.persistent_t2_flair_lesions" IS NULL, FALSE),
+      COALESCE("fired:laboratory.pml_csf_jc_virus" IS NULL, FALSE),
+      COALESCE("fired:laboratory.drug_induced_blood_tests" IS NULL, FALSE),
+      COALESCE("fired:response.complete_remission" IS NULL, FALSE),
+      COALESCE("fired:response.partial_response" IS NULL, FALSE),
+      COALESCE("fired:response.non_response" IS NULL, FALSE),
+      COALESCE("fired:considerations.symptoms_guide_treatment" IS NULL, FALSE),
+      COALESCE("fired:considerations.permanent_deficits" IS NULL, FALSE),
+      COALESCE("fired:considerations.decline_may_be_treatment_toxicity" IS NULL, FALSE),
+      COALESCE("fired:considerations.blood_pressure_control" IS NULL, FALSE),
+      COALESCE("fired:considerations.blood_pressure_control_pres" IS NULL, FALSE)
+    ]
   ) AS "undetermined",
-  list_filter(
-    [
-      CASE
-        WHEN "missing:pml.cause:leukoencephalopathy_type" THEN 'pml.cause leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.immune_restoration:leukoencephalopathy_type"
-        THEN 'pml.immune_restoration leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.immune_restoration:immune_restoration_possible"
-        THEN 'pml.immune_restoration immune_restoration_possible'
-      END,
-      CASE
-        WHEN "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type"
-        THEN 'pml.hiv_antiretroviral_therapy leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.hiv_antiretroviral_therapy:hiv_positive"
-        THEN 'pml.hiv_antiretroviral_therapy hiv_positive'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type"
-        THEN 'pml.medication_induced.no_antiviral leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.no_antiviral:pml_medication_induced"
-        THEN 'pml.medication_induced.no_antiviral pml_medication_induced'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.no_antiviral:causative_drug"
-        THEN 'pml.medication_induced.no_antiviral causative_drug'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type"
-        THEN 'pml.medication_induced.checkpoint_inhibitors leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced"
-        THEN 'pml.medication_induced.checkpoint_inhibitors pml_medication_induced'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug"
-        THEN 'pml.medication_induced.checkpoint_inhibitors causative_drug'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate"
-        THEN 'pml.medication_induced.checkpoint_inhibitors checkpoint_inhibitor_candidate'
-      END,
-      CASE
-        WHEN "missing:drug_induced.mycophenolic_acid.cessation:causative_drug"
-        THEN 'drug_induced.mycophenolic_acid.cessation causative_drug'
-      END,
-      CASE
-        WHEN "missing:drug_induced.mycophenolic_acid.cessation:pml_signs"
-        THEN 'drug_induced.mycophenolic_acid.cessation pml_signs'
-      END,
-      CASE
-        WHEN "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type"
-        THEN 'drug_induced.mycophenolic_acid.cessation leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:adem.corticosteroids:leukoencephalopathy_type"
-        THEN 'adem.corticosteroids leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:adem.ivig:leukoencephalopathy_type" THEN 'adem.ivig leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:adem.ivig:plasma_exchange_response" THEN 'adem.ivig plasma_exchange_response'
-      END,
-      CASE
-        WHEN "missing:toxic.remove_exposure:leukoencephalopathy_type"
-        THEN 'toxic.remove_exposure leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:toxic.remove_exposure:toxic_exposure_ongoing"
-        THEN 'toxic.remove_exposure toxic_exposure_ongoing'
-      END,
-      CASE
-        WHEN "missing:toxic.correct_electrolytes:leukoencephalopathy_type"
-        THEN 'toxic.correct_electrolytes leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:toxic.correct_electrolytes:electrolyte_imbalance"
-        THEN 'toxic.correct_electrolytes electrolyte_imbalance'
-      END,
-      CASE
-        WHEN "missing:toxic.benzodiazepines:leukoencephalopathy_type"
-        THEN 'toxic.benzodiazepines leukoencephalopathy_type'
-      END,
-      CASE WHEN "missing:toxic.benzodiazepines:agitation" THEN 'toxic.benzodiazepines agitation' END,
-      CASE WHEN "missing:toxic.benzodiazepines:seizures" THEN 'toxic.benzodiazepines seizures' END,
-      CASE
-        WHEN "missing:supportive.neuropathic_pain:neuropathic_pain"
-        THEN 'supportive.neuropathic_pain neuropathic_pain'
-      END,
-      CASE WHEN "missing:supportive.seizures:seizures" THEN 'supportive.seizures seizures' END,
-      CASE
-        WHEN "missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure"
-        THEN 'supportive.raised_intracranial_pressure raised_intracranial_pressure'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.physical_occupational_therapy:motor_deficits"
-        THEN 'rehabilitation.physical_occupational_therapy motor_deficits'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.functional_training:neurological_symptoms"
-        THEN 'rehabilitation.functional_training neurological_symptoms'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.functional_training:motor_deficits"
-        THEN 'rehabilitation.functional_training motor_deficits'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.functional_training:dysarthria_or_dysphasia"
-        THEN 'rehabilitation.functional_training dysarthria_or_dysphasia'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia"
-        THEN 'rehabilitation.speech_therapy dysarthria_or_dysphasia'
-      END,
-      CASE
-        WHEN "missing:imaging.radiological_lag:symptom_course"
-        THEN 'imaging.radiological_lag symptom_course'
-      END,
-      CASE
-        WHEN "missing:imaging.persistent_t2_flair_lesions:symptom_course"
-        THEN 'imaging.persistent_t2_flair_lesions symptom_course'
-      END,
-      CASE
-        WHEN "missing:imaging.persistent_t2_flair_lesions:mri_findings"
-        THEN 'imaging.persistent_t2_flair_lesions mri_findings'
-      END,
-      CASE
-        WHEN "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type"
-        THEN 'laboratory.pml_csf_jc_virus leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type"
-        THEN 'laboratory.drug_induced_blood_tests leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:response.complete_remission:symptom_course"
-        THEN 'response.complete_remission symptom_course'
-      END,
-      CASE
-        WHEN "missing:response.complete_remission:csf_findings"
-        THEN 'response.complete_remission csf_findings'
-      END,
-      CASE
-        WHEN "missing:response.complete_remission:mri_findings"
-        THEN 'response.complete_remission mri_findings'
-      END,
-      CASE
-        WHEN "missing:response.partial_response:symptom_course"
-        THEN 'response.partial_response symptom_course'
-      END,
-      CASE
-        WHEN "missing:response.partial_response:mri_findings"
-        THEN 'response.partial_response mri_findings'
-      END,
-      CASE
-        WHEN "missing:response.partial_response:csf_findings"
-        THEN 'response.partial_response csf_findings'
-      END,
-      CASE
-        WHEN "missing:considerations.decline_may_be_treatment_toxicity:on_treatment"
-        THEN 'considerations.decline_may_be_treatment_toxicity on_treatment'
-      END,
-      CASE
-        WHEN "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline"
-        THEN 'considerations.decline_may_be_treatment_toxicity clinical_decline'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control:immune_mediated"
-        THEN 'considerations.blood_pressure_control immune_mediated'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
-        THEN 'considerations.blood_pressure_control leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:adem.plasma_exchange:corticosteroid_response"
-        THEN 'adem.plasma_exchange corticosteroid_response'
-      END,
-      CASE
-        WHEN "missing:adem.plasma_exchange:leukoencephalopathy_type"
-        THEN 'adem.plasma_exchange leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:response.non_response:symptom_course"
-        THEN 'response.non_response symptom_course'
-      END,
-      CASE
-        WHEN "missing:response.non_response:mri_findings" THEN 'response.non_response mri_findings'
-      END,
-      CASE
-        WHEN "missing:response.non_response:csf_findings" THEN 'response.non_response csf_findings'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control_pres:pres"
-        THEN 'considerations.blood_pressure_control_pres pres'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control_pres:immune_mediated"
-        THEN 'considerations.blood_pressure_control_pres immune_mediated'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type"
-        THEN 'considerations.blood_pressure_control_pres leukoencephalopathy_type'
-      END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_pairs",
-  list_filter(
-    [
-      CASE
-        WHEN "missing:pml.cause:leukoencephalopathy_type"
-          OR "missing:pml.immune_restoration:leukoencephalopathy_type"
-          OR "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type"
-          OR "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type"
-          OR "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type"
-          OR "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type"
-          OR "missing:adem.corticosteroids:leukoencephalopathy_type"
-          OR "missing:adem.ivig:leukoencephalopathy_type"
-          OR "missing:toxic.remove_exposure:leukoencephalopathy_type"
-          OR "missing:toxic.correct_electrolytes:leukoencephalopathy_type"
-          OR "missing:toxic.benzodiazepines:leukoencephalopathy_type"
-          OR "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type"
-          OR "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type"
-          OR "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
-          OR "missing:adem.plasma_exchange:leukoencephalopathy_type"
-          OR "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type"
-        THEN 'leukoencephalopathy_type'
-      END,
-      CASE
-        WHEN "missing:pml.immune_restoration:immune_restoration_possible"
-        THEN 'immune_restoration_possible'
-      END,
-      CASE WHEN "missing:pml.hiv_antiretroviral_therapy:hiv_positive" THEN 'hiv_positive' END,
-      CASE
-        WHEN "missing:pml.medication_induced.no_antiviral:pml_medication_induced"
-          OR "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced"
-        THEN 'pml_medication_induced'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.no_antiviral:causative_drug"
-          OR "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug"
-          OR "missing:drug_induced.mycophenolic_acid.cessation:causative_drug"
-        THEN 'causative_drug'
-      END,
-      CASE
-        WHEN "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate"
-        THEN 'checkpoint_inhibitor_candidate'
-      END,
-      CASE WHEN "missing:drug_induced.mycophenolic_acid.cessation:pml_signs" THEN 'pml_signs' END,
-      CASE WHEN "missing:adem.ivig:plasma_exchange_response" THEN 'plasma_exchange_response' END,
-      CASE
-        WHEN "missing:toxic.remove_exposure:toxic_exposure_ongoing" THEN 'toxic_exposure_ongoing'
-      END,
-      CASE
-        WHEN "missing:toxic.correct_electrolytes:electrolyte_imbalance" THEN 'electrolyte_imbalance'
-      END,
-      CASE WHEN "missing:toxic.benzodiazepines:agitation" THEN 'agitation' END,
-      CASE
-        WHEN "missing:toxic.benzodiazepines:seizures" OR "missing:supportive.seizures:seizures"
-        THEN 'seizures'
-      END,
-      CASE WHEN "missing:supportive.neuropathic_pain:neuropathic_pain" THEN 'neuropathic_pain' END,
-      CASE
-        WHEN "missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure"
-        THEN 'raised_intracranial_pressure'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.physical_occupational_therapy:motor_deficits"
-          OR "missing:rehabilitation.functional_training:motor_deficits"
-        THEN 'motor_deficits'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.functional_training:neurological_symptoms"
-        THEN 'neurological_symptoms'
-      END,
-      CASE
-        WHEN "missing:rehabilitation.functional_training:dysarthria_or_dysphasia"
-          OR "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia"
-        THEN 'dysarthria_or_dysphasia'
-      END,
-      CASE
-        WHEN "missing:imaging.radiological_lag:symptom_course"
-          OR "missing:imaging.persistent_t2_flair_lesions:symptom_course"
-          OR "missing:response.complete_remission:symptom_course"
-          OR "missing:response.partial_response:symptom_course"
-          OR "missing:response.non_response:symptom_course"
-        THEN 'symptom_course'
-      END,
-      CASE
-        WHEN "missing:imaging.persistent_t2_flair_lesions:mri_findings"
-          OR "missing:response.complete_remission:mri_findings"
-          OR "missing:response.partial_response:mri_findings"
-          OR "missing:response.non_response:mri_findings"
-        THEN 'mri_findings'
-      END,
-      CASE
-        WHEN "missing:response.complete_remission:csf_findings"
-          OR "missing:response.partial_response:csf_findings"
-          OR "missing:response.non_response:csf_findings"
-        THEN 'csf_findings'
-      END,
-      CASE
-        WHEN "missing:considerations.decline_may_be_treatment_toxicity:on_treatment"
-        THEN 'on_treatment'
-      END,
-      CASE
-        WHEN "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline"
-        THEN 'clinical_decline'
-      END,
-      CASE
-        WHEN "missing:considerations.blood_pressure_control:immune_mediated"
-          OR "missing:considerations.blood_pressure_control_pres:immune_mediated"
-        THEN 'immune_mediated'
-      END,
-      CASE
-        WHEN "missing:adem.plasma_exchange:corticosteroid_response" THEN 'corticosteroid_response'
-      END,
-      CASE WHEN "missing:considerations.blood_pressure_control_pres:pres" THEN 'pres' END
-    ],
-    lambda x: x IS NOT NULL
-  ) AS "missing_facts",
-  struct_pack("response" := "response") AS "derived"
+  struct_pack("response" := "response") AS "derived",
+  "missing:pml.cause:leukoencephalopathy_type" AS "m0",
+  "missing:pml.immune_restoration:leukoencephalopathy_type" AS "m1",
+  "missing:pml.immune_restoration:immune_restoration_possible" AS "m2",
+  "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type" AS "m3",
+  "missing:pml.hiv_antiretroviral_therapy:hiv_positive" AS "m4",
+  "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type" AS "m5",
+  "missing:pml.medication_induced.no_antiviral:pml_medication_induced" AS "m6",
+  "missing:pml.medication_induced.no_antiviral:causative_drug" AS "m7",
+  "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type" AS "m8",
+  "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced" AS "m9",
+  "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug" AS "m10",
+  "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate" AS "m11",
+  "missing:drug_induced.mycophenolic_acid.cessation:causative_drug" AS "m12",
+  "missing:drug_induced.mycophenolic_acid.cessation:pml_signs" AS "m13",
+  "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type" AS "m14",
+  "missing:adem.corticosteroids:leukoencephalopathy_type" AS "m15",
+  "missing:adem.ivig:leukoencephalopathy_type" AS "m16",
+  "missing:adem.ivig:plasma_exchange_response" AS "m17",
+  "missing:toxic.remove_exposure:leukoencephalopathy_type" AS "m18",
+  "missing:toxic.remove_exposure:toxic_exposure_ongoing" AS "m19",
+  "missing:toxic.correct_electrolytes:leukoencephalopathy_type" AS "m20",
+  "missing:toxic.correct_electrolytes:electrolyte_imbalance" AS "m21",
+  "missing:toxic.benzodiazepines:leukoencephalopathy_type" AS "m22",
+  "missing:toxic.benzodiazepines:agitation" AS "m23",
+  "missing:toxic.benzodiazepines:seizures" AS "m24",
+  "missing:supportive.neuropathic_pain:neuropathic_pain" AS "m25",
+  "missing:supportive.seizures:seizures" AS "m26",
+  "missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure" AS "m27",
+  "missing:rehabilitation.physical_occupational_therapy:motor_deficits" AS "m28",
+  "missing:rehabilitation.functional_training:neurological_symptoms" AS "m29",
+  "missing:rehabilitation.functional_training:motor_deficits" AS "m30",
+  "missing:rehabilitation.functional_training:dysarthria_or_dysphasia" AS "m31",
+  "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia" AS "m32",
+  "missing:imaging.radiological_lag:symptom_course" AS "m33",
+  "missing:imaging.persistent_t2_flair_lesions:symptom_course" AS "m34",
+  "missing:imaging.persistent_t2_flair_lesions:mri_findings" AS "m35",
+  "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type" AS "m36",
+  "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type" AS "m37",
+  "missing:response.complete_remission:symptom_course" AS "m38",
+  "missing:response.complete_remission:csf_findings" AS "m39",
+  "missing:response.complete_remission:mri_findings" AS "m40",
+  "missing:response.partial_response:symptom_course" AS "m41",
+  "missing:response.partial_response:mri_findings" AS "m42",
+  "missing:response.partial_response:csf_findings" AS "m43",
+  "missing:considerations.decline_may_be_treatment_toxicity:on_treatment" AS "m44",
+  "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline" AS "m45",
+  "missing:considerations.blood_pressure_control:immune_mediated" AS "m46",
+  "missing:considerations.blood_pressure_control:leukoencephalopathy_type" AS "m47",
+  "missing:adem.plasma_exchange:corticosteroid_response" AS "m48",
+  "missing:adem.plasma_exchange:leukoencephalopathy_type" AS "m49",
+  "missing:response.non_response:symptom_course" AS "m50",
+  "missing:response.non_response:mri_findings" AS "m51",
+  "missing:response.non_response:csf_findings" AS "m52",
+  "missing:considerations.blood_pressure_control_pres:pres" AS "m53",
+  "missing:considerations.blood_pressure_control_pres:immune_mediated" AS "m54",
+  "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type" AS "m55",
+  (
+    "missing:pml.cause:leukoencephalopathy_type"
+    OR "missing:pml.immune_restoration:leukoencephalopathy_type"
+    OR "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type"
+    OR "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type"
+    OR "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type"
+    OR "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type"
+    OR "missing:adem.corticosteroids:leukoencephalopathy_type"
+    OR "missing:adem.ivig:leukoencephalopathy_type"
+    OR "missing:toxic.remove_exposure:leukoencephalopathy_type"
+    OR "missing:toxic.correct_electrolytes:leukoencephalopathy_type"
+    OR "missing:toxic.benzodiazepines:leukoencephalopathy_type"
+    OR "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type"
+    OR "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type"
+    OR "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
+    OR "missing:adem.plasma_exchange:leukoencephalopathy_type"
+    OR "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type"
+  ) AS "f0",
+  ("missing:pml.immune_restoration:immune_restoration_possible") AS "f1",
+  ("missing:pml.hiv_antiretroviral_therapy:hiv_positive") AS "f2",
+  (
+    "missing:pml.medication_induced.no_antiviral:pml_medication_induced"
+    OR "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced"
+  ) AS "f3",
+  (
+    "missing:pml.medication_induced.no_antiviral:causative_drug"
+    OR "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug"
+    OR "missing:drug_induced.mycophenolic_acid.cessation:causative_drug"
+  ) AS "f4",
+  ("missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate") AS "f5",
+  ("missing:drug_induced.mycophenolic_acid.cessation:pml_signs") AS "f6",
+  ("missing:adem.ivig:plasma_exchange_response") AS "f7",
+  ("missing:toxic.remove_exposure:toxic_exposure_ongoing") AS "f8",
+  ("missing:toxic.correct_electrolytes:electrolyte_imbalance") AS "f9",
+  ("missing:toxic.benzodiazepines:agitation") AS "f10",
+  ("missing:toxic.benzodiazepines:seizures" OR "missing:supportive.seizures:seizures") AS "f11",
+  ("missing:supportive.neuropathic_pain:neuropathic_pain") AS "f12",
+  ("missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure") AS "f13",
+  (
+    "missing:rehabilitation.physical_occupational_therapy:motor_deficits"
+    OR "missing:rehabilitation.functional_training:motor_deficits"
+  ) AS "f14",
+  ("missing:rehabilitation.functional_training:neurological_symptoms") AS "f15",
+  (
+    "missing:rehabilitation.functional_training:dysarthria_or_dysphasia"
+    OR "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia"
+  ) AS "f16",
+  (
+    "missing:imaging.radiological_lag:symptom_course"
+    OR "missing:imaging.persistent_t2_flair_lesions:symptom_course"
+    OR "missing:response.complete_remission:symptom_course"
+    OR "missing:response.partial_response:symptom_course"
+    OR "missing:response.non_response:symptom_course"
+  ) AS "f17",
+  (
+    "missing:imaging.persistent_t2_flair_lesions:mri_findings"
+    OR "missing:response.complete_remission:mri_findings"
+    OR "missing:response.partial_response:mri_findings"
+    OR "missing:response.non_response:mri_findings"
+  ) AS "f18",
+  (
+    "missing:response.complete_remission:csf_findings"
+    OR "missing:response.partial_response:csf_findings"
+    OR "missing:response.non_response:csf_findings"
+  ) AS "f19",
+  ("missing:considerations.decline_may_be_treatment_toxicity:on_treatment") AS "f20",
+  ("missing:considerations.decline_may_be_treatment_toxicity:clinical_decline") AS "f21",
+  (
+    "missing:considerations.blood_pressure_control:immune_mediated"
+    OR "missing:considerations.blood_pressure_control_pres:immune_mediated"
+  ) AS "f22",
+  ("missing:adem.plasma_exchange:corticosteroid_response") AS "f23",
+  ("missing:considerations.blood_pressure_control_pres:pres") AS "f24"
 FROM "lr:missing2";
