@@ -10,29 +10,9 @@ from unittest import mock
 import yaml
 from click.testing import Result
 from support.cli import leukorules
+from support.policies import PROVE_DEMO_POLICY
 
-POLICY = """\
-policy demo.prove { title "Prove" version "1.0" }
-evidence 1 { citation "Example guideline, 2024" }
-fact kind: enum { adem, pml, other } "Type"
-fact response: enum { responding, not_responding } "Response to plasma exchange"
-fact age: integer in 0..120 "Age"
-rule steroids { statement "s" evidence 1 when kind == adem recommend "Steroids" }
-rule ivig {
-  statement "s"
-  evidence 1
-  when kind == adem and (response == not_responding or age > 60)
-  recommend "IVIG"
-}
-property ivig.needs_failure {
-  "IVIG only after plasma exchange failed"
-  for every patient: ivig fired implies response == not_responding
-}
-property steroids.adem {
-  "ADEM gets steroids"
-  for every patient: kind == adem implies steroids fired
-}
-"""
+POLICY = PROVE_DEMO_POLICY
 
 
 def run(*args: str) -> Result:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from prove_strategies import with_properties
 from strategies import policies
+from support.policies import PROVE_DEMO_POLICY
 from support.profiles import examples
 
 from leukorules import model as m
@@ -72,28 +73,7 @@ def _conditions(prop: m.Property) -> list[m.Expr]:
     return list(claim_conditions(prop.claim))
 
 
-POLICY = """\
-policy demo.prove { title "Prove" version "1.0" }
-evidence 1 { citation "Example guideline, 2024" }
-fact kind: enum { adem, pml, other } "Type"
-fact response: enum { responding, not_responding } "Response to plasma exchange"
-fact age: integer in 0..120 "Age"
-rule steroids { statement "s" evidence 1 when kind == adem recommend "Steroids" }
-rule ivig {
-  statement "s"
-  evidence 1
-  when kind == adem and (response == not_responding or age > 60)
-  recommend "IVIG"
-}
-property ivig.needs_failure {
-  "IVIG only after plasma exchange failed"
-  for every patient: ivig fired implies response == not_responding
-}
-property steroids.adem {
-  "ADEM gets steroids"
-  for every patient: kind == adem implies steroids fired
-}
-"""
+POLICY = PROVE_DEMO_POLICY
 
 
 def test_a_counterexample_is_a_scenario_file_that_leukorules_test_passes(tmp_path: Path) -> None:

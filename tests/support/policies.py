@@ -93,3 +93,29 @@ derived risk: enum {low, high}
     return checked_rules(
         facts + rule("risk.high", "age >= 65", "derive risk = high") + rule("uses", uses)
     )
+
+
+# A small policy with two properties, one of which fails (age > 60 gives IVIG without a failed
+# plasma exchange): the prove tests of the library and of the CLI share it.
+PROVE_DEMO_POLICY = """\
+policy demo.prove { title "Prove" version "1.0" }
+evidence 1 { citation "Example guideline, 2024" }
+fact kind: enum { adem, pml, other } "Type"
+fact response: enum { responding, not_responding } "Response to plasma exchange"
+fact age: integer in 0..120 "Age"
+rule steroids { statement "s" evidence 1 when kind == adem recommend "Steroids" }
+rule ivig {
+  statement "s"
+  evidence 1
+  when kind == adem and (response == not_responding or age > 60)
+  recommend "IVIG"
+}
+property ivig.needs_failure {
+  "IVIG only after plasma exchange failed"
+  for every patient: ivig fired implies response == not_responding
+}
+property steroids.adem {
+  "ADEM gets steroids"
+  for every patient: kind == adem implies steroids fired
+}
+"""
