@@ -9,6 +9,7 @@ stay independent of later evaluations. No timing here: see benchmarks/bench_eval
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import pickle
 
@@ -89,3 +90,37 @@ def test_generated_policies_and_patients_in_any_order(data: st.DataObject) -> No
     for facts in [*patients, *reversed(patients)]:
         for trace in (False, True):
             assert compiled.evaluate(facts, trace=trace) == _fresh(compiled, facts, trace)
+
+
+@settings(max_examples=examples(60))
+@given(st.data())
+def test_remembered_outcomes_are_each_rules_own(data: st.DataObject) -> None:
+    # `_core` copies the outcomes of a combination of rule truths from a memo: they must be
+    # what each rule's truth (and base truth, for overridden rules) says, in any order
+    policy: m.Policy = data.draw(policies())
+    compiled = compile_policy(policy)
+    patients = data.draw(st.lists(facts_for(policy), min_size=1, max_size=6))
+    for facts in [*patients, *reversed(patients)]:
+        run = compiled.run(facts)
+        assert run.outcomes == {rule: run.outcome(i) for i, rule in enumerate(compiled.rule_ids)}
+
+
+def test_results_never_share_a_mutable_outcomes_mapping() -> None:
+    first, second = (POLICY.evaluate({"age": 70}) for _ in range(2))
+    assert first.outcomes == second.outcomes and first.outcomes is not second.outcomes
+    rule = next(iter(first.outcomes))
+    first.outcomes[rule] = "not_fired" if first.outcomes[rule] == "fired" else "fired"  # type: ignore[index]
+    assert POLICY.evaluate({"age": 70}).outcomes == second.outcomes
+
+
+def test_the_unchecked_constructor_builds_what_the_class_builds() -> None:
+    ev = POLICY.evaluate({"age": 70, "symptoms": frozenset({"a"})}, trace=True)
+    fields = {f.name: getattr(ev, f.name) for f in dataclasses.fields(ev)}
+    made = build.unchecked_constructor(Evaluation)(**fields)
+    assert type(made) is Evaluation and made == Evaluation(**fields) == ev
+    assert repr(made) == repr(ev) and hash(made.to_json()) == hash(ev.to_json())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.facts_sha256 = "changed"  # type: ignore[misc]
+    without_provenance = {name: value for name, value in fields.items() if name != "provenance"}
+    with pytest.raises(TypeError):  # every field is required: none is silently left unset
+        build.unchecked_constructor(Evaluation)(**without_provenance)

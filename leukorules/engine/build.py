@@ -22,6 +22,7 @@ facts read in one step (`static_keys`); an undetermined rule, per rule, under th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -40,6 +41,29 @@ MEMO_SIZE = 4096
 
 _TRUTH_TEXT: dict[bool | None, r.Truth] = {True: "true", False: "false", None: "unknown"}
 Record = TypeVar("Record")
+
+
+def unchecked_constructor(cls: type[Record]) -> Callable[..., Record]:
+    """A constructor of the frozen, slotted record type `cls` taking every field, all
+    required (by keyword: the order is the declaration order). A frozen dataclass sets each
+    field through `object.__setattr__`; this sets the slots directly, at half the cost, for the
+    one record built for every patient. It checks nothing: only for values the engine itself
+    made (the tests compare it with the class's own constructor)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    source = (
+        f"def make({', '.join(names)}):\n"
+        "    record = _new(_cls)\n"
+        + "".join(f"    _set_{name}(record, {name})\n" for name in names)
+        + "    return record\n"
+    )
+    scope: dict[str, Any] = {"__builtins__": {}, "_new": object.__new__, "_cls": cls, **setters}
+    exec(source, scope)
+    make: Callable[..., Record] = scope["make"]
+    return make
+
+
+_new_evaluation = unchecked_constructor(r.Evaluation)
 
 
 def policy_info(policy: m.Policy) -> r.PolicyInfo:
@@ -100,9 +124,34 @@ class ResultParts:
         self.units = {name: fact.type.unit for name, fact in policy.facts.items()}
         self._memo: dict[Hashable, object] = {}
         self.static_keys = tuple(_static_key(plan, i) for i in range(len(plan.rules)))
+        # Facts whose values have one type each and no deriving rule: their values alone (in
+        # the order of a `because`) decide the reasons naming them.
+        self.plain_facts = frozenset(
+            name
+            for name, fact in policy.facts.items()
+            if not fact.derived and fact.type.kind != "number"
+        )
         self.fired_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
         self.undetermined_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
         self._per_rule = 0
+        self._gaps_memo: dict[
+            tuple[bool | None, ...], tuple[tuple[r.GapInfo, ...], tuple[int, ...]]
+        ] = {}
+
+    def gaps_for(
+        self, truths: tuple[bool | None, ...]
+    ) -> tuple[tuple[r.GapInfo, ...], tuple[int, ...]]:
+        """(the gaps that apply, the indices of those whose condition is unknown) for the truths
+        of every gap's condition; remembered per combination (bounded)."""
+        found = self._gaps_memo.get(truths)
+        if found is None:
+            found = (
+                tuple(g for g, truth in zip(self.gaps, truths, strict=True) if truth is True),
+                tuple(k for k, truth in enumerate(truths) if truth is None),
+            )
+            if len(self._gaps_memo) < MEMO_SIZE:
+                self._gaps_memo[truths] = found
+        return found
 
     def recalled(self, key: Hashable) -> Any:
         """The record remembered under `key` (which determines every field), or None."""
@@ -227,6 +276,15 @@ class _Builder:
                 key.append((type(value), value))
         return tuple(key)
 
+    def plain_key(self, i: int, because: tuple[str, ...]) -> Hashable | None:
+        """What decides fired rule i's entry when its chain is fixed by the policy and its
+        `because` names plain facts only (`ResultParts.plain_facts`): the names and their
+        values. A key of rule i's own memo, beside (never equal to) its static keys."""
+        if self.plan.static_chains[i] is None or not self.parts.plain_facts.issuperset(because):
+            return None
+        env = self.env
+        return (because, tuple([env[name] for name in because]))
+
     def reasons(self, names: tuple[str, ...]) -> tuple[r.Reason, ...]:
         return tuple(reason(self.parts, self.run, name) for name in names)
 
@@ -240,6 +298,13 @@ class _Builder:
                 found = self.parts.keep_for_rule(memo, key, self._recommendation(i))
             return found
         because, chain = self.explained(i)
+        plain = self.plain_key(i, because)
+        if plain is not None:
+            memo = self.parts.fired_memo[i]
+            found = memo.get(plain)
+            if found is None:
+                found = self.parts.keep_for_rule(memo, plain, self._recommendation(i))
+            return found
         key = ("recommendation", i, because, self.facts_key(because), chain)
         found = self.parts.recalled(key)
         if found is not None:
@@ -276,6 +341,13 @@ class _Builder:
                 found = self.parts.keep_for_rule(memo, key, self._note(i))
             return found
         because, chain = self.explained(i)
+        plain = self.plain_key(i, because)
+        if plain is not None:
+            memo = self.parts.fired_memo[i]
+            found = memo.get(plain)
+            if found is None:
+                found = self.parts.keep_for_rule(memo, plain, self._note(i))
+            return found
         key = ("note", i, because, self.facts_key(because), chain)
         found = self.parts.recalled(key)
         if found is not None:
@@ -395,24 +467,44 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
     """The result for one run: the outcome of every rule, and the because and chain of every
     fired rule reported, the missing facts of every undetermined rule, the derivations and the
     gaps. The core listed what depends on the patient beyond what it computed itself (the
-    plan's `static_explained` and `missing_generated`); the rest is a table lookup."""
+    plan's `static_explained` and `missing_generated`); the rest is a table lookup.
+
+    The loops look each entry up in its rule's memo first, inline: most entries are found there,
+    and the builder's methods (which also remember what they build) are the slower way."""
     builder = _Builder(parts, run)
-    walked = {i: run.missing(i) for i in run.to_walk}
-    return r.Evaluation(
+    env = run.env
+    static_keys, fired_memo = parts.static_keys, parts.fired_memo
+    fired: list[list[Any]] = [[], []]
+    for entries, indices, make in (
+        (fired[0], run.recommended, builder.recommendation),
+        (fired[1], run.noted, builder.note),
+    ):
+        for i in indices:
+            static = static_keys[i]
+            entry = fired_memo[i].get(static(env)) if static is not None else None
+            entries.append(entry if entry is not None else make(i))
+    undetermined: list[r.Undetermined] = []
+    if run.undetermined:
+        walked = {i: run.missing(i) for i in run.to_walk}
+        memo, found = parts.undetermined_memo, run.found
+        for i in run.undetermined:
+            entry = None if i in walked else memo[i].get(found[i])
+            undetermined.append(entry if entry is not None else builder.undetermined(i, walked))
+    gaps, unknown_gaps = parts.gaps_for(run.gap_truth)
+    return _new_evaluation(
         policy=parts.policy,
         facts_sha256=run.facts_sha256(),
         engine=parts.engine,
         outcomes=run.outcomes,
-        recommendations=tuple(map(builder.recommendation, run.recommended)),
-        notes=tuple(map(builder.note, run.noted)),
+        recommendations=tuple(fired[0]),
+        notes=tuple(fired[1]),
         derived={name: builder.derived(name, deriving) for name, deriving in run.derivations},
-        undetermined=tuple(builder.undetermined(i, walked) for i in run.undetermined),
-        gaps=tuple(g for g, truth in zip(parts.gaps, run.gap_truth, strict=True) if truth is True),
-        undetermined_gaps=tuple(
-            builder.undetermined_gap(k) for k, truth in enumerate(run.gap_truth) if truth is None
-        ),
+        undetermined=tuple(undetermined),
+        gaps=gaps,
+        undetermined_gaps=tuple(map(builder.undetermined_gap, unknown_gaps)),
         overridden=tuple(map(builder.overridden, run.overridden)),
         trace=trace_entries(parts, run) if trace else None,
+        provenance=None,  # the FHIR edge adds it to the result it was given
     )
 
 

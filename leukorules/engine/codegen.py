@@ -49,6 +49,8 @@ REPORTED_LISTS = (
     "derivations",
     "to_walk",
 )
+# Combinations of rule truths whose outcomes `_core` remembers, at most (a few KiB each).
+OUTCOMES_MEMO_SIZE = 4096
 
 
 class PolicyCompileError(ValueError):
@@ -462,8 +464,9 @@ def generate(plan: Plan) -> GeneratedCode:
     def tup(prefix: str, count: int) -> str:
         return "(" + "".join(f"{prefix}{i}, " for i in range(count)) + ")"
 
-    # Every rule's outcome in one dict display (faster than labelling the truths with `map`);
-    # `result_lists` relabels the overridden ones.
+    # Every rule's outcome in one dict display (faster than labelling the truths with `map`),
+    # built once per combination of truths and copied from a bounded memo after that (a copy,
+    # so no two results share a mutable dict); `result_lists` relabels the overridden ones.
     outcomes = ", ".join(
         f"{rule.id!r}: 'fired' if e{i} is True else "
         + ("" if i in plan.never_unknown else f"'undetermined' if e{i} is None else ")
@@ -471,8 +474,23 @@ def generate(plan: Plan) -> GeneratedCode:
         for i, rule in enumerate(rules)
     )
     overridable = ", ".join(f"{i}: b{i}" for i in range(len(rules)) if i in graph.overridden_by)
-    env = "{" + "".join(f"{name!r}: {var}, " for name, var in core.fact_var.items()) + "}"
+    # `env` starts from every fact unknown, in a fixed order, then takes the known inputs (the
+    # validated facts hold nothing else) and the derived values.
+    unknown_env = "{" + "".join(f"{name!r}: None, " for name in core.fact_var) + "}"
+    derived_env = [
+        f"env[{name!r}] = {var}" for name, var in core.fact_var.items() if name in graph.derivers
+    ]
+    returned = {
+        "effective": "effective",
+        "base": f"{{{overridable}}}",
+        "derived_values": tup("d", len(plan.derived_names)),
+        "gap_truth": tup("g", len(policy.gaps)),
+        **{name: name for name in ("outcomes", "env", "facts_json", "found", *REPORTED_LISTS)},
+    }
     core_lines = [
+        f"_UNKNOWN_ENV = {unknown_env}",
+        "_OUTCOMES_MEMO = {}  # the truths of every rule -> their outcomes (bounded)",
+        "",
         core.signature("_core"),
         "    g = facts.get",
         *(f"    {line}" for line in core.inputs()),
@@ -480,18 +498,19 @@ def generate(plan: Plan) -> GeneratedCode:
         "    # the canonical JSON of the known input facts (hashed into facts_sha256)",
         *(f"    {line}" for line in canonical_json_lines(inputs, core.constant)),
         "    # outcomes and the lists evaluate reports",
-        f"    outcomes = {{{outcomes}}}",
+        f"    effective = {tup('e', len(rules))}",
+        "    known = _OUTCOMES_MEMO.get(effective)",
+        "    if known is None:",
+        f"        known = {{{outcomes}}}",
+        f"        if _OUTCOMES_MEMO.__len__() < {OUTCOMES_MEMO_SIZE}:",
+        "            _OUTCOMES_MEMO[effective] = known",
+        "    outcomes = known.copy()",
         *(f"    {line}" for line in core.result_lists()),
-        "    return _CoreResult(",
-        f"        effective={tup('e', len(rules))},",
-        f"        base={{{overridable}}},",
-        f"        derived_values={tup('d', len(plan.derived_names))},",
-        f"        gap_truth={tup('g', len(policy.gaps))},",
-        "        outcomes=outcomes,",
-        f"        env={env},",
-        "        facts_json=facts_json,",
-        "        found=found,",
-        *(f"        {name}={name}," for name in REPORTED_LISTS),
+        "    env = _UNKNOWN_ENV.copy()",
+        "    env.update(facts)",
+        *(f"    {line}" for line in derived_env),
+        "    return _CoreResult(  # by position, in the order of its fields: faster than keywords",
+        *(f"        {returned[name]},  # {name}" for name in CoreResult._fields),
         "    )",
     ]
     # `_decide`: two-valued code for what the fired ids depend on (`decide_codegen`).

@@ -1,5 +1,8 @@
 # leukorules compile --emit python: policy leukoencephalopathy version 1.0.0
 # generated code, for reading; leukorules regenerates it from the policy
+_UNKNOWN_ENV = {'response': None, 'leukoencephalopathy_type': None, 'hiv_positive': None, 'immune_restoration_possible': None, 'pml_medication_induced': None, 'checkpoint_inhibitor_candidate': None, 'causative_drug': None, 'pml_signs': None, 'immune_mediated': None, 'pres': None, 'corticosteroid_response': None, 'plasma_exchange_response': None, 'toxic_exposure_ongoing': None, 'on_treatment': None, 'clinical_decline': None, 'electrolyte_imbalance': None, 'agitation': None, 'seizures': None, 'neuropathic_pain': None, 'raised_intracranial_pressure': None, 'motor_deficits': None, 'dysarthria_or_dysphasia': None, 'neurological_symptoms': None, 'symptom_course': None, 'csf_findings': None, 'mri_findings': None, }
+_OUTCOMES_MEMO = {}  # the truths of every rule -> their outcomes (bounded)
+
 def _core(facts):
     g = facts.get
     f1 = g('leukoencephalopathy_type')
@@ -126,7 +129,13 @@ def _core(facts):
     if f12 is not None: _add(('"toxic_exposure_ongoing":true' if f12 else '"toxic_exposure_ongoing":false'))
     facts_json = '{' + ','.join(_parts) + '}'
     # outcomes and the lists evaluate reports
-    outcomes = {'approach.supportive_care': 'fired' if e0 is True else 'not_fired', 'pml.cause': 'fired' if e1 is True else 'undetermined' if e1 is None else 'not_fired', 'pml.immune_restoration': 'fired' if e2 is True else 'undetermined' if e2 is None else 'not_fired', 'pml.hiv_antiretroviral_therapy': 'fired' if e3 is True else 'undetermined' if e3 is None else 'not_fired', 'pml.medication_induced.no_antiviral': 'fired' if e4 is True else 'undetermined' if e4 is None else 'not_fired', 'pml.medication_induced.checkpoint_inhibitors': 'fired' if e5 is True else 'undetermined' if e5 is None else 'not_fired', 'drug_induced.mycophenolic_acid.cessation': 'fired' if e6 is True else 'undetermined' if e6 is None else 'not_fired', 'adem.corticosteroids': 'fired' if e7 is True else 'undetermined' if e7 is None else 'not_fired', 'adem.plasma_exchange': 'fired' if e8 is True else 'undetermined' if e8 is None else 'not_fired', 'adem.ivig': 'fired' if e9 is True else 'undetermined' if e9 is None else 'not_fired', 'toxic.remove_exposure': 'fired' if e10 is True else 'undetermined' if e10 is None else 'not_fired', 'toxic.correct_electrolytes': 'fired' if e11 is True else 'undetermined' if e11 is None else 'not_fired', 'toxic.benzodiazepines': 'fired' if e12 is True else 'undetermined' if e12 is None else 'not_fired', 'supportive.neuropathic_pain': 'fired' if e13 is True else 'undetermined' if e13 is None else 'not_fired', 'supportive.seizures': 'fired' if e14 is True else 'undetermined' if e14 is None else 'not_fired', 'supportive.raised_intracranial_pressure': 'fired' if e15 is True else 'undetermined' if e15 is None else 'not_fired', 'rehabilitation.physical_occupational_therapy': 'fired' if e16 is True else 'undetermined' if e16 is None else 'not_fired', 'rehabilitation.functional_training': 'fired' if e17 is True else 'undetermined' if e17 is None else 'not_fired', 'rehabilitation.speech_therapy': 'fired' if e18 is True else 'undetermined' if e18 is None else 'not_fired', 'imaging.serial_mri': 'fired' if e19 is True else 'not_fired', 'imaging.radiological_lag': 'fired' if e20 is True else 'undetermined' if e20 is None else 'not_fired', 'imaging.persistent_t2_flair_lesions': 'fired' if e21 is True else 'undetermined' if e21 is None else 'not_fired', 'laboratory.pml_csf_jc_virus': 'fired' if e22 is True else 'undetermined' if e22 is None else 'not_fired', 'laboratory.drug_induced_blood_tests': 'fired' if e23 is True else 'undetermined' if e23 is None else 'not_fired', 'response.complete_remission': 'fired' if e24 is True else 'undetermined' if e24 is None else 'not_fired', 'response.partial_response': 'fired' if e25 is True else 'undetermined' if e25 is None else 'not_fired', 'response.non_response': 'fired' if e26 is True else 'undetermined' if e26 is None else 'not_fired', 'considerations.symptoms_guide_treatment': 'fired' if e27 is True else 'not_fired', 'considerations.permanent_deficits': 'fired' if e28 is True else 'not_fired', 'considerations.decline_may_be_treatment_toxicity': 'fired' if e29 is True else 'undetermined' if e29 is None else 'not_fired', 'considerations.blood_pressure_control': 'fired' if e30 is True else 'undetermined' if e30 is None else 'not_fired', 'considerations.blood_pressure_control_pres': 'fired' if e31 is True else 'undetermined' if e31 is None else 'not_fired'}
+    effective = (e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24, e25, e26, e27, e28, e29, e30, e31, )
+    known = _OUTCOMES_MEMO.get(effective)
+    if known is None:
+        known = {'approach.supportive_care': 'fired' if e0 is True else 'not_fired', 'pml.cause': 'fired' if e1 is True else 'undetermined' if e1 is None else 'not_fired', 'pml.immune_restoration': 'fired' if e2 is True else 'undetermined' if e2 is None else 'not_fired', 'pml.hiv_antiretroviral_therapy': 'fired' if e3 is True else 'undetermined' if e3 is None else 'not_fired', 'pml.medication_induced.no_antiviral': 'fired' if e4 is True else 'undetermined' if e4 is None else 'not_fired', 'pml.medication_induced.checkpoint_inhibitors': 'fired' if e5 is True else 'undetermined' if e5 is None else 'not_fired', 'drug_induced.mycophenolic_acid.cessation': 'fired' if e6 is True else 'undetermined' if e6 is None else 'not_fired', 'adem.corticosteroids': 'fired' if e7 is True else 'undetermined' if e7 is None else 'not_fired', 'adem.plasma_exchange': 'fired' if e8 is True else 'undetermined' if e8 is None else 'not_fired', 'adem.ivig': 'fired' if e9 is True else 'undetermined' if e9 is None else 'not_fired', 'toxic.remove_exposure': 'fired' if e10 is True else 'undetermined' if e10 is None else 'not_fired', 'toxic.correct_electrolytes': 'fired' if e11 is True else 'undetermined' if e11 is None else 'not_fired', 'toxic.benzodiazepines': 'fired' if e12 is True else 'undetermined' if e12 is None else 'not_fired', 'supportive.neuropathic_pain': 'fired' if e13 is True else 'undetermined' if e13 is None else 'not_fired', 'supportive.seizures': 'fired' if e14 is True else 'undetermined' if e14 is None else 'not_fired', 'supportive.raised_intracranial_pressure': 'fired' if e15 is True else 'undetermined' if e15 is None else 'not_fired', 'rehabilitation.physical_occupational_therapy': 'fired' if e16 is True else 'undetermined' if e16 is None else 'not_fired', 'rehabilitation.functional_training': 'fired' if e17 is True else 'undetermined' if e17 is None else 'not_fired', 'rehabilitation.speech_therapy': 'fired' if e18 is True else 'undetermined' if e18 is None else 'not_fired', 'imaging.serial_mri': 'fired' if e19 is True else 'not_fired', 'imaging.radiological_lag': 'fired' if e20 is True else 'undetermined' if e20 is None else 'not_fired', 'imaging.persistent_t2_flair_lesions': 'fired' if e21 is True else 'undetermined' if e21 is None else 'not_fired', 'laboratory.pml_csf_jc_virus': 'fired' if e22 is True else 'undetermined' if e22 is None else 'not_fired', 'laboratory.drug_induced_blood_tests': 'fired' if e23 is True else 'undetermined' if e23 is None else 'not_fired', 'response.complete_remission': 'fired' if e24 is True else 'undetermined' if e24 is None else 'not_fired', 'response.partial_response': 'fired' if e25 is True else 'undetermined' if e25 is None else 'not_fired', 'response.non_response': 'fired' if e26 is True else 'undetermined' if e26 is None else 'not_fired', 'considerations.symptoms_guide_treatment': 'fired' if e27 is True else 'not_fired', 'considerations.permanent_deficits': 'fired' if e28 is True else 'not_fired', 'considerations.decline_may_be_treatment_toxicity': 'fired' if e29 is True else 'undetermined' if e29 is None else 'not_fired', 'considerations.blood_pressure_control': 'fired' if e30 is True else 'undetermined' if e30 is None else 'not_fired', 'considerations.blood_pressure_control_pres': 'fired' if e31 is True else 'undetermined' if e31 is None else 'not_fired'}
+        if _OUTCOMES_MEMO.__len__() < 4096:
+            _OUTCOMES_MEMO[effective] = known
+    outcomes = known.copy()
     found = {}
     recommended = []
     noted = []
@@ -199,22 +208,25 @@ def _core(facts):
     if e26 is None: found[26] = (((('symptom_course',) if (f23 is None) else ()) + (('mri_findings',) if (f25 is None) else ()) + (('csf_findings',) if (f24 is None) else ())) if ((True if f23 in {'unchanged', 'progressed'} else True if f25 in {'abnormal', 'progressed'} else True if f24 in {'abnormal', 'progressed'} else None if ((f23 is None) or (f25 is None) or (f24 is None)) else False) is None) else ()) + (found[25] if e25 is None else ())
     if e31 is None: found[31] = (('pres',) if f9 is None else ()) + (found[30] if e30 is None else ())
     if e26 is False and b26 is True and (e25 is True): overridden.append(26); outcomes['response.non_response'] = 'overridden'
-    return _CoreResult(
-        effective=(e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24, e25, e26, e27, e28, e29, e30, e31, ),
-        base={26: b26},
-        derived_values=(d0, ),
-        gap_truth=(g0, ),
-        outcomes=outcomes,
-        env={'response': d0, 'leukoencephalopathy_type': f1, 'hiv_positive': f2, 'immune_restoration_possible': f3, 'pml_medication_induced': f4, 'checkpoint_inhibitor_candidate': f5, 'causative_drug': f6, 'pml_signs': f7, 'immune_mediated': f8, 'pres': f9, 'corticosteroid_response': f10, 'plasma_exchange_response': f11, 'toxic_exposure_ongoing': f12, 'on_treatment': f13, 'clinical_decline': f14, 'electrolyte_imbalance': f15, 'agitation': f16, 'seizures': f17, 'neuropathic_pain': f18, 'raised_intracranial_pressure': f19, 'motor_deficits': f20, 'dysarthria_or_dysphasia': f21, 'neurological_symptoms': f22, 'symptom_course': f23, 'csf_findings': f24, 'mri_findings': f25, },
-        facts_json=facts_json,
-        found=found,
-        recommended=recommended,
-        noted=noted,
-        undetermined=undetermined,
-        overridden=overridden,
-        to_explain=to_explain,
-        derivations=derivations,
-        to_walk=to_walk,
+    env = _UNKNOWN_ENV.copy()
+    env.update(facts)
+    env['response'] = d0
+    return _CoreResult(  # by position, in the order of its fields: faster than keywords
+        effective,  # effective
+        {26: b26},  # base
+        (d0, ),  # derived_values
+        (g0, ),  # gap_truth
+        outcomes,  # outcomes
+        env,  # env
+        facts_json,  # facts_json
+        found,  # found
+        recommended,  # recommended
+        noted,  # noted
+        undetermined,  # undetermined
+        overridden,  # overridden
+        to_explain,  # to_explain
+        derivations,  # derivations
+        to_walk,  # to_walk
     )
 
 def _decide(facts, _k0=_k0, _k1=_k1, _k2=_k2, _k3=_k3, _k4=_k4, _k5=_k5, _k6=_k6):
