@@ -17,14 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import facts_for, policies
-from support.policies import every_construct_policy
+from support.policies import HEADER, checked, every_construct_policy, rule
 from support.profiles import examples
 
 from leukorules import model as m
 from leukorules.engine import build
 from leukorules.engine.build import ResultParts, build_evaluation
 from leukorules.engine.compile import CompiledPolicy, compile_policy
-from leukorules.engine.runtime import Run
+from leukorules.engine.facts import FactsError
 from leukorules.result import Evaluation
 
 POLICY = every_construct_policy()
@@ -52,19 +52,31 @@ def test_remembered_records_give_the_results_built_from_nothing(trace: bool) -> 
             assert ev.to_json(indent=2) == _fresh(POLICY, facts, trace).to_json(indent=2)
 
 
-def test_values_that_compare_equal_but_differ_in_type_never_share_records() -> None:
-    # 70 and 70.0 are equal and hash alike; each result must still show the value it was given
-    # (validation keeps one type per fact, but the memo does not rely on it)
-    parts = ResultParts(POLICY.plan)
+def test_memo_keys_can_rely_on_one_type_per_fact() -> None:
+    # 70, 70.0 and True are equal and hash alike, so records keyed by a fact's value alone are
+    # right only while each fact holds one type: validation (the only way into the engine)
+    # makes a number a float, keeps an integer an int and refuses the rest
+    policy = compile_policy(
+        checked(
+            HEADER
+            + "fact weight: number [kg] in 1..400\nfact age: integer in 0..120\n"
+            + "derived build: enum {heavy, light}\n"
+            + rule("build.heavy", "weight >= 65", "derive build = heavy")
+            + rule("build.light", "weight < 65", "derive build = light")
+            + rule("uses", "build == heavy and age > 3", "note")
+        )
+    )
 
-    def age_values(facts: dict[str, object]) -> set[type]:
-        run = Run(POLICY.plan, POLICY._core(facts))  # unvalidated: 70.0 is no integer
-        ev = build_evaluation(parts, run, False)
-        return {type(r.value) for r in ev.derived["band"].because if r.fact == "age"}
+    def value_types(raw: dict[str, object]) -> dict[str, set[type]]:
+        ev = policy.evaluate(policy.validate(raw))
+        reasons = [*ev.derived["build"].because, *ev.notes[0].because]
+        return {name: {type(r.value) for r in reasons if r.fact == name} for name in raw}
 
-    assert age_values({"age": 70}) == {int}
-    assert age_values({"age": 70.0}) == {float}
-    assert age_values({"age": 70}) == {int}
+    for raw in ({"weight": 70, "age": 5}, {"weight": 70.0, "age": 5}, {"weight": 70, "age": 5}):
+        assert value_types(raw) == {"weight": {float}, "age": {int}}
+    for refused in ({"age": 5.0}, {"age": True}, {"weight": True}):
+        with pytest.raises(FactsError):
+            policy.validate(refused)
 
 
 def test_a_full_memo_still_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:

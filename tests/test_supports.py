@@ -50,13 +50,13 @@ def check_run(compiled: CompiledPolicy, facts: dict[str, object]) -> None:
     plan = compiled.plan
     effective = run.effective
     recommend, notes, every = plan.recommend_order, plan.note_order, plan.every_order
-    assert run.recommended == [i for i in recommend if effective[i] is True]
-    assert run.noted == [i for i in notes if effective[i] is True]
-    assert run.undetermined == [i for i in every if effective[i] is None]
-    assert run.overridden == [i for i in every if run.outcome(i) == "overridden"]
-    assert run.derivations == [
-        (name, run.deriving(name)) for name in plan.derived_names if run.deriving(name)
-    ]
+    assert run.recommended == tuple(i for i in recommend if effective[i] is True)
+    assert run.noted == tuple(i for i in notes if effective[i] is True)
+    assert run.undetermined == tuple(i for i in every if effective[i] is None)
+    assert run.overridden == tuple(i for i in every if run.outcome(i) == "overridden")
+    assert run.derivations == tuple(
+        (name, tuple(run.deriving(name))) for name in plan.derived_names if run.deriving(name)
+    )
     reported = {*run.recommended, *run.noted}
     for i, rule in enumerate(plan.rules):
         truth, names = tr.support(rule.when, run.env)

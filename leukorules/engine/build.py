@@ -11,19 +11,22 @@ policy (the policy's description, each rule's statement, evidence and section, s
 and keeps a bounded memo of the records that repeat between patients (a reason is a fact and
 its value; an entry is a rule and the facts that decided it): real patients repeat the same few
 combinations, and a record found in the memo costs a dictionary lookup instead of a build.
-Memo keys hold the type of each value beside it, so `1`, `1.0` and `True` never share a record.
+The general memo's keys hold the type of each value beside it, so `1`, `1.0` and `True`
+never share a record there.
 
 The common case has a shorter way: a fired rule whose `because` is fixed by the policy and
-reads only facts whose values have one type each (validated bools, whole numbers, enum values,
-text, dates, sets: everything but `number`, which may hold 5 or 5.0, and derived facts, whose
-records also name the rule deriving them) is remembered per rule, under the values of those
-facts read in one step (`static_keys`); an undetermined rule, per rule, under the facts missing.
+reads only facts whose values have one type each (validation makes sure of it: validated bools,
+whole numbers, enum values, text, dates, sets; and derived facts are left out, their records
+also name the rule deriving them; `number` too, to be safe) is remembered per rule, under the
+values of those facts read in one step (`static_keys`); a fired rule whose `because` the core
+computed from such facts, under those facts and their values (`plain_rules`); an undetermined
+rule, per rule, under the facts missing. The loops of `build_evaluation` look these up inline.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -131,6 +134,17 @@ class ResultParts:
             for name, fact in policy.facts.items()
             if not fact.derived and fact.type.kind != "number"
         )
+        # Fired rules whose entry the core's `because` (`found[i]`) and those facts' values
+        # decide: chain fixed by the policy, because computed by the core, plain facts only.
+        self.plain_rules = frozenset(
+            i
+            for i, rule in enumerate(plan.rules)
+            if self.static_keys[i] is None
+            and plan.static_chains[i] is not None
+            and i in plan.generated_supports
+            and self.plain_facts.issuperset(tr.reads(rule.when))
+        )
+        self.derived_memo: dict[Hashable, Any] = {}
         self.fired_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
         self.undetermined_memo: tuple[dict[Hashable, Any], ...] = tuple({} for _ in plan.rules)
         self._per_rule = 0
@@ -370,28 +384,47 @@ class _Builder:
             text=note.text,
         )
 
-    def derived(self, name: str, deriving: list[int]) -> r.Derived:
+    def derived(self, name: str, deriving: Sequence[int]) -> r.Derived:
         i = deriving[0]
-        because, chain = self.explained(i)
+        static = self.parts.static_keys[i]
+        because = self.explained(i)[0] if static is None else ()
+        # The deriving rules fix the value; rule i's entry key fixes its because and chain.
+        decided_by = static(self.env) if static is not None else self.plain_key(i, because)
+        if decided_by is not None:
+            memo = self.parts.derived_memo
+            plain = (name, tuple(deriving), decided_by)
+            entry: r.Derived | None = memo.get(plain)
+            if entry is None:
+                entry = self.parts.keep_for_rule(memo, plain, self._derived(name, deriving))
+            return entry
         value = self.env[name]
-        rules = tuple(deriving)
-        key = ("derived", name, rules, type(value), value, because, self.facts_key(because))
+        key: Hashable = (
+            "derived",
+            name,
+            tuple(deriving),
+            type(value),
+            value,
+            because,
+            self.facts_key(because),
+        )
         found: r.Derived | None = self.parts.recalled(key)
         if found is not None:
             return found
+        return self.parts.keep(key, self._derived(name, deriving))
+
+    def _derived(self, name: str, deriving: Sequence[int]) -> r.Derived:
+        i = deriving[0]
+        because, chain = self.explained(i)
         own = self.parts.rules[i]
-        return self.parts.keep(
-            key,
-            r.Derived(
-                rule=own.id,
-                statement=own.statement,
-                evidence=own.evidence,
-                section=own.section,
-                because=self.reasons(because),
-                chain=chain,
-                value=result_value(value),
-                rules=tuple(self.plan.rule_ids[j] for j in rules),
-            ),
+        return r.Derived(
+            rule=own.id,
+            statement=own.statement,
+            evidence=own.evidence,
+            section=own.section,
+            because=self.reasons(because),
+            chain=chain,
+            value=result_value(self.env[name]),
+            rules=tuple(self.plan.rule_ids[j] for j in deriving),
         )
 
     def undetermined(
@@ -473,7 +506,8 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
     and the builder's methods (which also remember what they build) are the slower way."""
     builder = _Builder(parts, run)
     env = run.env
-    static_keys, fired_memo = parts.static_keys, parts.fired_memo
+    static_keys, fired_memo, plain_rules = parts.static_keys, parts.fired_memo, parts.plain_rules
+    found = run.found
     fired: list[list[Any]] = [[], []]
     for entries, indices, make in (
         (fired[0], run.recommended, builder.recommendation),
@@ -481,15 +515,25 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
     ):
         for i in indices:
             static = static_keys[i]
-            entry = fired_memo[i].get(static(env)) if static is not None else None
+            if static is not None:
+                entry = fired_memo[i].get(static(env))
+            elif i in plain_rules:  # the key `_Builder.plain_key` gives
+                because = found[i]
+                entry = fired_memo[i].get((because, tuple([env[name] for name in because])))
+            else:
+                entry = None
             entries.append(entry if entry is not None else make(i))
     undetermined: list[r.Undetermined] = []
-    if run.undetermined:
+    memo = parts.undetermined_memo
+    if run.to_walk:
         walked = {i: run.missing(i) for i in run.to_walk}
-        memo, found = parts.undetermined_memo, run.found
         for i in run.undetermined:
             entry = None if i in walked else memo[i].get(found[i])
             undetermined.append(entry if entry is not None else builder.undetermined(i, walked))
+    else:
+        for i in run.undetermined:
+            entry = memo[i].get(found[i])
+            undetermined.append(entry if entry is not None else builder.undetermined(i, {}))
     gaps, unknown_gaps = parts.gaps_for(run.gap_truth)
     return _new_evaluation(
         policy=parts.policy,

@@ -13,7 +13,10 @@ place, so no temporaries are needed for them.
 
 `_core` returns a `CoreResult`: every rule's truth and outcome, the derived values, and the
 lists `evaluate` reports in result order, with the facts deciding each reported rule where the
-generated code can compute them (`leukorules.engine.supports`). `_decide` returns the ids of the
+generated code can compute them (`leukorules.engine.supports`). The outcomes and the lists
+depend on the rules' truths alone, and patients repeat a few combinations of them: `_core`
+builds them once per combination and keeps them in a bounded memo of the generated module
+(`_SHAPES`, one per compiled policy); the lists are tuples, the outcomes a fresh copy. `_decide` returns the ids of the
 rules that definitely fire, in two-valued code (`leukorules.engine.decide_codegen`). `_broken`
 returns the constraints the facts break (validation refuses such facts before the others run).
 
@@ -49,8 +52,9 @@ REPORTED_LISTS = (
     "derivations",
     "to_walk",
 )
-# Combinations of rule truths whose outcomes `_core` remembers, at most (a few KiB each).
-OUTCOMES_MEMO_SIZE = 4096
+# Combinations of rule truths whose outcomes and lists `_core` remembers, at most (a few KiB
+# each).
+SHAPES_MEMO_SIZE = 4096
 
 
 class PolicyCompileError(ValueError):
@@ -71,13 +75,14 @@ class CoreResult(NamedTuple):
     facts_json: str  # the canonical JSON of the known input facts (`canonical_codegen`)
     # rule -> the facts deciding its condition, or (rules in `missing_generated`) its missing
     found: dict[int, tuple[str, ...]]
-    recommended: list[int]  # the fired recommendations, in result order
-    noted: list[int]  # the fired notes, cautions and background, in result order
-    undetermined: list[int]  # the undetermined rules, in result order
-    overridden: list[int]  # the overridden rules, in result order
-    to_explain: list[int]  # fired ones among these whose because or chain need work
-    derivations: list[tuple[str, list[int]]]  # (derived fact, the fired rules deriving it)
-    to_walk: list[int]  # undetermined rules whose `missing` needs the runtime's walk
+    # The lists, tuples shared by every patient with the same rule truths:
+    recommended: tuple[int, ...]  # the fired recommendations, in result order
+    noted: tuple[int, ...]  # the fired notes, cautions and background, in result order
+    undetermined: tuple[int, ...]  # the undetermined rules, in result order
+    overridden: tuple[int, ...]  # the overridden rules, in result order
+    to_explain: tuple[int, ...]  # fired ones among these whose because or chain need work
+    derivations: tuple[tuple[str, tuple[int, ...]], ...]  # (derived fact, rules deriving it)
+    to_walk: tuple[int, ...]  # undetermined rules whose `missing` needs the runtime's walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,9 +334,11 @@ class _Codegen:
     def can_be_unknown(self, e: m.Expr) -> bool:
         return self.expr(e).unknown
 
-    def result_lists(self) -> list[str]:
-        """Statements building the lists `evaluate` reports (see `CoreResult`), in result
-        order, and `found`, rule index -> the facts deciding its condition, for every fired
+    def result_lists(self, outcomes: str) -> tuple[list[str], list[str]]:
+        """Statements building `shape`: the outcomes (`outcomes`, a dict display's items) and
+        the lists `evaluate` reports (see `CoreResult`) in result order, which depend on the
+        rules' truths alone; and statements building `found`, rule index -> the facts deciding
+        its condition, for every fired
         rule whose `because` depends on the patient (the others' is the plan's
         `static_because`) and every undetermined rule whose condition is unknown, among the
         rules whose supports are generated (the others walk their condition:
@@ -357,9 +364,7 @@ class _Codegen:
             own = code.code(rule.when, None) if generated and self.can_be_unknown(rule.when) else ""
             if own and upstream:  # its own condition may be known
                 own = f"({own} if {self.tests(rule.when)[2]} else ())"
-            if i not in plan.missing_generated:
-                unknown[i] = f"to_walk.append({i})" + (f"; found[{i}] = {own}" if own else "")
-            elif not upstream:
+            if i not in plan.missing_generated or not upstream:
                 if own:
                     unknown[i] = f"found[{i}] = {own}"
             else:  # its own facts and its undetermined upstream rules', upstream first
@@ -367,54 +372,56 @@ class _Codegen:
                 parts += [f"(found[{j}] if e{j} is None else ())" for j in upstream]
                 upstream_missing[i] = f"if e{i} is None: found[{i}] = " + " + ".join(parts)
 
-        # What to do when rule i fired (`when_true`) and when it is undetermined (`when_unknown`),
-        # as statements after `if e<i> is True:` and `if e<i> is None:`.
-        when_true: dict[int, str] = {}
+        # When rule i fired (`when_true`) and when it is undetermined (`when_unknown`): the lists
+        # it joins (`shape`, the same for every patient with the same rule truths) and the
+        # facts deciding it (`found`, per patient).
+        shape_true: dict[int, str] = {}
         for kind, rules in (("recommended", recommend), ("noted", notes)):
             for i in rules:
                 statements = [f"{kind}.append({i})"]
                 if i in explain:
                     statements.append(f"to_explain.append({i})")
-                if i in because:
-                    statements.append(because.pop(i))
-                when_true[i] = "; ".join(statements)
-        when_true.update(because)  # derive rules
-        when_unknown = {
-            i: "; ".join([f"undetermined.append({i})", *([unknown[i]] if i in unknown else [])])
-            for i in every
-            if i not in plan.never_unknown
-        }
-        lines = ["found = {}", *(f"{name} = []" for name in REPORTED_LISTS)]
+                shape_true[i] = "; ".join(statements)
+        found_true = because  # fired rules of every kind, derive rules included
+        shape_unknown: dict[int, str] = {}
+        found_unknown: dict[int, str] = {}
+        for i in every:
+            if i in plan.never_unknown:
+                continue
+            shape_unknown[i] = f"undetermined.append({i})"
+            if i not in plan.missing_generated:
+                shape_unknown[i] += f"; to_walk.append({i})"
+            if i in unknown:
+                found_unknown[i] = unknown[i]
+        shape = [*(f"{name} = []" for name in REPORTED_LISTS), f"outcomes = {{{outcomes}}}"]
         # One pass in section order fills every list, testing each rule once or twice, when
         # recommendations in section order are already in result order (lines of therapy
         # follow each other in the file); otherwise they get a pass of their own first.
         in_section_order = tuple(i for i in every if i in recommend) == recommend
         if not in_section_order:
-            lines += [f"if e{i} is True: {when_true.pop(i)}" for i in recommend]
-        for i in every:
-            if i in when_true:
-                lines.append(f"if e{i} is True: {when_true[i]}")
-                if i in when_unknown:
-                    lines.append(f"elif e{i} is None: {when_unknown[i]}")
-            elif i in when_unknown:
-                lines.append(f"if e{i} is None: {when_unknown[i]}")
+            shape += [f"if e{i} is True: {shape_true.pop(i)}" for i in recommend]
+        shape += _if_elif(every, shape_true, shape_unknown)
         for name, derivers in graph.derivers.items():
             if derivers:
                 deriving = ", ".join(f"*(({i},) if e{i} is True else ())" for i in derivers)
                 value = self.var(name)
-                lines.append(
-                    f"if {value} is not None: derivations.append(({name!r}, [{deriving}]))"
+                shape.append(
+                    f"if {value} is not None: derivations.append(({name!r}, ({deriving},)))"
                 )
-        lines += [upstream_missing[i] for i in graph.rules_in_order() if i in upstream_missing]
         for i in every:
             overriders = graph.overridden_by.get(i)
             if overriders:
                 won = " or ".join(f"e{o} is True" for o in overriders)
-                lines.append(
+                shape.append(
                     f"if e{i} is False and b{i} is True and ({won}): "
                     f"overridden.append({i}); outcomes[{plan.rule_ids[i]!r}] = 'overridden'"
                 )
-        return lines
+        shape.append(
+            "shape = (outcomes, " + "".join(f"(*{name},), " for name in REPORTED_LISTS) + ")"
+        )
+        found = ["found = {}", *_if_elif(every, found_true, found_unknown)]
+        found += [upstream_missing[i] for i in graph.rules_in_order() if i in upstream_missing]
+        return shape, found
 
     def derived_code(self, name: str) -> str:
         var = self.fact_var[name]
@@ -452,6 +459,21 @@ class _Codegen:
         return f"def {name}(facts{defaults}):"
 
 
+def _if_elif(
+    order: Sequence[int], when_true: dict[int, str], when_unknown: dict[int, str]
+) -> list[str]:
+    """`if e<i> is True: ...` / `elif e<i> is None: ...` for each rule, in `order`."""
+    lines = []
+    for i in order:
+        if i in when_true:
+            lines.append(f"if e{i} is True: {when_true[i]}")
+            if i in when_unknown:
+                lines.append(f"elif e{i} is None: {when_unknown[i]}")
+        elif i in when_unknown:
+            lines.append(f"if e{i} is None: {when_unknown[i]}")
+    return lines
+
+
 def generate(plan: Plan) -> GeneratedCode:
     """Python source of `_core` and `_decide` (see the module docstring)."""
     policy, graph, rules = plan.policy, plan.graph, plan.rules
@@ -465,8 +487,9 @@ def generate(plan: Plan) -> GeneratedCode:
         return "(" + "".join(f"{prefix}{i}, " for i in range(count)) + ")"
 
     # Every rule's outcome in one dict display (faster than labelling the truths with `map`),
-    # built once per combination of truths and copied from a bounded memo after that (a copy,
-    # so no two results share a mutable dict); `result_lists` relabels the overridden ones.
+    # and the reported lists, built once per combination of truths (effective, and the base
+    # truths of overridable rules) and taken from a bounded memo after that; the outcomes are
+    # copied, so no two results share a mutable dict.
     outcomes = ", ".join(
         f"{rule.id!r}: 'fired' if e{i} is True else "
         + ("" if i in plan.never_unknown else f"'undetermined' if e{i} is None else ")
@@ -474,6 +497,9 @@ def generate(plan: Plan) -> GeneratedCode:
         for i, rule in enumerate(rules)
     )
     overridable = ", ".join(f"{i}: b{i}" for i in range(len(rules)) if i in graph.overridden_by)
+    bases = [f"b{i}" for i in range(len(rules)) if i in graph.overridden_by]
+    shape_key = f"(effective, {', '.join(bases)})" if bases else "effective"
+    shape_lines, found_lines = core.result_lists(outcomes)
     # `env` starts from every fact unknown, in a fixed order, then takes the known inputs (the
     # validated facts hold nothing else) and the derived values.
     unknown_env = "{" + "".join(f"{name!r}: None, " for name in core.fact_var) + "}"
@@ -489,7 +515,7 @@ def generate(plan: Plan) -> GeneratedCode:
     }
     core_lines = [
         f"_UNKNOWN_ENV = {unknown_env}",
-        "_OUTCOMES_MEMO = {}  # the truths of every rule -> their outcomes (bounded)",
+        "_SHAPES = {}  # the truths of the rules -> outcomes and lists (bounded)",
         "",
         core.signature("_core"),
         "    g = facts.get",
@@ -497,15 +523,17 @@ def generate(plan: Plan) -> GeneratedCode:
         *(f"    {line}" for line in core_body),
         "    # the canonical JSON of the known input facts (hashed into facts_sha256)",
         *(f"    {line}" for line in canonical_json_lines(inputs, core.constant)),
-        "    # outcomes and the lists evaluate reports",
+        "    # outcomes and the lists evaluate reports: the same for the same rule truths",
         f"    effective = {tup('e', len(rules))}",
-        "    known = _OUTCOMES_MEMO.get(effective)",
-        "    if known is None:",
-        f"        known = {{{outcomes}}}",
-        f"        if _OUTCOMES_MEMO.__len__() < {OUTCOMES_MEMO_SIZE}:",
-        "            _OUTCOMES_MEMO[effective] = known",
-        "    outcomes = known.copy()",
-        *(f"    {line}" for line in core.result_lists()),
+        f"    truths = {shape_key}",
+        "    shape = _SHAPES.get(truths)",
+        "    if shape is None:",
+        *(f"        {line}" for line in shape_lines),
+        f"        if _SHAPES.__len__() < {SHAPES_MEMO_SIZE}:",
+        "            _SHAPES[truths] = shape",
+        f"    {', '.join(('outcomes', *REPORTED_LISTS))} = shape",
+        "    outcomes = outcomes.copy()",
+        *(f"    {line}" for line in found_lines),
         "    env = _UNKNOWN_ENV.copy()",
         "    env.update(facts)",
         *(f"    {line}" for line in derived_env),
