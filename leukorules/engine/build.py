@@ -34,7 +34,7 @@ from leukorules import model as m
 from leukorules.engine import trace as tr
 from leukorules.engine.plan import Plan
 from leukorules.engine.runtime import Run
-from leukorules.engine.values import result_value
+from leukorules.engine.values import result_value, sha256_text
 from leukorules.result import model as r
 from leukorules.version import __version__
 
@@ -504,14 +504,13 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
 
     The loops look each entry up in its rule's memo first, inline: most entries are found there,
     and the builder's methods (which also remember what they build) are the slower way."""
-    builder = _Builder(parts, run)
-    env = run.env
+    env, found = run.env, run.found
     static_keys, fired_memo, plain_rules = parts.static_keys, parts.fired_memo, parts.plain_rules
-    found = run.found
-    fired: list[list[Any]] = [[], []]
+    builder: _Builder | None = None  # made for the first entry not remembered
+    fired: tuple[list[Any], list[Any]] = ([], [])
     for entries, indices, make in (
-        (fired[0], run.recommended, builder.recommendation),
-        (fired[1], run.noted, builder.note),
+        (fired[0], run.recommended, _Builder.recommendation),
+        (fired[1], run.noted, _Builder.note),
     ):
         for i in indices:
             static = static_keys[i]
@@ -522,31 +521,42 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
                 entry = fired_memo[i].get((because, tuple([env[name] for name in because])))
             else:
                 entry = None
-            entries.append(entry if entry is not None else make(i))
+            if entry is None:
+                builder = builder or _Builder(parts, run)
+                entry = make(builder, i)
+            entries.append(entry)
+    derived: dict[str, r.Derived] = {}
+    for name, deriving in run.derivations:
+        static = static_keys[deriving[0]]
+        entry = parts.derived_memo.get((name, deriving, static(env))) if static else None
+        if entry is None:  # the key `_Builder.derived` gives
+            builder = builder or _Builder(parts, run)
+            entry = builder.derived(name, deriving)
+        derived[name] = entry
     undetermined: list[r.Undetermined] = []
     memo = parts.undetermined_memo
-    if run.to_walk:
-        walked = {i: run.missing(i) for i in run.to_walk}
-        for i in run.undetermined:
-            entry = None if i in walked else memo[i].get(found[i])
-            undetermined.append(entry if entry is not None else builder.undetermined(i, walked))
-    else:
-        for i in run.undetermined:
-            entry = memo[i].get(found[i])
-            undetermined.append(entry if entry is not None else builder.undetermined(i, {}))
+    walked = {i: run.missing(i) for i in run.to_walk} if run.to_walk else {}
+    for i in run.undetermined:
+        entry = None if i in walked else memo[i].get(found[i])
+        if entry is None:
+            builder = builder or _Builder(parts, run)
+            entry = builder.undetermined(i, walked)
+        undetermined.append(entry)
     gaps, unknown_gaps = parts.gaps_for(run.gap_truth)
+    if unknown_gaps or run.overridden:
+        builder = builder or _Builder(parts, run)
     return _new_evaluation(
         policy=parts.policy,
-        facts_sha256=run.facts_sha256(),
+        facts_sha256=sha256_text(run.facts_json),
         engine=parts.engine,
         outcomes=run.outcomes,
         recommendations=tuple(fired[0]),
         notes=tuple(fired[1]),
-        derived={name: builder.derived(name, deriving) for name, deriving in run.derivations},
+        derived=derived,
         undetermined=tuple(undetermined),
         gaps=gaps,
-        undetermined_gaps=tuple(map(builder.undetermined_gap, unknown_gaps)),
-        overridden=tuple(map(builder.overridden, run.overridden)),
+        undetermined_gaps=tuple(map(builder.undetermined_gap, unknown_gaps)) if builder else (),
+        overridden=tuple(map(builder.overridden, run.overridden)) if builder else (),
         trace=trace_entries(parts, run) if trace else None,
         provenance=None,  # the FHIR edge adds it to the result it was given
     )

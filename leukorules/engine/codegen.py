@@ -16,9 +16,10 @@ lists `evaluate` reports in result order, with the facts deciding each reported 
 generated code can compute them (`leukorules.engine.supports`). The outcomes and the lists
 depend on the rules' truths alone, and patients repeat a few combinations of them: `_core`
 builds them once per combination and keeps them in a bounded memo of the generated module
-(`_SHAPES`, one per compiled policy); the lists are tuples, the outcomes a fresh copy. `_decide` returns the ids of the
-rules that definitely fire, in two-valued code (`leukorules.engine.decide_codegen`). `_broken`
-returns the constraints the facts break (validation refuses such facts before the others run).
+(`_SHAPES`, one per compiled policy); the lists are tuples, the outcomes a fresh copy.
+`_decide` returns the ids of the rules that definitely fire, in two-valued code
+(`leukorules.engine.decide_codegen`). `_broken` returns the constraints the facts break
+(validation refuses such facts before the others run).
 
 Generated code never contains user text except as `repr()` literals (rule ids, string and enum
 values, in code and in the `# rule ...` comments); variable names are generated; constants that

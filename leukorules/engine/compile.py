@@ -155,7 +155,14 @@ class CompiledPolicy:
     def evaluate(self, facts: Facts, trace: bool = False) -> r.Evaluation:
         """The full, traceable result for one patient; absent or None facts are unknown.
         Raises `FactsError` for invalid facts."""
-        return build_evaluation(self.result_parts, self.run(facts), trace)
+        # `decide`'s test of facts validated by this very validator first, as in `decide`
+        values: Mapping[str, object]
+        if type(facts) is ValidatedFacts and facts.declarations is self.validator.declarations:
+            values = facts._values
+        else:
+            values = self._known(facts)
+        run = Run(self.plan, self._core(values))
+        return build_evaluation(self._parts or self.result_parts, run, trace)
 
     def explain(self, facts: Facts, rule_id: str) -> r.Explanation:
         """Step by step, why one rule (or gap) fired, did not fire, or is undetermined.
