@@ -303,27 +303,30 @@ class _Builder:
         return tuple(reason(self.parts, self.run, name) for name in names)
 
     def recommendation(self, i: int) -> r.Recommendation:
+        return self._fired(i, "recommendation", self._recommendation)
+
+    def note(self, i: int) -> r.Note:
+        return self._fired(i, "note", self._note)
+
+    def _fired(self, i: int, kind: str, make: Callable[[int], Record]) -> Record:
+        """Fired rule i's entry, from the memo under the first key that decides it: its static
+        key, its plain key, or its because and chain with the facts' values and types."""
         static = self.parts.static_keys[i]
         if static is not None:
-            memo = self.parts.fired_memo[i]
-            key: Hashable = static(self.env)
-            found: r.Recommendation | None = memo.get(key)
-            if found is None:
-                found = self.parts.keep_for_rule(memo, key, self._recommendation(i))
-            return found
-        because, chain = self.explained(i)
-        plain = self.plain_key(i, because)
-        if plain is not None:
-            memo = self.parts.fired_memo[i]
-            found = memo.get(plain)
-            if found is None:
-                found = self.parts.keep_for_rule(memo, plain, self._recommendation(i))
-            return found
-        key = ("recommendation", i, because, self.facts_key(because), chain)
-        found = self.parts.recalled(key)
-        if found is not None:
-            return found
-        return self.parts.keep(key, self._recommendation(i))
+            decided_by: Hashable = static(self.env)
+        else:
+            because, chain = self.explained(i)
+            plain = self.plain_key(i, because)
+            if plain is None:
+                key = (kind, i, because, self.facts_key(because), chain)
+                found: Record | None = self.parts.recalled(key)
+                return found if found is not None else self.parts.keep(key, make(i))
+            decided_by = plain
+        memo = self.parts.fired_memo[i]
+        found = memo.get(decided_by)
+        if found is None:
+            found = self.parts.keep_for_rule(memo, decided_by, make(i))
+        return found
 
     def _recommendation(self, i: int) -> r.Recommendation:
         because, chain = self.explained(i)
@@ -344,29 +347,6 @@ class _Builder:
             line=self.plan.graph.line[i],
             after=rule.after,
         )
-
-    def note(self, i: int) -> r.Note:
-        static = self.parts.static_keys[i]
-        if static is not None:
-            memo = self.parts.fired_memo[i]
-            key: Hashable = static(self.env)
-            found: r.Note | None = memo.get(key)
-            if found is None:
-                found = self.parts.keep_for_rule(memo, key, self._note(i))
-            return found
-        because, chain = self.explained(i)
-        plain = self.plain_key(i, because)
-        if plain is not None:
-            memo = self.parts.fired_memo[i]
-            found = memo.get(plain)
-            if found is None:
-                found = self.parts.keep_for_rule(memo, plain, self._note(i))
-            return found
-        key = ("note", i, because, self.facts_key(because), chain)
-        found = self.parts.recalled(key)
-        if found is not None:
-            return found
-        return self.parts.keep(key, self._note(i))
 
     def _note(self, i: int) -> r.Note:
         because, chain = self.explained(i)
