@@ -66,6 +66,43 @@ def test_a_bundle_is_recognised_without_a_flag_and_the_report_names_each_facts_s
     assert "2025-01-15" in report
 
 
+def test_the_markdown_and_html_reports_name_each_facts_source_too() -> None:
+    source = "Condition/hiv-associated-pml-leukoencephalopathy-type"
+    markdown = run(
+        "evaluate", str(EXAMPLES / "hiv-associated-pml.json"), *AS_OF, "--format", "markdown"
+    )
+    assert markdown.exit_code == 0, markdown.output
+    section = markdown.stdout.split("## Facts from the record\n", 1)[1].split("\n## ", 1)[0]
+    row = next(
+        line for line in section.splitlines() if line.startswith("| `leukoencephalopathy_type`")
+    )
+    assert "| pml |" in row and f"{source} \\(SNOMED CT 22255007" in row
+    html = run("evaluate", str(EXAMPLES / "hiv-associated-pml.json"), *AS_OF, "--format", "html")
+    assert html.exit_code == 0, html.output
+    assert "<th>From the record</th>" in html.stdout
+    assert f"{source} (SNOMED CT 22255007" in html.stdout
+    sparse = run(
+        "evaluate", str(EXAMPLES / "almost-nothing-known.json"), *AS_OF, "--format", "markdown"
+    )
+    assert "| `hiv_positive` | unknown | no resource of the record carries it |" in sparse.stdout
+    sparse_html = run(
+        "evaluate", str(EXAMPLES / "almost-nothing-known.json"), *AS_OF, "--format", "html"
+    )
+    assert "Unknown from the record, and why" in sparse_html.stdout
+
+
+def test_facts_files_get_no_record_section_in_any_rendering(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("leukoencephalopathy_type: pml\n", encoding="utf-8")
+    for form, marker in (
+        ("text", "FACTS FROM THE RECORD"),
+        ("markdown", "Facts from the record"),
+        ("html", "From the record"),
+    ):
+        result = run("evaluate", str(facts), "--policy", str(POLICY), "--format", form)
+        assert result.exit_code == 0 and marker not in result.stdout, form
+
+
 def test_the_json_result_carries_the_provenance_and_fits_the_published_schema() -> None:
     result = run("evaluate", str(EXAMPLES / "hiv-associated-pml.json"), *AS_OF, "--format", "json")
     assert result.exit_code == 0, result.output

@@ -292,9 +292,13 @@ def _check_header(path: Path) -> None:
 
 def _kind_of_database(connection: sqlite3.Connection, path: Path) -> str:
     """'ours', 'empty' or raise for a foreign or too new database."""
-    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    # One statement, so one snapshot: read one by one, the three could straddle another
+    # process's creation of the log (no application id yet, its tables already there).
+    application_id, version, tables = connection.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id()), "
+        "(SELECT user_version FROM pragma_user_version()), "
+        "(SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
     if application_id == APPLICATION_ID:
         if version > FORMAT_VERSION:
             raise AuditError(

@@ -164,3 +164,11 @@ def source_text(source: r.RecordSource) -> str:
     if source.date:
         details.append(source.date)
     return f"{name} ({', '.join(details)})" if details else name
+
+
+def provenance_sources(found: r.FactProvenance) -> list[str]:
+    """The sources that gave the value a fact of a health record was evaluated with, for
+    people (`source_text`); none when the fact stays unknown."""
+    if found.value is None:
+        return []
+    return [source_text(item.source) for item in found.evidence if item.value == found.value]

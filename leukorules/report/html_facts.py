@@ -1,7 +1,8 @@
 """The patient's facts and the recommendation chain, as HTML.
 
-Input: a `Page`. Output: the facts section (every input fact of the policy with its value, the
-unknown ones listed by name, then the derived facts) and the chain section: an inline SVG of
+Input: a `Page`. Output: the facts section (every input fact of the policy with its value and,
+for facts from a health record, the resources that gave it; the unknown ones listed by name,
+then the derived facts) and the chain section: an inline SVG of
 what fired for this patient, facts -> derived facts -> rules (labelled with their references in
 the source) -> what they recommend or state. Texts in the diagram wrap; none is cut short.
 """
@@ -14,7 +15,12 @@ from leukorules import model as m
 from leukorules.authoring.diagram_svg import render_svg
 from leukorules.authoring.graph import Edge, Graph, Node, NodeKind
 from leukorules.model import references_text
-from leukorules.report.common import json_value_text, note_body, note_heading
+from leukorules.report.common import (
+    json_value_text,
+    note_body,
+    note_heading,
+    provenance_sources,
+)
 from leukorules.report.html_common import Page, anchor, esc, reasons_html, unit_of
 from leukorules.result import model as r
 
@@ -22,20 +28,28 @@ from leukorules.result import model as r
 def facts_section(page: Page) -> str:
     rows = []
     unknown = []
+    # Facts from a health record name the resources behind them (`Evaluation.provenance`).
+    provenance = page.ev.provenance
     for fact in page.policy.input_facts:
         value = page.facts.get(fact.name)
         if value is None:
             unknown.append(f'<code title="{esc(fact.description or "")}">{esc(fact.name)}</code>')
             continue
+        sources = ""
+        if provenance is not None:
+            found = provenance.get(fact.name)
+            given = provenance_sources(found) if found is not None else []
+            sources = f"<td>{'<br>'.join(esc(source) for source in given) or '—'}</td>"
         rows.append(
             f'<tr id="{anchor("fact", fact.name)}"><td><code>{esc(fact.name)}</code></td>'
             f'<td class="value">{esc(m.value_text(value, fact))}</td>'
-            f"<td>{esc(fact.description or '')}</td></tr>"
+            f"<td>{esc(fact.description or '')}</td>{sources}</tr>"
         )
     if rows:
+        source_heading = "<th>From the record</th>" if provenance is not None else ""
         table = (
-            "<table><thead><tr><th>Fact</th><th>Value</th><th>Meaning</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+            "<table><thead><tr><th>Fact</th><th>Value</th><th>Meaning</th>"
+            f"{source_heading}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
     else:
         table = '<p class="empty">No fact was given: every fact is unknown.</p>'
@@ -44,6 +58,14 @@ def facts_section(page: Page) -> str:
             f"<h3>Unknown ({len(unknown)} of {len(page.policy.input_facts)} facts)</h3>"
             f'<p class="unknown-facts">{", ".join(unknown)}</p>'
         )
+    if provenance is not None:
+        unread = [
+            f"<li><code>{esc(fact)}</code>: {esc(found.reason or 'no source gives it')}</li>"
+            for fact, found in provenance.items()
+            if found.value is None
+        ]
+        if unread:
+            table += f"<h3>Unknown from the record, and why</h3><ul>{''.join(unread)}</ul>"
     derived_rows = []
     for name, entry in page.ev.derived.items():
         unit = unit_of(page.policy.facts.get(name))

@@ -3,7 +3,8 @@
 Layout: provenance (policy id, version, sha256 of every source, facts sha256, engine); the
 recommendations by section with statement, strength, evidence, the facts they fired on and
 their chain; notes; derived facts; overridden rules; undetermined rules with missing facts;
-gaps; the outcome of every rule (and the why-not trace when present); the evidence registry.
+gaps; for facts from a health record, the resource behind each; the outcome of every rule (and
+the why-not trace when present); the evidence registry.
 All text from the policy or the facts is escaped, so a statement cannot break the layout, and
 control characters are written as `\\x1b` (`diagnostics.printable`), so the report is safe to
 print to a terminal. Evidence is named as the source's reference (`reference [1] in the
@@ -26,6 +27,7 @@ from leukorules.report.common import (
     json_value_text,
     note_body,
     note_heading,
+    provenance_sources,
     section_text,
 )
 
@@ -224,6 +226,18 @@ def render_markdown(ev: r.Evaluation) -> str:
         note = f": {md(gap.note)}" if gap.note else ""
         out.append(f"- {code(gap.id)} ({md(section_text(gap.section))}){note}")
     if ev.gaps:
+        out.append("")
+
+    if ev.provenance is not None:
+        out += ["## Facts from the record", ""]
+        out += ["| Fact | Value | From |", "|---|---|---|"]
+        for fact, found in ev.provenance.items():
+            if found.value is None:
+                reason = found.reason or "no source gives it"
+                out.append(f"| {code(fact)} | unknown | {md(reason)} |")
+                continue
+            sources = "; ".join(md(source) for source in provenance_sources(found))
+            out.append(f"| {code(fact)} | {md(json_value_text(found.value))} | {sources or '—'} |")
         out.append("")
 
     out += ["## Outcome of every rule", ""]

@@ -26,8 +26,8 @@ from leukorules.report.common import (
     note_body,
     note_heading,
     one_evidence,
+    provenance_sources,
     section_text,
-    source_text,
     why_not_text,
 )
 
@@ -278,9 +278,8 @@ def _provenance(lines: list[str], provenance: Mapping[str, r.FactProvenance], s:
             _wrapped(lines, f"{fact} unknown: {found.reason or 'no source gives it'}", "  ", False)
             continue
         lines.append(f"  {fact} = {json_value_text(found.value)}")
-        for item in found.evidence:
-            if item.value == found.value:
-                _field(lines, "from", source_text(item.source), 6)
+        for source in provenance_sources(found):
+            _field(lines, "from", source, 6)
     lines.append("")
 
 
