@@ -5,8 +5,9 @@ batches (duckdb engine). Output: one file whose content does not depend on the e
 `{"row", "id", "fired", "undetermined", "derived"}` per patient (derived: every derived fact, null
 when undetermined; dates as YYYY-MM-DD, sets as sorted lists), or Parquet with the schema of
 `leukorules.cohort.schema.results_schema` (written with the rule ids dictionary-encoded and
-without the Arrow schema, so that they read back as that schema's strings: `parquet_options`). The errors file lists each rejected record:
-`{"row", "id", "codes", "reason"}` (JSON Lines, or CSV when its name ends in .csv).
+without the Arrow schema, so that they read back as that schema's strings: `parquet_options`).
+The errors file lists each rejected record: `{"row", "id", "codes", "reason"}` (JSON Lines, or
+CSV when its name ends in .csv).
 """
 
 from __future__ import annotations
