@@ -279,11 +279,12 @@ def arrow_stream(
 
 def numbered(batches: Iterable[Any]) -> Iterator[Any]:
     """Batches of records in file order, their `row` column numbered from 1 as they arrive."""
+    import numpy as np
     import pyarrow as pa
 
     next_row = 1
     for batch in batches:
-        rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
+        rows = pa.array(np.arange(next_row, next_row + batch.num_rows, dtype=np.int64))
         next_row += batch.num_rows
         yield batch.set_column(batch.schema.get_field_index("row"), "row", rows)
 
