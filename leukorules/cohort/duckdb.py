@@ -156,14 +156,6 @@ class DuckDBDialect(Dialect):
             return (applies, inside)
         return None
 
-    def where_list(self, names: Sequence[str], conditions: Sequence[str]) -> str:
-        # An ENUM list: the names reach Arrow as small dictionary indices, not as strings.
-        if not names:
-            return self.nonnull_list([])
-        values = ", ".join(self.string(name) for name in names)
-        mask = ", ".join(f"COALESCE({condition}, FALSE)" for condition in conditions)
-        return f"list_where(CAST([{values}] AS ENUM({values})[]), [{mask}])"
-
     def parquet_rows(self, path: str, row_column: str) -> str:
         return (
             f"SELECT *, file_row_number + 1 AS {row_column} "
