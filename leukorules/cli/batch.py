@@ -252,7 +252,8 @@ def batch(
     )
     from leukorules.fhir.reading import FhirExtraMissing
 
-    pyarrow_without_pandas()
+    if engine != "spark":  # pyspark's driver converts pandas data with pyarrow
+        pyarrow_without_pandas()
     signals = StopSignals()
     try:
         with signals:
