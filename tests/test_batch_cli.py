@@ -110,7 +110,11 @@ def test_policy_with_errors_exits_1(files: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize(
     ("module", "args"),
-    [("duckdb", ["--engine", "duckdb"]), ("pyarrow", ["--engine", "python"])],
+    [
+        ("duckdb", ["--engine", "duckdb"]),
+        ("numpy", ["--engine", "duckdb"]),
+        ("pyarrow", ["--engine", "python"]),
+    ],
 )
 def test_missing_optional_dependency(
     files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, module: str, args: list[str]
@@ -119,7 +123,7 @@ def test_missing_optional_dependency(
         if name == module or name.startswith(module + "."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
-    out = files["dir"] / ("r.jsonl" if module == "duckdb" else "r.parquet")
+    out = files["dir"] / ("r.parquet" if module == "pyarrow" else "r.jsonl")
     result = leukorules(
         "batch", str(files["cohort"]), "--out", str(out), "--policy", str(files["policy"]), *args
     )

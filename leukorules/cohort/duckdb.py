@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import duckdb as duckdb_module
 
 MISSING_MESSAGE = (
-    "the duckdb engine needs the `duckdb` package; install it with "
+    "the duckdb engine needs the `{module}` package; install it with "
     "`pip install 'leukorules[cohort]'` (or use --engine python)"
 )
 
@@ -156,14 +156,6 @@ class DuckDBDialect(Dialect):
             return (applies, inside)
         return None
 
-    def where_list(self, names: Sequence[str], conditions: Sequence[str]) -> str:
-        # An ENUM list: the names reach Arrow as small dictionary indices, not as strings.
-        if not names:
-            return self.nonnull_list([])
-        values = ", ".join(self.string(name) for name in names)
-        mask = ", ".join(f"COALESCE({condition}, FALSE)" for condition in conditions)
-        return f"list_where(CAST([{values}] AS ENUM({values})[]), [{mask}])"
-
     def parquet_rows(self, path: str, row_column: str) -> str:
         return (
             f"SELECT *, file_row_number + 1 AS {row_column} "
@@ -231,11 +223,16 @@ def literal_path(path: str) -> str:
 
 
 def import_duckdb() -> Any:
-    """The duckdb module, or ImportError with an installation hint."""
-    try:
-        import duckdb
-    except ImportError as error:  # pragma: no cover - depends on the installation
-        raise ImportError(MISSING_MESSAGE) from error
+    """The duckdb module, or ImportError with an installation hint. numpy, which the engine
+    needs beside it (`duckdb_masks`), is checked here too: a missing one is said before any
+    work is done."""
+    for module in ("duckdb", "numpy"):
+        try:
+            __import__(module)
+        except ImportError as error:  # pragma: no cover - depends on the installation
+            raise ImportError(MISSING_MESSAGE.format(module=module)) from error
+    import duckdb
+
     return duckdb
 
 

@@ -1,10 +1,11 @@
 """A cohort evaluated inside DuckDB, streamed back in cohort order as Arrow record batches.
 
 Input: a policy, the cohort's `Layout` and its `CohortInput` (a `CohortReader`, or records from
-the input hook). Output (`DuckDBRun.run`):
-`OutputBatch`es in row order: the evaluated rows as an Arrow record batch of the results schema
-(`leukorules.cohort.schema.results_schema`), the rejected records with their row numbers, codes and
-reasons, and the counts of both; each batch holds at least `output_rows` records but the last.
+the input hook). Output (`DuckDBRun.run`): `OutputBatch`es in row order: the evaluated rows as an
+Arrow record batch of the results schema with the rule ids dictionary-encoded
+(`leukorules.cohort.schema.encoded_results_schema`), the rejected records with their row
+numbers, codes and reasons, and the counts of both; each batch holds at least `output_rows`
+records but the last.
 
 The steps, each a function of what the one before returns:
 
@@ -18,11 +19,13 @@ The steps, each a function of what the one before returns:
    them in file order); `rechecked` gives the JSON Lines records the query flags a strict look
    (`leukorules.cohort.duckdb_lines`): rejected as the python engine's reader rejects them, or
    evaluated again from the line Python read.
-4. `counted` adds each batch to the summary's counts (counts need no order): the recommendation
-   and undetermined counts from the rule lists, the missing facts by summing the query's
-   boolean columns; the lists and booleans are never turned into Python objects.
+4. `counted` turns each batch's rule bit masks into the `fired` and `undetermined` lists
+   (`leukorules.cohort.duckdb_masks`: dictionary-encoded rule ids, made with array operations)
+   and adds the batch to the summary's counts (counts need no order): the recommendation and
+   undetermined counts from the masks' bits, the missing facts by summing the query's boolean
+   columns; neither masks nor booleans are turned into Python objects row by row.
 5. `in_row_order` puts batches and the already-rejected records back in row order.
-6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the results schema,
+6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the encoded schema,
    rejected rows turned into `Problem`s, counts finished.
 
 Memory is bounded by the batch sizes and DuckDB's streaming buffer, not by the cohort.
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +51,20 @@ from leukorules.cohort.duckdb_lines import (
     has_edge_space,
     verdict,
 )
+from leukorules.cohort.duckdb_masks import RuleMasks
 from leukorules.cohort.duckdb_read import literal_file, plan
 from leukorules.cohort.layout import Layout
-from leukorules.cohort.query import CHECK_COLUMN, STREAM, CohortQuery, CohortSource, build_query
+from leukorules.cohort.query import (
+    CHECK_COLUMN,
+    FIRED_MASK,
+    STREAM,
+    UNDETERMINED_MASK,
+    CohortQuery,
+    CohortSource,
+    build_query,
+)
 from leukorules.cohort.readers import CODE_SEPARATOR, CohortInput, Problem
-from leukorules.cohort.schema import results_schema
+from leukorules.cohort.schema import encoded_results_schema, rule_ids
 from leukorules.cohort.summary import Counts
 
 # Rows per Arrow batch fetched from DuckDB. DuckDB's Arrow stream holds several batches in flight
@@ -72,7 +84,7 @@ AHEAD = 2
 
 @dataclass
 class OutputBatch:
-    results: Any  # pyarrow RecordBatch: row, id, fired, undetermined[, derived]
+    results: Any  # RecordBatch (`encoded_results_schema`): row, id, fired, undetermined[, derived]
     problems: list[Problem]
     counts: Counts
 
@@ -125,7 +137,7 @@ class DuckDBRun:
         return ahead(self._batches(), AHEAD)
 
     def _batches(self) -> Iterator[OutputBatch]:
-        schema = results_schema(self.policy)
+        schema = encoded_results_schema(self.policy)
         written = [*schema.names, "codes", "reason"]
         con = connect(self.threads, self.memory_limit, self.scan_order)
         try:
@@ -147,7 +159,7 @@ class DuckDBRun:
                 pieces: list[Any] = []
                 problems: list[Problem] = []
                 rows = 0
-                arriving = counted(batches, query, tally, written)
+                arriving = counted(batches, query, tally, written, rule_ids(self.policy))
                 for ready, rejected_now in in_row_order(arriving, rejected, self.waiting):
                     pieces += ready
                     problems += rejected_now
@@ -267,11 +279,12 @@ def arrow_stream(
 
 def numbered(batches: Iterable[Any]) -> Iterator[Any]:
     """Batches of records in file order, their `row` column numbered from 1 as they arrive."""
+    import numpy as np
     import pyarrow as pa
 
     next_row = 1
     for batch in batches:
-        rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
+        rows = pa.array(np.arange(next_row, next_row + batch.num_rows, dtype=np.int64))
         next_row += batch.num_rows
         yield batch.set_column(batch.schema.get_field_index("row"), "row", rows)
 
@@ -349,20 +362,29 @@ class Rechecks:
 
 
 def counted(
-    stream: Iterable[Any], query: CohortQuery, tally: Counts, written: Sequence[str]
+    stream: Iterable[Any], query: CohortQuery, tally: Counts, written: Sequence[str], rules: Any
 ) -> Iterator[Any]:
-    """Each batch added to `tally` as it arrives (its evaluated rows: rule lists counted by
-    dictionary index, the boolean missing-fact columns summed), passed on cut to the `written`
+    """Each batch added to `tally` as it arrives (its evaluated rows: the rule masks' bits
+    counted, the boolean missing-fact columns summed), its masks turned into the `fired` and
+    `undetermined` lists (`rules`: the policy's rule ids), passed on cut to the `written`
     columns, so that batches waiting to be put in order hold as little as possible."""
     import pyarrow.compute as pc
 
+    fired = RuleMasks(rules, FIRED_MASK)
+    undetermined = RuleMasks(rules, UNDETERMINED_MASK)
     for batch in stream:
         evaluated = batch
         reason = batch.column("reason")
+        valid = None
         if reason.null_count < len(reason):  # some rows were rejected: count the others
-            evaluated = batch.filter(pc.is_null(reason))
-        tally.fired.update(listed(evaluated.column("fired")))
-        tally.undetermined.update(listed(evaluated.column("undetermined")))
+            valid = pc.is_null(reason)
+            evaluated = batch.filter(valid)
+            valid = valid.to_numpy(zero_copy_only=False)
+        lists = []
+        for kind, counter in ((fired, tally.fired), (undetermined, tally.undetermined)):
+            found, counts = kind.read(batch, valid)
+            counter.update(counts)
+            lists.append(found)
         for number, pair in enumerate(query.pairs):
             found = pc.sum(evaluated.column(f"m{number}")).as_py()
             if found:
@@ -372,27 +394,9 @@ def counted(
             if found:
                 tally.missing_patients[fact] += found
         del evaluated, reason
-        batch = batch.select(written)
-        yield batch
-        del batch
-
-
-def listed(lists: Any) -> Counter[str]:
-    """How many lists hold each name, for lists of dictionary-encoded names (each at most once
-    per list), counted over the dictionary's indices."""
-    import pyarrow.compute as pc
-
-    found: Counter[str] = Counter()
-    names = pc.list_flatten(lists)
-    if len(names) == 0:
-        return found
-    counts = pc.value_counts(names.indices)
-    dictionary = names.dictionary.to_pylist()
-    for index, count in zip(
-        counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
-    ):
-        found[dictionary[index]] += count
-    return found
+        batch = batch.append_column("fired", lists[0]).append_column("undetermined", lists[1])
+        yield batch.select(written)
+        del batch, lists
 
 
 def assemble(

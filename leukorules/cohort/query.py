@@ -19,8 +19,10 @@ The query is a chain of common table expressions, one step each:
 and returns one row per record, in no particular order: `RESULT_COLUMNS`, plus `derived` (a
 struct of the derived facts) when the policy has any. A row whose `reason` is not NULL was
 rejected (its `codes` say why); the others were evaluated. A dialect whose `result_shape` is
-"flags" gets the missing facts as one boolean column per (rule, fact) pair and per fact instead of
-lists (`CohortQuery.pairs`, `CohortQuery.facts`): what the summary counts, without lists to build.
+"flags" gets the rules that fired and the undetermined rules as bit masks instead of lists
+(`fired_mask<k>`, `undetermined_mask<k>`: `CompiledSQL.fired_masks`, which the engine turns into
+the lists), and the missing facts as one boolean column per (rule, fact) pair and per fact
+(`CohortQuery.pairs`, `CohortQuery.facts`): what the summary counts, without lists to build.
 
 The records come from `STREAM`, which the caller provides, or (Parquet; JSON Lines and CSV when
 the dialect `reads_text_files`) from the file itself; records read from a JSON Lines or CSV file
@@ -80,6 +82,9 @@ RESULT_COLUMNS = (
     "missing_facts",  # the facts missing from at least one undetermined rule, each once
 )
 DERIVED_COLUMN = "derived"
+# The "flags" shape's bit masks of fired and undetermined rules: columns `<prefix><k>`.
+FIRED_MASK = "fired_mask"
+UNDETERMINED_MASK = "undetermined_mask"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,8 @@ class CohortQuery:
     reads the file itself. CSV: the row number (int64), the id cell and the cells of the source's
     `fact_columns` in order (text); JSON Lines: the row number and the line. `numbered`: whether
     `row` holds the row numbers (else the engine numbers the records as they arrive). "flags"
-    shape: the (rule, fact) pair of each column `m<i>` and the fact of each column `f<i>`."""
+    shape: `masks`, the number of `fired_mask<k>` (and of `undetermined_mask<k>`) columns; the
+    (rule, fact) pair of each column `m<i>` and the fact of each column `f<i>`."""
 
     text: str
     stream: tuple[tuple[str, str], ...]
@@ -114,6 +120,7 @@ class CohortQuery:
     numbered: bool = True
     pairs: tuple[tuple[str, str], ...] = ()
     facts: tuple[str, ...] = ()
+    masks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +161,8 @@ def build_query(
     if d.result_shape == "flags":
         flags = _result_flags(policy, source, d, compiled)
         text += "\n" + _select(list(flags.select), compiled.last)
-        return CohortQuery(text, stream, flags.columns, numbered, flags.pairs, flags.facts)
+        masks = len(compiled.fired_masks())
+        return CohortQuery(text, stream, flags.columns, numbered, flags.pairs, flags.facts, masks)
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
     return CohortQuery(text, stream, columns, numbered)
@@ -385,12 +393,22 @@ class _Flags:
 def _result_flags(
     policy: m.Policy, source: CohortSource, d: Dialect, compiled: CompiledSQL
 ) -> _Flags:
-    """RESULT_COLUMNS up to `undetermined`, `derived` (when the policy derives facts), `check`
-    (a JSON Lines file the query reads), then `m<i>`: the fact of pair i would help decide its
-    undetermined rule, and `f<i>`: fact i would help decide at least one undetermined rule."""
+    """RESULT_COLUMNS up to `reason`, the bit masks `fired_mask<k>` and `undetermined_mask<k>`,
+    `derived` (when the policy derives facts), `check` (a JSON Lines file the query reads), then
+    `m<i>`: the fact of pair i would help decide its undetermined rule, and `f<i>`: fact i would
+    help decide at least one undetermined rule."""
     lists = _result_select(policy, source, d, compiled)
-    select = lists[:6] + lists[8:]
-    columns = [*RESULT_COLUMNS[:6], *((DERIVED_COLUMN,) if policy.derived_facts else ())]
+    select = lists[:4]
+    columns = list(RESULT_COLUMNS[:4])
+    for prefix, masks in (
+        (FIRED_MASK, compiled.fired_masks()),
+        (UNDETERMINED_MASK, compiled.undetermined_masks()),
+    ):
+        for number, mask in enumerate(masks):
+            select.append(f"{mask} AS {d.ident(f'{prefix}{number}')}")
+            columns.append(f"{prefix}{number}")
+    select += lists[8:]
+    columns += [DERIVED_COLUMN] if policy.derived_facts else []
     if source.format == "jsonl" and source.path is not None:
         # Signs that a line needs a strict look: a problem, a list value, a key left out, an id
         # long enough to be a whole number of more digits than a strict parser may read (a

@@ -76,6 +76,38 @@ def results_schema(policy: m.Policy) -> Any:
     return pa.schema(fields)
 
 
+def rule_id_type() -> Any:
+    """The Arrow type of a rule id in the encoded results (`encoded_results_schema`): an index
+    into the policy's rule ids (`rule_ids`)."""
+    pa = import_pyarrow()
+    return pa.dictionary(pa.int32(), pa.string())
+
+
+def rule_ids(policy: m.Policy) -> Any:
+    """The policy's rule ids, in its order, as an Arrow string array: the dictionary of every
+    encoded rule list (`encoded_results_schema`)."""
+    pa = import_pyarrow()
+    return pa.array([rule.id for rule in policy.rules], pa.string())
+
+
+def encoded_results_schema(policy: m.Policy) -> Any:
+    """`results_schema` with the rule ids of `fired` and `undetermined` dictionary-encoded
+    (`rule_id_type`, indices into `rule_ids`): how the duckdb engine makes the lists and how the
+    Parquet results are written (no string is copied per row). The values are the same; read
+    back from a results file, the columns have the types of `results_schema`."""
+    pa = import_pyarrow()
+    fields = []
+    for item in results_schema(policy):
+        if item.name in RULE_LISTS:
+            item = pa.field(item.name, pa.list_(rule_id_type()), nullable=item.nullable)
+        fields.append(item)
+    return pa.schema(fields)
+
+
+# The results columns that list rule ids.
+RULE_LISTS = ("fired", "undetermined")
+
+
 def errors_schema() -> Any:
     pa = import_pyarrow()
     return pa.schema(

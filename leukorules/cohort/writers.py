@@ -4,8 +4,10 @@ Input: per-patient results from either engine, as Python rows (python engine) or
 batches (duckdb engine). Output: one file whose content does not depend on the engine: JSON Lines
 `{"row", "id", "fired", "undetermined", "derived"}` per patient (derived: every derived fact, null
 when undetermined; dates as YYYY-MM-DD, sets as sorted lists), or Parquet with the schema of
-`leukorules.cohort.schema.results_schema`. The errors file lists each rejected record:
-`{"row", "id", "codes", "reason"}` (JSON Lines, or CSV when its name ends in .csv).
+`leukorules.cohort.schema.results_schema` (written with the rule ids dictionary-encoded and
+without the Arrow schema, so that they read back as that schema's strings: `parquet_options`).
+The errors file lists each rejected record: `{"row", "id", "codes", "reason"}` (JSON Lines, or
+CSV when its name ends in .csv).
 """
 
 from __future__ import annotations
@@ -75,12 +77,16 @@ class ResultsWriter:
             import pyarrow as pa  # type: ignore[import-untyped]
             import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-            from leukorules.cohort.schema import results_schema
+            from leukorules.cohort.schema import encoded_results_schema, results_schema, rule_ids
 
             self.schema = results_schema(policy)
+            self._encoded = encoded_results_schema(policy)
+            self._rule_ids = rule_ids(policy)
             # An open file, not a name: pyarrow would take a name it cannot find for a URI.
             self._sink = pa.OSFile(str(target), "wb")
-            self._parquet = pq.ParquetWriter(self._sink, self.schema, compression="zstd")
+            self._parquet = pq.ParquetWriter(
+                self._sink, self._encoded, compression="zstd", **parquet_options(self._encoded)
+            )
 
     def write_text(self, text: str) -> None:
         """Already encoded JSON lines (each ending in a newline)."""
@@ -100,7 +106,7 @@ class ResultsWriter:
         if batch.num_rows == 0:
             return
         if self._parquet is not None:
-            self._parquet.write_batch(batch.cast(self.schema) if hasattr(batch, "cast") else batch)
+            self._parquet.write_batch(encoded(batch, self._rule_ids).cast(self._encoded))
             return
         assert self._handle is not None
         columns = batch.to_pydict()
@@ -123,6 +129,58 @@ class ResultsWriter:
         if self._parquet is not None:
             self._parquet.close()
             self._sink.close()
+
+
+def parquet_options(schema: Any) -> dict[str, Any]:
+    """How the Parquet results are written (the values do not depend on it): without the Arrow
+    schema, so that the encoded rule lists read back as the strings they stand for
+    (`leukorules.cohort.schema.encoded_results_schema`); dictionary encoding where values repeat
+    (not the row numbers and ids); statistics where a reader may filter on them (not the rule
+    lists' elements, which none does)."""
+    from leukorules.cohort.schema import RULE_LISTS
+
+    columns = parquet_columns(schema)
+    unique = {"row", "id"}
+    return {
+        "store_schema": False,
+        "use_dictionary": [c for c in columns if c not in unique],
+        "write_statistics": [c for c in columns if c.split(".")[0] not in RULE_LISTS],
+    }
+
+
+def parquet_columns(schema: Any) -> list[str]:
+    """The dotted paths of a schema's Parquet columns (lists written as `list.element`)."""
+    import pyarrow.types as t  # type: ignore[import-untyped]
+
+    def paths(name: str, arrow_type: Any) -> list[str]:
+        if t.is_list(arrow_type):
+            return paths(f"{name}.list.element", arrow_type.value_type)
+        if t.is_struct(arrow_type):
+            return [p for f in arrow_type for p in paths(f"{name}.{f.name}", f.type)]
+        return [name]
+
+    return [p for f in schema for p in paths(f.name, f.type)]
+
+
+def encoded(batch: Any, rule_ids: Any) -> Any:
+    """A results batch whose rule lists hold strings, with them encoded as indices into the
+    policy's `rule_ids` (as the duckdb engine makes them); other batches as they are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    from leukorules.cohort.schema import RULE_LISTS
+
+    for name in RULE_LISTS:
+        lists = batch.column(name)
+        if not pa.types.is_string(lists.type.value_type):
+            continue
+        indices = pc.index_in(lists.values, value_set=rule_ids).cast(pa.int32())
+        if indices.null_count:
+            raise ValueError(f"a `{name}` list names a rule the policy does not have")
+        values = pa.DictionaryArray.from_arrays(indices, rule_ids)
+        lists = pa.ListArray.from_arrays(lists.offsets, values)
+        batch = batch.set_column(batch.schema.get_field_index(name), name, lists)
+    return batch
 
 
 def rows_to_arrow(rows: Sequence[ResultRow], policy: m.Policy, schema: Any) -> Any:

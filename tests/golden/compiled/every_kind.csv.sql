@@ -420,42 +420,24 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  list_where(
-    CAST(
-      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
-        'r.adult',
-        'r.severe',
-        'r.mild',
-        'r.note',
-        'r.old'
-      )[]
-    ),
-    [
-      COALESCE("fired:r.adult", FALSE),
-      COALESCE("fired:r.severe", FALSE),
-      COALESCE("fired:r.mild", FALSE),
-      COALESCE("fired:r.note", FALSE),
-      COALESCE("fired:r.old", FALSE)
-    ]
-  ) AS "fired",
-  list_where(
-    CAST(
-      ['r.adult', 'r.severe', 'r.mild', 'r.note', 'r.old'] AS ENUM(
-        'r.adult',
-        'r.severe',
-        'r.mild',
-        'r.note',
-        'r.old'
-      )[]
-    ),
-    [
-      COALESCE("fired:r.adult" IS NULL, FALSE),
-      COALESCE("fired:r.severe" IS NULL, FALSE),
-      COALESCE("fired:r.mild" IS NULL, FALSE),
-      COALESCE("fired:r.note" IS NULL, FALSE),
-      COALESCE("fired:r.old" IS NULL, FALSE)
-    ]
-  ) AS "undetermined",
+  (
+    CASE WHEN "fired:r.adult" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:r.severe" THEN CAST(2 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:r.mild" THEN CAST(4 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:r.note" THEN CAST(8 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:r.old" THEN CAST(16 AS BIGINT) ELSE CAST(0 AS BIGINT) END
+  ) AS "fired_mask0",
+  (
+    CASE WHEN "fired:r.adult" IS NULL THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:r.severe" IS NULL THEN CAST(2 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:r.mild" IS NULL THEN CAST(4 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:r.note" IS NULL THEN CAST(8 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:r.old" IS NULL THEN CAST(16 AS BIGINT) ELSE CAST(0 AS BIGINT) END
+  ) AS "undetermined_mask0",
   struct_pack("severity" := "severity") AS "derived",
   "missing:r.adult:diagnosis" AS "m0",
   "missing:r.adult:age" AS "m1",

@@ -997,216 +997,194 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  list_where(
-    CAST(
-      [
-        'approach.supportive_care',
-        'pml.cause',
-        'pml.immune_restoration',
-        'pml.hiv_antiretroviral_therapy',
-        'pml.medication_induced.no_antiviral',
-        'pml.medication_induced.checkpoint_inhibitors',
-        'drug_induced.mycophenolic_acid.cessation',
-        'adem.corticosteroids',
-        'adem.plasma_exchange',
-        'adem.ivig',
-        'toxic.remove_exposure',
-        'toxic.correct_electrolytes',
-        'toxic.benzodiazepines',
-        'supportive.neuropathic_pain',
-        'supportive.seizures',
-        'supportive.raised_intracranial_pressure',
-        'rehabilitation.physical_occupational_therapy',
-        'rehabilitation.functional_training',
-        'rehabilitation.speech_therapy',
-        'imaging.serial_mri',
-        'imaging.radiological_lag',
-        'imaging.persistent_t2_flair_lesions',
-        'laboratory.pml_csf_jc_virus',
-        'laboratory.drug_induced_blood_tests',
-        'response.complete_remission',
-        'response.partial_response',
-        'response.non_response',
-        'considerations.symptoms_guide_treatment',
-        'considerations.permanent_deficits',
-        'considerations.decline_may_be_treatment_toxicity',
-        'considerations.blood_pressure_control',
-        'considerations.blood_pressure_control_pres'
-      ] AS ENUM(
-        'approach.supportive_care',
-        'pml.cause',
-        'pml.immune_restoration',
-        'pml.hiv_antiretroviral_therapy',
-        'pml.medication_induced.no_antiviral',
-        'pml.medication_induced.checkpoint_inhibitors',
-        'drug_induced.mycophenolic_acid.cessation',
-        'adem.corticosteroids',
-        'adem.plasma_exchange',
-        'adem.ivig',
-        'toxic.remove_exposure',
-        'toxic.correct_electrolytes',
-        'toxic.benzodiazepines',
-        'supportive.neuropathic_pain',
-        'supportive.seizures',
-        'supportive.raised_intracranial_pressure',
-        'rehabilitation.physical_occupational_therapy',
-        'rehabilitation.functional_training',
-        'rehabilitation.speech_therapy',
-        'imaging.serial_mri',
-        'imaging.radiological_lag',
-        'imaging.persistent_t2_flair_lesions',
-        'laboratory.pml_csf_jc_virus',
-        'laboratory.drug_induced_blood_tests',
-        'response.complete_remission',
-        'response.partial_response',
-        'response.non_response',
-        'considerations.symptoms_guide_treatment',
-        'considerations.permanent_deficits',
-        'considerations.decline_may_be_treatment_toxicity',
-        'considerations.blood_pressure_control',
-        'considerations.blood_pressure_control_pres'
-      )[]
-    ),
-    [
-      COALESCE("fired:approach.supportive_care", FALSE),
-      COALESCE("fired:pml.cause", FALSE),
-      COALESCE("fired:pml.immune_restoration", FALSE),
-      COALESCE("fired:pml.hiv_antiretroviral_therapy", FALSE),
-      COALESCE("fired:pml.medication_induced.no_antiviral", FALSE),
-      COALESCE("fired:pml.medication_induced.checkpoint_inhibitors", FALSE),
-      COALESCE("fired:drug_induced.mycophenolic_acid.cessation", FALSE),
-      COALESCE("fired:adem.corticosteroids", FALSE),
-      COALESCE("fired:adem.plasma_exchange", FALSE),
-      COALESCE("fired:adem.ivig", FALSE),
-      COALESCE("fired:toxic.remove_exposure", FALSE),
-      COALESCE("fired:toxic.correct_electrolytes", FALSE),
-      COALESCE("fired:toxic.benzodiazepines", FALSE),
-      COALESCE("fired:supportive.neuropathic_pain", FALSE),
-      COALESCE("fired:supportive.seizures", FALSE),
-      COALESCE("fired:supportive.raised_intracranial_pressure", FALSE),
-      COALESCE("fired:rehabilitation.physical_occupational_therapy", FALSE),
-      COALESCE("fired:rehabilitation.functional_training", FALSE),
-      COALESCE("fired:rehabilitation.speech_therapy", FALSE),
-      COALESCE("fired:imaging.serial_mri", FALSE),
-      COALESCE("fired:imaging.radiological_lag", FALSE),
-      COALESCE("fired:imaging.persistent_t2_flair_lesions", FALSE),
-      COALESCE("fired:laboratory.pml_csf_jc_virus", FALSE),
-      COALESCE("fired:laboratory.drug_induced_blood_tests", FALSE),
-      COALESCE("fired:response.complete_remission", FALSE),
-      COALESCE("fired:response.partial_response", FALSE),
-      COALESCE("fired:response.non_response", FALSE),
-      COALESCE("fired:considerations.symptoms_guide_treatment", FALSE),
-      COALESCE("fired:considerations.permanent_deficits", FALSE),
-      COALESCE("fired:considerations.decline_may_be_treatment_toxicity", FALSE),
-      COALESCE("fired:considerations.blood_pressure_control", FALSE),
-      COALESCE("fired:considerations.blood_pressure_control_pres", FALSE)
-    ]
-  ) AS "fired",
-  list_where(
-    CAST(
-      [
-        'approach.supportive_care',
-        'pml.cause',
-        'pml.immune_restoration',
-        'pml.hiv_antiretroviral_therapy',
-        'pml.medication_induced.no_antiviral',
-        'pml.medication_induced.checkpoint_inhibitors',
-        'drug_induced.mycophenolic_acid.cessation',
-        'adem.corticosteroids',
-        'adem.plasma_exchange',
-        'adem.ivig',
-        'toxic.remove_exposure',
-        'toxic.correct_electrolytes',
-        'toxic.benzodiazepines',
-        'supportive.neuropathic_pain',
-        'supportive.seizures',
-        'supportive.raised_intracranial_pressure',
-        'rehabilitation.physical_occupational_therapy',
-        'rehabilitation.functional_training',
-        'rehabilitation.speech_therapy',
-        'imaging.serial_mri',
-        'imaging.radiological_lag',
-        'imaging.persistent_t2_flair_lesions',
-        'laboratory.pml_csf_jc_virus',
-        'laboratory.drug_induced_blood_tests',
-        'response.complete_remission',
-        'response.partial_response',
-        'response.non_response',
-        'considerations.symptoms_guide_treatment',
-        'considerations.permanent_deficits',
-        'considerations.decline_may_be_treatment_toxicity',
-        'considerations.blood_pressure_control',
-        'considerations.blood_pressure_control_pres'
-      ] AS ENUM(
-        'approach.supportive_care',
-        'pml.cause',
-        'pml.immune_restoration',
-        'pml.hiv_antiretroviral_therapy',
-        'pml.medication_induced.no_antiviral',
-        'pml.medication_induced.checkpoint_inhibitors',
-        'drug_induced.mycophenolic_acid.cessation',
-        'adem.corticosteroids',
-        'adem.plasma_exchange',
-        'adem.ivig',
-        'toxic.remove_exposure',
-        'toxic.correct_electrolytes',
-        'toxic.benzodiazepines',
-        'supportive.neuropathic_pain',
-        'supportive.seizures',
-        'supportive.raised_intracranial_pressure',
-        'rehabilitation.physical_occupational_therapy',
-        'rehabilitation.functional_training',
-        'rehabilitation.speech_therapy',
-        'imaging.serial_mri',
-        'imaging.radiological_lag',
-        'imaging.persistent_t2_flair_lesions',
-        'laboratory.pml_csf_jc_virus',
-        'laboratory.drug_induced_blood_tests',
-        'response.complete_remission',
-        'response.partial_response',
-        'response.non_response',
-        'considerations.symptoms_guide_treatment',
-        'considerations.permanent_deficits',
-        'considerations.decline_may_be_treatment_toxicity',
-        'considerations.blood_pressure_control',
-        'considerations.blood_pressure_control_pres'
-      )[]
-    ),
-    [
-      COALESCE("fired:approach.supportive_care" IS NULL, FALSE),
-      COALESCE("fired:pml.cause" IS NULL, FALSE),
-      COALESCE("fired:pml.immune_restoration" IS NULL, FALSE),
-      COALESCE("fired:pml.hiv_antiretroviral_therapy" IS NULL, FALSE),
-      COALESCE("fired:pml.medication_induced.no_antiviral" IS NULL, FALSE),
-      COALESCE("fired:pml.medication_induced.checkpoint_inhibitors" IS NULL, FALSE),
-      COALESCE("fired:drug_induced.mycophenolic_acid.cessation" IS NULL, FALSE),
-      COALESCE("fired:adem.corticosteroids" IS NULL, FALSE),
-      COALESCE("fired:adem.plasma_exchange" IS NULL, FALSE),
-      COALESCE("fired:adem.ivig" IS NULL, FALSE),
-      COALESCE("fired:toxic.remove_exposure" IS NULL, FALSE),
-      COALESCE("fired:toxic.correct_electrolytes" IS NULL, FALSE),
-      COALESCE("fired:toxic.benzodiazepines" IS NULL, FALSE),
-      COALESCE("fired:supportive.neuropathic_pain" IS NULL, FALSE),
-      COALESCE("fired:supportive.seizures" IS NULL, FALSE),
-      COALESCE("fired:supportive.raised_intracranial_pressure" IS NULL, FALSE),
-      COALESCE("fired:rehabilitation.physical_occupational_therapy" IS NULL, FALSE),
-      COALESCE("fired:rehabilitation.functional_training" IS NULL, FALSE),
-      COALESCE("fired:rehabilitation.speech_therapy" IS NULL, FALSE),
-      COALESCE("fired:imaging.serial_mri" IS NULL, FALSE),
-      COALESCE("fired:imaging.radiological_lag" IS NULL, FALSE),
-      COALESCE("fired:imaging.persistent_t2_flair_lesions" IS NULL, FALSE),
-      COALESCE("fired:laboratory.pml_csf_jc_virus" IS NULL, FALSE),
-      COALESCE("fired:laboratory.drug_induced_blood_tests" IS NULL, FALSE),
-      COALESCE("fired:response.complete_remission" IS NULL, FALSE),
-      COALESCE("fired:response.partial_response" IS NULL, FALSE),
-      COALESCE("fired:response.non_response" IS NULL, FALSE),
-      COALESCE("fired:considerations.symptoms_guide_treatment" IS NULL, FALSE),
-      COALESCE("fired:considerations.permanent_deficits" IS NULL, FALSE),
-      COALESCE("fired:considerations.decline_may_be_treatment_toxicity" IS NULL, FALSE),
-      COALESCE("fired:considerations.blood_pressure_control" IS NULL, FALSE),
-      COALESCE("fired:considerations.blood_pressure_control_pres" IS NULL, FALSE)
-    ]
-  ) AS "undetermined",
+  (
+    CASE WHEN "fired:approach.supportive_care" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:pml.cause" THEN CAST(2 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.immune_restoration" THEN CAST(4 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.hiv_antiretroviral_therapy" THEN CAST(8 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.medication_induced.no_antiviral" THEN CAST(16 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.medication_induced.checkpoint_inhibitors" THEN CAST(32 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:drug_induced.mycophenolic_acid.cessation" THEN CAST(64 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:adem.corticosteroids" THEN CAST(128 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:adem.plasma_exchange" THEN CAST(256 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:adem.ivig" THEN CAST(512 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:toxic.remove_exposure" THEN CAST(1024 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:toxic.correct_electrolytes" THEN CAST(2048 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:toxic.benzodiazepines" THEN CAST(4096 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.neuropathic_pain" THEN CAST(8192 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.seizures" THEN CAST(16384 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.raised_intracranial_pressure" THEN CAST(32768 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.physical_occupational_therapy" THEN CAST(65536 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.functional_training" THEN CAST(131072 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.speech_therapy" THEN CAST(262144 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.serial_mri" THEN CAST(524288 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.radiological_lag" THEN CAST(1048576 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.persistent_t2_flair_lesions" THEN CAST(2097152 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:laboratory.pml_csf_jc_virus" THEN CAST(4194304 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:laboratory.drug_induced_blood_tests" THEN CAST(8388608 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.complete_remission" THEN CAST(16777216 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.partial_response" THEN CAST(33554432 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.non_response" THEN CAST(67108864 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.symptoms_guide_treatment" THEN CAST(134217728 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.permanent_deficits" THEN CAST(268435456 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.decline_may_be_treatment_toxicity" THEN CAST(536870912 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.blood_pressure_control" THEN CAST(1073741824 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.blood_pressure_control_pres" THEN CAST(2147483648 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END
+  ) AS "fired_mask0",
+  (
+    CASE
+      WHEN "fired:approach.supportive_care" IS NULL THEN CAST(1 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:pml.cause" IS NULL THEN CAST(2 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:pml.immune_restoration" IS NULL THEN CAST(4 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.hiv_antiretroviral_therapy" IS NULL THEN CAST(8 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.medication_induced.no_antiviral" IS NULL THEN CAST(16 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL THEN CAST(32 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:drug_induced.mycophenolic_acid.cessation" IS NULL THEN CAST(64 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:adem.corticosteroids" IS NULL THEN CAST(128 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:adem.plasma_exchange" IS NULL THEN CAST(256 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE WHEN "fired:adem.ivig" IS NULL THEN CAST(512 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
+      WHEN "fired:toxic.remove_exposure" IS NULL THEN CAST(1024 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:toxic.correct_electrolytes" IS NULL THEN CAST(2048 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:toxic.benzodiazepines" IS NULL THEN CAST(4096 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.neuropathic_pain" IS NULL THEN CAST(8192 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.seizures" IS NULL THEN CAST(16384 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:supportive.raised_intracranial_pressure" IS NULL THEN CAST(32768 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.physical_occupational_therapy" IS NULL THEN CAST(65536 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.functional_training" IS NULL THEN CAST(131072 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:rehabilitation.speech_therapy" IS NULL THEN CAST(262144 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.serial_mri" IS NULL THEN CAST(524288 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.radiological_lag" IS NULL THEN CAST(1048576 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:imaging.persistent_t2_flair_lesions" IS NULL THEN CAST(2097152 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:laboratory.pml_csf_jc_virus" IS NULL THEN CAST(4194304 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:laboratory.drug_induced_blood_tests" IS NULL THEN CAST(8388608 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.complete_remission" IS NULL THEN CAST(16777216 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.partial_response" IS NULL THEN CAST(33554432 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:response.non_response" IS NULL THEN CAST(67108864 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.symptoms_guide_treatment" IS NULL THEN CAST(134217728 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.permanent_deficits" IS NULL THEN CAST(268435456 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
+      THEN CAST(536870912 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.blood_pressure_control" IS NULL THEN CAST(1073741824 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END + CASE
+      WHEN "fired:considerations.blood_pressure_control_pres" IS NULL
+      THEN CAST(2147483648 AS BIGINT)
+      ELSE CAST(0 AS BIGINT)
+    END
+  ) AS "undetermined_mask0",
   struct_pack("response" := "response") AS "derived",
   "missing:pml.cause:leukoencephalopathy_type" AS "m0",
   "missing:pml.immune_restoration:leukoencephalopathy_type" AS "m1",

@@ -1,0 +1,80 @@
+"""Bit masks of rules, as the duckdb engine's query returns them, -> lists of rule ids and counts.
+
+Input: the policy's rule ids (in the policy's order) and record batches holding the "flags"
+shape's mask columns (`leukorules.cohort.query.FIRED_MASK`, `UNDETERMINED_MASK`: bit i of mask k
+set when rule 63k + i is in the list; `leukorules.cohort.sql.MASK_BITS`). Output: per batch, the
+lists as an Arrow list column of rule ids (in the policy's order, as the python engine lists
+them), and how many of the evaluated rows hold each rule.
+
+Integers are what SQL makes cheaply; the lists are built here at once for a whole batch with
+array operations (a row's set bits, in order, are its list), never row by row in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from leukorules.cohort.sql import MASK_BITS
+
+
+class RuleMasks:
+    """The masks of one kind (fired or undetermined rules) of a batch, read as bits.
+
+    Each row's masks are unpacked to a row of 64 bits per mask (bit i of mask k at 64k + i, bit
+    63 never set); the set bits' places, row by row, are the list's elements."""
+
+    def __init__(self, rule_ids: Any, prefix: str) -> None:
+        """`rule_ids`: the policy's rule ids, in its order, as an Arrow string array (the
+        dictionary of the lists, `leukorules.cohort.schema.rule_ids`); `prefix`: the name of
+        the mask columns, numbered from 0."""
+        import numpy as np
+
+        self.names = rule_ids
+        self.rule_ids = tuple(rule_ids.to_pylist())
+        self.prefix = prefix
+        self.words = -(-len(self.rule_ids) // MASK_BITS)
+        self.width = 64 * self.words
+        # Each rule's place in a row of bits, and the rule at each place (places 63, 127, ...
+        # never hold one).
+        self.place_of = np.array(
+            [64 * (rule // MASK_BITS) + rule % MASK_BITS for rule in range(len(self.rule_ids))],
+            dtype=np.intp,
+        )
+        self.rule_at = np.zeros(self.width, dtype=np.int32)
+        self.rule_at[self.place_of] = np.arange(len(self.rule_ids), dtype=np.int32)
+
+    def read(self, batch: Any, evaluated: Any = None) -> tuple[Any, Counter[str]]:
+        """The batch's lists, as an Arrow list array of dictionary-encoded strings
+        (`leukorules.cohort.schema.rule_id_type`: no string is copied), and how many rows hold
+        each rule (rules no row holds left out), counting only the rows `evaluated` marks true
+        (a numpy boolean array; None: every row)."""
+        import numpy as np
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        rows = batch.num_rows
+        masks = np.empty((rows, self.words), dtype="<i8")
+        for number in range(self.words):
+            column = pc.fill_null(batch.column(f"{self.prefix}{number}"), 0)
+            masks[:, number] = column.to_numpy(zero_copy_only=False)
+        unpacked = np.unpackbits(masks.view(np.uint8), axis=1, bitorder="little")
+        bits = unpacked.view(bool).reshape(rows, self.width)
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+        np.cumsum(np.bitwise_count(masks).sum(axis=1, dtype=np.int32), out=offsets[1:])
+        places = np.flatnonzero(bits).astype(np.int32)  # row by row, rules in order
+        if self.width & (self.width - 1) == 0:
+            places &= self.width - 1
+        else:
+            places %= self.width
+        if evaluated is None:
+            held = np.bincount(places, minlength=self.width)
+        else:
+            held = np.count_nonzero(bits[evaluated], axis=0)
+        found: Counter[str] = Counter()
+        for rule, count in zip(self.rule_ids, held[self.place_of].tolist(), strict=True):
+            if count:
+                found[rule] = count
+        rules = places if self.words == 1 else self.rule_at[places]
+        values = pa.DictionaryArray.from_arrays(pa.array(rules, pa.int32()), self.names)
+        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values), found
