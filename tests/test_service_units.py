@@ -477,3 +477,20 @@ def test_the_decisions_of_one_event_loop_turn_are_committed_together(tmp_path: P
     assert verify_log(tmp_path / "decisions.db").ok
     with open_log(tmp_path / "decisions.db") as log:
         assert [row.case for row in log.rows()] == [row.case for row in rows]
+
+
+def test_serve_settles_the_start_up_heap_before_serving() -> None:
+    """The start-up heap is frozen (no collection walks it again) and young collections wait
+    for 10,000 new objects, so a call is not paused by a collection that is not its own."""
+    import gc
+
+    from leukorules.cli.serve import settle_heap
+
+    threshold = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (10_000, 10, 10)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
