@@ -179,8 +179,11 @@ def test_every_card_links_to_the_report_of_its_decision(client: Client) -> None:
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "Treatment Approach for Leukoencephalopathy" in page.text
-    # the report is this patient's decision: the facts the record gave
+    # the report is this patient's decision: the facts the record gave, and the resources
+    # that gave them
     assert "hiv_positive" in page.text
+    assert "<th>From the record</th>" in page.text
+    assert "Condition/hiv-associated-pml-leukoencephalopathy-type (SNOMED CT 22255007" in page.text
     missing = httpx.get(f"{client.server.url}/reports/not-a-report")
     assert missing.status_code == 404
     assert "cards" not in missing.json()

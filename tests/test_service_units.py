@@ -432,3 +432,65 @@ def test_the_writer_logs_every_decision_of_concurrent_submitters(tmp_path: Path)
     closed = writer.submit(new_decision(evaluation, {}, None, collected=collected))
     with pytest.raises(Exception, match="closed"):
         closed.result(timeout=5)
+
+
+def test_the_decisions_of_one_event_loop_turn_are_committed_together(tmp_path: Path) -> None:
+    """`log` from the event loop: the calls of one turn share one transaction, each gets its
+    own row in the order it asked; a call cancelled before the turn ends is left out."""
+    import asyncio
+
+    from leukorules.audit import collect_sources, new_decision, open_log
+    from leukorules.audit.verify import verify_log
+    from leukorules.service.decisions import DecisionWriter
+
+    (service,) = load_services([_mini(tmp_path)])
+    evaluation = service.compiled.evaluate({"diagnosis": "adem"})
+    collected = collect_sources(evaluation, service.compiled.sources)
+    writer = DecisionWriter(tmp_path / "decisions.db")
+    writer.start()
+    groups: list[int] = []
+    append = writer._append
+
+    def counting_append(appender: Any, group: Any) -> None:
+        groups.append(sum(len(decisions) for decisions, _ in group))
+        append(appender, group)
+
+    writer._append = counting_append  # type: ignore[method-assign]
+
+    def decision(case: str) -> Any:
+        return new_decision(evaluation, {"diagnosis": "adem"}, None, "u", case, collected=collected)
+
+    async def turn() -> list[Any]:
+        calls = [asyncio.ensure_future(writer.log(decision(f"case-{i}"))) for i in range(6)]
+        await asyncio.sleep(0)  # each call has gathered its decision; the turn ends after
+        calls[2].cancel()
+        done = await asyncio.gather(*calls, return_exceptions=True)
+        return list(done)
+
+    done = asyncio.run(turn())
+    writer.close()
+    assert isinstance(done[2], asyncio.CancelledError)
+    rows = [row for i, row in enumerate(done) if i != 2]
+    assert [row.seq for row in rows] == [1, 2, 3, 4, 5]
+    assert [row.case for row in rows] == ["case-0", "case-1", "case-3", "case-4", "case-5"]
+    assert groups == [5]
+    assert verify_log(tmp_path / "decisions.db").ok
+    with open_log(tmp_path / "decisions.db") as log:
+        assert [row.case for row in log.rows()] == [row.case for row in rows]
+
+
+def test_serve_settles_the_start_up_heap_before_serving() -> None:
+    """The start-up heap is frozen (no collection walks it again) and young collections wait
+    for 10,000 new objects, so a call is not paused by a collection that is not its own."""
+    import gc
+
+    from leukorules.cli.serve import settle_heap
+
+    threshold = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (10_000, 10, 10)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -23,7 +23,6 @@ credentials (cookies) are ever accepted.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import ipaddress
@@ -375,7 +374,7 @@ async def _answer(
         )
     if decision.log is not None and state.writer is not None:
         try:
-            await asyncio.wrap_future(state.writer.submit(decision.log))
+            await state.writer.log(decision.log)
         except AuditError:
             LOGGER.error("decision not logged: the decision log refused it")
             return error(500, "not_logged", "the decision could not be logged, so it is not shown")

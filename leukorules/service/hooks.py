@@ -159,7 +159,6 @@ def decide(service: PolicyService, call: Call, reports_url: str, log: bool) -> D
         return Decision([problem_card(title, problems, label, policy.id)])
     evaluation = service.compiled.evaluate(values)
     report_id = ReportStore.new_id()
-    provenance = record.to_result()
     context = CardContext(
         policy=policy,
         evaluation=evaluation,
@@ -183,4 +182,6 @@ def decide(service: PolicyService, call: Call, reports_url: str, log: bool) -> D
             case=call.request.hookInstance,
             collected=service.sources,
         )
-    return Decision(cards, row, report_id, StoredReport(service.compiled, values, provenance))
+    return Decision(
+        cards, row, report_id, StoredReport(service.compiled, values, record.provenance)
+    )

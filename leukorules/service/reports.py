@@ -23,15 +23,18 @@ from dataclasses import dataclass
 
 from leukorules.engine.compile import CompiledPolicy
 from leukorules.engine.facts import ValidatedFacts
-from leukorules.result import model as r
+from leukorules.fhir.provenance import FactProvenance
 from leukorules.service.expiring import ExpiringMap
 
 
 @dataclass(frozen=True, slots=True)
 class StoredReport:
+    """What a report is rendered from. The provenance is kept as the record's mapping gave it
+    and converted to the result's form only when the report is read (most never are)."""
+
     compiled: CompiledPolicy
     values: ValidatedFacts
-    provenance: Mapping[str, r.FactProvenance] | None
+    provenance: Mapping[str, FactProvenance] | None
 
 
 class ReportStore:
@@ -62,7 +65,8 @@ class ReportStore:
 
         evaluation = found.compiled.evaluate(found.values, trace=True)
         if found.provenance is not None:
-            evaluation = dataclasses.replace(evaluation, provenance=found.provenance)
+            provenance = {name: p.to_result() for name, p in found.provenance.items()}
+            evaluation = dataclasses.replace(evaluation, provenance=provenance)
         return render_html(evaluation, found.compiled.policy, found.values)
 
     def __len__(self) -> int:
