@@ -149,3 +149,23 @@ def test_progress_shows_on_a_terminal() -> None:
     silent.advance(5)
     silent.finish()
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("jobs", ["0", "1025", "100000"])
+def test_jobs_outside_1_to_1024_are_refused_before_anything_starts(
+    files: dict[str, Path], jobs: str
+) -> None:
+    out = files["dir"] / "r.jsonl"
+    result = leukorules(
+        "batch",
+        str(files["cohort"]),
+        "--out",
+        str(out),
+        "--policy",
+        str(files["policy"]),
+        "--jobs",
+        jobs,
+    )
+    assert result.exit_code == 2, result.output
+    assert "--jobs" in result.output and "1<=x<=1024" in result.output
+    assert not out.exists()

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from leukorules import model as m
 
 
+MAX_JOBS = 1024
+
+
 def text_problem(value: str) -> str | None:
     """Why an option's text cannot be used, or None: it is empty, or holds a character that is
     not printable (a control such as a newline or ESC, a bidi override; a space is fine)."""
@@ -103,9 +106,12 @@ class PlainPath(click.ParamType[Path]):
 )
 @click.option(
     "--jobs",
-    type=click.IntRange(min=1),
+    # Bounded: each job is a process, a thread or a core's share of memory, and a mistyped
+    # 100000 would start that many before anything said no.
+    type=click.IntRange(min=1, max=MAX_JOBS),
     default=None,
-    help="Worker processes (python), threads (duckdb) or local cores (spark); default: every core.",
+    help="Worker processes (python), threads (duckdb) or local cores (spark), 1 to "
+    f"{MAX_JOBS}; default: every core.",
 )
 @click.option(
     "--spark-master",
