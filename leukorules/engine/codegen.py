@@ -339,10 +339,9 @@ class _Codegen:
         """Statements building `shape`: the outcomes (`outcomes`, a dict display's items) and
         the lists `evaluate` reports (see `CoreResult`) in result order, which depend on the
         rules' truths alone; and statements building `found`, rule index -> the facts deciding
-        its condition, for every fired
-        rule whose `because` depends on the patient (the others' is the plan's
-        `static_because`) and every undetermined rule whose condition is unknown, among the
-        rules whose supports are generated (the others walk their condition:
+        its condition, for every fired rule whose `because` depends on the patient (the others'
+        is the plan's `static_because`) and every undetermined rule whose condition is unknown,
+        among the rules whose supports are generated (the others walk their condition:
         `trace.compile_support`); for the rules in the plan's `missing_generated`, `found`
         holds their whole `missing` facts. Rules that can never be undetermined get no
         undetermined test."""
