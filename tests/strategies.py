@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from leukorules import model as m
 from leukorules.check.declarations import source_name_refusal
 from leukorules.logic import evaluate
+from leukorules.prove.patients import constants_by_fact
 from leukorules.syntax.grammar import grammar_text
 
 __all__ = [
@@ -668,23 +669,6 @@ def policies(
 # --- patients -------------------------------------------------------------------------------
 
 
-def _policy_constants(policy: m.Policy) -> dict[str, list[m.Value]]:
-    found: dict[str, list[m.Value]] = {}
-    stack: list[m.Expr] = [r.when for r in policy.rules] + [g.when for g in policy.gaps]
-    while stack:
-        node = stack.pop()
-        match node:
-            case m.Compare(fact=name, value=value):
-                found.setdefault(name, []).append(value)
-            case m.Member(fact=name, values=values):
-                found.setdefault(name, []).extend(values)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
-    return found
-
-
 def facts_for(policy: m.Policy, absent: float = 0.3) -> st.SearchStrategy[dict[str, m.Value]]:
     """A patient for `policy`: each *input* fact absent (unknown) or a valid value of its type.
 
@@ -693,7 +677,7 @@ def facts_for(policy: m.Policy, absent: float = 0.3) -> st.SearchStrategy[dict[s
     on or next to the constants the policy compares them with. Derived facts are never included
     (supplying one is an input error). `absent` is the chance that a fact is left out.
     """
-    hints = _policy_constants(policy)
+    hints = constants_by_fact([r.when for r in policy.rules] + [g.when for g in policy.gaps])
     values = {f.name: fact_values(f, hints.get(f.name, ())) for f in policy.input_facts}
     present = st.floats(0, 1).map(lambda x: x >= absent)
 

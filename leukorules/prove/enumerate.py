@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import combinations, pairwise, product
 
 from leukorules import model as m
-from leukorules.prove.patients import constants_by_fact
+from leukorules.prove.patients import ORDERED_KINDS, condition_nodes, constants_by_fact
 
 _OTHER_STRING = "another value"
-_ORDERED = ("integer", "number", "date", "string")
 
 
 def _numbers(fact: m.Fact, constants: Sequence[m.Value]) -> list[m.Value]:
@@ -87,10 +86,10 @@ class PatientSpace:
         self.domains: list[list[m.Value | None]] = [
             [None, *representatives(f, constants.get(f.name, ()))] for f in self.facts
         ]
-        ordered = {f.name for f in policy.facts.values() if f.type.kind in _ORDERED}
+        ordered = {f.name for f in policy.facts.values() if f.type.kind in ORDERED_KINDS}
         self.exact = not any(
             isinstance(node, m.CompareFacts) and {node.left, node.right} & ordered
-            for node in _nodes(conditions)
+            for node in condition_nodes(conditions)
         )
 
     @property
@@ -101,15 +100,3 @@ class PatientSpace:
         names = [f.name for f in self.facts]
         for values in product(*self.domains):
             yield {n: v for n, v in zip(names, values, strict=True) if v is not None}
-
-
-def _nodes(conditions: Iterable[m.Expr]) -> Iterator[m.Expr]:
-    stack = list(conditions)
-    while stack:
-        node = stack.pop()
-        yield node
-        match node:
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)

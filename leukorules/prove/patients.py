@@ -25,21 +25,33 @@ from leukorules.prove.solver import satisfiable, z3_module
 MAX_CANDIDATES = 24
 
 
+# Fact kinds whose values are ordered: two facts of these kinds compared with each other make
+# the space of patients more than the policy's constants and the points around them.
+ORDERED_KINDS = ("integer", "number", "date", "string")
+
+
+def condition_nodes(conditions: Iterable[m.Expr]) -> Iterator[m.Expr]:
+    """Every node of these conditions, the `and`/`or`/`not` nodes and their leaves."""
+    stack = list(conditions)
+    while stack:
+        node = stack.pop()
+        yield node
+        match node:
+            case m.And(items=items) | m.Or(items=items):
+                stack.extend(items)
+            case m.Not(item=item):
+                stack.append(item)
+
+
 def constants_by_fact(exprs: Iterable[m.Expr]) -> dict[str, list[m.Value]]:
     """The literals each fact is compared with, in these conditions."""
     found: dict[str, list[m.Value]] = {}
-    stack = list(exprs)
-    while stack:
-        node = stack.pop()
+    for node in condition_nodes(exprs):
         match node:
             case m.Compare(fact=name, value=value):
                 found.setdefault(name, []).append(value)
             case m.Member(fact=name, values=values):
                 found.setdefault(name, []).extend(values)
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
     return found
 
 

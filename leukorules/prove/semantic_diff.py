@@ -20,7 +20,7 @@ facts read are the same in both versions cannot change and is not asked about.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -29,7 +29,12 @@ from leukorules import model as m
 from leukorules.prove.cubes import Cover, Cube, Space, cover
 from leukorules.prove.domains import FactVar, StringPool, Term, fact_var, string_literals
 from leukorules.prove.encoding import PolicyFormula
-from leukorules.prove.patients import canonical_patient, constants_by_fact
+from leukorules.prove.patients import (
+    ORDERED_KINDS,
+    canonical_patient,
+    condition_nodes,
+    constants_by_fact,
+)
 from leukorules.prove.reference import refused
 from leukorules.prove.session import policy_conditions
 from leukorules.prove.solver import new_solver, satisfiable, z3_module
@@ -127,13 +132,11 @@ class JointSpace:
         self.old_formula = PolicyFormula(old, self.old_inputs, strings, "old:")
         self.new_formula = PolicyFormula(new, self.new_inputs, strings, "new:")
         ordered = {
-            f.name
-            for f in [*old.input_facts, *new.input_facts]
-            if f.type.kind in ("integer", "number", "date", "string")
+            f.name for f in [*old.input_facts, *new.input_facts] if f.type.kind in ORDERED_KINDS
         }
         self.exact = all(c.exact for c in self.classes.values()) and not any(
             isinstance(node, m.CompareFacts) and {node.left, node.right} & ordered
-            for node in _nodes(conditions)
+            for node in condition_nodes(conditions)
         )
         self.hints = constants
         self.variables = {key: c.var for key, c in self.classes.items()}
@@ -313,18 +316,6 @@ class JointSpace:
 
 def _base_name(key: str) -> str:
     return key.removesuffix(" (old)").removesuffix(" (new)")
-
-
-def _nodes(conditions: Iterable[m.Expr]) -> Iterable[m.Expr]:
-    stack = list(conditions)
-    while stack:
-        node = stack.pop()
-        yield node
-        match node:
-            case m.And(items=items) | m.Or(items=items):
-                stack.extend(items)
-            case m.Not(item=item):
-                stack.append(item)
 
 
 def semantic_diff(old: m.Policy, new: m.Policy, max_cubes: int = 20) -> SemanticDiff:
