@@ -40,7 +40,7 @@ from leukorules.cohort.readers import (
     csv_batches,
     jsonl_record,
 )
-from leukorules.cohort.writers import ResultRow, encode_problem, encode_result
+from leukorules.cohort.writers import batch_rows, encode_problem, encode_result
 
 # The columns every reading step returns after its payload: a problem found while reading.
 PROBLEM_CODE = "lr:problem_code"
@@ -175,19 +175,7 @@ class ResultsLines:
         import pyarrow as pa
 
         for batch in batches:
-            columns = batch.to_pydict()
-            derived = columns.get("derived") or [None] * batch.num_rows
-            lines = []
-            for number, record_id, fired, undetermined, values in zip(
-                columns["row"],
-                columns["id"],
-                columns["fired"],
-                columns["undetermined"],
-                derived,
-                strict=True,
-            ):
-                row: ResultRow = (number, record_id, fired, undetermined, values or {})
-                lines.append(encode_result(row, self.derived_names))
+            lines = [encode_result(row, self.derived_names) for row in batch_rows(batch)]
             yield pa.RecordBatch.from_arrays([pa.array(lines, pa.string())], names=["value"])
 
 

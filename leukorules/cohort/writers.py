@@ -109,19 +109,7 @@ class ResultsWriter:
             self._parquet.write_batch(encoded(batch, self._rule_ids).cast(self._encoded))
             return
         assert self._handle is not None
-        columns = batch.to_pydict()
-        rows: list[ResultRow] = []
-        derived = columns.get("derived") or [{}] * batch.num_rows
-        for number, record_id, fired, undetermined, values in zip(
-            columns["row"],
-            columns["id"],
-            columns["fired"],
-            columns["undetermined"],
-            derived,
-            strict=True,
-        ):
-            rows.append((number, record_id, fired, undetermined, values or {}))
-        self.write_rows(rows)
+        self.write_rows(batch_rows(batch))
 
     def close(self) -> None:
         if self._handle is not None:
@@ -256,3 +244,21 @@ class ErrorsWriter:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def batch_rows(batch: Any) -> list[ResultRow]:
+    """The result rows of a record batch with the columns of `results_schema` (the derived
+    values column may be absent: no derived facts)."""
+    columns = batch.to_pydict()
+    derived = columns.get("derived") or [None] * batch.num_rows
+    return [
+        (number, record_id, fired, undetermined, values or {})
+        for number, record_id, fired, undetermined, values in zip(
+            columns["row"],
+            columns["id"],
+            columns["fired"],
+            columns["undetermined"],
+            derived,
+            strict=True,
+        )
+    ]
