@@ -413,23 +413,7 @@ class NewDecision:
 
 def append(connection: sqlite3.Connection, path: Path, decision: NewDecision) -> Row:
     """Add one decision at the end of the chain, atomically; returns the stored row."""
-    policy_sources = json.dumps(
-        [s.to_json() for s in decision.sources], separators=(",", ":"), ensure_ascii=True
-    )
-    fired = json.dumps(list(decision.fired), separators=(",", ":"), ensure_ascii=True)
-
-    def transaction() -> Row:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            row = _append_locked(connection, path, decision, policy_sources, fired)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        return row
-
-    return with_retry(path, "append to it", transaction)
+    return append_many(connection, path, [decision])[0]
 
 
 def append_many(
