@@ -37,6 +37,7 @@ from typing import Protocol
 
 from leukorules import model as m
 from leukorules.prove.domains import FactVar, StringPool, Term, fact_var
+from leukorules.prove.patients import claim_leaves
 from leukorules.prove.reference import cone_order
 from leukorules.prove.solver import conj, disj, neg, same, z3_module
 from leukorules.rulegraph import GraphNode, PolicyGraph
@@ -268,21 +269,12 @@ class PolicyFormula:
 
     def nodes_of_claim(self, claim: m.Claim) -> list[GraphNode]:
         found: list[GraphNode] = []
-        stack: list[m.Claim] = [claim]
-        while stack:
-            node = stack.pop()
-            match node:
-                case m.RuleOutcome(rule=rule):
-                    index = self.graph.index[rule]
-                    found.extend((index, *self.graph.overridden_by.get(index, ())))
-                case m.AllOf(items=items) | m.AnyOf(items=items):
-                    stack.extend(items)
-                case m.Negation(item=item):
-                    stack.append(item)
-                case m.Implies(premise=premise, conclusion=conclusion):
-                    stack.extend((premise, conclusion))
-                case _:
-                    found.extend(self.nodes_of(node))
+        for leaf in claim_leaves(claim):
+            if isinstance(leaf, m.RuleOutcome):
+                index = self.graph.index[leaf.rule]
+                found.extend((index, *self.graph.overridden_by.get(index, ())))
+            else:
+                found.extend(self.nodes_of(leaf))
         return found
 
     # --- what the proofs ask about

@@ -55,8 +55,8 @@ def constants_by_fact(exprs: Iterable[m.Expr]) -> dict[str, list[m.Value]]:
     return found
 
 
-def claim_conditions(claim: m.Claim) -> Iterator[m.Expr]:
-    """The conditions inside a claim."""
+def claim_leaves(claim: m.Claim) -> Iterator[m.Expr | m.RuleOutcome]:
+    """The leaves of a claim under its connectives: rule outcomes and conditions."""
     stack: list[m.Claim] = [claim]
     while stack:
         node = stack.pop()
@@ -67,10 +67,15 @@ def claim_conditions(claim: m.Claim) -> Iterator[m.Expr]:
                 stack.append(item)
             case m.Implies(premise=premise, conclusion=conclusion):
                 stack.extend((premise, conclusion))
-            case m.RuleOutcome():
-                pass
             case _:
                 yield node
+
+
+def claim_conditions(claim: m.Claim) -> Iterator[m.Expr]:
+    """The conditions inside a claim."""
+    for leaf in claim_leaves(claim):
+        if not isinstance(leaf, m.RuleOutcome):
+            yield leaf
 
 
 def _numbers(var: FactVar, hints: Sequence[m.Value]) -> list[m.Value]:
