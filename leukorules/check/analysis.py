@@ -13,7 +13,6 @@ rules that never fire are not looked for, and one note (LR421) says so.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
@@ -33,6 +32,7 @@ from leukorules.check.search import (
 from leukorules.diagnostics import Diagnostic, Related, has_errors
 from leukorules.prove.questions import ExactAnalysis
 from leukorules.prove.reference import outcomes, refused
+from leukorules.prove.scenario import plain
 from leukorules.prove.solver import SolverMissing
 from leukorules.rulegraph import (
     GraphNode,
@@ -194,15 +194,6 @@ def _precedence(rules: Mapping[str, m.Rule]) -> set[tuple[str, str]]:
 
 
 def scenario_yaml(name: str, facts: Mapping[str, object], fired: Sequence[str]) -> str:
-    def plain(value: object) -> object:
-        if isinstance(value, frozenset):
-            return sorted(value)
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
-
     document = [
         {
             "name": name,
