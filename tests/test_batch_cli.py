@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pytest
 from support.cli import leukorules
+from support.policies import adults_with_pml_policy
 
-POLICY = """
-policy cli.cohort { title "CLI cohort" version "2.0" }
-evidence 1 { citation "A study" }
-fact diagnosis: enum {pml, adem}
-fact age: integer in 0..120
-section "S" {
-  rule r.adult {
-    statement "Adults with PML get A." evidence 1
-    when diagnosis == pml and age >= 18
-    recommend "Do A"
-  }
-}
-"""
+POLICY = adults_with_pml_policy('policy cli.cohort { title "CLI cohort" version "2.0" }')
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from support.cli import leukorules
 from support.engines import warm_up_engines
+from support.policies import adults_with_pml_policy
 from support.watchdog import watchdog
 
 from leukorules.cohort.outputs import NamedFile, OutputFiles, file_identity
@@ -28,19 +29,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("duckdb")
 
-POLICY = """\
-policy hostile.cohort { title "Hostile cohort" version "1.0" }
-evidence 1 { citation "A study" }
-fact diagnosis: enum {pml, adem}
-fact age: integer in 0..120
-section "S" {
-  rule r.adult {
-    statement "Adults with PML get A." evidence 1
-    when diagnosis == pml and age >= 18
-    recommend "Do A"
-  }
-}
-"""
+POLICY = adults_with_pml_policy('policy hostile.cohort { title "Hostile cohort" version "1.0" }')
 ENGINES = ["python", "duckdb"]
 
 

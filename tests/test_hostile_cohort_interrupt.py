@@ -17,22 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
+from support.policies import adults_with_pml_policy
 
 pytest.importorskip("duckdb")
 
-POLICY = """\
-policy hostile.interrupt { title "Interrupt" version "1.0" }
-evidence 1 { citation "A study" }
-fact diagnosis: enum {pml, adem}
-fact age: integer in 0..120
-section "S" {
-  rule r.adult {
-    statement "Adults with PML get A." evidence 1
-    when diagnosis == pml and age >= 18
-    recommend "Do A"
-  }
-}
-"""
+POLICY = adults_with_pml_policy('policy hostile.interrupt { title "Interrupt" version "1.0" }')
 # Large enough that a run is still writing when the signal arrives: the duckdb engine writes its
 # first 50,000 results at once, and the whole run takes several seconds on a busy 2-core machine.
 ROWS = 250_000

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from support.cli import leukorules
 from support.engines import warm_up_engines
+from support.policies import adults_with_pml_policy
 from support.watchdog import watchdog
 
 from leukorules import messages as msg
@@ -26,20 +27,9 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("duckdb")
 
-POLICY = """\
-policy hostile.rows { title "Hostile rows" version "1.0" }
-evidence 1 { citation "A study" }
-fact diagnosis: enum {pml, adem}
-fact age: integer in 0..120
-fact note: string
-section "S" {
-  rule r.adult {
-    statement "Adults with PML get A." evidence 1
-    when diagnosis == pml and age >= 18
-    recommend "Do A"
-  }
-}
-"""
+POLICY = adults_with_pml_policy(
+    'policy hostile.rows { title "Hostile rows" version "1.0" }', "fact note: string\n"
+)
 ENGINES = ["python", "duckdb"]
 TOO_LARGE = msg.ROW_TOO_LARGE.text.format(limit=MAX_ROW_BYTES)
 

@@ -17,6 +17,25 @@ evidence 2 { citation unknown }
 """
 
 
+def adults_with_pml_policy(policy_line: str, more_facts: str = "") -> str:
+    """The smallest cohort policy, under its `policy` line: facts `diagnosis` and `age` (and
+    `more_facts`, declaration lines), one rule: adults with PML get A."""
+    return (
+        f"{policy_line}\n"
+        'evidence 1 { citation "A study" }\n'
+        "fact diagnosis: enum {pml, adem}\n"
+        "fact age: integer in 0..120\n"
+        f"{more_facts}"
+        'section "S" {\n'
+        "  rule r.adult {\n"
+        '    statement "Adults with PML get A." evidence 1\n'
+        "    when diagnosis == pml and age >= 18\n"
+        '    recommend "Do A"\n'
+        "  }\n"
+        "}\n"
+    )
+
+
 def _no_errors(diagnostics: Sequence[Diagnostic], shown: str) -> None:
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     assert not errors, "\n".join(f"{d.code} {d.span}: {d.message}" for d in errors) + shown
