@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -365,10 +365,10 @@ def test_a_body_past_the_limit_is_413_declared_or_streamed(
     assert "cards" not in response.json()
 
 
-def test_a_decision_past_the_time_limit_is_503(rsa_signer: Signer, tmp_path: Path) -> None:
-    bundle = load_bundle("adem-steroid-nonresponder")
-    jwks = write_jwks(tmp_path / "jwks.json", rsa_signer)
-    config_file = tmp_path / "slow.toml"
+def half_second_service(signer: Signer, folder: Path) -> Callable[[str], Any]:
+    """A service factory (for `LiveServer`) trusting `signer`, whose requests may take 0.5 s."""
+    jwks = write_jwks(folder / "jwks.json", signer)
+    config_file = folder / "slow.toml"
     config_file.write_text("[limits]\nrequest_timeout_seconds = 0.5\n", encoding="utf-8")
 
     def make(url: str) -> Any:
@@ -379,6 +379,13 @@ def test_a_decision_past_the_time_limit_is_503(rsa_signer: Signer, tmp_path: Pat
             config_file=config_file,
         )
         return create_app(build_state(config))
+
+    return make
+
+
+def test_a_decision_past_the_time_limit_is_503(rsa_signer: Signer, tmp_path: Path) -> None:
+    bundle = load_bundle("adem-steroid-nonresponder")
+    make = half_second_service(rsa_signer, tmp_path)
 
     slow_fhir = fhir_server_app(resources_of(bundle), token=None, delay=3.0)
     with LiveServer(make) as server, LiveServer(slow_fhir) as fhir:
@@ -399,18 +406,7 @@ def test_a_decision_past_the_time_limit_is_503(rsa_signer: Signer, tmp_path: Pat
 
 
 def test_a_body_sent_too_slowly_is_503(rsa_signer: Signer, tmp_path: Path) -> None:
-    jwks = write_jwks(tmp_path / "jwks.json", rsa_signer)
-    config_file = tmp_path / "slow.toml"
-    config_file.write_text("[limits]\nrequest_timeout_seconds = 0.5\n", encoding="utf-8")
-
-    def make(url: str) -> Any:
-        config = ServiceConfig.build(
-            policies=[bundled_policy_dir()],
-            base_url=url,
-            trust=[f"{ISSUER}={jwks}"],
-            config_file=config_file,
-        )
-        return create_app(build_state(config))
+    make = half_second_service(rsa_signer, tmp_path)
 
     body = json.dumps(good_request()).encode()
 
