@@ -200,6 +200,11 @@ def _static_key(plan: Plan, i: int) -> Callable[[Mapping[str, object]], Hashable
     return itemgetter(*names)
 
 
+def _plain_key(because: tuple[str, ...], env: Mapping[str, object]) -> Hashable:
+    """A fired entry's memo key from the plain facts that decided it: their names and values."""
+    return (because, tuple([env[name] for name in because]))
+
+
 def _nothing(env: Mapping[str, object]) -> Hashable:
     return ()
 
@@ -296,8 +301,7 @@ class _Builder:
         values. A key of rule i's own memo, beside (never equal to) its static keys."""
         if self.plan.static_chains[i] is None or not self.parts.plain_facts.issuperset(because):
             return None
-        env = self.env
-        return (because, tuple([env[name] for name in because]))
+        return _plain_key(because, self.env)
 
     def reasons(self, names: tuple[str, ...]) -> tuple[r.Reason, ...]:
         return tuple(reason(self.parts, self.run, name) for name in names)
@@ -497,8 +501,7 @@ def build_evaluation(parts: ResultParts, run: Run, trace: bool) -> r.Evaluation:
             if static is not None:
                 entry = fired_memo[i].get(static(env))
             elif i in plain_rules:  # the key `_Builder.plain_key` gives
-                because = found[i]
-                entry = fired_memo[i].get((because, tuple([env[name] for name in because])))
+                entry = fired_memo[i].get(_plain_key(found[i], env))
             else:
                 entry = None
             if entry is None:
