@@ -51,7 +51,7 @@ from leukorules.cohort.duckdb_lines import (
     has_edge_space,
     verdict,
 )
-from leukorules.cohort.duckdb_masks import RuleMasks
+from leukorules.cohort.duckdb_masks import RuleMasks, arrow_array
 from leukorules.cohort.duckdb_read import literal_file, plan
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.query import (
@@ -280,11 +280,10 @@ def arrow_stream(
 def numbered(batches: Iterable[Any]) -> Iterator[Any]:
     """Batches of records in file order, their `row` column numbered from 1 as they arrive."""
     import numpy as np
-    import pyarrow as pa
 
     next_row = 1
     for batch in batches:
-        rows = pa.array(np.arange(next_row, next_row + batch.num_rows, dtype=np.int64))
+        rows = arrow_array(np.arange(next_row, next_row + batch.num_rows, dtype=np.int64))
         next_row += batch.num_rows
         yield batch.set_column(batch.schema.get_field_index("row"), "row", rows)
 

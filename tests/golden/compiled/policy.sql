@@ -997,193 +997,117 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  (
-    CASE WHEN "fired:approach.supportive_care" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:pml.cause" THEN CAST(2 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.immune_restoration" THEN CAST(4 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.hiv_antiretroviral_therapy" THEN CAST(8 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.medication_induced.no_antiviral" THEN CAST(16 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.medication_induced.checkpoint_inhibitors" THEN CAST(32 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:drug_induced.mycophenolic_acid.cessation" THEN CAST(64 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:adem.corticosteroids" THEN CAST(128 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:adem.plasma_exchange" THEN CAST(256 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:adem.ivig" THEN CAST(512 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:toxic.remove_exposure" THEN CAST(1024 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:toxic.correct_electrolytes" THEN CAST(2048 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:toxic.benzodiazepines" THEN CAST(4096 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.neuropathic_pain" THEN CAST(8192 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.seizures" THEN CAST(16384 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.raised_intracranial_pressure" THEN CAST(32768 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.physical_occupational_therapy" THEN CAST(65536 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.functional_training" THEN CAST(131072 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.speech_therapy" THEN CAST(262144 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.serial_mri" THEN CAST(524288 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.radiological_lag" THEN CAST(1048576 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.persistent_t2_flair_lesions" THEN CAST(2097152 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:laboratory.pml_csf_jc_virus" THEN CAST(4194304 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:laboratory.drug_induced_blood_tests" THEN CAST(8388608 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.complete_remission" THEN CAST(16777216 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.partial_response" THEN CAST(33554432 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.non_response" THEN CAST(67108864 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.symptoms_guide_treatment" THEN CAST(134217728 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.permanent_deficits" THEN CAST(268435456 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.decline_may_be_treatment_toxicity" THEN CAST(536870912 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.blood_pressure_control" THEN CAST(1073741824 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.blood_pressure_control_pres" THEN CAST(2147483648 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END
+  CAST(
+    (
+      CASE WHEN "fired:approach.supportive_care" THEN 1 ELSE 0 END + CASE
+        WHEN "fired:pml.cause" THEN 2
+        ELSE 0
+      END + CASE WHEN "fired:pml.immune_restoration" THEN 4 ELSE 0 END + CASE
+        WHEN "fired:pml.hiv_antiretroviral_therapy" THEN 8
+        ELSE 0
+      END + CASE WHEN "fired:pml.medication_induced.no_antiviral" THEN 16 ELSE 0 END + CASE
+        WHEN "fired:pml.medication_induced.checkpoint_inhibitors" THEN 32
+        ELSE 0
+      END + CASE WHEN "fired:drug_induced.mycophenolic_acid.cessation" THEN 64 ELSE 0 END + CASE
+        WHEN "fired:adem.corticosteroids" THEN 128
+        ELSE 0
+      END + CASE WHEN "fired:adem.plasma_exchange" THEN 256 ELSE 0 END + CASE
+        WHEN "fired:adem.ivig" THEN 512
+        ELSE 0
+      END + CASE WHEN "fired:toxic.remove_exposure" THEN 1024 ELSE 0 END + CASE
+        WHEN "fired:toxic.correct_electrolytes" THEN 2048
+        ELSE 0
+      END + CASE WHEN "fired:toxic.benzodiazepines" THEN 4096 ELSE 0 END + CASE
+        WHEN "fired:supportive.neuropathic_pain" THEN 8192
+        ELSE 0
+      END + CASE WHEN "fired:supportive.seizures" THEN 16384 ELSE 0 END + CASE
+        WHEN "fired:supportive.raised_intracranial_pressure" THEN 32768
+        ELSE 0
+      END + CASE WHEN "fired:rehabilitation.physical_occupational_therapy" THEN 65536 ELSE 0 END + CASE
+        WHEN "fired:rehabilitation.functional_training" THEN 131072
+        ELSE 0
+      END + CASE WHEN "fired:rehabilitation.speech_therapy" THEN 262144 ELSE 0 END + CASE
+        WHEN "fired:imaging.serial_mri" THEN 524288
+        ELSE 0
+      END + CASE WHEN "fired:imaging.radiological_lag" THEN 1048576 ELSE 0 END + CASE
+        WHEN "fired:imaging.persistent_t2_flair_lesions" THEN 2097152
+        ELSE 0
+      END + CASE WHEN "fired:laboratory.pml_csf_jc_virus" THEN 4194304 ELSE 0 END + CASE
+        WHEN "fired:laboratory.drug_induced_blood_tests" THEN 8388608
+        ELSE 0
+      END + CASE WHEN "fired:response.complete_remission" THEN 16777216 ELSE 0 END + CASE
+        WHEN "fired:response.partial_response" THEN 33554432
+        ELSE 0
+      END + CASE WHEN "fired:response.non_response" THEN 67108864 ELSE 0 END + CASE
+        WHEN "fired:considerations.symptoms_guide_treatment" THEN 134217728
+        ELSE 0
+      END + CASE WHEN "fired:considerations.permanent_deficits" THEN 268435456 ELSE 0 END + CASE
+        WHEN "fired:considerations.decline_may_be_treatment_toxicity" THEN 536870912
+        ELSE 0
+      END + CASE WHEN "fired:considerations.blood_pressure_control" THEN 1073741824 ELSE 0 END + CASE
+        WHEN "fired:considerations.blood_pressure_control_pres" THEN 2147483648
+        ELSE 0
+      END
+    ) AS BIGINT
   ) AS "fired_mask0",
-  (
-    CASE
-      WHEN "fired:approach.supportive_care" IS NULL THEN CAST(1 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:pml.cause" IS NULL THEN CAST(2 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:pml.immune_restoration" IS NULL THEN CAST(4 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.hiv_antiretroviral_therapy" IS NULL THEN CAST(8 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.medication_induced.no_antiviral" IS NULL THEN CAST(16 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL THEN CAST(32 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:drug_induced.mycophenolic_acid.cessation" IS NULL THEN CAST(64 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:adem.corticosteroids" IS NULL THEN CAST(128 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:adem.plasma_exchange" IS NULL THEN CAST(256 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE WHEN "fired:adem.ivig" IS NULL THEN CAST(512 AS BIGINT) ELSE CAST(0 AS BIGINT) END + CASE
-      WHEN "fired:toxic.remove_exposure" IS NULL THEN CAST(1024 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:toxic.correct_electrolytes" IS NULL THEN CAST(2048 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:toxic.benzodiazepines" IS NULL THEN CAST(4096 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.neuropathic_pain" IS NULL THEN CAST(8192 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.seizures" IS NULL THEN CAST(16384 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:supportive.raised_intracranial_pressure" IS NULL THEN CAST(32768 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.physical_occupational_therapy" IS NULL THEN CAST(65536 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.functional_training" IS NULL THEN CAST(131072 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:rehabilitation.speech_therapy" IS NULL THEN CAST(262144 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.serial_mri" IS NULL THEN CAST(524288 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.radiological_lag" IS NULL THEN CAST(1048576 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:imaging.persistent_t2_flair_lesions" IS NULL THEN CAST(2097152 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:laboratory.pml_csf_jc_virus" IS NULL THEN CAST(4194304 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:laboratory.drug_induced_blood_tests" IS NULL THEN CAST(8388608 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.complete_remission" IS NULL THEN CAST(16777216 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.partial_response" IS NULL THEN CAST(33554432 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:response.non_response" IS NULL THEN CAST(67108864 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.symptoms_guide_treatment" IS NULL THEN CAST(134217728 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.permanent_deficits" IS NULL THEN CAST(268435456 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      THEN CAST(536870912 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.blood_pressure_control" IS NULL THEN CAST(1073741824 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END + CASE
-      WHEN "fired:considerations.blood_pressure_control_pres" IS NULL
-      THEN CAST(2147483648 AS BIGINT)
-      ELSE CAST(0 AS BIGINT)
-    END
+  CAST(
+    (
+      CASE WHEN "fired:approach.supportive_care" IS NULL THEN 1 ELSE 0 END + CASE
+        WHEN "fired:pml.cause" IS NULL THEN 2
+        ELSE 0
+      END + CASE WHEN "fired:pml.immune_restoration" IS NULL THEN 4 ELSE 0 END + CASE
+        WHEN "fired:pml.hiv_antiretroviral_therapy" IS NULL THEN 8
+        ELSE 0
+      END + CASE WHEN "fired:pml.medication_induced.no_antiviral" IS NULL THEN 16 ELSE 0 END + CASE
+        WHEN "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL THEN 32
+        ELSE 0
+      END + CASE WHEN "fired:drug_induced.mycophenolic_acid.cessation" IS NULL THEN 64 ELSE 0 END + CASE
+        WHEN "fired:adem.corticosteroids" IS NULL THEN 128
+        ELSE 0
+      END + CASE WHEN "fired:adem.plasma_exchange" IS NULL THEN 256 ELSE 0 END + CASE
+        WHEN "fired:adem.ivig" IS NULL THEN 512
+        ELSE 0
+      END + CASE WHEN "fired:toxic.remove_exposure" IS NULL THEN 1024 ELSE 0 END + CASE
+        WHEN "fired:toxic.correct_electrolytes" IS NULL THEN 2048
+        ELSE 0
+      END + CASE WHEN "fired:toxic.benzodiazepines" IS NULL THEN 4096 ELSE 0 END + CASE
+        WHEN "fired:supportive.neuropathic_pain" IS NULL THEN 8192
+        ELSE 0
+      END + CASE WHEN "fired:supportive.seizures" IS NULL THEN 16384 ELSE 0 END + CASE
+        WHEN "fired:supportive.raised_intracranial_pressure" IS NULL THEN 32768
+        ELSE 0
+      END + CASE
+        WHEN "fired:rehabilitation.physical_occupational_therapy" IS NULL THEN 65536
+        ELSE 0
+      END + CASE WHEN "fired:rehabilitation.functional_training" IS NULL THEN 131072 ELSE 0 END + CASE
+        WHEN "fired:rehabilitation.speech_therapy" IS NULL THEN 262144
+        ELSE 0
+      END + CASE WHEN "fired:imaging.serial_mri" IS NULL THEN 524288 ELSE 0 END + CASE
+        WHEN "fired:imaging.radiological_lag" IS NULL THEN 1048576
+        ELSE 0
+      END + CASE WHEN "fired:imaging.persistent_t2_flair_lesions" IS NULL THEN 2097152 ELSE 0 END + CASE
+        WHEN "fired:laboratory.pml_csf_jc_virus" IS NULL THEN 4194304
+        ELSE 0
+      END + CASE WHEN "fired:laboratory.drug_induced_blood_tests" IS NULL THEN 8388608 ELSE 0 END + CASE
+        WHEN "fired:response.complete_remission" IS NULL THEN 16777216
+        ELSE 0
+      END + CASE WHEN "fired:response.partial_response" IS NULL THEN 33554432 ELSE 0 END + CASE
+        WHEN "fired:response.non_response" IS NULL THEN 67108864
+        ELSE 0
+      END + CASE
+        WHEN "fired:considerations.symptoms_guide_treatment" IS NULL THEN 134217728
+        ELSE 0
+      END + CASE WHEN "fired:considerations.permanent_deficits" IS NULL THEN 268435456 ELSE 0 END + CASE
+        WHEN "fired:considerations.decline_may_be_treatment_toxicity" IS NULL THEN 536870912
+        ELSE 0
+      END + CASE
+        WHEN "fired:considerations.blood_pressure_control" IS NULL THEN 1073741824
+        ELSE 0
+      END + CASE
+        WHEN "fired:considerations.blood_pressure_control_pres" IS NULL THEN 2147483648
+        ELSE 0
+      END
+    ) AS BIGINT
   ) AS "undetermined_mask0",
   struct_pack("response" := "response") AS "derived",
   "missing:pml.cause:leukoencephalopathy_type" AS "m0",
