@@ -310,7 +310,7 @@ def evaluate_table(
     connection = con if con is not None else connect(threads=1)
     try:
         connection.register("lr_patients", table)
-        compiled = compile_policy(policy, d, "lr_patients", missing=True)
+        compiled = compile_policy(policy, d, "lr_patients", missing="columns")
         select = [d.ident("lr:row")]
         select += [
             f"{compiled.outcome(c)} AS {d.ident('outcome:' + c.rule.id)}" for c in compiled.rules

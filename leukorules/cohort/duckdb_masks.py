@@ -13,7 +13,7 @@ array operations (a row's set bits, in order, are its list), never row by row in
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from leukorules.cohort.sql import MASK_BITS
 
@@ -49,8 +49,12 @@ class RuleMasks:
         (`leukorules.cohort.schema.rule_id_type`: no string is copied), and how many rows hold
         each rule (rules no row holds left out), counting only the rows `evaluated` marks true
         (a numpy boolean array; None: every row)."""
+        bits = self.unpack(batch)
+        return self.lists(bits), self.counts(bits, evaluated)
+
+    def unpack(self, batch: Any) -> MaskBits:
+        """The batch's masks as a matrix of bits, a row of `width` per record."""
         import numpy as np
-        import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         rows = batch.num_rows
@@ -60,24 +64,54 @@ class RuleMasks:
             masks[:, number] = column.to_numpy(zero_copy_only=False)
         unpacked = np.unpackbits(masks.view(np.uint8), axis=1, bitorder="little")
         bits = unpacked.view(bool).reshape(rows, self.width)
-        offsets = np.zeros(rows + 1, dtype=np.int32)
-        np.cumsum(np.bitwise_count(masks).sum(axis=1, dtype=np.int32), out=offsets[1:])
         places = np.flatnonzero(bits).astype(np.int32)  # row by row, rules in order
         if self.width & (self.width - 1) == 0:
             places &= self.width - 1
         else:
             places %= self.width
+        return MaskBits(masks, bits, places)
+
+    def column(self, bits: MaskBits, rule: int) -> Any:
+        """Whether each record holds rule number `rule` (in the policy's order): a numpy
+        boolean array."""
+        return bits.bits[:, self.place_of[rule]]
+
+    def lists(self, bits: MaskBits) -> Any:
+        """Each record's rules, in the policy's order, as an Arrow list array of
+        dictionary-encoded rule ids."""
+        import numpy as np
+        import pyarrow as pa
+
+        rows = len(bits.masks)
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+        np.cumsum(np.bitwise_count(bits.masks).sum(axis=1, dtype=np.int32), out=offsets[1:])
+        rules = bits.places if self.words == 1 else self.rule_at[bits.places]
+        values = pa.DictionaryArray.from_arrays(arrow_array(rules), self.names)
+        return pa.ListArray.from_arrays(arrow_array(offsets), values)
+
+    def counts(self, bits: MaskBits, evaluated: Any = None) -> Counter[str]:
+        """How many records hold each rule (rules none holds left out), counting only those
+        `evaluated` marks true (a numpy boolean array; None: every record)."""
+        import numpy as np
+
         if evaluated is None:
-            held = np.bincount(places, minlength=self.width)
+            held = np.bincount(bits.places, minlength=self.width)
         else:
-            held = np.count_nonzero(bits[evaluated], axis=0)
+            held = np.count_nonzero(bits.bits[evaluated], axis=0)
         found: Counter[str] = Counter()
         for rule, count in zip(self.rule_ids, held[self.place_of].tolist(), strict=True):
             if count:
                 found[rule] = count
-        rules = places if self.words == 1 else self.rule_at[places]
-        values = pa.DictionaryArray.from_arrays(arrow_array(rules), self.names)
-        return pa.ListArray.from_arrays(arrow_array(offsets), values), found
+        return found
+
+
+class MaskBits(NamedTuple):
+    """A batch's masks (`masks`: records x words), their bits (`bits`: records x width), and
+    the places of the set bits within their rows, row by row (`places`)."""
+
+    masks: Any
+    bits: Any
+    places: Any
 
 
 def arrow_array(values: Any) -> Any:

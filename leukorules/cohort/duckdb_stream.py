@@ -52,12 +52,14 @@ from leukorules.cohort.duckdb_lines import (
     verdict,
 )
 from leukorules.cohort.duckdb_masks import RuleMasks, arrow_array
+from leukorules.cohort.duckdb_missing import MissingCounter
 from leukorules.cohort.duckdb_read import literal_file, plan
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.query import (
     CHECK_COLUMN,
     FIRED_MASK,
     STREAM,
+    TEST_COLUMN,
     UNDETERMINED_MASK,
     CohortQuery,
     CohortSource,
@@ -364,38 +366,31 @@ def counted(
     stream: Iterable[Any], query: CohortQuery, tally: Counts, written: Sequence[str], rules: Any
 ) -> Iterator[Any]:
     """Each batch added to `tally` as it arrives (its evaluated rows: the rule masks' bits
-    counted, the boolean missing-fact columns summed), its masks turned into the `fired` and
-    `undetermined` lists (`rules`: the policy's rule ids), passed on cut to the `written`
-    columns, so that batches waiting to be put in order hold as little as possible."""
+    counted, the missing facts counted from the row tests: `MissingCounter`), its masks turned
+    into the `fired` and `undetermined` lists (`rules`: the policy's rule ids), passed on cut to
+    the `written` columns, so that batches waiting to be put in order hold as little as
+    possible."""
     import pyarrow.compute as pc
 
     fired = RuleMasks(rules, FIRED_MASK)
     undetermined = RuleMasks(rules, UNDETERMINED_MASK)
+    missing = MissingCounter(
+        query.missing, query.tests, undetermined.rule_ids, undetermined, TEST_COLUMN
+    )
     for batch in stream:
-        evaluated = batch
         reason = batch.column("reason")
         valid = None
         if reason.null_count < len(reason):  # some rows were rejected: count the others
-            valid = pc.is_null(reason)
-            evaluated = batch.filter(valid)
-            valid = valid.to_numpy(zero_copy_only=False)
-        lists = []
-        for kind, counter in ((fired, tally.fired), (undetermined, tally.undetermined)):
-            found, counts = kind.read(batch, valid)
-            counter.update(counts)
-            lists.append(found)
-        for number, pair in enumerate(query.pairs):
-            found = pc.sum(evaluated.column(f"m{number}")).as_py()
-            if found:
-                tally.missing[pair] += found
-        for number, fact in enumerate(query.facts):
-            found = pc.sum(evaluated.column(f"f{number}")).as_py()
-            if found:
-                tally.missing_patients[fact] += found
-        del evaluated, reason
-        batch = batch.append_column("fired", lists[0]).append_column("undetermined", lists[1])
+            valid = pc.is_null(reason).to_numpy(zero_copy_only=False)
+        fired_bits, undetermined_bits = fired.unpack(batch), undetermined.unpack(batch)
+        tally.fired.update(fired.counts(fired_bits, valid))
+        tally.undetermined.update(undetermined.counts(undetermined_bits, valid))
+        missing.count(batch, undetermined_bits, valid, tally)
+        batch = batch.append_column("fired", fired.lists(fired_bits))
+        batch = batch.append_column("undetermined", undetermined.lists(undetermined_bits))
+        del reason, fired_bits, undetermined_bits
         yield batch.select(written)
-        del batch, lists
+        del batch
 
 
 def assemble(

@@ -21,8 +21,10 @@ struct of the derived facts) when the policy has any. A row whose `reason` is no
 rejected (its `codes` say why); the others were evaluated. A dialect whose `result_shape` is
 "flags" gets the rules that fired and the undetermined rules as bit masks instead of lists
 (`fired_mask<k>`, `undetermined_mask<k>`: `CompiledSQL.fired_masks`, which the engine turns into
-the lists), and the missing facts as one boolean column per (rule, fact) pair and per fact
-(`CohortQuery.pairs`, `CohortQuery.facts`): what the summary counts, without lists to build.
+the lists), and instead of the missing facts, the row tests their formulas use
+(`leukorules.cohort.missing`: a fact unknown, a sub-condition unknown, a derived fact without a
+value), one boolean column each (`CohortQuery.tests`), from which the engine counts the missing
+facts itself: cheaper than one column per (rule, fact) pair, and no lists to build.
 
 The records come from `STREAM`, which the caller provides, or (Parquet; JSON Lines and CSV when
 the dialect `reads_text_files`) from the file itself; records read from a JSON Lines or CSV file
@@ -49,12 +51,15 @@ from leukorules.cohort.decode_sql import (
 )
 from leukorules.cohort.dialect import Dialect
 from leukorules.cohort.layout import Layout, arrow_kind
+from leukorules.cohort.missing import MissingPair, Test, tests_of
 from leukorules.cohort.readers import REASON_SEPARATOR, CohortFormat, CohortInput
 from leukorules.cohort.sql import (
     CompiledSQL,
+    MissingForm,
     RowCheck,
     compile_policy,
     constraint_checks,
+    term_sql,
     value_checks,
 )
 from leukorules.cohort.sqltext import INDENT, indented, lay_out
@@ -85,6 +90,10 @@ DERIVED_COLUMN = "derived"
 # The "flags" shape's bit masks of fired and undetermined rules: columns `<prefix><k>`.
 FIRED_MASK = "fired_mask"
 UNDETERMINED_MASK = "undetermined_mask"
+# The "flags" shape's row tests (`CohortQuery.tests`): columns `<prefix><i>`.
+TEST_COLUMN = "t"
+# How each result shape has `compile_policy` give the missing facts.
+MISSING_FORM: Mapping[str, MissingForm] = {"flags": "terms", "lists": "columns"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +120,17 @@ class CohortQuery:
     reads the file itself. CSV: the row number (int64), the id cell and the cells of the source's
     `fact_columns` in order (text); JSON Lines: the row number and the line. `numbered`: whether
     `row` holds the row numbers (else the engine numbers the records as they arrive). "flags"
-    shape: `masks`, the number of `fired_mask<k>` (and of `undetermined_mask<k>`) columns; the
-    (rule, fact) pair of each column `m<i>` and the fact of each column `f<i>`."""
+    shape: `masks`, the number of `fired_mask<k>` (and of `undetermined_mask<k>`) columns;
+    `missing`, the missing pairs and their formulas; `tests`, the row test of each column
+    `t<i>` (`TEST_COLUMN`), which the formulas use."""
 
     text: str
     stream: tuple[tuple[str, str], ...]
     columns: tuple[str, ...]
     numbered: bool = True
-    pairs: tuple[tuple[str, str], ...] = ()
-    facts: tuple[str, ...] = ()
     masks: int = 0
+    missing: tuple[MissingPair, ...] = ()
+    tests: tuple[Test, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +147,9 @@ def build_query(
     """The query of a cohort run: see the module's docstring for its steps and columns.
     `indent`: put before every line of a step's body, for people to read (`render_sql`). Runs
     keep the text compact, as DuckDB has always been given it."""
-    compiled = compile_policy(policy, d, d.ident("lr:checked"), missing=True)
+    compiled = compile_policy(
+        policy, d, d.ident("lr:checked"), missing=MISSING_FORM[d.result_shape]
+    )
     source_step, stream = _source_step(policy, source, d)
     typed = _typed_step(policy, source, d)
     select = [*typed.select]
@@ -162,7 +174,9 @@ def build_query(
         flags = _result_flags(policy, source, d, compiled)
         text += "\n" + _select(list(flags.select), compiled.last)
         masks = len(compiled.fired_masks())
-        return CohortQuery(text, stream, flags.columns, numbered, flags.pairs, flags.facts, masks)
+        return CohortQuery(
+            text, stream, flags.columns, numbered, masks, compiled.missing_terms, flags.tests
+        )
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
     return CohortQuery(text, stream, columns, numbered)
@@ -382,12 +396,11 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
 
 @dataclass(frozen=True, slots=True)
 class _Flags:
-    """The "flags" result: its select list, its columns, and what its counted columns count."""
+    """The "flags" result: its select list, its columns, and the row test of each `t<i>`."""
 
     select: tuple[str, ...]
     columns: tuple[str, ...]
-    pairs: tuple[tuple[str, str], ...]
-    facts: tuple[str, ...]
+    tests: tuple[Test, ...]
 
 
 def _result_flags(
@@ -395,8 +408,8 @@ def _result_flags(
 ) -> _Flags:
     """RESULT_COLUMNS up to `reason`, the bit masks `fired_mask<k>` and `undetermined_mask<k>`,
     `derived` (when the policy derives facts), `check` (a JSON Lines file the query reads), then
-    `m<i>`: the fact of pair i would help decide its undetermined rule, and `f<i>`: fact i would
-    help decide at least one undetermined rule."""
+    `t<i>`: the row test i of the missing pairs' formulas (`leukorules.cohort.missing.tests_of`)
+    holds."""
     lists = _result_select(policy, source, d, compiled)
     select = lists[:4]
     columns = list(RESULT_COLUMNS[:4])
@@ -427,15 +440,13 @@ def _result_flags(
         check = d.json_line_check(line, "(" + " OR ".join(signs) + ")")
         select.append(f"CASE WHEN {line} IS NOT NULL THEN {check} END AS {d.ident(CHECK_COLUMN)}")
         columns.append(CHECK_COLUMN)
-    by_fact: dict[str, list[str]] = {}
-    for number, ((_, fact), column) in enumerate(compiled.missing.items()):
-        select.append(f"{column} AS {d.ident(f'm{number}')}")
-        columns.append(f"m{number}")
-        by_fact.setdefault(fact, []).append(column)
-    for number, pair_columns in enumerate(by_fact.values()):
-        select.append(f"({' OR '.join(pair_columns)}) AS {d.ident(f'f{number}')}")
-        columns.append(f"f{number}")
-    return _Flags(tuple(select), tuple(columns), tuple(compiled.missing), tuple(by_fact))
+    tests = tests_of(compiled.missing_terms)
+    for number, test in enumerate(tests):
+        select.append(
+            f"{term_sql(test, d, compiled.derived, {})} AS {d.ident(f'{TEST_COLUMN}{number}')}"
+        )
+        columns.append(f"{TEST_COLUMN}{number}")
+    return _Flags(tuple(select), tuple(columns), tuple(tests))
 
 
 def _result_select(

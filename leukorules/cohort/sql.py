@@ -26,10 +26,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from leukorules import model as m
 from leukorules.cohort.dialect import Dialect, SQLCompileError, SQLExpr
+from leukorules.cohort.missing import (
+    AllOf,
+    AnyOf,
+    DerivedNull,
+    MissingPair,
+    Null,
+    Pair,
+    Term,
+    Unknown,
+    missing_pairs,
+)
 from leukorules.diagnostics import Code, Message
 from leukorules.engine.facts import contradiction_message
 from leukorules.messages import (
@@ -187,6 +198,8 @@ class CompiledSQL:
     rules: tuple[RuleColumns, ...]
     derived: Mapping[str, str] = field(default_factory=dict)  # derived fact -> quoted column
     missing: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (rule, fact) -> column
+    # The missing pairs and their terms (`leukorules.cohort.missing`), with `missing` != "none".
+    missing_terms: tuple[MissingPair, ...] = ()
 
     @property
     def last(self) -> str:
@@ -276,16 +289,23 @@ def _bit_masks(conditions: Sequence[str], d: Dialect) -> list[str]:
     return masks
 
 
+# How `compile_policy` gives the missing facts of undetermined rules: not at all, as a boolean
+# column per (rule, fact) pair, or as the pairs' terms only (`CompiledSQL.missing_terms`), for
+# the engine to evaluate on the row tests its query returns.
+MissingForm = Literal["none", "columns", "terms"]
+
+
 def compile_policy(
-    policy: m.Policy, dialect: Dialect, source: str = "patients", missing: bool = False
+    policy: m.Policy, dialect: Dialect, source: str = "patients", missing: MissingForm = "none"
 ) -> CompiledSQL:
     """Compile every rule and derived fact into ordered CTEs over `source`.
 
     `source` must have one column per input fact, of `dialect.column_type`, NULL for unknown;
     other columns pass through unchanged. Each CTE adds the rules and derived facts whose
     inputs are all in earlier ones (a topological layering; the checker guarantees a DAG).
-    With `missing`, further CTEs add one boolean per (rule, input fact) pair that is true when
-    the rule is undetermined and that unknown fact would help decide it (see `_missing`).
+    With `missing` "columns", further CTEs add one boolean per (rule, input fact) pair that is
+    true when the rule is undetermined and that unknown fact would help decide it (see
+    `_missing`); with "columns" or "terms", `missing_terms` holds the pairs' formulas.
     """
     d = dialect
     overridden_by: dict[str, list[str]] = {}
@@ -343,10 +363,11 @@ def compile_policy(
         previous = name
 
     missing_columns: dict[tuple[str, str], str] = {}
-    if missing:
-        miss_layers = _missing(
-            policy, d, level, fired_col, derived_col, overridden_by, derivers, missing_columns
-        )
+    pairs: tuple[MissingPair, ...] = ()
+    if missing != "none":
+        pairs = tuple(missing_pairs(policy, level, overridden_by, derivers))
+    if missing == "columns":
+        miss_layers = _missing(pairs, d, level, fired_col, derived_col, missing_columns)
         for number in sorted(miss_layers):
             name = d.ident(f"lr:missing{number}")
             body = (
@@ -366,94 +387,50 @@ def compile_policy(
         )
         for r in policy.rules
     )
-    return CompiledSQL(policy, d, source, tuple(ctes), columns, derived_col, missing_columns)
+    return CompiledSQL(policy, d, source, tuple(ctes), columns, derived_col, missing_columns, pairs)
 
 
 def _missing(
-    policy: m.Policy,
+    pairs: Sequence[MissingPair],
     d: Dialect,
     level: Mapping[str, int],
     fired_col: Mapping[str, str],
     derived_col: Mapping[str, str],
-    overridden_by: Mapping[str, list[str]],
-    derivers: Mapping[str, list[m.Rule]],
     out: dict[tuple[str, str], str],
 ) -> dict[int, list[str]]:
-    """Columns M[r, f]: rule r is undetermined and unknown input fact f would help decide it.
-
-    The python engine's `missing` (`Run.missing`), in SQL: f is missing for r when r is
-    undetermined and f is in the support of r's unknown condition (an unknown fact under a path
-    of unknown sub-conditions: `leukorules.engine.trace.support`), or in the missing facts of an
-    undetermined rule deriving an unknown derived fact r reads, or of an undetermined rule r
-    comes after or that overrides r.
-    """
-    inputs = {f.name for f in policy.input_facts}
-    rules = {r.id: r for r in policy.rules}
-    reach: dict[str, list[str]] = {}
-
-    def reach_of(rule_id: str) -> list[str]:
-        if rule_id in reach:
-            return reach[rule_id]
-        rule = rules[rule_id]
-        found: dict[str, None] = {}
-        for name in m.expr_facts(rule.when):
-            if name in inputs:
-                found[name] = None
-            else:
-                for j in derivers.get(name, ()):
-                    found.update(dict.fromkeys(reach_of(j.id)))
-        for j in (*rule.after, *overridden_by.get(rule_id, ())):
-            found.update(dict.fromkeys(reach_of(j)))
-        reach[rule_id] = list(found)
-        return reach[rule_id]
-
-    def support(node: m.Expr, fact: str, unknown: bool = False) -> str | None:
-        """SQL true when `fact` is in the support of unknown `node`; None: never. `unknown`:
-        the caller knows `node` is unknown (a rule's condition when the rule, with nothing
-        before or over it, is undetermined), so it is not evaluated again to be sure."""
-        match node:
-            case m.Const() | m.Known():
-                return None
-            case m.And(items=items) | m.Or(items=items):
-                parts = [p for p in (support(i, fact) for i in items) if p is not None]
-                if not parts:
-                    return None
-                if unknown:
-                    return f"({' OR '.join(parts)})"
-                return (
-                    f"(({condition_sql(node, d, derived_col)}) IS NULL AND ({' OR '.join(parts)}))"
-                )
-            case m.Not(item=item):
-                return support(item, fact)
-        parts = []
-        for name in dict.fromkeys(m.expr_facts(node)):
-            if name == fact:
-                parts.append(f"{d.ident(name)} IS NULL")
-            elif name in derived_col:
-                deeper = [out[(j.id, fact)] for j in derivers.get(name, ()) if (j.id, fact) in out]
-                if deeper:
-                    parts.append(f"({derived_col[name]} IS NULL AND ({' OR '.join(deeper)}))")
-        return "(" + " OR ".join(parts) + ")" if parts else None
-
+    """Columns M[r, f]: rule r is undetermined and unknown input fact f would help decide it
+    (`leukorules.cohort.missing`), by layer; `out` receives each pair's column."""
     layers: dict[int, list[str]] = {}
-    # Upstream rules first, so that a rule's terms can name the columns of rules it depends on.
-    for rule in sorted(policy.rules, key=lambda r: level["rule:" + r.id]):
-        for fact in reach_of(rule.id):
-            terms = []
-            alone = not rule.after and rule.id not in overridden_by
-            direct = support(rule.when, fact, unknown=alone)
-            if direct is not None:
-                terms.append(direct)
-            for j in (*rule.after, *overridden_by.get(rule.id, ())):
-                if (j, fact) in out:
-                    terms.append(out[(j, fact)])
-            if not terms:
-                continue
-            column = d.ident(f"missing:{rule.id}:{fact}")
-            expression = f"COALESCE({fired_col[rule.id]} IS NULL AND ({' OR '.join(terms)}), FALSE)"
-            layers.setdefault(level["rule:" + rule.id], []).append(f"{expression} AS {column}")
-            out[(rule.id, fact)] = column
+    for pair in pairs:
+        column = d.ident(f"missing:{pair.rule}:{pair.fact}")
+        terms = " OR ".join(term_sql(t, d, derived_col, out) for t in pair.terms)
+        expression = f"COALESCE({fired_col[pair.rule]} IS NULL AND ({terms}), FALSE)"
+        layers.setdefault(level["rule:" + pair.rule], []).append(f"{expression} AS {column}")
+        out[(pair.rule, pair.fact)] = column
     return layers
+
+
+def term_sql(
+    term: Term,
+    d: Dialect,
+    derived_col: Mapping[str, str],
+    pair_columns: Mapping[tuple[str, str], str],
+) -> str:
+    """A missing-fact term (`leukorules.cohort.missing`) as an SQL boolean, never NULL.
+    `pair_columns`: the columns of the pairs it may name."""
+    match term:
+        case Null(fact=fact):
+            return f"{d.ident(fact)} IS NULL"
+        case Unknown(node=node):
+            return f"({condition_sql(node, d, derived_col)}) IS NULL"
+        case DerivedNull(fact=fact):
+            return f"{derived_col[fact]} IS NULL"
+        case Pair(rule=rule, fact=fact):
+            return pair_columns[(rule, fact)]
+        case AllOf(items=items) | AnyOf(items=items):
+            joint = " AND " if isinstance(term, AllOf) else " OR "
+            return "(" + joint.join(term_sql(i, d, derived_col, pair_columns) for i in items) + ")"
+    raise AssertionError(term)  # pragma: no cover - Term is closed
 
 
 def _derived_value(

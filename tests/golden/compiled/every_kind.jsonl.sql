@@ -1019,103 +1019,6 @@ WITH "lr:source" AS (
 on two lines')) AND "fired:r.adult"
     ) AS "fired:r.note"
   FROM "lr:layer3"
-),
-"lr:missing1" AS (
-  SELECT "lr:layer4".*,
-    COALESCE(
-      "fired:r.adult" IS NULL AND ((("diagnosis" IS NULL))),
-      FALSE
-    ) AS "missing:r.adult:diagnosis",
-    COALESCE("fired:r.adult" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.adult:age",
-    COALESCE(
-      "fired:r.mild" IS NULL AND ((("seizures" IS NULL))),
-      FALSE
-    ) AS "missing:r.mild:seizures",
-    COALESCE("fired:r.mild" IS NULL AND ((("age" IS NULL))), FALSE) AS "missing:r.mild:age",
-    COALESCE("fired:r.old" IS NULL AND ((("onset" IS NULL))), FALSE) AS "missing:r.old:onset",
-    COALESCE("fired:r.old" IS NULL AND ((("weight" IS NULL))), FALSE) AS "missing:r.old:weight"
-  FROM "lr:layer4"
-),
-"lr:missing2" AS (
-  SELECT "lr:missing1".*,
-    COALESCE(
-      "fired:r.severe" IS NULL
-      AND (
-        (
-          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
-          AND (("symptoms" IS NULL))
-        )
-      ),
-      FALSE
-    ) AS "missing:r.severe:symptoms",
-    COALESCE(
-      "fired:r.severe" IS NULL
-      AND (
-        (
-          (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL
-          AND (("seizures" IS NULL))
-        )
-        OR "missing:r.mild:seizures"
-      ),
-      FALSE
-    ) AS "missing:r.severe:seizures",
-    COALESCE("fired:r.severe" IS NULL AND ("missing:r.mild:age"), FALSE) AS "missing:r.severe:age"
-  FROM "lr:missing1"
-),
-"lr:missing4" AS (
-  SELECT "lr:missing2".*,
-    COALESCE(
-      "fired:r.note" IS NULL
-      AND (
-        (
-          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
-on two lines'))) IS NULL
-          AND ((("severity" IS NULL AND ("missing:r.severe:symptoms"))))
-        )
-      ),
-      FALSE
-    ) AS "missing:r.note:symptoms",
-    COALESCE(
-      "fired:r.note" IS NULL
-      AND (
-        (
-          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
-on two lines'))) IS NULL
-          AND (
-            (("severity" IS NULL AND ("missing:r.severe:seizures" OR "missing:r.mild:seizures")))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:r.note:seizures",
-    COALESCE(
-      "fired:r.note" IS NULL
-      AND (
-        (
-          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
-on two lines'))) IS NULL
-          AND ((("severity" IS NULL AND ("missing:r.severe:age" OR "missing:r.mild:age"))))
-        )
-        OR "missing:r.adult:age"
-      ),
-      FALSE
-    ) AS "missing:r.note:age",
-    COALESCE(
-      "fired:r.note" IS NULL
-      AND (
-        (
-          ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
-on two lines'))) IS NULL
-          AND (("label" IS NULL))
-        )
-      ),
-      FALSE
-    ) AS "missing:r.note:label",
-    COALESCE(
-      "fired:r.note" IS NULL AND ("missing:r.adult:diagnosis"),
-      FALSE
-    ) AS "missing:r.note:diagnosis"
-  FROM "lr:missing2"
 )
 SELECT "lr:row" AS "row",
   CASE
@@ -1165,27 +1068,15 @@ SELECT "lr:row" AS "row",
       END
     )
   END AS "check",
-  "missing:r.adult:diagnosis" AS "m0",
-  "missing:r.adult:age" AS "m1",
-  "missing:r.mild:seizures" AS "m2",
-  "missing:r.mild:age" AS "m3",
-  "missing:r.old:onset" AS "m4",
-  "missing:r.old:weight" AS "m5",
-  "missing:r.severe:symptoms" AS "m6",
-  "missing:r.severe:seizures" AS "m7",
-  "missing:r.severe:age" AS "m8",
-  "missing:r.note:symptoms" AS "m9",
-  "missing:r.note:seizures" AS "m10",
-  "missing:r.note:age" AS "m11",
-  "missing:r.note:label" AS "m12",
-  "missing:r.note:diagnosis" AS "m13",
-  ("missing:r.adult:diagnosis" OR "missing:r.note:diagnosis") AS "f0",
-  (
-    "missing:r.adult:age" OR "missing:r.mild:age" OR "missing:r.severe:age" OR "missing:r.note:age"
-  ) AS "f1",
-  ("missing:r.mild:seizures" OR "missing:r.severe:seizures" OR "missing:r.note:seizures") AS "f2",
-  ("missing:r.old:onset") AS "f3",
-  ("missing:r.old:weight") AS "f4",
-  ("missing:r.severe:symptoms" OR "missing:r.note:symptoms") AS "f5",
-  ("missing:r.note:label") AS "f6"
-FROM "lr:missing4";
+  "diagnosis" IS NULL AS "t0",
+  "age" IS NULL AS "t1",
+  "seizures" IS NULL AS "t2",
+  "onset" IS NULL AS "t3",
+  "weight" IS NULL AS "t4",
+  (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL AS "t5",
+  "symptoms" IS NULL AS "t6",
+  ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
+on two lines'))) IS NULL AS "t7",
+  "severity" IS NULL AS "t8",
+  "label" IS NULL AS "t9"
+FROM "lr:layer4";

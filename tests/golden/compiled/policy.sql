@@ -550,448 +550,6 @@ WITH "lr:source" AS (
       END AS VARCHAR
     ) AS "response"
   FROM "lr:layer2"
-),
-"lr:missing1" AS (
-  SELECT "lr:layer3".*,
-    COALESCE(
-      "fired:pml.cause" IS NULL AND (("leukoencephalopathy_type" IS NULL)),
-      FALSE
-    ) AS "missing:pml.cause:leukoencephalopathy_type",
-    COALESCE(
-      "fired:pml.immune_restoration" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:pml.immune_restoration:leukoencephalopathy_type",
-    COALESCE(
-      "fired:pml.immune_restoration" IS NULL AND ((("immune_restoration_possible" IS NULL))),
-      FALSE
-    ) AS "missing:pml.immune_restoration:immune_restoration_possible",
-    COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type",
-    COALESCE(
-      "fired:pml.hiv_antiretroviral_therapy" IS NULL AND ((("hiv_positive" IS NULL))),
-      FALSE
-    ) AS "missing:pml.hiv_antiretroviral_therapy:hiv_positive",
-    COALESCE(
-      "fired:pml.medication_induced.no_antiviral" IS NULL
-      AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type",
-    COALESCE(
-      "fired:pml.medication_induced.no_antiviral" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            ) IS NULL
-            AND (("pml_medication_induced" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:pml.medication_induced.no_antiviral:pml_medication_induced",
-    COALESCE(
-      "fired:pml.medication_induced.no_antiviral" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            ) IS NULL
-            AND (("causative_drug" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:pml.medication_induced.no_antiviral:causative_drug",
-    COALESCE(
-      "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type",
-    COALESCE(
-      "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            ) IS NULL
-            AND (("pml_medication_induced" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced",
-    COALESCE(
-      "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("pml_medication_induced" = TRUE)
-                OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-              )
-            ) IS NULL
-            AND (("causative_drug" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug",
-    COALESCE(
-      "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL
-      AND ((("checkpoint_inhibitor_candidate" IS NULL))),
-      FALSE
-    ) AS "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate",
-    COALESCE(
-      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL AND ((("causative_drug" IS NULL))),
-      FALSE
-    ) AS "missing:drug_induced.mycophenolic_acid.cessation:causative_drug",
-    COALESCE(
-      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL
-      AND (
-        (
-          (
-            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-            AND (("pml_signs" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:drug_induced.mycophenolic_acid.cessation:pml_signs",
-    COALESCE(
-      "fired:drug_induced.mycophenolic_acid.cessation" IS NULL
-      AND (
-        (
-          (
-            ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL
-            AND (("leukoencephalopathy_type" IS NULL))
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type",
-    COALESCE(
-      "fired:adem.corticosteroids" IS NULL AND (("leukoencephalopathy_type" IS NULL)),
-      FALSE
-    ) AS "missing:adem.corticosteroids:leukoencephalopathy_type",
-    COALESCE(
-      "fired:adem.ivig" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:adem.ivig:leukoencephalopathy_type",
-    COALESCE(
-      "fired:adem.ivig" IS NULL AND ((("plasma_exchange_response" IS NULL))),
-      FALSE
-    ) AS "missing:adem.ivig:plasma_exchange_response",
-    COALESCE(
-      "fired:toxic.remove_exposure" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:toxic.remove_exposure:leukoencephalopathy_type",
-    COALESCE(
-      "fired:toxic.remove_exposure" IS NULL AND ((("toxic_exposure_ongoing" IS NULL))),
-      FALSE
-    ) AS "missing:toxic.remove_exposure:toxic_exposure_ongoing",
-    COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:toxic.correct_electrolytes:leukoencephalopathy_type",
-    COALESCE(
-      "fired:toxic.correct_electrolytes" IS NULL AND ((("electrolyte_imbalance" IS NULL))),
-      FALSE
-    ) AS "missing:toxic.correct_electrolytes:electrolyte_imbalance",
-    COALESCE(
-      "fired:toxic.benzodiazepines" IS NULL AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:toxic.benzodiazepines:leukoencephalopathy_type",
-    COALESCE(
-      "fired:toxic.benzodiazepines" IS NULL
-      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("agitation" IS NULL))))),
-      FALSE
-    ) AS "missing:toxic.benzodiazepines:agitation",
-    COALESCE(
-      "fired:toxic.benzodiazepines" IS NULL
-      AND (((((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AND (("seizures" IS NULL))))),
-      FALSE
-    ) AS "missing:toxic.benzodiazepines:seizures",
-    COALESCE(
-      "fired:supportive.neuropathic_pain" IS NULL AND (("neuropathic_pain" IS NULL)),
-      FALSE
-    ) AS "missing:supportive.neuropathic_pain:neuropathic_pain",
-    COALESCE(
-      "fired:supportive.seizures" IS NULL AND (("seizures" IS NULL)),
-      FALSE
-    ) AS "missing:supportive.seizures:seizures",
-    COALESCE(
-      "fired:supportive.raised_intracranial_pressure" IS NULL
-      AND (("raised_intracranial_pressure" IS NULL)),
-      FALSE
-    ) AS "missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure",
-    COALESCE(
-      "fired:rehabilitation.physical_occupational_therapy" IS NULL AND (("motor_deficits" IS NULL)),
-      FALSE
-    ) AS "missing:rehabilitation.physical_occupational_therapy:motor_deficits",
-    COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL AND ((("neurological_symptoms" IS NULL))),
-      FALSE
-    ) AS "missing:rehabilitation.functional_training:neurological_symptoms",
-    COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL AND ((("motor_deficits" IS NULL))),
-      FALSE
-    ) AS "missing:rehabilitation.functional_training:motor_deficits",
-    COALESCE(
-      "fired:rehabilitation.functional_training" IS NULL AND ((("dysarthria_or_dysphasia" IS NULL))),
-      FALSE
-    ) AS "missing:rehabilitation.functional_training:dysarthria_or_dysphasia",
-    COALESCE(
-      "fired:rehabilitation.speech_therapy" IS NULL AND (("dysarthria_or_dysphasia" IS NULL)),
-      FALSE
-    ) AS "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia",
-    COALESCE(
-      "fired:imaging.radiological_lag" IS NULL AND (("symptom_course" IS NULL)),
-      FALSE
-    ) AS "missing:imaging.radiological_lag:symptom_course",
-    COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("symptom_course" IS NULL))),
-      FALSE
-    ) AS "missing:imaging.persistent_t2_flair_lesions:symptom_course",
-    COALESCE(
-      "fired:imaging.persistent_t2_flair_lesions" IS NULL AND ((("mri_findings" IS NULL))),
-      FALSE
-    ) AS "missing:imaging.persistent_t2_flair_lesions:mri_findings",
-    COALESCE(
-      "fired:laboratory.pml_csf_jc_virus" IS NULL AND (("leukoencephalopathy_type" IS NULL)),
-      FALSE
-    ) AS "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type",
-    COALESCE(
-      "fired:laboratory.drug_induced_blood_tests" IS NULL AND (("leukoencephalopathy_type" IS NULL)),
-      FALSE
-    ) AS "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type",
-    COALESCE(
-      "fired:response.complete_remission" IS NULL AND ((("symptom_course" IS NULL))),
-      FALSE
-    ) AS "missing:response.complete_remission:symptom_course",
-    COALESCE(
-      "fired:response.complete_remission" IS NULL AND ((("csf_findings" IS NULL))),
-      FALSE
-    ) AS "missing:response.complete_remission:csf_findings",
-    COALESCE(
-      "fired:response.complete_remission" IS NULL AND ((("mri_findings" IS NULL))),
-      FALSE
-    ) AS "missing:response.complete_remission:mri_findings",
-    COALESCE(
-      "fired:response.partial_response" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("symptom_course" = 'improved')
-                OR (
-                  ("symptom_course" = 'resolved')
-                  AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                )
-              )
-            ) IS NULL
-            AND (
-              ("symptom_course" IS NULL)
-              OR (
-                (
-                  (
-                    ("symptom_course" = 'resolved')
-                    AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                  )
-                ) IS NULL
-                AND (("symptom_course" IS NULL))
-              )
-            )
-          )
-        )
-      ),
-      FALSE
-    ) AS "missing:response.partial_response:symptom_course",
-    COALESCE(
-      "fired:response.partial_response" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("symptom_course" = 'improved')
-                OR (
-                  ("symptom_course" = 'resolved')
-                  AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                )
-              )
-            ) IS NULL
-            AND (
-              (
-                (
-                  (
-                    ("symptom_course" = 'resolved')
-                    AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                  )
-                ) IS NULL
-                AND (
-                  (
-                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                    AND (("mri_findings" IS NULL))
-                  )
-                )
-              )
-            )
-          )
-          OR ("mri_findings" IS NULL)
-        )
-      ),
-      FALSE
-    ) AS "missing:response.partial_response:mri_findings",
-    COALESCE(
-      "fired:response.partial_response" IS NULL
-      AND (
-        (
-          (
-            (
-              (
-                ("symptom_course" = 'improved')
-                OR (
-                  ("symptom_course" = 'resolved')
-                  AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                )
-              )
-            ) IS NULL
-            AND (
-              (
-                (
-                  (
-                    ("symptom_course" = 'resolved')
-                    AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
-                  )
-                ) IS NULL
-                AND (
-                  (
-                    ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL
-                    AND (("csf_findings" IS NULL))
-                  )
-                )
-              )
-            )
-          )
-          OR ("csf_findings" IS NULL)
-        )
-      ),
-      FALSE
-    ) AS "missing:response.partial_response:csf_findings",
-    COALESCE(
-      "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND ((("on_treatment" IS NULL))),
-      FALSE
-    ) AS "missing:considerations.decline_may_be_treatment_toxicity:on_treatment",
-    COALESCE(
-      "fired:considerations.decline_may_be_treatment_toxicity" IS NULL
-      AND ((("clinical_decline" IS NULL))),
-      FALSE
-    ) AS "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline",
-    COALESCE(
-      "fired:considerations.blood_pressure_control" IS NULL AND ((("immune_mediated" IS NULL))),
-      FALSE
-    ) AS "missing:considerations.blood_pressure_control:immune_mediated",
-    COALESCE(
-      "fired:considerations.blood_pressure_control" IS NULL
-      AND ((("leukoencephalopathy_type" IS NULL))),
-      FALSE
-    ) AS "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
-  FROM "lr:layer3"
-),
-"lr:missing2" AS (
-  SELECT "lr:missing1".*,
-    COALESCE(
-      "fired:adem.plasma_exchange" IS NULL AND (("corticosteroid_response" IS NULL)),
-      FALSE
-    ) AS "missing:adem.plasma_exchange:corticosteroid_response",
-    COALESCE(
-      "fired:adem.plasma_exchange" IS NULL
-      AND ("missing:adem.corticosteroids:leukoencephalopathy_type"),
-      FALSE
-    ) AS "missing:adem.plasma_exchange:leukoencephalopathy_type",
-    COALESCE(
-      "fired:response.non_response" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('unchanged', 'progressed'))
-              OR ("mri_findings" IN ('abnormal', 'progressed'))
-              OR ("csf_findings" IN ('abnormal', 'progressed'))
-            )
-          ) IS NULL
-          AND (("symptom_course" IS NULL))
-        )
-        OR "missing:response.partial_response:symptom_course"
-      ),
-      FALSE
-    ) AS "missing:response.non_response:symptom_course",
-    COALESCE(
-      "fired:response.non_response" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('unchanged', 'progressed'))
-              OR ("mri_findings" IN ('abnormal', 'progressed'))
-              OR ("csf_findings" IN ('abnormal', 'progressed'))
-            )
-          ) IS NULL
-          AND (("mri_findings" IS NULL))
-        )
-        OR "missing:response.partial_response:mri_findings"
-      ),
-      FALSE
-    ) AS "missing:response.non_response:mri_findings",
-    COALESCE(
-      "fired:response.non_response" IS NULL
-      AND (
-        (
-          (
-            (
-              ("symptom_course" IN ('unchanged', 'progressed'))
-              OR ("mri_findings" IN ('abnormal', 'progressed'))
-              OR ("csf_findings" IN ('abnormal', 'progressed'))
-            )
-          ) IS NULL
-          AND (("csf_findings" IS NULL))
-        )
-        OR "missing:response.partial_response:csf_findings"
-      ),
-      FALSE
-    ) AS "missing:response.non_response:csf_findings",
-    COALESCE(
-      "fired:considerations.blood_pressure_control_pres" IS NULL AND (("pres" IS NULL)),
-      FALSE
-    ) AS "missing:considerations.blood_pressure_control_pres:pres",
-    COALESCE(
-      "fired:considerations.blood_pressure_control_pres" IS NULL
-      AND ("missing:considerations.blood_pressure_control:immune_mediated"),
-      FALSE
-    ) AS "missing:considerations.blood_pressure_control_pres:immune_mediated",
-    COALESCE(
-      "fired:considerations.blood_pressure_control_pres" IS NULL
-      AND ("missing:considerations.blood_pressure_control:leukoencephalopathy_type"),
-      FALSE
-    ) AS "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type"
-  FROM "lr:missing1"
 )
 SELECT "lr:row" AS "row",
   "lr:id" AS "id",
@@ -1110,133 +668,60 @@ SELECT "lr:row" AS "row",
     ) AS BIGINT
   ) AS "undetermined_mask0",
   struct_pack("response" := "response") AS "derived",
-  "missing:pml.cause:leukoencephalopathy_type" AS "m0",
-  "missing:pml.immune_restoration:leukoencephalopathy_type" AS "m1",
-  "missing:pml.immune_restoration:immune_restoration_possible" AS "m2",
-  "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type" AS "m3",
-  "missing:pml.hiv_antiretroviral_therapy:hiv_positive" AS "m4",
-  "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type" AS "m5",
-  "missing:pml.medication_induced.no_antiviral:pml_medication_induced" AS "m6",
-  "missing:pml.medication_induced.no_antiviral:causative_drug" AS "m7",
-  "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type" AS "m8",
-  "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced" AS "m9",
-  "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug" AS "m10",
-  "missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate" AS "m11",
-  "missing:drug_induced.mycophenolic_acid.cessation:causative_drug" AS "m12",
-  "missing:drug_induced.mycophenolic_acid.cessation:pml_signs" AS "m13",
-  "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type" AS "m14",
-  "missing:adem.corticosteroids:leukoencephalopathy_type" AS "m15",
-  "missing:adem.ivig:leukoencephalopathy_type" AS "m16",
-  "missing:adem.ivig:plasma_exchange_response" AS "m17",
-  "missing:toxic.remove_exposure:leukoencephalopathy_type" AS "m18",
-  "missing:toxic.remove_exposure:toxic_exposure_ongoing" AS "m19",
-  "missing:toxic.correct_electrolytes:leukoencephalopathy_type" AS "m20",
-  "missing:toxic.correct_electrolytes:electrolyte_imbalance" AS "m21",
-  "missing:toxic.benzodiazepines:leukoencephalopathy_type" AS "m22",
-  "missing:toxic.benzodiazepines:agitation" AS "m23",
-  "missing:toxic.benzodiazepines:seizures" AS "m24",
-  "missing:supportive.neuropathic_pain:neuropathic_pain" AS "m25",
-  "missing:supportive.seizures:seizures" AS "m26",
-  "missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure" AS "m27",
-  "missing:rehabilitation.physical_occupational_therapy:motor_deficits" AS "m28",
-  "missing:rehabilitation.functional_training:neurological_symptoms" AS "m29",
-  "missing:rehabilitation.functional_training:motor_deficits" AS "m30",
-  "missing:rehabilitation.functional_training:dysarthria_or_dysphasia" AS "m31",
-  "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia" AS "m32",
-  "missing:imaging.radiological_lag:symptom_course" AS "m33",
-  "missing:imaging.persistent_t2_flair_lesions:symptom_course" AS "m34",
-  "missing:imaging.persistent_t2_flair_lesions:mri_findings" AS "m35",
-  "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type" AS "m36",
-  "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type" AS "m37",
-  "missing:response.complete_remission:symptom_course" AS "m38",
-  "missing:response.complete_remission:csf_findings" AS "m39",
-  "missing:response.complete_remission:mri_findings" AS "m40",
-  "missing:response.partial_response:symptom_course" AS "m41",
-  "missing:response.partial_response:mri_findings" AS "m42",
-  "missing:response.partial_response:csf_findings" AS "m43",
-  "missing:considerations.decline_may_be_treatment_toxicity:on_treatment" AS "m44",
-  "missing:considerations.decline_may_be_treatment_toxicity:clinical_decline" AS "m45",
-  "missing:considerations.blood_pressure_control:immune_mediated" AS "m46",
-  "missing:considerations.blood_pressure_control:leukoencephalopathy_type" AS "m47",
-  "missing:adem.plasma_exchange:corticosteroid_response" AS "m48",
-  "missing:adem.plasma_exchange:leukoencephalopathy_type" AS "m49",
-  "missing:response.non_response:symptom_course" AS "m50",
-  "missing:response.non_response:mri_findings" AS "m51",
-  "missing:response.non_response:csf_findings" AS "m52",
-  "missing:considerations.blood_pressure_control_pres:pres" AS "m53",
-  "missing:considerations.blood_pressure_control_pres:immune_mediated" AS "m54",
-  "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type" AS "m55",
+  "leukoencephalopathy_type" IS NULL AS "t0",
+  "immune_restoration_possible" IS NULL AS "t1",
+  "hiv_positive" IS NULL AS "t2",
   (
-    "missing:pml.cause:leukoencephalopathy_type"
-    OR "missing:pml.immune_restoration:leukoencephalopathy_type"
-    OR "missing:pml.hiv_antiretroviral_therapy:leukoencephalopathy_type"
-    OR "missing:pml.medication_induced.no_antiviral:leukoencephalopathy_type"
-    OR "missing:pml.medication_induced.checkpoint_inhibitors:leukoencephalopathy_type"
-    OR "missing:drug_induced.mycophenolic_acid.cessation:leukoencephalopathy_type"
-    OR "missing:adem.corticosteroids:leukoencephalopathy_type"
-    OR "missing:adem.ivig:leukoencephalopathy_type"
-    OR "missing:toxic.remove_exposure:leukoencephalopathy_type"
-    OR "missing:toxic.correct_electrolytes:leukoencephalopathy_type"
-    OR "missing:toxic.benzodiazepines:leukoencephalopathy_type"
-    OR "missing:laboratory.pml_csf_jc_virus:leukoencephalopathy_type"
-    OR "missing:laboratory.drug_induced_blood_tests:leukoencephalopathy_type"
-    OR "missing:considerations.blood_pressure_control:leukoencephalopathy_type"
-    OR "missing:adem.plasma_exchange:leukoencephalopathy_type"
-    OR "missing:considerations.blood_pressure_control_pres:leukoencephalopathy_type"
-  ) AS "f0",
-  ("missing:pml.immune_restoration:immune_restoration_possible") AS "f1",
-  ("missing:pml.hiv_antiretroviral_therapy:hiv_positive") AS "f2",
+    (
+      ("pml_medication_induced" = TRUE)
+      OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+    )
+  ) IS NULL AS "t3",
+  "pml_medication_induced" IS NULL AS "t4",
+  "causative_drug" IS NULL AS "t5",
+  "checkpoint_inhibitor_candidate" IS NULL AS "t6",
+  ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL AS "t7",
+  "pml_signs" IS NULL AS "t8",
+  "plasma_exchange_response" IS NULL AS "t9",
+  "toxic_exposure_ongoing" IS NULL AS "t10",
+  "electrolyte_imbalance" IS NULL AS "t11",
+  ((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AS "t12",
+  "agitation" IS NULL AS "t13",
+  "seizures" IS NULL AS "t14",
+  "neuropathic_pain" IS NULL AS "t15",
+  "raised_intracranial_pressure" IS NULL AS "t16",
+  "motor_deficits" IS NULL AS "t17",
+  "neurological_symptoms" IS NULL AS "t18",
+  "dysarthria_or_dysphasia" IS NULL AS "t19",
+  "symptom_course" IS NULL AS "t20",
+  "mri_findings" IS NULL AS "t21",
+  "csf_findings" IS NULL AS "t22",
   (
-    "missing:pml.medication_induced.no_antiviral:pml_medication_induced"
-    OR "missing:pml.medication_induced.checkpoint_inhibitors:pml_medication_induced"
-  ) AS "f3",
+    (
+      ("symptom_course" = 'improved')
+      OR (
+        ("symptom_course" = 'resolved')
+        AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
+      )
+    )
+  ) IS NULL AS "t23",
   (
-    "missing:pml.medication_induced.no_antiviral:causative_drug"
-    OR "missing:pml.medication_induced.checkpoint_inhibitors:causative_drug"
-    OR "missing:drug_induced.mycophenolic_acid.cessation:causative_drug"
-  ) AS "f4",
-  ("missing:pml.medication_induced.checkpoint_inhibitors:checkpoint_inhibitor_candidate") AS "f5",
-  ("missing:drug_induced.mycophenolic_acid.cessation:pml_signs") AS "f6",
-  ("missing:adem.ivig:plasma_exchange_response") AS "f7",
-  ("missing:toxic.remove_exposure:toxic_exposure_ongoing") AS "f8",
-  ("missing:toxic.correct_electrolytes:electrolyte_imbalance") AS "f9",
-  ("missing:toxic.benzodiazepines:agitation") AS "f10",
-  ("missing:toxic.benzodiazepines:seizures" OR "missing:supportive.seizures:seizures") AS "f11",
-  ("missing:supportive.neuropathic_pain:neuropathic_pain") AS "f12",
-  ("missing:supportive.raised_intracranial_pressure:raised_intracranial_pressure") AS "f13",
+    (
+      ("symptom_course" = 'resolved')
+      AND (("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))
+    )
+  ) IS NULL AS "t24",
+  ((("mri_findings" = 'abnormal') OR ("csf_findings" = 'abnormal'))) IS NULL AS "t25",
+  "on_treatment" IS NULL AS "t26",
+  "clinical_decline" IS NULL AS "t27",
+  "immune_mediated" IS NULL AS "t28",
+  "corticosteroid_response" IS NULL AS "t29",
   (
-    "missing:rehabilitation.physical_occupational_therapy:motor_deficits"
-    OR "missing:rehabilitation.functional_training:motor_deficits"
-  ) AS "f14",
-  ("missing:rehabilitation.functional_training:neurological_symptoms") AS "f15",
-  (
-    "missing:rehabilitation.functional_training:dysarthria_or_dysphasia"
-    OR "missing:rehabilitation.speech_therapy:dysarthria_or_dysphasia"
-  ) AS "f16",
-  (
-    "missing:imaging.radiological_lag:symptom_course"
-    OR "missing:imaging.persistent_t2_flair_lesions:symptom_course"
-    OR "missing:response.complete_remission:symptom_course"
-    OR "missing:response.partial_response:symptom_course"
-    OR "missing:response.non_response:symptom_course"
-  ) AS "f17",
-  (
-    "missing:imaging.persistent_t2_flair_lesions:mri_findings"
-    OR "missing:response.complete_remission:mri_findings"
-    OR "missing:response.partial_response:mri_findings"
-    OR "missing:response.non_response:mri_findings"
-  ) AS "f18",
-  (
-    "missing:response.complete_remission:csf_findings"
-    OR "missing:response.partial_response:csf_findings"
-    OR "missing:response.non_response:csf_findings"
-  ) AS "f19",
-  ("missing:considerations.decline_may_be_treatment_toxicity:on_treatment") AS "f20",
-  ("missing:considerations.decline_may_be_treatment_toxicity:clinical_decline") AS "f21",
-  (
-    "missing:considerations.blood_pressure_control:immune_mediated"
-    OR "missing:considerations.blood_pressure_control_pres:immune_mediated"
-  ) AS "f22",
-  ("missing:adem.plasma_exchange:corticosteroid_response") AS "f23",
-  ("missing:considerations.blood_pressure_control_pres:pres") AS "f24"
-FROM "lr:missing2";
+    (
+      ("symptom_course" IN ('unchanged', 'progressed'))
+      OR ("mri_findings" IN ('abnormal', 'progressed'))
+      OR ("csf_findings" IN ('abnormal', 'progressed'))
+    )
+  ) IS NULL AS "t30",
+  "pres" IS NULL AS "t31"
+FROM "lr:layer3";
