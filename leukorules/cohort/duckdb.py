@@ -224,7 +224,7 @@ def literal_path(path: str) -> str:
 
 def import_duckdb() -> Any:
     """The duckdb module, or ImportError with an installation hint. numpy, which the engine
-    needs beside it (`duckdb_masks`), is checked here too: a missing one is said before any
+    needs beside it (`duckdb_rules`), is checked here too: a missing one is said before any
     work is done."""
     for module in ("duckdb", "numpy"):
         try:

@@ -2,7 +2,7 @@
 
 Input: the query's missing pairs and row tests (`CohortQuery.missing`, `CohortQuery.tests`:
 `leukorules.cohort.missing`), the policy's rule ids; per batch, the test columns `t<i>`, the
-undetermined rules' bits (`leukorules.cohort.duckdb_masks.RuleMasks`) and which records were
+undetermined rules' bits (`leukorules.cohort.duckdb_rules.RuleBits`) and which records were
 evaluated. Output: added to a `Counts`, how many evaluated records miss each (rule, fact) pair
 (`missing`) and how many miss each fact for at least one undetermined rule
 (`missing_patients`), as the python engine counts them.
@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leukorules.cohort.duckdb_masks import MaskBits, RuleMasks
 from leukorules.cohort.missing import (
     AllOf,
     AnyOf,
@@ -50,10 +49,8 @@ class MissingCounter:
         pairs: Sequence[MissingPair],
         tests: Sequence[Test],
         rule_ids: Sequence[str],
-        undetermined: RuleMasks,
         test_prefix: str,
     ) -> None:
-        self.undetermined = undetermined
         self.steps: list[_Step] = []
         self._arrays: dict[object, int] = {}
         self._column = {test: f"{test_prefix}{number}" for number, test in enumerate(tests)}
@@ -73,10 +70,10 @@ class MissingCounter:
             by_fact.setdefault(pair.fact, []).append(held)
         self.facts = [(fact, self._any_of(held)) for fact, held in by_fact.items()]
 
-    def count(self, batch: Any, undetermined: MaskBits, evaluated: Any, tally: Counts) -> None:
+    def count(self, batch: Any, undetermined: Any, evaluated: Any, tally: Counts) -> None:
         """Add the batch's counts to `tally`: its records that `evaluated` marks true (a numpy
-        boolean array; None: every record). `undetermined`: the batch's undetermined masks
-        (`RuleMasks.unpack`)."""
+        boolean array; None: every record). `undetermined`: the batch's undetermined rules, a row
+        of bits per rule (`RuleBits.undetermined`)."""
         import numpy as np
 
         arrays: list[Any] = [None] * len(self.steps)
@@ -84,7 +81,7 @@ class MissingCounter:
             if step.column is not None:
                 arrays[step.target] = batch.column(step.column).to_numpy(zero_copy_only=False)
             elif step.rule is not None:
-                arrays[step.target] = self.undetermined.column(undetermined, step.rule)
+                arrays[step.target] = undetermined[step.rule]
             else:
                 combine = np.logical_and if step.all_of else np.logical_or
                 found = combine(arrays[step.operands[0]], arrays[step.operands[1]])

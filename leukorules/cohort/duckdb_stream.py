@@ -19,11 +19,11 @@ The steps, each a function of what the one before returns:
    them in file order); `rechecked` gives the JSON Lines records the query flags a strict look
    (`leukorules.cohort.duckdb_lines`): rejected as the python engine's reader rejects them, or
    evaluated again from the line Python read.
-4. `counted` turns each batch's rule bit masks into the `fired` and `undetermined` lists
-   (`leukorules.cohort.duckdb_masks`: dictionary-encoded rule ids, made with array operations)
+4. `counted` turns each batch's rule columns into the `fired` and `undetermined` lists
+   (`leukorules.cohort.duckdb_rules`: dictionary-encoded rule ids, made with array operations)
    and adds the batch to the summary's counts (counts need no order): the recommendation and
-   undetermined counts from the masks' bits, the missing facts by summing the query's boolean
-   columns; neither masks nor booleans are turned into Python objects row by row.
+   undetermined counts from the same bits, the missing facts from the query's row tests
+   (`leukorules.cohort.duckdb_missing`); no boolean is turned into a Python object row by row.
 5. `in_row_order` puts batches and the already-rejected records back in row order.
 6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the encoded schema,
    rejected rows turned into `Problem`s, counts finished.
@@ -51,16 +51,15 @@ from leukorules.cohort.duckdb_lines import (
     has_edge_space,
     verdict,
 )
-from leukorules.cohort.duckdb_masks import RuleMasks, arrow_array
 from leukorules.cohort.duckdb_missing import MissingCounter
 from leukorules.cohort.duckdb_read import literal_file, plan
+from leukorules.cohort.duckdb_rules import RuleColumns, arrow_array
 from leukorules.cohort.layout import Layout
 from leukorules.cohort.query import (
     CHECK_COLUMN,
-    FIRED_MASK,
+    RULE_COLUMN,
     STREAM,
     TEST_COLUMN,
-    UNDETERMINED_MASK,
     CohortQuery,
     CohortSource,
     build_query,
@@ -365,30 +364,27 @@ class Rechecks:
 def counted(
     stream: Iterable[Any], query: CohortQuery, tally: Counts, written: Sequence[str], rules: Any
 ) -> Iterator[Any]:
-    """Each batch added to `tally` as it arrives (its evaluated rows: the rule masks' bits
-    counted, the missing facts counted from the row tests: `MissingCounter`), its masks turned
-    into the `fired` and `undetermined` lists (`rules`: the policy's rule ids), passed on cut to
-    the `written` columns, so that batches waiting to be put in order hold as little as
-    possible."""
+    """Each batch added to `tally` as it arrives (its evaluated rows: the rule columns' bits
+    counted, the missing facts counted from the row tests: `MissingCounter`), its rule columns
+    turned into the `fired` and `undetermined` lists (`rules`: the policy's rule ids), passed
+    on cut to the `written` columns, so that batches waiting to be put in order hold as little
+    as possible."""
     import pyarrow.compute as pc
 
-    fired = RuleMasks(rules, FIRED_MASK)
-    undetermined = RuleMasks(rules, UNDETERMINED_MASK)
-    missing = MissingCounter(
-        query.missing, query.tests, undetermined.rule_ids, undetermined, TEST_COLUMN
-    )
+    rule_columns = RuleColumns(rules, RULE_COLUMN)
+    missing = MissingCounter(query.missing, query.tests, rule_columns.rule_ids, TEST_COLUMN)
     for batch in stream:
         reason = batch.column("reason")
         valid = None
         if reason.null_count < len(reason):  # some rows were rejected: count the others
             valid = pc.is_null(reason).to_numpy(zero_copy_only=False)
-        fired_bits, undetermined_bits = fired.unpack(batch), undetermined.unpack(batch)
-        tally.fired.update(fired.counts(fired_bits, valid))
-        tally.undetermined.update(undetermined.counts(undetermined_bits, valid))
-        missing.count(batch, undetermined_bits, valid, tally)
-        batch = batch.append_column("fired", fired.lists(fired_bits))
-        batch = batch.append_column("undetermined", undetermined.lists(undetermined_bits))
-        del reason, fired_bits, undetermined_bits
+        bits = rule_columns.unpack(batch)
+        tally.fired.update(rule_columns.counts(bits.fired, valid))
+        tally.undetermined.update(rule_columns.counts(bits.undetermined, valid))
+        missing.count(batch, bits.undetermined, valid, tally)
+        batch = batch.append_column("fired", rule_columns.lists(bits.fired))
+        batch = batch.append_column("undetermined", rule_columns.lists(bits.undetermined))
+        del reason, bits
         yield batch.select(written)
         del batch
 

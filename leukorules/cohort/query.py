@@ -19,12 +19,12 @@ The query is a chain of common table expressions, one step each:
 and returns one row per record, in no particular order: `RESULT_COLUMNS`, plus `derived` (a
 struct of the derived facts) when the policy has any. A row whose `reason` is not NULL was
 rejected (its `codes` say why); the others were evaluated. A dialect whose `result_shape` is
-"flags" gets the rules that fired and the undetermined rules as bit masks instead of lists
-(`fired_mask<k>`, `undetermined_mask<k>`: `CompiledSQL.fired_masks`, which the engine turns into
-the lists), and instead of the missing facts, the row tests their formulas use
-(`leukorules.cohort.missing`: a fact unknown, a sub-condition unknown, a derived fact without a
-value), one boolean column each (`CohortQuery.tests`), from which the engine counts the missing
-facts itself: cheaper than one column per (rule, fact) pair, and no lists to build.
+"flags" gets each rule's fired column instead of the lists (`r<i>`: TRUE fired, FALSE not, NULL
+undetermined; the engine turns them into the lists), and instead of the missing facts, the row
+tests their formulas use (`leukorules.cohort.missing`: a fact unknown, a sub-condition unknown, a
+derived fact without a value), one boolean column each (`CohortQuery.tests`), from which the
+engine counts the missing facts itself: cheaper than one column per (rule, fact) pair, and no
+lists to build.
 
 The records come from `STREAM`, which the caller provides, or (Parquet; JSON Lines and CSV when
 the dialect `reads_text_files`) from the file itself; records read from a JSON Lines or CSV file
@@ -87,9 +87,8 @@ RESULT_COLUMNS = (
     "missing_facts",  # the facts missing from at least one undetermined rule, each once
 )
 DERIVED_COLUMN = "derived"
-# The "flags" shape's bit masks of fired and undetermined rules: columns `<prefix><k>`.
-FIRED_MASK = "fired_mask"
-UNDETERMINED_MASK = "undetermined_mask"
+# The "flags" shape's rule columns, one per rule in the policy's order: `<prefix><i>`.
+RULE_COLUMN = "r"
 # The "flags" shape's row tests (`CohortQuery.tests`): columns `<prefix><i>`.
 TEST_COLUMN = "t"
 # How each result shape has `compile_policy` give the missing facts.
@@ -120,15 +119,13 @@ class CohortQuery:
     reads the file itself. CSV: the row number (int64), the id cell and the cells of the source's
     `fact_columns` in order (text); JSON Lines: the row number and the line. `numbered`: whether
     `row` holds the row numbers (else the engine numbers the records as they arrive). "flags"
-    shape: `masks`, the number of `fired_mask<k>` (and of `undetermined_mask<k>`) columns;
-    `missing`, the missing pairs and their formulas; `tests`, the row test of each column
+    shape: `missing`, the missing pairs and their formulas; `tests`, the row test of each column
     `t<i>` (`TEST_COLUMN`), which the formulas use."""
 
     text: str
     stream: tuple[tuple[str, str], ...]
     columns: tuple[str, ...]
     numbered: bool = True
-    masks: int = 0
     missing: tuple[MissingPair, ...] = ()
     tests: tuple[Test, ...] = ()
 
@@ -173,9 +170,8 @@ def build_query(
     if d.result_shape == "flags":
         flags = _result_flags(policy, source, d, compiled)
         text += "\n" + _select(list(flags.select), compiled.last)
-        masks = len(compiled.fired_masks())
         return CohortQuery(
-            text, stream, flags.columns, numbered, masks, compiled.missing_terms, flags.tests
+            text, stream, flags.columns, numbered, compiled.missing_terms, flags.tests
         )
     text += "\n" + _select(_result_select(policy, source, d, compiled), compiled.last)
     columns = RESULT_COLUMNS + ((DERIVED_COLUMN,) if policy.derived_facts else ())
@@ -406,20 +402,16 @@ class _Flags:
 def _result_flags(
     policy: m.Policy, source: CohortSource, d: Dialect, compiled: CompiledSQL
 ) -> _Flags:
-    """RESULT_COLUMNS up to `reason`, the bit masks `fired_mask<k>` and `undetermined_mask<k>`,
+    """RESULT_COLUMNS up to `reason`, the rules' fired columns `r<i>`,
     `derived` (when the policy derives facts), `check` (a JSON Lines file the query reads), then
     `t<i>`: the row test i of the missing pairs' formulas (`leukorules.cohort.missing.tests_of`)
     holds."""
     lists = _result_select(policy, source, d, compiled)
     select = lists[:4]
     columns = list(RESULT_COLUMNS[:4])
-    for prefix, masks in (
-        (FIRED_MASK, compiled.fired_masks()),
-        (UNDETERMINED_MASK, compiled.undetermined_masks()),
-    ):
-        for number, mask in enumerate(masks):
-            select.append(f"{mask} AS {d.ident(f'{prefix}{number}')}")
-            columns.append(f"{prefix}{number}")
+    for number, rule in enumerate(compiled.rules):
+        select.append(f"{rule.fired} AS {d.ident(f'{RULE_COLUMN}{number}')}")
+        columns.append(f"{RULE_COLUMN}{number}")
     select += lists[8:]
     columns += [DERIVED_COLUMN] if policy.derived_facts else []
     if source.format == "jsonl" and source.path is not None:

@@ -52,9 +52,6 @@ from leukorules.messages import (
 from leukorules.rulegraph import PolicyGraph
 
 OUTCOMES = ("fired", "not_fired", "undetermined", "overridden")
-# Rules per bit mask (`CompiledSQL.fired_masks`): the non-negative values of a signed 64-bit
-# integer hold 63 bits.
-MASK_BITS = 63
 
 # --- conditions ------------------------------------------------------------------------------
 
@@ -234,16 +231,6 @@ class CompiledSQL:
             [c.rule.id for c in self.rules], [f"{c.fired} IS NULL" for c in self.rules]
         )
 
-    def fired_masks(self) -> list[str]:
-        """The rules that fired as bit masks: bit i of mask k is set when rule 63k + i (in the
-        policy's order) fired. Integers are cheaper to make than lists, and the engine turns them
-        into lists of rule ids itself."""
-        return _bit_masks([c.fired for c in self.rules], self.dialect)
-
-    def undetermined_masks(self) -> list[str]:
-        """The undetermined rules as bit masks, numbered as in `fired_masks`."""
-        return _bit_masks([f"{c.fired} IS NULL" for c in self.rules], self.dialect)
-
     def missing_pairs(self) -> str:
         """A list of `rule fact` strings: the missing facts of every undetermined rule."""
         d = self.dialect
@@ -270,23 +257,6 @@ class CompiledSQL:
     def query(self, select: Iterable[str], where: str | None = None) -> str:
         text = self.with_clause() + "SELECT " + ",\n  ".join(select) + f"\nFROM {self.last}"
         return text + (f"\nWHERE {where}" if where else "")
-
-
-def _bit_masks(conditions: Sequence[str], d: Dialect) -> list[str]:
-    """One BIGINT per MASK_BITS conditions: the sum of 2**i over the true (not NULL) ones.
-
-    The terms are plain literals, cast once around the sum: a cast in every branch cost DuckDB
-    about 0.1 s of CPU per mask on 1,000,000 rows. A literal under 2**31 is a 32-bit integer,
-    and the sum of those (at most 2**31 - 1) fits one; from bit 31 on the literals are 64-bit,
-    and so is the sum from there."""
-    masks = []
-    for start in range(0, len(conditions), MASK_BITS):
-        bits = [
-            f"CASE WHEN {condition} THEN {d.integer(1 << i)} ELSE 0 END"
-            for i, condition in enumerate(conditions[start : start + MASK_BITS])
-        ]
-        masks.append(d.cast("(" + " + ".join(bits) + ")", d.integer_type))
-    return masks
 
 
 # How `compile_policy` gives the missing facts of undetermined rules: not at all, as a boolean

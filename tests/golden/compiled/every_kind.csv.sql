@@ -323,25 +323,11 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  CAST(
-    (
-      CASE WHEN "fired:r.adult" THEN 1 ELSE 0 END + CASE WHEN "fired:r.severe" THEN 2 ELSE 0 END + CASE
-        WHEN "fired:r.mild" THEN 4
-        ELSE 0
-      END + CASE WHEN "fired:r.note" THEN 8 ELSE 0 END + CASE WHEN "fired:r.old" THEN 16 ELSE 0 END
-    ) AS BIGINT
-  ) AS "fired_mask0",
-  CAST(
-    (
-      CASE WHEN "fired:r.adult" IS NULL THEN 1 ELSE 0 END + CASE
-        WHEN "fired:r.severe" IS NULL THEN 2
-        ELSE 0
-      END + CASE WHEN "fired:r.mild" IS NULL THEN 4 ELSE 0 END + CASE
-        WHEN "fired:r.note" IS NULL THEN 8
-        ELSE 0
-      END + CASE WHEN "fired:r.old" IS NULL THEN 16 ELSE 0 END
-    ) AS BIGINT
-  ) AS "undetermined_mask0",
+  "fired:r.adult" AS "r0",
+  "fired:r.severe" AS "r1",
+  "fired:r.mild" AS "r2",
+  "fired:r.note" AS "r3",
+  "fired:r.old" AS "r4",
   struct_pack("severity" := "severity") AS "derived",
   "diagnosis" IS NULL AS "t0",
   "age" IS NULL AS "t1",

@@ -555,118 +555,38 @@ SELECT "lr:row" AS "row",
   "lr:id" AS "id",
   "lr:codes" AS "codes",
   "lr:reason" AS "reason",
-  CAST(
-    (
-      CASE WHEN "fired:approach.supportive_care" THEN 1 ELSE 0 END + CASE
-        WHEN "fired:pml.cause" THEN 2
-        ELSE 0
-      END + CASE WHEN "fired:pml.immune_restoration" THEN 4 ELSE 0 END + CASE
-        WHEN "fired:pml.hiv_antiretroviral_therapy" THEN 8
-        ELSE 0
-      END + CASE WHEN "fired:pml.medication_induced.no_antiviral" THEN 16 ELSE 0 END + CASE
-        WHEN "fired:pml.medication_induced.checkpoint_inhibitors" THEN 32
-        ELSE 0
-      END + CASE WHEN "fired:drug_induced.mycophenolic_acid.cessation" THEN 64 ELSE 0 END + CASE
-        WHEN "fired:adem.corticosteroids" THEN 128
-        ELSE 0
-      END + CASE WHEN "fired:adem.plasma_exchange" THEN 256 ELSE 0 END + CASE
-        WHEN "fired:adem.ivig" THEN 512
-        ELSE 0
-      END + CASE WHEN "fired:toxic.remove_exposure" THEN 1024 ELSE 0 END + CASE
-        WHEN "fired:toxic.correct_electrolytes" THEN 2048
-        ELSE 0
-      END + CASE WHEN "fired:toxic.benzodiazepines" THEN 4096 ELSE 0 END + CASE
-        WHEN "fired:supportive.neuropathic_pain" THEN 8192
-        ELSE 0
-      END + CASE WHEN "fired:supportive.seizures" THEN 16384 ELSE 0 END + CASE
-        WHEN "fired:supportive.raised_intracranial_pressure" THEN 32768
-        ELSE 0
-      END + CASE WHEN "fired:rehabilitation.physical_occupational_therapy" THEN 65536 ELSE 0 END + CASE
-        WHEN "fired:rehabilitation.functional_training" THEN 131072
-        ELSE 0
-      END + CASE WHEN "fired:rehabilitation.speech_therapy" THEN 262144 ELSE 0 END + CASE
-        WHEN "fired:imaging.serial_mri" THEN 524288
-        ELSE 0
-      END + CASE WHEN "fired:imaging.radiological_lag" THEN 1048576 ELSE 0 END + CASE
-        WHEN "fired:imaging.persistent_t2_flair_lesions" THEN 2097152
-        ELSE 0
-      END + CASE WHEN "fired:laboratory.pml_csf_jc_virus" THEN 4194304 ELSE 0 END + CASE
-        WHEN "fired:laboratory.drug_induced_blood_tests" THEN 8388608
-        ELSE 0
-      END + CASE WHEN "fired:response.complete_remission" THEN 16777216 ELSE 0 END + CASE
-        WHEN "fired:response.partial_response" THEN 33554432
-        ELSE 0
-      END + CASE WHEN "fired:response.non_response" THEN 67108864 ELSE 0 END + CASE
-        WHEN "fired:considerations.symptoms_guide_treatment" THEN 134217728
-        ELSE 0
-      END + CASE WHEN "fired:considerations.permanent_deficits" THEN 268435456 ELSE 0 END + CASE
-        WHEN "fired:considerations.decline_may_be_treatment_toxicity" THEN 536870912
-        ELSE 0
-      END + CASE WHEN "fired:considerations.blood_pressure_control" THEN 1073741824 ELSE 0 END + CASE
-        WHEN "fired:considerations.blood_pressure_control_pres" THEN 2147483648
-        ELSE 0
-      END
-    ) AS BIGINT
-  ) AS "fired_mask0",
-  CAST(
-    (
-      CASE WHEN "fired:approach.supportive_care" IS NULL THEN 1 ELSE 0 END + CASE
-        WHEN "fired:pml.cause" IS NULL THEN 2
-        ELSE 0
-      END + CASE WHEN "fired:pml.immune_restoration" IS NULL THEN 4 ELSE 0 END + CASE
-        WHEN "fired:pml.hiv_antiretroviral_therapy" IS NULL THEN 8
-        ELSE 0
-      END + CASE WHEN "fired:pml.medication_induced.no_antiviral" IS NULL THEN 16 ELSE 0 END + CASE
-        WHEN "fired:pml.medication_induced.checkpoint_inhibitors" IS NULL THEN 32
-        ELSE 0
-      END + CASE WHEN "fired:drug_induced.mycophenolic_acid.cessation" IS NULL THEN 64 ELSE 0 END + CASE
-        WHEN "fired:adem.corticosteroids" IS NULL THEN 128
-        ELSE 0
-      END + CASE WHEN "fired:adem.plasma_exchange" IS NULL THEN 256 ELSE 0 END + CASE
-        WHEN "fired:adem.ivig" IS NULL THEN 512
-        ELSE 0
-      END + CASE WHEN "fired:toxic.remove_exposure" IS NULL THEN 1024 ELSE 0 END + CASE
-        WHEN "fired:toxic.correct_electrolytes" IS NULL THEN 2048
-        ELSE 0
-      END + CASE WHEN "fired:toxic.benzodiazepines" IS NULL THEN 4096 ELSE 0 END + CASE
-        WHEN "fired:supportive.neuropathic_pain" IS NULL THEN 8192
-        ELSE 0
-      END + CASE WHEN "fired:supportive.seizures" IS NULL THEN 16384 ELSE 0 END + CASE
-        WHEN "fired:supportive.raised_intracranial_pressure" IS NULL THEN 32768
-        ELSE 0
-      END + CASE
-        WHEN "fired:rehabilitation.physical_occupational_therapy" IS NULL THEN 65536
-        ELSE 0
-      END + CASE WHEN "fired:rehabilitation.functional_training" IS NULL THEN 131072 ELSE 0 END + CASE
-        WHEN "fired:rehabilitation.speech_therapy" IS NULL THEN 262144
-        ELSE 0
-      END + CASE WHEN "fired:imaging.serial_mri" IS NULL THEN 524288 ELSE 0 END + CASE
-        WHEN "fired:imaging.radiological_lag" IS NULL THEN 1048576
-        ELSE 0
-      END + CASE WHEN "fired:imaging.persistent_t2_flair_lesions" IS NULL THEN 2097152 ELSE 0 END + CASE
-        WHEN "fired:laboratory.pml_csf_jc_virus" IS NULL THEN 4194304
-        ELSE 0
-      END + CASE WHEN "fired:laboratory.drug_induced_blood_tests" IS NULL THEN 8388608 ELSE 0 END + CASE
-        WHEN "fired:response.complete_remission" IS NULL THEN 16777216
-        ELSE 0
-      END + CASE WHEN "fired:response.partial_response" IS NULL THEN 33554432 ELSE 0 END + CASE
-        WHEN "fired:response.non_response" IS NULL THEN 67108864
-        ELSE 0
-      END + CASE
-        WHEN "fired:considerations.symptoms_guide_treatment" IS NULL THEN 134217728
-        ELSE 0
-      END + CASE WHEN "fired:considerations.permanent_deficits" IS NULL THEN 268435456 ELSE 0 END + CASE
-        WHEN "fired:considerations.decline_may_be_treatment_toxicity" IS NULL THEN 536870912
-        ELSE 0
-      END + CASE
-        WHEN "fired:considerations.blood_pressure_control" IS NULL THEN 1073741824
-        ELSE 0
-      END + CASE
-        WHEN "fired:considerations.blood_pressure_control_pres" IS NULL THEN 2147483648
-        ELSE 0
-      END
-    ) AS BIGINT
-  ) AS "undetermined_mask0",
+  "fired:approach.supportive_care" AS "r0",
+  "fired:pml.cause" AS "r1",
+  "fired:pml.immune_restoration" AS "r2",
+  "fired:pml.hiv_antiretroviral_therapy" AS "r3",
+  "fired:pml.medication_induced.no_antiviral" AS "r4",
+  "fired:pml.medication_induced.checkpoint_inhibitors" AS "r5",
+  "fired:drug_induced.mycophenolic_acid.cessation" AS "r6",
+  "fired:adem.corticosteroids" AS "r7",
+  "fired:adem.plasma_exchange" AS "r8",
+  "fired:adem.ivig" AS "r9",
+  "fired:toxic.remove_exposure" AS "r10",
+  "fired:toxic.correct_electrolytes" AS "r11",
+  "fired:toxic.benzodiazepines" AS "r12",
+  "fired:supportive.neuropathic_pain" AS "r13",
+  "fired:supportive.seizures" AS "r14",
+  "fired:supportive.raised_intracranial_pressure" AS "r15",
+  "fired:rehabilitation.physical_occupational_therapy" AS "r16",
+  "fired:rehabilitation.functional_training" AS "r17",
+  "fired:rehabilitation.speech_therapy" AS "r18",
+  "fired:imaging.serial_mri" AS "r19",
+  "fired:imaging.radiological_lag" AS "r20",
+  "fired:imaging.persistent_t2_flair_lesions" AS "r21",
+  "fired:laboratory.pml_csf_jc_virus" AS "r22",
+  "fired:laboratory.drug_induced_blood_tests" AS "r23",
+  "fired:response.complete_remission" AS "r24",
+  "fired:response.partial_response" AS "r25",
+  "fired:response.non_response" AS "r26",
+  "fired:considerations.symptoms_guide_treatment" AS "r27",
+  "fired:considerations.permanent_deficits" AS "r28",
+  "fired:considerations.decline_may_be_treatment_toxicity" AS "r29",
+  "fired:considerations.blood_pressure_control" AS "r30",
+  "fired:considerations.blood_pressure_control_pres" AS "r31",
   struct_pack("response" := "response") AS "derived",
   "leukoencephalopathy_type" IS NULL AS "t0",
   "immune_restoration_possible" IS NULL AS "t1",
