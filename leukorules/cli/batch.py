@@ -371,9 +371,9 @@ def checked_policy(paths: tuple[Path, ...]) -> m.Policy:
     from leukorules.cachedir import cache_folder
 
     given = policy_paths(paths)
-    cached = cache.load_cached(given)
+    cached = cache.load_cached_policy(given)
     if cached is not None:
-        return cached.policy
+        return cached
     result = load_or_exit(given)
     assert result.policy is not None
     if cache_folder() is not None:
