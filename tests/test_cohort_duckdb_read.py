@@ -331,6 +331,7 @@ CSV_RECORDS = [
     ",pml,,,,,,",
     'c7,"with ""quotes""",,,,,,',
     "c8,pml,99999999999999999999,inf,,,,0000-01-01",
+    'c9,pml,,,,,"with, commas, inside",',
 ]
 
 
@@ -354,6 +355,9 @@ def test_plain_csv_is_read_by_duckdb(
     [
         HEADER + '\nc1,pml,,,,,,\n"c2"x,pml,,,,,,\nc3,pml,,,,,,\n',  # text after a quote
         HEADER + "\nc1,pml\nc2,pml,,,,,,,\n",  # fields missing, fields too many
+        # one empty field too many, which DuckDB's strict reader drops and Python counts
+        HEADER + "\nc1,pml,40,,,,,,\nc2,adem,7,,,,,\n",
+        HEADER + '\nc1,"a,b",40,,,,,\nc2,adem,7,,,,,,',  # the same at the end, a comma in a value
         HEADER + "\nc1,pml,,,,,,\n   \nc2,pml,,,,,,\n",  # a line of spaces is no record
         HEADER + "\nc1,\xff,,,,,,\nc2,pml,,,,,,\n",  # not UTF-8 (latin-1 bytes below)
         HEADER + "\nc1,pml,,,,,,\rc2,pml,,,,,,\n",  # a lone CR ends a record for Python

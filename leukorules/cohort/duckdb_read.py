@@ -18,8 +18,9 @@ Guarantees:
   that is not blank (the same blank lines: spaces, tabs, CR, VT, FF), numbered as they arrive.
 - CSV is read by DuckDB when its structure is the one Python's `csv` module sees: a check
   (`csv_is_plain`) runs DuckDB's strict CSV reader over the file (every record the header's
-  width, quotes closed, UTF-8, no record near the size limit) and the bytes are scanned for
-  line ends (`\r` only within `\r\n`, or only `\r\n`). Any other CSV (and one of a single
+  width, quotes closed, UTF-8, no record near the size limit, no empty field after the last,
+  which that reader drops: the file's commas are counted) and the bytes are scanned for line
+  ends (`\r` only within `\r\n`, or only `\r\n`). Any other CSV (and one of a single
   column, where an empty line is a record for DuckDB and not for Python) is read by the shared
   reader, record by record, so that every row keeps its number and every problem its wording.
 - Records that do not come from a file (the input hook: `BatchOptions.records`) are streamed.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -107,30 +108,45 @@ def plan(
         if long_lines:
             return ReadPlan(base, streamed=True)
         return ReadPlan(replace(base, path=name), recheck_edges=edges)
-    if csv_is_plain(con, reader.path, name, len(base.columns)):
+    if csv_is_plain(con, reader.path, name, base.columns):
         return ReadPlan(replace(base, path=name))
     return ReadPlan(base, streamed=True)
 
 
-def csv_is_plain(con: Any, path: Path, name: str, width: int) -> bool:
+def csv_is_plain(con: Any, path: Path, name: str, columns: Sequence[str]) -> bool:
     """Whether DuckDB reads the CSV file's records as Python's `csv` module does: a header of
-    more than one column, line ends that are all `\\n` or all `\\r\\n`, and every record read
-    by DuckDB's strict reader (the header's width, quotes closed, UTF-8)."""
+    more than one column (`columns`, as Python read it), line ends that are all `\\n` or all
+    `\\r\\n`, every record read by DuckDB's strict reader (the header's width, quotes closed,
+    UTF-8), and no record with a field more than the header: DuckDB's strict reader drops an
+    empty field after the last one (`p1,pml,5,` under a 3-column header), which Python counts,
+    so the file's commas must be exactly those between the header's fields, between each
+    record's fields and inside the values."""
     import duckdb
 
-    if width < 2 or not _plain_line_ends(path):
+    width = len(columns)
+    if width < 2:
+        return False
+    line_ends, commas = _line_ends_and_commas(path)
+    if not line_ends:
         return False
     # Counting each field makes DuckDB build every value (and check its UTF-8). A record's
     # text is at most twice its fields (quotes doubled) and three characters a field: one whose
     # fields leave no room for that under MAX_ROW_BYTES is left to the shared reader's bound.
+    d = DuckDBDialect()
     every_field = ", ".join(f"count(f{i})" for i in range(width))
     size = " + ".join(f"coalesce(strlen(f{i}), 0)" for i in range(width))
+    inside = " + ".join(f"coalesce({d.count_character(f'f{i}', ',')}, 0)" for i in range(width))
     try:
-        records = DuckDBDialect().csv_file(name, width)
-        found = con.sql(f"SELECT max({size}), {every_field} FROM ({records})").fetchall()
+        records = d.csv_file(name, width)
+        found = con.sql(
+            f"SELECT max({size}), count(*), sum({inside}), {every_field} FROM ({records})"
+        ).fetchall()
     except duckdb.Error:
         return False
-    largest = found[0][0] or 0
+    largest, count, in_values = found[0][0] or 0, found[0][1], found[0][2] or 0
+    in_header = sum(column.count(",") for column in columns)
+    if commas != (width - 1) * (count + 1) + in_values + in_header:
+        return False
     return 2 * largest + 3 * width <= MAX_ROW_BYTES
 
 
@@ -155,14 +171,15 @@ def jsonl_bytes(path: Path) -> tuple[bool, bool]:
     return long_lines, edges
 
 
-def _plain_line_ends(path: Path) -> bool:
-    """No `\\r`, or every `\\r` and every `\\n` within a `\\r\\n` (a pair split between two
-    blocks is counted by carrying the last byte over)."""
-    returns = newlines = pairs = 0
+def _line_ends_and_commas(path: Path) -> tuple[bool, int]:
+    """(No `\\r`, or every `\\r` and every `\\n` within a `\\r\\n`; the number of commas
+    in the file). A pair split between two blocks is counted by carrying the last byte over."""
+    returns = newlines = pairs = commas = 0
     previous = b""
     for block in _blocks(path):
         returns += block.count(b"\r")
         newlines += block.count(b"\n")
         pairs += block.count(b"\r\n") + (previous == b"\r" and block[:1] == b"\n")
+        commas += block.count(b",")
         previous = block[-1:]
-    return returns == 0 or returns == newlines == pairs
+    return returns == 0 or returns == newlines == pairs, commas
