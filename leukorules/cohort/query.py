@@ -14,7 +14,8 @@ The query is a chain of common table expressions, one step each:
     lr:checked  the row's problem codes and reasons gathered, the declared-domain checks
                 (`leukorules.cohort.sql.value_checks`) added
     lr:layer…   the policy's rules and derived facts (`leukorules.cohort.sql.compile_policy`)
-    lr:missing… the unknown facts that would decide each undetermined rule
+    lr:missing… the unknown facts that would decide each undetermined rule (the "lists"
+                shape; the "flags" shape returns the row tests they are made of instead)
 
 and returns one row per record, in no particular order: `RESULT_COLUMNS`, plus `derived` (a
 struct of the derived facts) when the policy has any. A row whose `reason` is not NULL was
