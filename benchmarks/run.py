@@ -47,6 +47,15 @@ def interleaved_latency(
     engines: Mapping[str, Decide], cohort: Sequence[Mapping[str, Any]], seconds: float
 ) -> dict[str, float]:
     """Median per-patient time (µs) of each engine over chunks of 50 patients, taking turns."""
+    samples = interleaved_samples(engines, cohort, seconds)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def interleaved_samples(
+    engines: Mapping[str, Decide], cohort: Sequence[Mapping[str, Any]], seconds: float
+) -> dict[str, list[float]]:
+    """Per-patient time (µs) of each engine on each chunk of 50 patients, taking turns: the
+    k-th sample of every engine comes from the same chunk, timed one after the other."""
     samples: dict[str, list[float]] = {name: [] for name in engines}
     chunks = [cohort[i : i + 50] for i in range(0, len(cohort), 50)]
     deadline = time.perf_counter() + seconds
@@ -61,7 +70,7 @@ def interleaved_latency(
             if rounds >= 3 and time.perf_counter() > deadline:
                 break
         rounds += 1
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
