@@ -66,6 +66,16 @@ def test_rule_columns_become_the_lists_and_counts_of_their_outcomes(rules: int) 
     assert dict(some) == expected_counts(kept, ids, None)
 
 
+def test_an_empty_batch_has_no_rules() -> None:
+    reader = RuleColumns(pa.array(["a", "b"], pa.string()), "r")
+    empty = pa.RecordBatch.from_pydict(
+        {"r0": pa.array([], pa.bool_()), "r1": pa.array([], pa.null())}
+    )
+    bits = reader.unpack(empty)
+    assert reader.lists(bits.fired).to_pylist() == []
+    assert dict(reader.counts(bits.undetermined)) == {}
+
+
 def test_duckdb_rule_columns_read_back_as_their_outcomes() -> None:
     """The columns as DuckDB's Arrow stream hands them over (several small batches), including
     a rule whose column DuckDB types NULL."""

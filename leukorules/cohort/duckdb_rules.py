@@ -47,6 +47,8 @@ class RuleColumns:
         shape = (len(self.rule_ids), batch.num_rows)
         fired = np.empty(shape, dtype=bool)
         undetermined = np.empty(shape, dtype=bool)
+        if not batch.num_rows:  # an empty array may have no buffers at all
+            return RuleBits(fired, undetermined)
         for number in range(len(self.rule_ids)):
             column = batch.column(f"{self.prefix}{number}")
             if column.type != pa.bool_():  # a column DuckDB typed otherwise (all NULL)
