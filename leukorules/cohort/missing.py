@@ -76,7 +76,7 @@ class MissingPair:
     terms: tuple[Term, ...]
 
 
-def missing_pairs(
+def pair_formulas(
     policy: m.Policy,
     level: Mapping[str, int],
     overridden_by: Mapping[str, Sequence[str]],

@@ -39,7 +39,7 @@ from leukorules.cohort.missing import (
     Pair,
     Term,
     Unknown,
-    missing_pairs,
+    pair_formulas,
 )
 from leukorules.diagnostics import Code, Message
 from leukorules.engine.facts import contradiction_message
@@ -335,7 +335,7 @@ def compile_policy(
     missing_columns: dict[tuple[str, str], str] = {}
     pairs: tuple[MissingPair, ...] = ()
     if missing != "none":
-        pairs = tuple(missing_pairs(policy, level, overridden_by, derivers))
+        pairs = tuple(pair_formulas(policy, level, overridden_by, derivers))
     if missing == "columns":
         miss_layers = _missing(pairs, d, level, fired_col, derived_col, missing_columns)
         for number in sorted(miss_layers):
