@@ -24,6 +24,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("duckdb")
 
+from leukorules.cohort.duckdb_stream import OUTPUT_ROWS  # noqa: E402
 from leukorules.cohort.lines import MAX_ROW_BYTES  # noqa: E402
 from leukorules.cohort.readers import CohortError  # noqa: E402
 from leukorules.cohort.runner import BatchOptions, default_errors_path, run_batch  # noqa: E402
@@ -408,6 +409,11 @@ def test_duckdb_results_keep_cohort_order_with_several_threads(tmp_path: Path) -
     rejected = summary.counts.rejected
     assert 0 < rejected < n // 10 and set(summary.counts.rejected_by_code) == {"LR508"}
     assert rows == sorted(rows) and len(rows) == n - rejected == summary.counts.evaluated
+    # one row group per output batch, however many of DuckDB's batches it was gathered from
+    metadata = pq.ParquetFile(tmp_path / "o.parquet").metadata
+    groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sum(groups) == len(rows)
+    assert all(size >= OUTPUT_ROWS - rejected for size in groups[:-1]) and len(groups) > 1
 
 
 def test_out_of_order_batches_are_put_back_in_row_order() -> None:

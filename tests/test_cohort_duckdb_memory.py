@@ -143,7 +143,7 @@ def test_scan_order_does_not_change_results(bundled: m.Policy, cohort: Path) -> 
 
     def collected(scan_order: bool) -> tuple[Any, list[tuple[int, str | None, str, str]]]:
         outputs = list(duckdb_run(bundled, cohort, scan_order=scan_order).run())
-        table = pa.Table.from_batches([o.results for o in outputs])
+        table = pa.concat_tables([o.results for o in outputs])
         problems = [(p.row, p.id, p.code, p.reason) for o in outputs for p in o.problems]
         return table, problems
 

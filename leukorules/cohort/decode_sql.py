@@ -72,8 +72,12 @@ class Decoded:
 
 
 def blank(d: Dialect, text: str) -> str:
-    """True when a text is NULL, empty or only spaces and tabs (an unknown CSV cell)."""
-    return f"({text} IS NULL OR {d.trim_blank(text)} = '')"
+    """True when a text is NULL, empty or only spaces and tabs (an unknown CSV cell).
+
+    Such a text is empty or starts with a space (0x20) or a tab (0x09): it sorts before `!`
+    (0x21; texts compare byte by byte). Most texts do not, and are never trimmed: trimming every
+    id cost DuckDB a tenth of a Parquet cohort's query."""
+    return f"({text} IS NULL OR ({text} < '!' AND {d.trim_blank(text)} = ''))"
 
 
 def _date_from_text(d: Dialect, name: str, text: str, known: str) -> Decoded:

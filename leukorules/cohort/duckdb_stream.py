@@ -2,7 +2,7 @@
 
 Input: a policy, the cohort's `Layout` and its `CohortInput` (a `CohortReader`, or records from
 the input hook). Output (`DuckDBRun.run`): `OutputBatch`es in row order: the evaluated rows as an
-Arrow record batch of the results schema with the rule ids dictionary-encoded
+Arrow table of the results schema with the rule ids dictionary-encoded
 (`leukorules.cohort.schema.encoded_results_schema`), the rejected records with their row
 numbers, codes and reasons, and the counts of both; each batch holds at least `output_rows`
 records but the last.
@@ -25,8 +25,9 @@ The steps, each a function of what the one before returns:
    undetermined counts from the same bits, the missing facts from the query's row tests
    (`leukorules.cohort.duckdb_missing`); no boolean is turned into a Python object row by row.
 5. `in_row_order` puts batches and the already-rejected records back in row order.
-6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the encoded schema,
-   rejected rows turned into `Problem`s, counts finished.
+6. `assemble` gathers them into an `OutputBatch`: evaluated rows cast to the encoded schema (a
+   table of the batches' slices, not copied into one chunk), rejected rows turned into
+   `Problem`s, counts finished.
 
 Memory is bounded by the batch sizes and DuckDB's streaming buffer, not by the cohort.
 """
@@ -65,7 +66,7 @@ from leukorules.cohort.query import (
     build_query,
 )
 from leukorules.cohort.readers import CODE_SEPARATOR, CohortInput, Problem
-from leukorules.cohort.schema import encoded_results_schema, rule_ids
+from leukorules.cohort.schema import conformed, encoded_results_schema, rule_ids
 from leukorules.cohort.summary import Counts
 
 # Rows per Arrow batch fetched from DuckDB. DuckDB's Arrow stream holds several batches in flight
@@ -85,7 +86,7 @@ AHEAD = 2
 
 @dataclass
 class OutputBatch:
-    results: Any  # RecordBatch (`encoded_results_schema`): row, id, fired, undetermined[, derived]
+    results: Any  # Table (`encoded_results_schema`): row, id, fired, undetermined[, derived]
     problems: list[Problem]
     counts: Counts
 
@@ -309,7 +310,6 @@ class Rechecks:
         (and added to `rejected`), rows read again replaced. `every_edge`: also look at every
         record whose line holds a vertical tab or form feed."""
         import pyarrow as pa
-        import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         side: Any = None
         for batch in batches:
@@ -317,11 +317,11 @@ class Rechecks:
             batch = batch.drop_columns([CHECK_COLUMN])
             if every_edge:
                 flagged = list(range(batch.num_rows))
-            elif check.null_count == 0 and not pc.any(check).as_py():
+            elif check.null_count == 0 and check.true_count == 0:
                 yield batch
                 continue
             else:
-                flagged = pc.indices_nonzero(pc.fill_null(check, True)).to_pylist()
+                flagged = _compute().indices_nonzero(_compute().fill_null(check, True)).to_pylist()
             rows = batch.column("row").to_pylist()
             checks = check.to_pylist()  # True: look again; None: DuckDB could not read it
             keep = [True] * batch.num_rows
@@ -352,7 +352,7 @@ class Rechecks:
                         again.select(batch.schema.names).cast(batch.schema),
                     ]
                 )
-                table = table.take(pc.sort_indices(table.column("row")))
+                table = table.take(_compute().sort_indices(table.column("row")))
                 batch = (
                     table.combine_chunks().to_batches()[0] if table.num_rows else batch.slice(0, 0)
                 )
@@ -369,15 +369,13 @@ def counted(
     turned into the `fired` and `undetermined` lists (`rules`: the policy's rule ids), passed
     on cut to the `written` columns, so that batches waiting to be put in order hold as little
     as possible."""
-    import pyarrow.compute as pc
-
     rule_columns = RuleColumns(rules, RULE_COLUMN)
     missing = MissingCounter(query.missing, query.tests, rule_columns.rule_ids, TEST_COLUMN)
     for batch in stream:
         reason = batch.column("reason")
         valid = None
         if reason.null_count < len(reason):  # some rows were rejected: count the others
-            valid = pc.is_null(reason).to_numpy(zero_copy_only=False)
+            valid = reason.is_null().to_numpy(zero_copy_only=False)
         bits = rule_columns.unpack(batch)
         tally.fired.update(rule_columns.counts(bits.fired, valid))
         tally.undetermined.update(rule_columns.counts(bits.undetermined, valid))
@@ -396,18 +394,17 @@ def assemble(
     -> one output batch: the evaluated rows in the results `schema`, every rejected record as a
     `Problem`, in row order, and `counts` (the tally of these batches) completed."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not pieces:
-        return _output(pa.RecordBatch.from_pylist([], schema=schema), sorted_rows(problems), counts)
+        return _output(schema.empty_table(), sorted_rows(problems), counts)
     table = pa.Table.from_batches(pieces)
     reason = table.column("reason")
     if reason.null_count == len(reason):  # no rejected rows: nothing to filter or copy
         good, bad = table, table.slice(0, 0)
     else:
-        valid = pc.is_null(reason)
+        valid = reason.is_null()
         good = table.filter(valid)
-        bad = table.filter(pc.invert(valid))
+        bad = table.filter(_compute().invert(valid))
     del table, reason
     problems = problems + [
         Problem(row, record_id, CODE_SEPARATOR.join(sorted(set(codes))), reason)
@@ -419,32 +416,33 @@ def assemble(
             strict=True,
         )
     ]
-    results = (
-        pa.Table.from_arrays([good.column(n) for n in schema.names], names=schema.names)
-        .cast(schema)
-        .combine_chunks()
-    )
+    # The pieces stay as they came (no copy into one chunk): the writer writes the table as one
+    # row group, chunk by chunk.
+    results = pa.Table.from_arrays([good.column(n) for n in schema.names], names=schema.names)
     del good, bad
-    batch = (
-        results.to_batches()[0]
-        if results.num_rows
-        else pa.RecordBatch.from_pylist([], schema=schema)
-    )
-    return _output(batch, sorted_rows(problems), counts)
+    return _output(conformed(results, schema), sorted_rows(problems), counts)
+
+
+def _compute() -> Any:
+    """`pyarrow.compute`, imported only where records need a second look or were rejected: its
+    import is about 50 ms of a run's start-up."""
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    return pc
 
 
 def sorted_rows(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: p.row)
 
 
-def _output(batch: Any, problems: list[Problem], counts: Counts) -> OutputBatch:
-    counts.evaluated = batch.num_rows
+def _output(results: Any, problems: list[Problem], counts: Counts) -> OutputBatch:
+    counts.evaluated = results.num_rows
     counts.rejected = len(problems)
-    counts.read = batch.num_rows + len(problems)
+    counts.read = results.num_rows + len(problems)
     for problem in problems:
         for code in problem.code.split(CODE_SEPARATOR):
             counts.rejected_by_code[code] += 1
-    return OutputBatch(batch, problems, counts)
+    return OutputBatch(results, problems, counts)
 
 
 def in_row_order(
@@ -498,14 +496,11 @@ def in_row_order(
 
 def _consecutive_runs(batch: Any) -> list[tuple[int, Any]]:
     """A record batch cut into slices whose `row` numbers go up one by one: (first row, slice)."""
-    import pyarrow.compute as pc
+    import numpy as np
 
     n = batch.num_rows
     if n == 0:
         return []
-    rows = batch.column("row")
-    if n == 1:
-        return [(rows[0].as_py(), batch)]
-    steps = pc.not_equal(pc.subtract(rows[1:], rows[: n - 1]), 1)
-    cuts = [0, *(i + 1 for i in pc.indices_nonzero(steps).to_pylist()), n]
-    return [(rows[a].as_py(), batch.slice(a, b - a)) for a, b in itertools.pairwise(cuts)]
+    rows = batch.column("row").to_numpy()  # row numbers are never NULL: no copy
+    cuts = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), n]
+    return [(int(rows[a]), batch.slice(a, b - a)) for a, b in itertools.pairwise(cuts)]

@@ -117,3 +117,21 @@ def errors_schema() -> Any:
             pa.field("reason", pa.string(), nullable=False),
         ]
     )
+
+
+def conformed(data: Any, schema: Any) -> Any:
+    """A table or record batch with the same column names as `schema`, in its types: as it is
+    (relabelled with `schema`, no copy) when its columns already have them, else cast.
+
+    Columns the duckdb engine hands over differ from the results schema only in being nullable;
+    casting them would change nothing, and pyarrow casts through `pyarrow.compute`, whose import
+    is about 50 ms of a run's start-up."""
+    pa = import_pyarrow()
+    same = data.schema.names == schema.names and all(
+        column.type == field.type and (field.nullable or column.null_count == 0)
+        for column, field in zip(data.columns, schema, strict=True)
+    )
+    if not same:
+        return data.cast(schema)
+    maker = pa.Table if isinstance(data, pa.Table) else pa.RecordBatch
+    return maker.from_arrays(data.columns, schema=schema)

@@ -22,6 +22,7 @@ from typing import IO, Any, Literal
 
 from leukorules import model as m
 from leukorules.cohort.readers import CohortError, Problem
+from leukorules.cohort.schema import conformed
 
 OutputFormat = Literal["jsonl", "parquet"]
 ResultRow = tuple[int, str, list[str], list[str], dict[str, object]]
@@ -102,11 +103,16 @@ class ResultsWriter:
             self.write_arrow(rows_to_arrow(rows, self.policy, self.schema))
 
     def write_arrow(self, batch: Any) -> None:
-        """A record batch with the columns of `results_schema` (any integer/string widths)."""
+        """A record batch or table with the columns of `results_schema` (any integer/string
+        widths); in a Parquet file, one row group (a table's chunks are written one after the
+        other into it, not copied together first)."""
         if batch.num_rows == 0:
             return
         if self._parquet is not None:
-            self._parquet.write_batch(encoded(batch, self._rule_ids).cast(self._encoded))
+            self._parquet.write(
+                conformed(encoded(batch, self._rule_ids), self._encoded),
+                row_group_size=batch.num_rows,
+            )
             return
         assert self._handle is not None
         self.write_rows(batch_rows(batch))
@@ -154,7 +160,6 @@ def encoded(batch: Any, rule_ids: Any) -> Any:
     """A results batch whose rule lists hold strings, with them encoded as indices into the
     policy's `rule_ids` (as the duckdb engine makes them); other batches as they are."""
     import pyarrow as pa
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     from leukorules.cohort.schema import RULE_LISTS
 
@@ -162,6 +167,10 @@ def encoded(batch: Any, rule_ids: Any) -> Any:
         lists = batch.column(name)
         if not pa.types.is_string(lists.type.value_type):
             continue
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        if isinstance(lists, pa.ChunkedArray):
+            lists = lists.combine_chunks()
         indices = pc.index_in(lists.values, value_set=rule_ids).cast(pa.int32())
         if indices.null_count:
             raise ValueError(f"a `{name}` list names a rule the policy does not have")

@@ -37,11 +37,12 @@ WITH "lr:source" AS (
 "lr:typed" AS (
   SELECT "lr:row",
     CASE
-      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '') THEN NULL
+      WHEN ("lr:id_raw" IS NULL OR ("lr:id_raw" < '!' AND trim("lr:id_raw", ' ' || chr(9)) = ''))
+      THEN NULL
       ELSE "lr:id_raw"
     END AS "lr:id",
     CASE
-      WHEN ("c0" IS NULL OR trim("c0", ' ' || chr(9)) = '') THEN NULL
+      WHEN ("c0" IS NULL OR ("c0" < '!' AND trim("c0", ' ' || chr(9)) = '')) THEN NULL
       ELSE trim("c0", ' ' || chr(9))
     END AS "diagnosis",
     CASE
@@ -61,16 +62,19 @@ WITH "lr:source" AS (
       WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
     END AS "seizures",
     CASE
-      WHEN ("c4" IS NULL OR trim("c4", ' ' || chr(9)) = '') THEN NULL
+      WHEN ("c4" IS NULL OR ("c4" < '!' AND trim("c4", ' ' || chr(9)) = '')) THEN NULL
       WHEN trim("c4", ' ' || chr(9)) = '[]' THEN CAST([] AS VARCHAR[])
       ELSE list_transform(
         string_split(trim("c4", ' ' || chr(9)), ';'),
         lambda x: trim(x, ' ' || chr(9))
       )
     END AS "symptoms",
-    CASE WHEN ("c5" IS NULL OR trim("c5", ' ' || chr(9)) = '') THEN NULL ELSE "c5" END AS "label",
     CASE
-      WHEN ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '') THEN NULL
+      WHEN ("c5" IS NULL OR ("c5" < '!' AND trim("c5", ' ' || chr(9)) = '')) THEN NULL
+      ELSE "c5"
+    END AS "label",
+    CASE
+      WHEN ("c6" IS NULL OR ("c6" < '!' AND trim("c6", ' ' || chr(9)) = '')) THEN NULL
       ELSE CASE
         WHEN (
           regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
@@ -80,24 +84,25 @@ WITH "lr:source" AS (
       END
     END AS "onset",
     CASE
-      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '') THEN 'LR507'
+      WHEN ("lr:id_raw" IS NULL OR ("lr:id_raw" < '!' AND trim("lr:id_raw", ' ' || chr(9)) = ''))
+      THEN 'LR507'
     END AS "lr:c0",
     CASE
-      WHEN ("lr:id_raw" IS NULL OR trim("lr:id_raw", ' ' || chr(9)) = '')
+      WHEN ("lr:id_raw" IS NULL OR ("lr:id_raw" < '!' AND trim("lr:id_raw", ' ' || chr(9)) = ''))
       THEN 'the record has no `id`'
     END AS "lr:m0",
     CASE
-      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+      WHEN NOT ("c1" IS NULL OR ("c1" < '!' AND trim("c1", ' ' || chr(9)) = ''))
         AND NOT regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
       THEN 'LR503'
     END AS "lr:c1",
     CASE
-      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+      WHEN NOT ("c1" IS NULL OR ("c1" < '!' AND trim("c1", ' ' || chr(9)) = ''))
         AND NOT regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
       THEN '`age` must be a whole number'
     END AS "lr:m1",
     CASE
-      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+      WHEN NOT ("c1" IS NULL OR ("c1" < '!' AND trim("c1", ' ' || chr(9)) = ''))
         AND regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
         AND CASE
           WHEN regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
@@ -106,7 +111,7 @@ WITH "lr:source" AS (
       THEN 'LR505'
     END AS "lr:c2",
     CASE
-      WHEN NOT ("c1" IS NULL OR trim("c1", ' ' || chr(9)) = '')
+      WHEN NOT ("c1" IS NULL OR ("c1" < '!' AND trim("c1", ' ' || chr(9)) = ''))
         AND regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
         AND CASE
           WHEN regexp_full_match(trim("c1", ' ' || chr(9)), '[+-]?[0-9]+')
@@ -115,7 +120,7 @@ WITH "lr:source" AS (
       THEN '`age` is outside the 64-bit integer range'
     END AS "lr:m2",
     CASE
-      WHEN NOT ("c2" IS NULL OR trim("c2", ' ' || chr(9)) = '')
+      WHEN NOT ("c2" IS NULL OR ("c2" < '!' AND trim("c2", ' ' || chr(9)) = ''))
         AND CASE
           WHEN regexp_full_match(
             trim("c2", ' ' || chr(9)),
@@ -127,7 +132,7 @@ WITH "lr:source" AS (
       THEN 'LR503'
     END AS "lr:c3",
     CASE
-      WHEN NOT ("c2" IS NULL OR trim("c2", ' ' || chr(9)) = '')
+      WHEN NOT ("c2" IS NULL OR ("c2" < '!' AND trim("c2", ' ' || chr(9)) = ''))
         AND CASE
           WHEN regexp_full_match(
             trim("c2", ' ' || chr(9)),
@@ -139,7 +144,7 @@ WITH "lr:source" AS (
       THEN '`weight` must be a finite number'
     END AS "lr:m3",
     CASE
-      WHEN NOT ("c3" IS NULL OR trim("c3", ' ' || chr(9)) = '')
+      WHEN NOT ("c3" IS NULL OR ("c3" < '!' AND trim("c3", ' ' || chr(9)) = ''))
         AND CASE
           WHEN lower(trim("c3", ' ' || chr(9))) IN ('true', 'yes', '1') THEN TRUE
           WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
@@ -147,7 +152,7 @@ WITH "lr:source" AS (
       THEN 'LR503'
     END AS "lr:c4",
     CASE
-      WHEN NOT ("c3" IS NULL OR trim("c3", ' ' || chr(9)) = '')
+      WHEN NOT ("c3" IS NULL OR ("c3" < '!' AND trim("c3", ' ' || chr(9)) = ''))
         AND CASE
           WHEN lower(trim("c3", ' ' || chr(9))) IN ('true', 'yes', '1') THEN TRUE
           WHEN lower(trim("c3", ' ' || chr(9))) IN ('false', 'no', '0') THEN FALSE
@@ -155,17 +160,17 @@ WITH "lr:source" AS (
       THEN '`seizures` must be true or false (true/false, yes/no, 1/0)'
     END AS "lr:m4",
     CASE
-      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+      WHEN NOT ("c6" IS NULL OR ("c6" < '!' AND trim("c6", ' ' || chr(9)) = ''))
         AND NOT regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
       THEN 'LR503'
     END AS "lr:c5",
     CASE
-      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+      WHEN NOT ("c6" IS NULL OR ("c6" < '!' AND trim("c6", ' ' || chr(9)) = ''))
         AND NOT regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
       THEN '`onset` must be a date written YYYY-MM-DD'
     END AS "lr:m5",
     CASE
-      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+      WHEN NOT ("c6" IS NULL OR ("c6" < '!' AND trim("c6", ' ' || chr(9)) = ''))
         AND regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
         AND CASE
           WHEN (
@@ -177,7 +182,7 @@ WITH "lr:source" AS (
       THEN 'LR503'
     END AS "lr:c6",
     CASE
-      WHEN NOT ("c6" IS NULL OR trim("c6", ' ' || chr(9)) = '')
+      WHEN NOT ("c6" IS NULL OR ("c6" < '!' AND trim("c6", ' ' || chr(9)) = ''))
         AND regexp_full_match(trim("c6", ' ' || chr(9)), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
         AND CASE
           WHEN (

@@ -98,7 +98,10 @@ WITH "lr:source" AS (
         WHEN json_type("lr:obj"."lr:id") = 'VARCHAR'
           AND NOT (
             ("lr:obj"."lr:id" ->> '$') IS NULL
-            OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+            OR (
+              ("lr:obj"."lr:id" ->> '$') < '!'
+              AND trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+            )
           )
         THEN ("lr:obj"."lr:id" ->> '$')
         WHEN json_type("lr:obj"."lr:id") IN ('BIGINT', 'UBIGINT')
@@ -235,7 +238,10 @@ WITH "lr:source" AS (
             json_type("lr:obj"."lr:id") = 'VARCHAR'
             AND (
               ("lr:obj"."lr:id" ->> '$') IS NULL
-              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              OR (
+                ("lr:obj"."lr:id" ->> '$') < '!'
+                AND trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              )
             )
           )
         )
@@ -263,7 +269,10 @@ WITH "lr:source" AS (
             json_type("lr:obj"."lr:id") = 'VARCHAR'
             AND (
               ("lr:obj"."lr:id" ->> '$') IS NULL
-              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              OR (
+                ("lr:obj"."lr:id" ->> '$') < '!'
+                AND trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              )
             )
           )
         )
@@ -291,7 +300,10 @@ WITH "lr:source" AS (
             json_type("lr:obj"."lr:id") = 'VARCHAR'
             AND (
               ("lr:obj"."lr:id" ->> '$') IS NULL
-              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              OR (
+                ("lr:obj"."lr:id" ->> '$') < '!'
+                AND trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              )
             )
           )
         )
@@ -329,7 +341,10 @@ WITH "lr:source" AS (
             json_type("lr:obj"."lr:id") = 'VARCHAR'
             AND (
               ("lr:obj"."lr:id" ->> '$') IS NULL
-              OR trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              OR (
+                ("lr:obj"."lr:id" ->> '$') < '!'
+                AND trim(("lr:obj"."lr:id" ->> '$'), ' ' || chr(9)) = ''
+              )
             )
           )
         )

@@ -10,7 +10,10 @@ WITH "lr:source" AS (
 "lr:typed" AS (
   SELECT "lr:row",
     CASE
-      WHEN (CAST("id" AS VARCHAR) IS NULL OR trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      WHEN (
+        CAST("id" AS VARCHAR) IS NULL
+        OR (CAST("id" AS VARCHAR) < '!' AND trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      )
       THEN NULL
       ELSE CAST("id" AS VARCHAR)
     END AS "lr:id",
@@ -40,11 +43,17 @@ WITH "lr:source" AS (
     CAST("csf_findings" AS VARCHAR) AS "csf_findings",
     CAST("mri_findings" AS VARCHAR) AS "mri_findings",
     CASE
-      WHEN (CAST("id" AS VARCHAR) IS NULL OR trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      WHEN (
+        CAST("id" AS VARCHAR) IS NULL
+        OR (CAST("id" AS VARCHAR) < '!' AND trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      )
       THEN 'LR507'
     END AS "lr:c0",
     CASE
-      WHEN (CAST("id" AS VARCHAR) IS NULL OR trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      WHEN (
+        CAST("id" AS VARCHAR) IS NULL
+        OR (CAST("id" AS VARCHAR) < '!' AND trim(CAST("id" AS VARCHAR), ' ' || chr(9)) = '')
+      )
       THEN 'the record has no `id`'
     END AS "lr:m0"
   FROM "lr:source"
