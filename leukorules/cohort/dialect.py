@@ -184,6 +184,17 @@ class Dialect:
         outside = self.filter_list(column, "x", lambda x: f"{x} NOT IN ({inside})")
         return f"{self.list_length(outside)} > 0"
 
+    def enum_value(self, text: str, values: Sequence[str]) -> str | None:
+        """`text` (an enum fact's value) as a value of a type holding only the enum's `values`,
+        NULL when it is not one of them; None: the dialect keeps enum facts as text (compared
+        with their values one by one). Where it does not, the rules compare small integers, and
+        one lookup per value checks it (see `DuckDBDialect.enum_value`)."""
+        return None
+
+    def star_replacing(self, replacements: Sequence[tuple[str, str]]) -> str:
+        """`*` with the columns named (quoted) in `replacements` replaced by the expressions."""
+        raise self._missing("replace columns of `*`")
+
     def nonnull_list(self, items: Sequence[str]) -> str:
         """A list value of the non-NULL items, in order."""
         if not items:

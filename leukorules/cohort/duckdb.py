@@ -51,6 +51,18 @@ class DuckDBDialect(Dialect):
     def set_type(self) -> str:
         return "VARCHAR[]"
 
+    def enum_value(self, text: str, values: Sequence[str]) -> str | None:
+        # An ENUM cast looks the text up once (exactly: case, spaces and all), and DuckDB casts
+        # a Parquet column's dictionary, not each row; the rules then compare small integers.
+        # The values are sorted so that two facts with the same values share one type (enum
+        # facts are compared for equality only, never ordered).
+        members = ", ".join(self.string(v) for v in sorted(values))
+        return f"TRY_CAST({text} AS ENUM({members}))"
+
+    def star_replacing(self, replacements: Sequence[tuple[str, str]]) -> str:
+        replaced = ", ".join(f"{value} AS {name}" for name, value in replacements)
+        return f"* REPLACE ({replaced})"
+
     def set_contains(self, column: str, element: str) -> str:
         return f"list_contains({column}, {element})"
 

@@ -12,7 +12,8 @@ The query is a chain of common table expressions, one step each:
     lr:typed    the id and one typed column per input fact (`leukorules.cohort.decode_sql`),
                 with a code and a reason column per problem decoding can find
     lr:checked  the row's problem codes and reasons gathered, the declared-domain checks
-                (`leukorules.cohort.sql.value_checks`) added
+                (`leukorules.cohort.sql.value_checks`) added; enum facts as the dialect's
+                enum type, where it has one (`Dialect.enum_value`)
     lr:layer…   the policy's rules and derived facts (`leukorules.cohort.sql.compile_policy`)
     lr:missing… the unknown facts that would decide each undetermined rule (the "lists"
                 shape; the "flags" shape returns the row tests they are made of instead)
@@ -387,7 +388,19 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
         malformed = d.list_of([d.string(ROW_A_KEY_TWICE.code)])
         code_list = f"CASE WHEN {twice} THEN {malformed} ELSE {code_list} END"
         reason = f"CASE WHEN {twice} THEN {d.string(ROW_A_KEY_TWICE.text)} ELSE {reason} END"
-    columns = ["*", f"{code_list} AS {d.ident('lr:codes')}", f"{reason} AS {d.ident('lr:reason')}"]
+    # Enum facts leave as the dialect's enum values, where it has them (`Dialect.enum_value`).
+    enums = [
+        (d.ident(f.name), d.enum_value(d.ident(f.name), f.type.values))
+        for f in policy.input_facts
+        if f.type.kind == "enum"
+    ]
+    replaced = [(name, value) for name, value in enums if value is not None]
+    every = d.star_replacing(replaced) if replaced else "*"
+    columns = [
+        every,
+        f"{code_list} AS {d.ident('lr:codes')}",
+        f"{reason} AS {d.ident('lr:reason')}",
+    ]
     return _select(columns, d.ident("lr:typed"))
 
 

@@ -137,9 +137,13 @@ def value_checks(fact: m.Fact, column: str, dialect: Dialect) -> list[RowCheck]:
     name = fact.name
     if kind == "enum":
         allowed = ", ".join(dialect.string(v) for v in fact.type.values)
+        typed = dialect.enum_value(column, fact.type.values)
+        outside = f"{column} NOT IN ({allowed})"
+        if typed is not None:  # the same lookup `lr:checked` makes the column's value with
+            outside = f"({column} IS NOT NULL AND {typed} IS NULL)"
         checks.append(
             row_check(
-                f"{column} NOT IN ({allowed})",
+                outside,
                 ROW_VALUE_NOT_ALLOWED,
                 dialect,
                 value=SQLExpr(column),

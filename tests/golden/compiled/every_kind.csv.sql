@@ -196,7 +196,7 @@ WITH "lr:source" AS (
   FROM "lr:source"
 ),
 "lr:checked" AS (
-  SELECT *,
+  SELECT * REPLACE (TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) AS "diagnosis"),
     CASE
       WHEN "lr:c0" IS NOT NULL
         OR "lr:c1" IS NOT NULL
@@ -205,7 +205,13 @@ WITH "lr:source" AS (
         OR "lr:c4" IS NOT NULL
         OR "lr:c5" IS NOT NULL
         OR "lr:c6" IS NOT NULL
-        OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+        OR COALESCE(
+          (
+            "diagnosis" IS NOT NULL
+            AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+          ),
+          FALSE
+        )
         OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
         OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
         OR COALESCE(
@@ -222,7 +228,13 @@ WITH "lr:source" AS (
             "lr:c4",
             "lr:c5",
             "lr:c6",
-            CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+            CASE
+              WHEN (
+                "diagnosis" IS NOT NULL
+                AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+              )
+              THEN 'LR504'
+            END,
             CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
             CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
             CASE
@@ -245,7 +257,13 @@ WITH "lr:source" AS (
         OR "lr:c4" IS NOT NULL
         OR "lr:c5" IS NOT NULL
         OR "lr:c6" IS NOT NULL
-        OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+        OR COALESCE(
+          (
+            "diagnosis" IS NOT NULL
+            AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+          ),
+          FALSE
+        )
         OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
         OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
         OR COALESCE(
@@ -263,7 +281,10 @@ WITH "lr:source" AS (
           "lr:m5",
           "lr:m6",
           CASE
-            WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+            WHEN (
+              "diagnosis" IS NOT NULL
+              AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+            )
             THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
           END,
           CASE

@@ -863,7 +863,7 @@ WITH "lr:source" AS (
   FROM "lr:source"
 ),
 "lr:checked" AS (
-  SELECT *,
+  SELECT * REPLACE (TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) AS "diagnosis"),
     CASE
       WHEN CASE WHEN "lr:plain" THEN FALSE ELSE len("lr:keys") <> len(list_distinct("lr:keys")) END
       THEN ['LR507']
@@ -884,7 +884,13 @@ WITH "lr:source" AS (
           OR "lr:c13" IS NOT NULL
           OR "lr:c14" IS NOT NULL
           OR "lr:c15" IS NOT NULL
-          OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+          OR COALESCE(
+            (
+              "diagnosis" IS NOT NULL
+              AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+            ),
+            FALSE
+          )
           OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
           OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
           OR COALESCE(
@@ -910,7 +916,13 @@ WITH "lr:source" AS (
               "lr:c13",
               "lr:c14",
               "lr:c15",
-              CASE WHEN "diagnosis" NOT IN ('pml', 'adem', 'other') THEN 'LR504' END,
+              CASE
+                WHEN (
+                  "diagnosis" IS NOT NULL
+                  AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+                )
+                THEN 'LR504'
+              END,
               CASE WHEN ("age" < 0 OR "age" > 120) THEN 'LR505' END,
               CASE WHEN ("weight" < 0.0e0 OR "weight" > 400.0e0) THEN 'LR505' END,
               CASE
@@ -946,7 +958,13 @@ WITH "lr:source" AS (
           OR "lr:c13" IS NOT NULL
           OR "lr:c14" IS NOT NULL
           OR "lr:c15" IS NOT NULL
-          OR COALESCE("diagnosis" NOT IN ('pml', 'adem', 'other'), FALSE)
+          OR COALESCE(
+            (
+              "diagnosis" IS NOT NULL
+              AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+            ),
+            FALSE
+          )
           OR COALESCE(("age" < 0 OR "age" > 120), FALSE)
           OR COALESCE(("weight" < 0.0e0 OR "weight" > 400.0e0), FALSE)
           OR COALESCE(
@@ -973,7 +991,10 @@ WITH "lr:source" AS (
             "lr:m14",
             "lr:m15",
             CASE
-              WHEN "diagnosis" NOT IN ('pml', 'adem', 'other')
+              WHEN (
+                "diagnosis" IS NOT NULL
+                AND TRY_CAST("diagnosis" AS ENUM('adem', 'other', 'pml')) IS NULL
+              )
               THEN ('`' || "diagnosis" || '` is not an allowed value of `diagnosis`')
             END,
             CASE

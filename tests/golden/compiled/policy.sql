@@ -59,39 +59,95 @@ WITH "lr:source" AS (
   FROM "lr:source"
 ),
 "lr:checked" AS (
-  SELECT *,
+  SELECT * REPLACE (
+    TRY_CAST(
+      "leukoencephalopathy_type" AS ENUM('drug_induced', 'other', 'pml', 'post_infectious', 'toxic')
+    ) AS "leukoencephalopathy_type",
+    TRY_CAST(
+      "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+    ) AS "causative_drug",
+    TRY_CAST(
+      "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+    ) AS "corticosteroid_response",
+    TRY_CAST(
+      "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+    ) AS "plasma_exchange_response",
+    TRY_CAST(
+      "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+    ) AS "symptom_course",
+    TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) AS "csf_findings",
+    TRY_CAST(
+      "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+    ) AS "mri_findings"
+  ),
     CASE
       WHEN NOT (
         "lr:c0" IS NOT NULL
         OR COALESCE(
-          "leukoencephalopathy_type" NOT IN (
-            'pml',
-            'drug_induced',
-            'post_infectious',
-            'toxic',
-            'other'
+          (
+            "leukoencephalopathy_type" IS NOT NULL
+            AND TRY_CAST(
+              "leukoencephalopathy_type" AS ENUM(
+                'drug_induced',
+                'other',
+                'pml',
+                'post_infectious',
+                'toxic'
+              )
+            ) IS NULL
           ),
           FALSE
         )
         OR COALESCE(
-          "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+          (
+            "causative_drug" IS NOT NULL
+            AND TRY_CAST(
+              "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          (
+            "corticosteroid_response" IS NOT NULL
+            AND TRY_CAST(
+              "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          (
+            "plasma_exchange_response" IS NOT NULL
+            AND TRY_CAST(
+              "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+          (
+            "symptom_course" IS NOT NULL
+            AND TRY_CAST(
+              "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+            ) IS NULL
+          ),
           FALSE
         )
-        OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
         OR COALESCE(
-          "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+          (
+            "csf_findings" IS NOT NULL
+            AND TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) IS NULL
+          ),
+          FALSE
+        )
+        OR COALESCE(
+          (
+            "mri_findings" IS NOT NULL
+            AND TRY_CAST(
+              "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+            ) IS NULL
+          ),
           FALSE
         )
       )
@@ -171,34 +227,70 @@ WITH "lr:source" AS (
       ELSE CASE
         WHEN "lr:c0" IS NOT NULL
           OR COALESCE(
-            "leukoencephalopathy_type" NOT IN (
-              'pml',
-              'drug_induced',
-              'post_infectious',
-              'toxic',
-              'other'
+            (
+              "leukoencephalopathy_type" IS NOT NULL
+              AND TRY_CAST(
+                "leukoencephalopathy_type" AS ENUM(
+                  'drug_induced',
+                  'other',
+                  'pml',
+                  'post_infectious',
+                  'toxic'
+                )
+              ) IS NULL
             ),
             FALSE
           )
           OR COALESCE(
-            "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+            (
+              "causative_drug" IS NOT NULL
+              AND TRY_CAST(
+                "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            (
+              "corticosteroid_response" IS NOT NULL
+              AND TRY_CAST(
+                "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            (
+              "plasma_exchange_response" IS NOT NULL
+              AND TRY_CAST(
+                "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+            (
+              "symptom_course" IS NOT NULL
+              AND TRY_CAST(
+                "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+              ) IS NULL
+            ),
             FALSE
           )
-          OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
           OR COALESCE(
-            "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+            (
+              "csf_findings" IS NOT NULL
+              AND TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) IS NULL
+            ),
+            FALSE
+          )
+          OR COALESCE(
+            (
+              "mri_findings" IS NOT NULL
+              AND TRY_CAST(
+                "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+              ) IS NULL
+            ),
             FALSE
           )
         THEN list_distinct(
@@ -206,48 +298,80 @@ WITH "lr:source" AS (
             [
               "lr:c0",
               CASE
-                WHEN "leukoencephalopathy_type" NOT IN (
-                  'pml',
-                  'drug_induced',
-                  'post_infectious',
-                  'toxic',
-                  'other'
+                WHEN (
+                  "leukoencephalopathy_type" IS NOT NULL
+                  AND TRY_CAST(
+                    "leukoencephalopathy_type" AS ENUM(
+                      'drug_induced',
+                      'other',
+                      'pml',
+                      'post_infectious',
+                      'toxic'
+                    )
+                  ) IS NULL
                 )
                 THEN 'LR504'
               END,
               CASE
-                WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
-                THEN 'LR504'
-              END,
-              CASE
-                WHEN "corticosteroid_response" NOT IN (
-                  'not_started',
-                  'responding',
-                  'not_responding'
+                WHEN (
+                  "causative_drug" IS NOT NULL
+                  AND TRY_CAST(
+                    "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+                  ) IS NULL
                 )
                 THEN 'LR504'
               END,
               CASE
-                WHEN "plasma_exchange_response" NOT IN (
-                  'not_started',
-                  'responding',
-                  'not_responding'
+                WHEN (
+                  "corticosteroid_response" IS NOT NULL
+                  AND TRY_CAST(
+                    "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+                  ) IS NULL
                 )
                 THEN 'LR504'
               END,
               CASE
-                WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+                WHEN (
+                  "plasma_exchange_response" IS NOT NULL
+                  AND TRY_CAST(
+                    "plasma_exchange_response" AS ENUM(
+                      'not_responding',
+                      'not_started',
+                      'responding'
+                    )
+                  ) IS NULL
+                )
                 THEN 'LR504'
               END,
               CASE
-                WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed') THEN 'LR504'
+                WHEN (
+                  "symptom_course" IS NOT NULL
+                  AND TRY_CAST(
+                    "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+                  ) IS NULL
+                )
+                THEN 'LR504'
               END,
               CASE
-                WHEN "mri_findings" NOT IN (
-                  'normalized',
-                  'minimal_residual',
-                  'abnormal',
-                  'progressed'
+                WHEN (
+                  "csf_findings" IS NOT NULL
+                  AND TRY_CAST(
+                    "csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')
+                  ) IS NULL
+                )
+                THEN 'LR504'
+              END,
+              CASE
+                WHEN (
+                  "mri_findings" IS NOT NULL
+                  AND TRY_CAST(
+                    "mri_findings" AS ENUM(
+                      'abnormal',
+                      'minimal_residual',
+                      'normalized',
+                      'progressed'
+                    )
+                  ) IS NULL
                 )
                 THEN 'LR504'
               END
@@ -262,34 +386,70 @@ WITH "lr:source" AS (
       WHEN NOT (
         "lr:c0" IS NOT NULL
         OR COALESCE(
-          "leukoencephalopathy_type" NOT IN (
-            'pml',
-            'drug_induced',
-            'post_infectious',
-            'toxic',
-            'other'
+          (
+            "leukoencephalopathy_type" IS NOT NULL
+            AND TRY_CAST(
+              "leukoencephalopathy_type" AS ENUM(
+                'drug_induced',
+                'other',
+                'pml',
+                'post_infectious',
+                'toxic'
+              )
+            ) IS NULL
           ),
           FALSE
         )
         OR COALESCE(
-          "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+          (
+            "causative_drug" IS NOT NULL
+            AND TRY_CAST(
+              "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          (
+            "corticosteroid_response" IS NOT NULL
+            AND TRY_CAST(
+              "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+          (
+            "plasma_exchange_response" IS NOT NULL
+            AND TRY_CAST(
+              "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+            ) IS NULL
+          ),
           FALSE
         )
         OR COALESCE(
-          "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+          (
+            "symptom_course" IS NOT NULL
+            AND TRY_CAST(
+              "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+            ) IS NULL
+          ),
           FALSE
         )
-        OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
         OR COALESCE(
-          "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+          (
+            "csf_findings" IS NOT NULL
+            AND TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) IS NULL
+          ),
+          FALSE
+        )
+        OR COALESCE(
+          (
+            "mri_findings" IS NOT NULL
+            AND TRY_CAST(
+              "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+            ) IS NULL
+          ),
           FALSE
         )
       )
@@ -338,34 +498,70 @@ WITH "lr:source" AS (
       ELSE CASE
         WHEN "lr:c0" IS NOT NULL
           OR COALESCE(
-            "leukoencephalopathy_type" NOT IN (
-              'pml',
-              'drug_induced',
-              'post_infectious',
-              'toxic',
-              'other'
+            (
+              "leukoencephalopathy_type" IS NOT NULL
+              AND TRY_CAST(
+                "leukoencephalopathy_type" AS ENUM(
+                  'drug_induced',
+                  'other',
+                  'pml',
+                  'post_infectious',
+                  'toxic'
+                )
+              ) IS NULL
             ),
             FALSE
           )
           OR COALESCE(
-            "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none'),
+            (
+              "causative_drug" IS NOT NULL
+              AND TRY_CAST(
+                "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            (
+              "corticosteroid_response" IS NOT NULL
+              AND TRY_CAST(
+                "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding'),
+            (
+              "plasma_exchange_response" IS NOT NULL
+              AND TRY_CAST(
+                "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+              ) IS NULL
+            ),
             FALSE
           )
           OR COALESCE(
-            "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed'),
+            (
+              "symptom_course" IS NOT NULL
+              AND TRY_CAST(
+                "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+              ) IS NULL
+            ),
             FALSE
           )
-          OR COALESCE("csf_findings" NOT IN ('normalized', 'abnormal', 'progressed'), FALSE)
           OR COALESCE(
-            "mri_findings" NOT IN ('normalized', 'minimal_residual', 'abnormal', 'progressed'),
+            (
+              "csf_findings" IS NOT NULL
+              AND TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) IS NULL
+            ),
+            FALSE
+          )
+          OR COALESCE(
+            (
+              "mri_findings" IS NOT NULL
+              AND TRY_CAST(
+                "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+              ) IS NULL
+            ),
             FALSE
           )
         THEN NULLIF(
@@ -373,47 +569,75 @@ WITH "lr:source" AS (
             '; ',
             "lr:m0",
             CASE
-              WHEN "leukoencephalopathy_type" NOT IN (
-                'pml',
-                'drug_induced',
-                'post_infectious',
-                'toxic',
-                'other'
+              WHEN (
+                "leukoencephalopathy_type" IS NOT NULL
+                AND TRY_CAST(
+                  "leukoencephalopathy_type" AS ENUM(
+                    'drug_induced',
+                    'other',
+                    'pml',
+                    'post_infectious',
+                    'toxic'
+                  )
+                ) IS NULL
               )
               THEN (
                 '`' || "leukoencephalopathy_type" || '` is not an allowed value of `leukoencephalopathy_type`'
               )
             END,
             CASE
-              WHEN "causative_drug" NOT IN ('mycophenolic_acid', 'rituximab', 'other', 'none')
+              WHEN (
+                "causative_drug" IS NOT NULL
+                AND TRY_CAST(
+                  "causative_drug" AS ENUM('mycophenolic_acid', 'none', 'other', 'rituximab')
+                ) IS NULL
+              )
               THEN ('`' || "causative_drug" || '` is not an allowed value of `causative_drug`')
             END,
             CASE
-              WHEN "corticosteroid_response" NOT IN ('not_started', 'responding', 'not_responding')
+              WHEN (
+                "corticosteroid_response" IS NOT NULL
+                AND TRY_CAST(
+                  "corticosteroid_response" AS ENUM('not_responding', 'not_started', 'responding')
+                ) IS NULL
+              )
               THEN (
                 '`' || "corticosteroid_response" || '` is not an allowed value of `corticosteroid_response`'
               )
             END,
             CASE
-              WHEN "plasma_exchange_response" NOT IN ('not_started', 'responding', 'not_responding')
+              WHEN (
+                "plasma_exchange_response" IS NOT NULL
+                AND TRY_CAST(
+                  "plasma_exchange_response" AS ENUM('not_responding', 'not_started', 'responding')
+                ) IS NULL
+              )
               THEN (
                 '`' || "plasma_exchange_response" || '` is not an allowed value of `plasma_exchange_response`'
               )
             END,
             CASE
-              WHEN "symptom_course" NOT IN ('resolved', 'improved', 'unchanged', 'progressed')
+              WHEN (
+                "symptom_course" IS NOT NULL
+                AND TRY_CAST(
+                  "symptom_course" AS ENUM('improved', 'progressed', 'resolved', 'unchanged')
+                ) IS NULL
+              )
               THEN ('`' || "symptom_course" || '` is not an allowed value of `symptom_course`')
             END,
             CASE
-              WHEN "csf_findings" NOT IN ('normalized', 'abnormal', 'progressed')
+              WHEN (
+                "csf_findings" IS NOT NULL
+                AND TRY_CAST("csf_findings" AS ENUM('abnormal', 'normalized', 'progressed')) IS NULL
+              )
               THEN ('`' || "csf_findings" || '` is not an allowed value of `csf_findings`')
             END,
             CASE
-              WHEN "mri_findings" NOT IN (
-                'normalized',
-                'minimal_residual',
-                'abnormal',
-                'progressed'
+              WHEN (
+                "mri_findings" IS NOT NULL
+                AND TRY_CAST(
+                  "mri_findings" AS ENUM('abnormal', 'minimal_residual', 'normalized', 'progressed')
+                ) IS NULL
               )
               THEN ('`' || "mri_findings" || '` is not an allowed value of `mri_findings`')
             END
