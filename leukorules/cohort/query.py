@@ -379,6 +379,7 @@ def _checked_step(policy: m.Policy, source: CohortSource, d: Dialect, decoding: 
         broken_texts = d.join_nonnull(
             [f"CASE WHEN {c} THEN {text} END" for c, _, text in contradictions], REASON_SEPARATOR
         )
+        broken_texts = f"CASE WHEN {broken} THEN {broken_texts} END"  # no text joined per row
         code_list = f"CASE WHEN {clean} THEN {broken_codes} ELSE {code_list} END"
         reason = f"CASE WHEN {clean} THEN {broken_texts} ELSE {reason} END"
     if source.format == "jsonl":

@@ -453,48 +453,77 @@ WITH "lr:source" AS (
           FALSE
         )
       )
-      THEN NULLIF(
-        concat_ws(
-          '; ',
-          CASE
-            WHEN (
-              COALESCE(
-                (
-                  ("leukoencephalopathy_type" = 'pml')
-                  AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
-                ),
-                FALSE
-              )
-              AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+      THEN CASE
+        WHEN (
+          COALESCE(
+            (
+              ("leukoencephalopathy_type" = 'pml')
+              AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+            ),
+            FALSE
+          )
+          AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+        )
+          OR (
+            COALESCE(
+              (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+              FALSE
             )
-            THEN 'facts contradict each other: a causative drug is recorded for this PML, so it is medication-induced PML; `pml_medication_induced` cannot be false'
-          END,
-          CASE
-            WHEN (
-              COALESCE(
-                (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
-                FALSE
-              )
-              AND NOT COALESCE(
-                ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
-                TRUE
-              )
+            AND NOT COALESCE(
+              ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+              TRUE
             )
-            THEN 'facts contradict each other: medication-induced PML is attributed to a drug, so `causative_drug` cannot be none'
-          END,
-          CASE
-            WHEN (
-              COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
-              AND NOT COALESCE(
-                ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
-                TRUE
-              )
+          )
+          OR (
+            COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+            AND NOT COALESCE(
+              ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+              TRUE
             )
-            THEN 'facts contradict each other: drug-induced leukoencephalopathy is attributed to a drug, so `causative_drug` cannot be none'
-          END
-        ),
-        ''
-      )
+          )
+        THEN NULLIF(
+          concat_ws(
+            '; ',
+            CASE
+              WHEN (
+                COALESCE(
+                  (
+                    ("leukoencephalopathy_type" = 'pml')
+                    AND ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
+                  ),
+                  FALSE
+                )
+                AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+              )
+              THEN 'facts contradict each other: a causative drug is recorded for this PML, so it is medication-induced PML; `pml_medication_induced` cannot be false'
+            END,
+            CASE
+              WHEN (
+                COALESCE(
+                  (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                  FALSE
+                )
+                AND NOT COALESCE(
+                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                  TRUE
+                )
+              )
+              THEN 'facts contradict each other: medication-induced PML is attributed to a drug, so `causative_drug` cannot be none'
+            END,
+            CASE
+              WHEN (
+                COALESCE(("leukoencephalopathy_type" = 'drug_induced'), FALSE)
+                AND NOT COALESCE(
+                  ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
+                  TRUE
+                )
+              )
+              THEN 'facts contradict each other: drug-induced leukoencephalopathy is attributed to a drug, so `causative_drug` cannot be none'
+            END
+          ),
+          ''
+        )
+      END
       ELSE CASE
         WHEN "lr:c0" IS NOT NULL
           OR COALESCE(
