@@ -117,3 +117,26 @@ def test_conformed_relabels_columns_of_the_same_types_and_casts_the_others() -> 
     assert isinstance(widened, pa.RecordBatch) and widened.schema == schema
     with pytest.raises(ValueError, match="non-nullable"):
         conformed(pa.table({"row": pa.array([1, None], pa.int64()), "id": ["a", "b"]}), schema)
+
+
+@pytest.mark.parametrize("given", [None, "4"])
+def test_commands_keep_openblas_to_one_thread_unless_told(given: str | None) -> None:
+    """numpy's OpenBLAS pool spins threads a cohort run never uses (`leukorules.cli.main`);
+    a user's own OPENBLAS_NUM_THREADS is kept."""
+    code = (
+        "import os\n"
+        "from leukorules.cli import main\n"
+        "try:\n"
+        "    main(['check'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-1] == (given or "1")

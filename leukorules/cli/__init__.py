@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from typing import Any
 
 import click
@@ -70,6 +71,10 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="leukorules")
 def main() -> None:
     """leukorules: clinical guidelines as checked, traceable rules."""
+    # numpy (through pyarrow; cohort runs use it for bit arrays, never for linear algebra) starts
+    # a pool of OpenBLAS threads on import unless told otherwise: about 0.1 s of CPU per run,
+    # taken from DuckDB's threads while a cohort runs. A user's own setting is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def run(*args: Any) -> None:  # pragma: no cover - console entry for `python -m`
