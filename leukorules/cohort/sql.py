@@ -70,6 +70,10 @@ def condition_sql(expr: m.Expr, dialect: Dialect, column: Mapping[str, str] | No
         match node:
             case m.Const(value=value):
                 return dialect.boolean(value)
+            case m.Compare(fact=name, op="==" | "!=" as op, value=bool() as value):
+                # A boolean fact is its own truth value: `x = TRUE` is `x` (NULL stays NULL),
+                # and a comparison per row fewer.
+                return f"({col(name)})" if (op == "==") == value else f"(NOT {col(name)})"
             case m.Compare(fact=name, op=op, value=value):
                 return f"({col(name)} {_sql_op(op)} {dialect.literal(value)})"
             case m.CompareFacts(left=left, op=op, right=right):

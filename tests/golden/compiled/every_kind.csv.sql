@@ -314,15 +314,15 @@ WITH "lr:source" AS (
 "lr:layer1" AS (
   SELECT "lr:checked".*,
     (("diagnosis" = 'pml') AND ("age" >= 18)) AS "fired:r.adult",
-    ((NOT ("seizures" = TRUE)) AND ("age" < 10)) AS "fired:r.mild",
+    ((NOT ("seizures")) AND ("age" < 10)) AS "fired:r.mild",
     (("onset" < DATE '2020-01-01') AND ("weight" > 50.5e0)) AS "fired:r.old"
   FROM "lr:checked"
 ),
 "lr:layer2" AS (
   SELECT "lr:layer1".*,
-    ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AS "pre:r.severe",
+    ((list_contains("symptoms", 'fever')) OR ("seizures")) AS "pre:r.severe",
     (
-      ((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE)) AND NOT ("fired:r.mild")
+      ((list_contains("symptoms", 'fever')) OR ("seizures")) AND NOT ("fired:r.mild")
     ) AS "fired:r.severe"
   FROM "lr:layer1"
 ),
@@ -360,7 +360,7 @@ SELECT "lr:row" AS "row",
   "seizures" IS NULL AS "t2",
   "onset" IS NULL AS "t3",
   "weight" IS NULL AS "t4",
-  (((list_contains("symptoms", 'fever')) OR ("seizures" = TRUE))) IS NULL AS "t5",
+  (((list_contains("symptoms", 'fever')) OR ("seizures"))) IS NULL AS "t5",
   "symptoms" IS NULL AS "t6",
   ((("severity" = 'severe') AND ("label" = 'it''s (a "label")
 on two lines'))) IS NULL AS "t7",

@@ -160,13 +160,10 @@ WITH "lr:source" AS (
             ),
             FALSE
           )
-          AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+          AND NOT COALESCE(("pml_medication_induced"), TRUE)
         )
           OR (
-            COALESCE(
-              (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
-              FALSE
-            )
+            COALESCE((("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced")), FALSE)
             AND NOT COALESCE(
               ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
               TRUE
@@ -191,14 +188,14 @@ WITH "lr:source" AS (
                     ),
                     FALSE
                   )
-                  AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+                  AND NOT COALESCE(("pml_medication_induced"), TRUE)
                 )
                 THEN 'LR508'
               END,
               CASE
                 WHEN (
                   COALESCE(
-                    (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                    (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced")),
                     FALSE
                   )
                   AND NOT COALESCE(
@@ -462,13 +459,10 @@ WITH "lr:source" AS (
             ),
             FALSE
           )
-          AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+          AND NOT COALESCE(("pml_medication_induced"), TRUE)
         )
           OR (
-            COALESCE(
-              (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
-              FALSE
-            )
+            COALESCE((("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced")), FALSE)
             AND NOT COALESCE(
               ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other')),
               TRUE
@@ -493,14 +487,14 @@ WITH "lr:source" AS (
                   ),
                   FALSE
                 )
-                AND NOT COALESCE(("pml_medication_induced" = TRUE), TRUE)
+                AND NOT COALESCE(("pml_medication_induced"), TRUE)
               )
               THEN 'facts contradict each other: a causative drug is recorded for this PML, so it is medication-induced PML; `pml_medication_induced` cannot be false'
             END,
             CASE
               WHEN (
                 COALESCE(
-                  (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced" = TRUE)),
+                  (("leukoencephalopathy_type" = 'pml') AND ("pml_medication_induced")),
                   FALSE
                 )
                 AND NOT COALESCE(
@@ -682,29 +676,29 @@ WITH "lr:source" AS (
     TRUE AS "fired:approach.supportive_care",
     ("leukoencephalopathy_type" = 'pml') AS "fired:pml.cause",
     (
-      ("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible" = TRUE)
+      ("leukoencephalopathy_type" = 'pml') AND ("immune_restoration_possible")
     ) AS "fired:pml.immune_restoration",
     (
-      ("leukoencephalopathy_type" = 'pml') AND ("hiv_positive" = TRUE)
+      ("leukoencephalopathy_type" = 'pml') AND ("hiv_positive")
     ) AS "fired:pml.hiv_antiretroviral_therapy",
     (
       ("leukoencephalopathy_type" = 'pml')
       AND (
-        ("pml_medication_induced" = TRUE)
+        ("pml_medication_induced")
         OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
       )
     ) AS "fired:pml.medication_induced.no_antiviral",
     (
       ("leukoencephalopathy_type" = 'pml')
       AND (
-        ("pml_medication_induced" = TRUE)
+        ("pml_medication_induced")
         OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
       )
-      AND ("checkpoint_inhibitor_candidate" = TRUE)
+      AND ("checkpoint_inhibitor_candidate")
     ) AS "fired:pml.medication_induced.checkpoint_inhibitors",
     (
       ("causative_drug" = 'mycophenolic_acid')
-      AND (("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))
+      AND (("pml_signs") OR ("leukoencephalopathy_type" = 'pml'))
     ) AS "fired:drug_induced.mycophenolic_acid.cessation",
     ("leukoencephalopathy_type" = 'post_infectious') AS "fired:adem.corticosteroids",
     (
@@ -712,24 +706,22 @@ WITH "lr:source" AS (
       AND ("plasma_exchange_response" = 'not_responding')
     ) AS "fired:adem.ivig",
     (
-      ("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing" = TRUE)
+      ("leukoencephalopathy_type" = 'toxic') AND ("toxic_exposure_ongoing")
     ) AS "fired:toxic.remove_exposure",
     (
-      ("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance" = TRUE)
+      ("leukoencephalopathy_type" = 'toxic') AND ("electrolyte_imbalance")
     ) AS "fired:toxic.correct_electrolytes",
     (
-      ("leukoencephalopathy_type" = 'toxic') AND (("agitation" = TRUE) OR ("seizures" = TRUE))
+      ("leukoencephalopathy_type" = 'toxic') AND (("agitation") OR ("seizures"))
     ) AS "fired:toxic.benzodiazepines",
-    ("neuropathic_pain" = TRUE) AS "fired:supportive.neuropathic_pain",
-    ("seizures" = TRUE) AS "fired:supportive.seizures",
-    ("raised_intracranial_pressure" = TRUE) AS "fired:supportive.raised_intracranial_pressure",
-    ("motor_deficits" = TRUE) AS "fired:rehabilitation.physical_occupational_therapy",
+    ("neuropathic_pain") AS "fired:supportive.neuropathic_pain",
+    ("seizures") AS "fired:supportive.seizures",
+    ("raised_intracranial_pressure") AS "fired:supportive.raised_intracranial_pressure",
+    ("motor_deficits") AS "fired:rehabilitation.physical_occupational_therapy",
     (
-      ("neurological_symptoms" = TRUE)
-      OR ("motor_deficits" = TRUE)
-      OR ("dysarthria_or_dysphasia" = TRUE)
+      ("neurological_symptoms") OR ("motor_deficits") OR ("dysarthria_or_dysphasia")
     ) AS "fired:rehabilitation.functional_training",
-    ("dysarthria_or_dysphasia" = TRUE) AS "fired:rehabilitation.speech_therapy",
+    ("dysarthria_or_dysphasia") AS "fired:rehabilitation.speech_therapy",
     TRUE AS "fired:imaging.serial_mri",
     ("symptom_course" IN ('resolved', 'improved')) AS "fired:imaging.radiological_lag",
     (
@@ -757,10 +749,10 @@ WITH "lr:source" AS (
     TRUE AS "fired:considerations.symptoms_guide_treatment",
     TRUE AS "fired:considerations.permanent_deficits",
     (
-      ("on_treatment" = TRUE) AND ("clinical_decline" = TRUE)
+      ("on_treatment") AND ("clinical_decline")
     ) AS "fired:considerations.decline_may_be_treatment_toxicity",
     (
-      ("immune_mediated" = TRUE) OR ("leukoencephalopathy_type" = 'post_infectious')
+      ("immune_mediated") OR ("leukoencephalopathy_type" = 'post_infectious')
     ) AS "fired:considerations.blood_pressure_control"
   FROM "lr:checked"
 ),
@@ -783,7 +775,7 @@ WITH "lr:source" AS (
       AND NOT ("fired:response.partial_response")
     ) AS "fired:response.non_response",
     (
-      ("pres" = TRUE) AND "fired:considerations.blood_pressure_control"
+      ("pres") AND "fired:considerations.blood_pressure_control"
     ) AS "fired:considerations.blood_pressure_control_pres"
   FROM "lr:layer1"
 ),
@@ -855,19 +847,19 @@ SELECT "lr:row" AS "row",
   "hiv_positive" IS NULL AS "t2",
   (
     (
-      ("pml_medication_induced" = TRUE)
+      ("pml_medication_induced")
       OR ("causative_drug" IN ('mycophenolic_acid', 'rituximab', 'other'))
     )
   ) IS NULL AS "t3",
   "pml_medication_induced" IS NULL AS "t4",
   "causative_drug" IS NULL AS "t5",
   "checkpoint_inhibitor_candidate" IS NULL AS "t6",
-  ((("pml_signs" = TRUE) OR ("leukoencephalopathy_type" = 'pml'))) IS NULL AS "t7",
+  ((("pml_signs") OR ("leukoencephalopathy_type" = 'pml'))) IS NULL AS "t7",
   "pml_signs" IS NULL AS "t8",
   "plasma_exchange_response" IS NULL AS "t9",
   "toxic_exposure_ongoing" IS NULL AS "t10",
   "electrolyte_imbalance" IS NULL AS "t11",
-  ((("agitation" = TRUE) OR ("seizures" = TRUE))) IS NULL AS "t12",
+  ((("agitation") OR ("seizures"))) IS NULL AS "t12",
   "agitation" IS NULL AS "t13",
   "seizures" IS NULL AS "t14",
   "neuropathic_pain" IS NULL AS "t15",
