@@ -186,9 +186,9 @@ class Dialect:
 
     def enum_value(self, text: str, values: Sequence[str]) -> str | None:
         """`text` (an enum fact's value) as a value of a type holding only the enum's `values`,
-        NULL when it is not one of them; None: the dialect keeps enum facts as text (compared
-        with their values one by one). Where it does not, the rules compare small integers, and
-        one lookup per value checks it (see `DuckDBDialect.enum_value`)."""
+        NULL when it is not one of them; None: the dialect has no such type, and enum facts stay
+        text, checked and compared value by value. With one, a single lookup checks a value and
+        the rules compare small integers (`DuckDBDialect.enum_value`)."""
         return None
 
     def star_replacing(self, replacements: Sequence[tuple[str, str]]) -> str:

@@ -75,9 +75,10 @@ from leukorules.cohort.summary import Counts
 # Measured on the bundled policy, 1,000,000-row Parquet cohort, 2 threads, stream not in scan
 # order: DuckDB's stream alone peaked at about 290 MiB of RSS with 10,000 rows against 550 MiB
 # with 50,000, at the same speed. With the rules' columns counted by numpy (each batch costs a
-# few hundred array operations, whatever its size), 20,000 rows ran a 1M-row Parquet cohort about
-# 9% faster than 10,000 (1.35-1.40 s against 1.48-1.52 s, 5 alternating runs each) and a 10M-row
-# one in 13.9 s against 15.8 s, at the same peak RSS (340 MiB, whole process).
+# few hundred array operations, whatever its size), 20,000 rows ran a 1M-row Parquet cohort
+# in-process in 1.35-1.40 s against 1.48-1.52 s with 10,000 (5 alternating runs each) and a
+# 10M-row one in 13.9 s against 15.8 s, at the same peak RSS (340 MiB, whole process); whole CLI
+# runs, alternating, showed no clear difference.
 BATCH_ROWS = 20_000
 # Rows per output batch (at least; a row group of a Parquet results file): batches from DuckDB
 # are gathered to this size after they are counted and put in order, so that results files keep
