@@ -325,7 +325,8 @@ class Rechecks:
                 yield batch
                 continue
             else:
-                flagged = _compute().indices_nonzero(_compute().fill_null(check, True)).to_pylist()
+                pc = _compute()
+                flagged = pc.indices_nonzero(pc.fill_null(check, True)).to_pylist()
             rows = batch.column("row").to_pylist()
             checks = check.to_pylist()  # True: look again; None: DuckDB could not read it
             keep = [True] * batch.num_rows
