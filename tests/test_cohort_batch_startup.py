@@ -4,6 +4,7 @@ per-user cache (the same policy a full check gives), and pyarrow told once that 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +141,91 @@ def test_commands_keep_openblas_to_one_thread_unless_told(given: str | None) -> 
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[-1] == (given or "1")
+
+
+GC_PROBE = """
+import gc, json, sys
+import leukorules.cli.batch as cli_batch
+from leukorules.cohort import writers
+seen = {"policy": [], "writes": []}
+load = cli_batch.checked_policy
+def checked_policy(paths):
+    seen["policy"].append(gc.isenabled())
+    return load(paths)
+cli_batch.checked_policy = checked_policy
+for name in ("write_arrow", "write_text"):
+    original = getattr(writers.ResultsWriter, name)
+    def probe(self, data, _original=original):
+        seen["writes"].append([gc.isenabled(), gc.get_freeze_count() > 0])
+        return _original(self, data)
+    setattr(writers.ResultsWriter, name, probe)
+from leukorules.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as end:
+    seen["exit"] = end.code
+seen["after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize(
+    ("engine", "out_name"), [("python", "out.jsonl"), ("duckdb", "out.parquet")]
+)
+def test_the_collector_rests_during_start_up_only(
+    tmp_path: Path, engine: str, out_name: str
+) -> None:
+    """`collector_paused_until_started`: Python's garbage collector is off while the policy
+    loads and the engine starts, on (start-up's objects frozen) while records are written, and
+    on when the command is done."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("".join(f'{{"id": "p{i}"}}\n' for i in range(5)), encoding="utf-8")
+    args = ["batch", str(cohort), "--out", str(tmp_path / out_name), "--engine", engine]
+    run = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args, "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["exit"] in (0, None), run.stdout
+    assert seen["policy"] == [False]
+    assert seen["writes"] and all(w == [True, True] for w in seen["writes"])
+    assert seen["after"] is True
+
+
+def test_the_collector_is_back_on_after_a_run_that_fails_at_start(tmp_path: Path) -> None:
+    args = ["batch", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "out.jsonl")]
+    run = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args], capture_output=True, text=True, check=False
+    )
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["exit"] == 1
+    assert seen["policy"] == [False] and seen["writes"] == []
+    assert seen["after"] is True
+
+
+def test_run_batch_says_once_when_records_start_to_flow(tmp_path: Path) -> None:
+    """`run_batch(started=...)` is called once, after start-up and before the first write."""
+    from leukorules import load_policy
+    from leukorules.cohort.runner import BatchOptions, run_batch
+    from leukorules.cohort.writers import ResultsWriter
+
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text('{"id": "p1"}\n{"id": "p2"}\n', encoding="utf-8")
+    events: list[str] = []
+    original = ResultsWriter.write_text
+
+    def write_text(self: ResultsWriter, text: str) -> None:
+        events.append("write")
+        original(self, text)
+
+    options = BatchOptions(cohort=cohort, out=tmp_path / "out.jsonl", jobs=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ResultsWriter, "write_text", write_text)
+        summary = run_batch(load_policy().policy, options, started=lambda: events.append("go"))
+    assert summary.counts.evaluated == 2
+    assert events[0] == "go" and events.count("go") == 1 and "write" in events

@@ -114,8 +114,12 @@ def run_batch(
     options: BatchOptions,
     progress_stream: IO[str] | None = None,
     warn: Callable[[str], None] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Summary:
-    started = time.monotonic()
+    """The run `options` describe. `started`, when given, is called once, as the records start
+    to flow: the run's start-up (engine imports, checks of the cohort and outputs) is over. The
+    command line pauses Python's garbage collector until then (`leukorules.cli.batch`)."""
+    begun = time.monotonic()
     given = options.records
     fmt = (
         given.format if given is not None else detect_format(options.cohort, options.cohort_format)
@@ -165,6 +169,8 @@ def run_batch(
         if options.engine == "spark":
             assert isinstance(reader, CohortReader)
             try:
+                if started is not None:
+                    started()
                 counts = _on_spark(policy, options, reader, layout, errors_path, files)
             finally:
                 progress.finish()
@@ -174,7 +180,16 @@ def run_batch(
                 errors = ErrorsWriter(errors_path, files.temporary(errors_path))
                 try:
                     _evaluate(
-                        policy, options, reader, layout, output, results, errors, counts, progress
+                        policy,
+                        options,
+                        reader,
+                        layout,
+                        output,
+                        results,
+                        errors,
+                        counts,
+                        progress,
+                        started or _nothing,
                     )
                 finally:
                     errors.close()
@@ -188,7 +203,7 @@ def run_batch(
             results=str(options.out),
             errors=str(errors_path),
             counts=counts,
-            seconds=time.monotonic() - started,
+            seconds=time.monotonic() - begun,
             ignored_columns=ignored,
         )
         if options.summary_json is not None:
@@ -208,8 +223,10 @@ def _evaluate(
     errors: ErrorsWriter,
     counts: Counts,
     progress: Progress,
+    started: Callable[[], None],
 ) -> None:
-    """Every record of `reader` through the engine `options` names, into the writers."""
+    """Every record of `reader` through the engine `options` names, into the writers; `started`
+    is called once the engine is ready, before the first record."""
     if options.engine == "python":
         from leukorules.cohort.pyengine import BatchOutput, WorkerConfig, default_jobs, run_batches
 
@@ -223,6 +240,7 @@ def _evaluate(
             progress.advance(batch.counts.read)
 
         jobs = options.jobs or default_jobs()
+        started()
         run_batches(WorkerConfig(policy, layout, output), reader.batches(), jobs, on_output)
     else:
         import duckdb
@@ -232,6 +250,7 @@ def _evaluate(
 
         duck = DuckDBRun(policy, layout, reader, options.jobs, options.memory_limit)
         batches = duck.run()
+        started()
         while True:
             try:
                 output_batch = next(batches)
@@ -247,6 +266,10 @@ def _evaluate(
             errors.write(output_batch.problems)
             counts.merge(output_batch.counts)
             progress.advance(output_batch.counts.read)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _on_spark(
