@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         "Wall and CPU seconds of the whole process (for `leukorules batch`: start-up, policy "
         "load, reading, evaluation, the results and errors files, the summary); load: the "
         "1-minute load average when the run started, per round. The ratio is the hand loop's "
-        "median wall time over the engine's, both taken in the same rounds."
+        "median wall time over the engine's, both taken in the same rounds; each round also "
+        "gives its own ratio (the hand loop's wall time in that round over the engine's), and "
+        "the median and range of those are shown beside it: the machine's speed drifts from "
+        "minute to minute, and a round's runs follow each other."
     )
     lines.append("")
     rows = []
@@ -140,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = [r[index] for r in rounds]
         if not all(run.ok for run in runs):
             failed = next(run for run in runs if not run.ok)
-            rows.append([label, "failed", failed.detail, "", "", "", ""])
+            rows.append([label, "failed", failed.detail, "", "", "", "", ""])
             continue
         wall = statistics.median(run.seconds for run in runs)
         cpu = statistics.median(run.cpu for run in runs)
+        paired = sorted(r[0].seconds / r[index].seconds for r in rounds)
         rows.append(
             [
                 label,
@@ -152,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.rows / wall:,.0f}",
                 f"{hand_wall / wall:.2f}x",
                 f"{hand_cpu / cpu:.2f}x",
+                f"{statistics.median(paired):.2f}x ({paired[0]:.2f}x-{paired[-1]:.2f}x)",
                 " / ".join(f"{run.load:.1f}" for run in runs),
             ]
         )
@@ -163,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             "patients / s",
             "speed vs hand loop (wall)",
             "(CPU)",
+            "per round (median, range)",
             "load per round",
         ],
         rows,
