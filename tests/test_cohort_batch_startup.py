@@ -175,7 +175,7 @@ print(json.dumps(seen))
 def test_the_collector_rests_during_start_up_only(
     tmp_path: Path, engine: str, out_name: str
 ) -> None:
-    """`collector_paused_until_started`: Python's garbage collector is off while the policy
+    """`collector_resting`: Python's garbage collector is off while the policy
     loads and the engine starts, on (start-up's objects frozen) while records are written, and
     on when the command is done."""
     if engine == "duckdb":

@@ -9,20 +9,23 @@ and SIGHUP stop a run as Ctrl-C does, so that its temporary files are removed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import signal
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from leukorules.cli.common import EXIT_USAGE, fail, load_or_exit, policy_paths
+from leukorules.cli.common import (
+    EXIT_USAGE,
+    collector_resting,
+    fail,
+    load_or_exit,
+    policy_paths,
+)
 from leukorules.cli.records import as_of_option, evaluation_date
 from leukorules.diagnostics import printable
 
@@ -223,7 +226,7 @@ def batch(
     from leukorules.cohort.readers import CohortError
     from leukorules.cohort.runner import BatchOptions, default_errors_path, run_batch
 
-    with collector_paused_until_started() as started:
+    with collector_resting() as started:
         policy = checked_policy(policies)
         records = None
         if cohort.is_dir():
@@ -293,33 +296,6 @@ def batch(
                 f"why each was rejected is in {errors_path}"
             )
         )
-
-
-@contextlib.contextmanager
-def collector_paused_until_started() -> Iterator[Callable[[], None]]:
-    """Python's cyclic garbage collector off while the run starts; the callback given turns it
-    back on as the records start to flow (`run_batch`'s `started`), with everything start-up
-    made frozen (`gc.freeze`), and the block's end turns it back on in any case.
-
-    Start-up (the policy, pyarrow, DuckDB, numpy, the engine's modules) makes hundreds of
-    thousands of objects that live as long as the run, and the collector scanned them about a
-    hundred times for nothing: a 1,000,000-row Parquet run took 0.13 s less wall time and
-    0.18 s less CPU without it (8 alternating runs each). Frozen, they are never scanned again;
-    what the run itself leaves behind is collected as usual, so a long run's memory stays
-    bounded. Worker processes start after the callback, with the collector on."""
-    enabled = gc.isenabled()
-    gc.disable()
-
-    def started() -> None:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-    try:
-        yield started
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class RunStopped(BaseException):

