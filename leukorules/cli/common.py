@@ -1,4 +1,5 @@
-"""What every command shares: policy loading with diagnostics, colour decisions, exit codes."""
+"""What every command shares: policy loading with diagnostics, colour decisions, exit codes, and
+the garbage collector resting while a command starts up."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -23,7 +24,8 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 
-Command = TypeVar("Command", bound=Callable[..., Any])
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 
 @contextlib.contextmanager
@@ -52,15 +54,15 @@ def collector_resting() -> Iterator[Callable[[], None]]:
         resume()
 
 
-def collector_resting_throughout(command: Command) -> Command:
+def collector_resting_throughout(command: Callable[Params, Result]) -> Callable[Params, Result]:
     """`command` (a short one: one patient, one record) run inside `collector_resting`."""
 
     @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
         with collector_resting():
             return command(*args, **kwargs)
 
-    return run  # type: ignore[return-value]
+    return run
 
 
 def use_color(stream: IO[str]) -> bool:
