@@ -109,16 +109,20 @@ class Progress:
             self.stream.flush()
 
 
+def _nothing() -> None:
+    pass
+
+
 def run_batch(
     policy: m.Policy,
     options: BatchOptions,
     progress_stream: IO[str] | None = None,
     warn: Callable[[str], None] | None = None,
-    started: Callable[[], None] | None = None,
+    started: Callable[[], None] = _nothing,
 ) -> Summary:
-    """The run `options` describe. `started`, when given, is called once, as the records start
-    to flow: the run's start-up (engine imports, checks of the cohort and outputs) is over. The
-    command line pauses Python's garbage collector until then (`leukorules.cli.batch`)."""
+    """The run `options` describe. `started` is called once, as the records start to flow: the
+    run's start-up (engine imports, checks of the cohort and outputs) is over. `leukorules
+    batch` rests Python's garbage collector until then (`leukorules.cli.common`)."""
     begun = time.monotonic()
     given = options.records
     fmt = (
@@ -169,8 +173,7 @@ def run_batch(
         if options.engine == "spark":
             assert isinstance(reader, CohortReader)
             try:
-                if started is not None:
-                    started()
+                started()
                 counts = _on_spark(policy, options, reader, layout, errors_path, files)
             finally:
                 progress.finish()
@@ -189,7 +192,7 @@ def run_batch(
                         errors,
                         counts,
                         progress,
-                        started or _nothing,
+                        started,
                     )
                 finally:
                     errors.close()
@@ -266,10 +269,6 @@ def _evaluate(
             errors.write(output_batch.problems)
             counts.merge(output_batch.counts)
             progress.advance(output_batch.counts.read)
-
-
-def _nothing() -> None:
-    pass
 
 
 def _on_spark(
